@@ -1,0 +1,1 @@
+//! The wsconform case catalogue: every conformance case as data.

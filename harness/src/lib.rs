@@ -1,0 +1,1 @@
+//! wsconform: the runner behind the `wsconform` command.

@@ -1,0 +1,2 @@
+//! The `wsconform` command line.
+fn main() {}

@@ -1,0 +1,1 @@
+//! wsconform result model and its renderings.

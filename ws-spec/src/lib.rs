@@ -1,0 +1,5 @@
+//! Sans-IO reference of RFC 6455 (WebSocket) and RFC 7692 (permessage-deflate).
+//!
+//! Bytes in, events and bytes out; time is passed in as a value. Nothing here
+//! touches sockets, files or clocks, so every rule can be checked in isolation
+//! and the same code is the oracle for the case catalogue and the fuzzer.
