@@ -1,1 +1,14 @@
 //! The wsconform case catalogue: every conformance case as data.
+//!
+//! A [`Case`] names the RFC clause it checks, a script of steps to put on the
+//! wire and the outcomes a conforming peer may produce. [`run::CaseRun`] plays a
+//! case sans-IO (bytes and time in, bytes out) and [`judge`] turns what was
+//! observed into Autobahn's verdicts, so the same code drives the tokio harness
+//! and the in-memory tests against the reference endpoint.
+
+pub mod build;
+pub mod catalogue;
+pub mod model;
+
+pub use catalogue::all_cases;
+pub use model::{Behavior, Case, CloseBehavior, Event, Level};

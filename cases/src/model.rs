@@ -1,0 +1,408 @@
+//! The data a case is made of: what it sends, when, and what it expects back.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use ws_spec::frame::{LengthForm, Opcode};
+
+/// Requirement level of the RFC clause a case checks; it sets how a deviation is graded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Level {
+    /// RFC 2119 MUST / MUST NOT: a deviation is FAILED.
+    Must,
+    /// RFC 2119 SHOULD / SHOULD NOT: a deviation is NON-STRICT.
+    Should,
+    /// MAY, or left open by the RFC: the outcome is INFORMATIONAL.
+    May,
+}
+
+impl Level {
+    /// The RFC 2119 keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::May => "MAY",
+        }
+    }
+}
+
+/// The RFC clause a case checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RfcRef {
+    /// Which RFC, e.g. 6455.
+    pub rfc: u16,
+    /// Section, e.g. "5.5.2".
+    pub section: &'static str,
+    /// Requirement level of the clause.
+    pub level: Level,
+}
+
+impl std::fmt::Display for RfcRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RFC {} §{} ({})", self.rfc, self.section, self.level.keyword())
+    }
+}
+
+/// A payload, kept small in the catalogue even when the case sends 16 MiB.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// These exact bytes.
+    Bytes(Vec<u8>),
+    /// `pattern` repeated (and cut) to exactly `len` bytes, as Autobahn's `payload_len`.
+    Repeat {
+        /// The bytes repeated.
+        pattern: Vec<u8>,
+        /// Total length.
+        len: usize,
+    },
+}
+
+impl Payload {
+    /// Total length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Bytes(b) => b.len(),
+            Payload::Repeat { len, .. } => *len,
+        }
+    }
+
+    /// True when the payload has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The full bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Payload::Bytes(b) => b.clone(),
+            Payload::Repeat { pattern, len } => {
+                if pattern.is_empty() {
+                    return vec![0; *len];
+                }
+                pattern.iter().copied().cycle().take(*len).collect()
+            }
+        }
+    }
+}
+
+impl From<&str> for Payload {
+    fn from(s: &str) -> Self {
+        Payload::Bytes(s.as_bytes().to_vec())
+    }
+}
+
+impl From<&[u8]> for Payload {
+    fn from(s: &[u8]) -> Self {
+        Payload::Bytes(s.to_vec())
+    }
+}
+
+impl From<Vec<u8>> for Payload {
+    fn from(s: Vec<u8>) -> Self {
+        Payload::Bytes(s)
+    }
+}
+
+/// One frame the script puts on the wire, valid or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameSpec {
+    /// Opcode, including reserved ones.
+    pub opcode: Opcode,
+    /// FIN bit.
+    pub fin: bool,
+    /// RSV1..3 as a 3-bit value (RSV1 = 4).
+    pub rsv: u8,
+    /// Payload (unmasked).
+    pub payload: Payload,
+    /// How the length is written.
+    pub length_form: LengthForm,
+}
+
+impl FrameSpec {
+    /// A final frame with no RSV bits.
+    pub fn new(opcode: Opcode, payload: impl Into<Payload>) -> Self {
+        FrameSpec {
+            opcode,
+            fin: true,
+            rsv: 0,
+            payload: payload.into(),
+            length_form: LengthForm::Minimal,
+        }
+    }
+
+    /// Sets FIN.
+    pub fn fin(mut self, fin: bool) -> Self {
+        self.fin = fin;
+        self
+    }
+
+    /// Sets the RSV bits.
+    pub fn rsv(mut self, rsv: u8) -> Self {
+        self.rsv = rsv;
+        self
+    }
+}
+
+/// When a write is split into several writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Chop {
+    /// One write.
+    #[default]
+    Whole,
+    /// Writes of at most N bytes, each flushed on its own (Autobahn's `chopsize`).
+    Every(usize),
+}
+
+/// One step of a case's script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Send one frame.
+    Frame {
+        /// The frame.
+        frame: FrameSpec,
+        /// How its bytes are written.
+        chop: Chop,
+        /// Flush this frame on its own before what follows (Autobahn's `sync`).
+        sync: bool,
+    },
+    /// Send a message auto-fragmented into frames carrying at most `fragment` bytes each.
+    Message {
+        /// Text or binary.
+        opcode: Opcode,
+        /// The message.
+        payload: Payload,
+        /// Largest frame payload; `None` sends one frame.
+        fragment: Option<usize>,
+    },
+    /// Write the header of one frame announcing `len` bytes; its payload follows in `FrameData` steps.
+    FrameHeader {
+        /// Opcode.
+        opcode: Opcode,
+        /// FIN bit.
+        fin: bool,
+        /// Announced payload length.
+        len: u64,
+    },
+    /// A piece of the payload of the frame begun by `FrameHeader` (masked as part of that frame).
+    FrameData(Vec<u8>),
+    /// Send a close frame and enter the closing handshake (Autobahn's `sendClose` / `sendCloseFrame`).
+    Close {
+        /// Close code, if any.
+        code: Option<u16>,
+        /// Reason bytes (may be invalid UTF-8 on purpose).
+        reason: Vec<u8>,
+    },
+    /// Write raw bytes.
+    Raw {
+        /// The bytes.
+        bytes: Vec<u8>,
+        /// How they are written.
+        chop: Chop,
+    },
+    /// Wait, then — if the connection is still open — note `marker` as a `timeout` event and go on.
+    /// If the connection is no longer open, the script stops here.
+    Pause {
+        /// How long.
+        duration: Duration,
+        /// Event recorded when the pause ends with the connection open.
+        marker: Option<&'static str>,
+    },
+    /// Send `count` messages one after another, each after the echo of the previous one.
+    RoundTrips {
+        /// Text or binary.
+        opcode: Opcode,
+        /// Each message.
+        payload: Payload,
+        /// How many.
+        count: usize,
+    },
+}
+
+/// How the case ends if the peer has not ended it: the last step of Autobahn's scripts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// `killAfter`: fail the connection (close 1001, then drop) after this long.
+    KillAfter(Duration),
+    /// `closeAfter`: start a normal closing handshake after this long.
+    CloseAfter(Duration),
+}
+
+/// One thing the peer did, as the verdict compares them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Event {
+    /// A complete message.
+    Message {
+        /// The payload.
+        payload: Vec<u8>,
+        /// Binary (true) or text.
+        binary: bool,
+    },
+    /// A ping from the peer.
+    Ping(Vec<u8>),
+    /// A pong from the peer.
+    Pong(Vec<u8>),
+    /// A scripted pause ended with the connection still open.
+    Timeout(&'static str),
+}
+
+/// Message-level verdict, with Autobahn's values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Behavior {
+    /// Passed.
+    Ok,
+    /// Conforms, but not the canonical (SHOULD) behaviour.
+    NonStrict,
+    /// The RFC leaves it open; reported for information.
+    Informational,
+    /// The feature under test is not implemented (e.g. no permessage-deflate).
+    Unimplemented,
+    /// Breaks a MUST.
+    Failed,
+}
+
+impl Behavior {
+    /// Autobahn's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Behavior::Ok => "OK",
+            Behavior::NonStrict => "NON-STRICT",
+            Behavior::Informational => "INFORMATIONAL",
+            Behavior::Unimplemented => "UNIMPLEMENTED",
+            Behavior::Failed => "FAILED",
+        }
+    }
+}
+
+/// Closing-handshake verdict, with Autobahn's values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum CloseBehavior {
+    /// Closed as expected.
+    Ok,
+    /// Closed by the wrong side, or never opened.
+    Failed,
+    /// A close code outside the expected ones.
+    WrongCode,
+    /// A clean close was required and did not happen.
+    Unclean,
+    /// The suite had to drop TCP when the server should have.
+    FailedByClient,
+    /// Left open by the RFC.
+    Informational,
+}
+
+impl CloseBehavior {
+    /// Autobahn's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseBehavior::Ok => "OK",
+            CloseBehavior::Failed => "FAILED",
+            CloseBehavior::WrongCode => "WRONG CODE",
+            CloseBehavior::Unclean => "UNCLEAN",
+            CloseBehavior::FailedByClient => "FAILED BY CLIENT",
+            CloseBehavior::Informational => "INFORMATIONAL",
+        }
+    }
+}
+
+/// What the closing of the connection must look like (Autobahn's `expectedClose`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExpectedClose {
+    /// The suite sends the first close frame (true) or the peer does (false).
+    pub closed_by_me: bool,
+    /// Close codes the peer may send; the first is the one the suite closes with.
+    pub codes: Vec<u16>,
+    /// A clean close (full handshake, server drops TCP) is required.
+    pub require_clean: bool,
+    /// When the wrong side closes, the message verdict is FAILED too (the peer missed the error).
+    pub wrong_endpoint_is_fatal: bool,
+}
+
+/// Case-specific adjustments of the generic verdict, as Autobahn's cases make them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerdictRule {
+    /// Compare the events with the expected outcomes.
+    Events,
+    /// As `Events`, and a WRONG CODE close makes the message verdict FAILED (7.x).
+    WrongCodeIsFatal,
+    /// The outcome is reported but both verdicts are INFORMATIONAL (7.1.6, 7.13.x).
+    Informational,
+    /// Autobahn 9.1–9.6: the first message must echo what was sent.
+    /// Autobahn compares only type and length; we also compare the bytes (a deliberate correction).
+    Echo {
+        /// Expected type.
+        binary: bool,
+        /// Expected payload.
+        payload: Payload,
+    },
+    /// Autobahn 9.7/9.8: all round trips of the `RoundTrips` step must come back.
+    RoundTrips,
+    /// Autobahn 10.1.1: as `Events`, and the suite's own frame counts must match auto-fragmentation.
+    AutoFragment {
+        /// Fragment size used.
+        fragment: usize,
+        /// Message length.
+        len: usize,
+    },
+}
+
+/// What a case expects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    /// Outcome label and the exact list of events that earns it, in order of preference.
+    pub outcomes: Vec<(Behavior, Vec<Event>)>,
+    /// How the connection must close.
+    pub close: ExpectedClose,
+    /// Case-specific verdict adjustments.
+    pub rule: VerdictRule,
+}
+
+/// A conformance case: its identity, the clause it checks, its script and its expectation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// Autobahn-compatible id, e.g. "6.4.3".
+    pub id: String,
+    /// Section title, e.g. "UTF-8 Handling".
+    pub section: &'static str,
+    /// Subsection title (empty where Autobahn has none).
+    pub subsection: String,
+    /// What the case sends.
+    pub description: String,
+    /// What a conforming peer does.
+    pub expectation_text: String,
+    /// The clauses checked.
+    pub rfc: Vec<RfcRef>,
+    /// The script, played in order.
+    pub steps: Vec<Step>,
+    /// How the case ends if nobody else ends it.
+    pub ending: Ending,
+    /// The expectation.
+    pub expect: Expectation,
+    /// Performance case: runs alone so its timing means something.
+    pub exclusive: bool,
+    /// Autobahn's `createWirelog = False`: the wire log is left out while the bulk data flows.
+    pub quiet_wirelog: bool,
+    /// Report the duration (Autobahn's `reportTime`).
+    pub report_time: bool,
+}
+
+impl Case {
+    /// The id split into numeric components, for ordering and matching.
+    pub fn id_components(&self) -> Vec<u32> {
+        id_components(&self.id)
+    }
+
+    /// The RFC references as one line.
+    pub fn rfc_line(&self) -> String {
+        self.rfc
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Splits "6.4.3" into `[6, 4, 3]`; a non-numeric component counts as 0.
+pub fn id_components(id: &str) -> Vec<u32> {
+    id.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
