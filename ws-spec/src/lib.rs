@@ -3,3 +3,9 @@
 //! Bytes in, events and bytes out; time is passed in as a value. Nothing here
 //! touches sockets, files or clocks, so every rule can be checked in isolation
 //! and the same code is the oracle for the case catalogue and the fuzzer.
+
+pub mod close;
+pub mod error;
+pub mod frame;
+pub mod mask;
+pub mod utf8;
