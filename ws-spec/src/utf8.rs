@@ -76,13 +76,12 @@ impl Utf8Validator {
         while i < len {
             if self.need == 0 {
                 // Text is mostly ASCII: skip it a word at a time.
-                while i + 16 <= len {
-                    let a = word_at(bytes, i);
-                    let b = word_at(bytes, i + 8);
-                    if (a | b) & ASCII_MASK != 0 {
+                for block in bytes[i..].chunks_exact(32) {
+                    let any = block.chunks_exact(8).fold(0, |acc, w| acc | word_at(w, 0));
+                    if any & ASCII_MASK != 0 {
                         break;
                     }
-                    i += 16;
+                    i += 32;
                 }
                 while i + 8 <= len && word_at(bytes, i) & ASCII_MASK == 0 {
                     i += 8;
