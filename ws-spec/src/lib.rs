@@ -6,6 +6,8 @@
 
 pub mod close;
 pub mod error;
+pub mod extension;
 pub mod frame;
+pub mod handshake;
 pub mod mask;
 pub mod utf8;
