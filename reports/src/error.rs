@@ -81,6 +81,16 @@ pub enum ReportError {
         /// What is wrong with the line.
         message: String,
     },
+    /// A case result carries a different agent name than the run it is in.
+    #[error("case {case} in the run of agent {run_agent:?} names agent {case_agent:?}")]
+    AgentMismatch {
+        /// The run's agent.
+        run_agent: String,
+        /// The agent named by the case result.
+        case_agent: String,
+        /// The case id.
+        case: String,
+    },
     /// A verdict string is none of the values Autobahn defines.
     #[error("unknown verdict {value:?}")]
     UnknownVerdict {

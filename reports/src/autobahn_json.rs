@@ -1,0 +1,351 @@
+//! Autobahn-compatible report directories: `index.json`, one JSON file per agent and case,
+//! and `index.html`.
+//!
+//! `index.json` has Autobahn's shape, `{agent: {case_id: {behavior, behaviorClose, duration,
+//! remoteCloseCode, reportfile}}}`, written like Python's `json.dumps(sort_keys=True,
+//! indent=3)`, so scripts written for Autobahn read it unchanged. Each per-case file is the
+//! full [`CaseResult`]. Run-level data that Autobahn has no place for (start time, tool
+//! version, TLS opt-out) lives in a sidecar, [`RUNS_FILE`], keyed by agent; directories
+//! written by Autobahn itself, which lack it, are still readable.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::case_id::compare_case_ids;
+use crate::error::ReportError;
+use crate::fsutil::{read_to_string, write_atomic};
+use crate::html::render_html;
+use crate::model::{CaseResult, RunReport};
+
+/// Name of the master index in a report directory.
+pub const INDEX_FILE: &str = "index.json";
+/// Name of the HTML report in a report directory.
+pub const HTML_FILE: &str = "index.html";
+/// Name of the sidecar with run-level metadata per agent (ours; Autobahn has none).
+pub const RUNS_FILE: &str = "wsconform-runs.json";
+
+/// Autobahn's `cleanForFilename`: lower-case, every character outside `[a-z0-9]` becomes a
+/// space, spaces at both ends are dropped and the rest become `_` (one per character).
+pub fn clean_for_filename(s: &str) -> String {
+    let spaced: String = s
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    spaced.trim().replace(' ', "_")
+}
+
+/// The per-case report file name Autobahn uses: `<clean agent>_case_<id with _>.json`.
+pub fn case_report_filename(agent: &str, case_id: &str) -> String {
+    format!(
+        "{}_case_{}.json",
+        clean_for_filename(agent),
+        case_id.replace('.', "_")
+    )
+}
+
+/// Serializes like Python's `json.dumps(v, sort_keys=True, indent=3, separators=(',', ': '))`.
+pub fn to_autobahn_json_string(value: &Value) -> String {
+    let sorted = sort_keys(value);
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"   ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    sorted
+        .serialize(&mut ser)
+        .expect("serializing a serde_json::Value into memory cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+// Rebuilt by inserting in sorted order, so keys come out sorted whether or not serde_json's
+// map keeps insertion order (its `preserve_order` feature may be on in the workspace).
+fn sort_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let mut out = Map::new();
+            for k in keys {
+                out.insert(k.clone(), sort_keys(&map[k]));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+/// One entry of `index.json`.
+fn index_entry(case: &CaseResult) -> Value {
+    serde_json::json!({
+        "behavior": case.behavior,
+        "behaviorClose": case.behavior_close,
+        "duration": case.duration_ms,
+        "remoteCloseCode": case.remote_close_code,
+        "reportfile": case_report_filename(&case.agent, &case.id),
+    })
+}
+
+/// The `index.json` value for the given runs.
+pub fn index_json(runs: &[RunReport]) -> Value {
+    let mut agents = Map::new();
+    for run in runs {
+        let cases: Map<String, Value> = run
+            .results
+            .iter()
+            .map(|c| (c.id.clone(), index_entry(c)))
+            .collect();
+        agents.insert(run.agent.clone(), Value::Object(cases));
+    }
+    Value::Object(agents)
+}
+
+/// The full per-case JSON document (all Autobahn keys plus ours).
+pub fn case_json(case: &CaseResult) -> Value {
+    serde_json::to_value(case).expect("a CaseResult always serializes")
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunMeta {
+    started: String,
+    insecure_tls: bool,
+    tool_version: String,
+}
+
+/// Checks what the file layout relies on: agents are unique, case ids are unique per agent,
+/// every case names its run's agent, and no two agents share a file-name prefix.
+fn validate(runs: &[RunReport]) -> Result<(), ReportError> {
+    let mut prefixes: HashMap<String, &str> = HashMap::new();
+    for run in runs {
+        let prefix = clean_for_filename(&run.agent);
+        if let Some(other) = prefixes.insert(prefix.clone(), &run.agent) {
+            if other == run.agent {
+                return Err(ReportError::DuplicateAgent {
+                    agent: run.agent.clone(),
+                });
+            }
+            return Err(ReportError::FilenameCollision {
+                first: other.to_owned(),
+                second: run.agent.clone(),
+                prefix,
+            });
+        }
+        let mut seen = BTreeSet::new();
+        for case in &run.results {
+            if case.agent != run.agent {
+                return Err(ReportError::AgentMismatch {
+                    run_agent: run.agent.clone(),
+                    case_agent: case.agent.clone(),
+                    case: case.id.clone(),
+                });
+            }
+            if !seen.insert(case.id.as_str()) {
+                return Err(ReportError::DuplicateCase {
+                    agent: run.agent.clone(),
+                    case: case.id.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `runs` into the report directory `dir` (created if missing): one JSON file per
+/// agent and case, `index.json`, the run sidecar and `index.html`.
+///
+/// Agents accumulate as in Autobahn's index: agents already in `dir` that are not in `runs`
+/// are kept (their per-case files are read back so the HTML shows them too); an agent in
+/// `runs` replaces its earlier results, and per-case files the earlier results listed but the
+/// new ones do not are removed. Every file is written through a temporary file and a rename;
+/// per-case files go first and the index last, so an interrupted write leaves the previous
+/// index (or none) in place, never half of one.
+pub fn write_autobahn_dir(dir: &Path, runs: &[RunReport]) -> Result<(), ReportError> {
+    validate(runs)?;
+    fs::create_dir_all(dir).map_err(|source| ReportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+
+    let index_path = dir.join(INDEX_FILE);
+    let existing = if index_path.exists() {
+        read_autobahn_dir(dir)?
+    } else {
+        Vec::new()
+    };
+    let new_agents: BTreeSet<&str> = runs.iter().map(|r| r.agent.as_str()).collect();
+    let mut stale_files = BTreeSet::new();
+    let mut all: Vec<RunReport> = Vec::new();
+    for old in existing {
+        if new_agents.contains(old.agent.as_str()) {
+            stale_files.extend(
+                old.results
+                    .iter()
+                    .map(|c| case_report_filename(&c.agent, &c.id)),
+            );
+        } else {
+            all.push(old);
+        }
+    }
+    all.extend(runs.iter().cloned());
+    all.sort_by(|a, b| a.agent.cmp(&b.agent));
+    // Kept agents must not collide with new ones either.
+    validate(&all)?;
+
+    for run in runs {
+        for case in &run.results {
+            let name = case_report_filename(&case.agent, &case.id);
+            stale_files.remove(&name);
+            let text = to_autobahn_json_string(&case_json(case));
+            write_atomic(&dir.join(&name), text.as_bytes(), false)?;
+        }
+    }
+
+    let meta: BTreeMap<&str, RunMeta> = all
+        .iter()
+        .map(|r| {
+            (
+                r.agent.as_str(),
+                RunMeta {
+                    started: r.started.clone(),
+                    insecure_tls: r.insecure_tls,
+                    tool_version: r.tool_version.clone(),
+                },
+            )
+        })
+        .collect();
+    let meta = serde_json::to_value(meta).expect("run metadata always serializes");
+    write_atomic(
+        &dir.join(RUNS_FILE),
+        to_autobahn_json_string(&meta).as_bytes(),
+        true,
+    )?;
+    write_atomic(
+        &index_path,
+        to_autobahn_json_string(&index_json(&all)).as_bytes(),
+        true,
+    )?;
+    write_atomic(&dir.join(HTML_FILE), render_html(&all).as_bytes(), false)?;
+
+    for name in stale_files {
+        let path = dir.join(&name);
+        if let Err(source) = fs::remove_file(&path) {
+            if source.kind() != std::io::ErrorKind::NotFound {
+                return Err(ReportError::Write { path, source });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Re-renders `dir/index.html` from the JSON files in `dir` alone.
+pub fn rewrite_html(dir: &Path) -> Result<(), ReportError> {
+    let runs = read_autobahn_dir(dir)?;
+    write_atomic(&dir.join(HTML_FILE), render_html(&runs).as_bytes(), false)
+}
+
+fn malformed(path: &Path, message: impl Into<String>) -> ReportError {
+    ReportError::Malformed {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
+    let text = read_to_string(path)?;
+    serde_json::from_str(&text).map_err(|source| ReportError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads a report directory written by [`write_autobahn_dir`] or by Autobahn|Testsuite:
+/// `index.json` and the per-case files it names. Runs come back sorted by agent, results by
+/// case id ([`compare_case_ids`]). Without our sidecar, a run's `started` is its earliest
+/// case start, `tool_version` is empty and `insecure_tls` false.
+pub fn read_autobahn_dir(dir: &Path) -> Result<Vec<RunReport>, ReportError> {
+    let index_path = dir.join(INDEX_FILE);
+    let index: Value = parse_json(&index_path)?;
+    let agents = index
+        .as_object()
+        .ok_or_else(|| malformed(&index_path, "top level is not an object of agents"))?;
+
+    let runs_path = dir.join(RUNS_FILE);
+    let mut meta: BTreeMap<String, RunMeta> = if runs_path.exists() {
+        parse_json(&runs_path)?
+    } else {
+        BTreeMap::new()
+    };
+
+    let mut runs = Vec::with_capacity(agents.len());
+    for (agent, cases) in agents {
+        let cases = cases
+            .as_object()
+            .ok_or_else(|| malformed(&index_path, format!("agent {agent:?} is not an object")))?;
+        let mut results = Vec::with_capacity(cases.len());
+        for (case_id, entry) in cases {
+            let file = entry
+                .get("reportfile")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    malformed(
+                        &index_path,
+                        format!("case {case_id} of agent {agent:?} has no reportfile"),
+                    )
+                })?;
+            // The index names files in this directory only; refuse anything that would
+            // make a reader wander elsewhere.
+            if file.contains(['/', '\\']) || file.starts_with('.') {
+                return Err(malformed(
+                    &index_path,
+                    format!("reportfile {file:?} is not a plain file name"),
+                ));
+            }
+            let case_path = dir.join(file);
+            let case: CaseResult = parse_json(&case_path)?;
+            if case.id != *case_id || case.agent != *agent {
+                return Err(malformed(
+                    &case_path,
+                    format!(
+                        "holds case {} of agent {:?}, but the index lists it for case {case_id} of agent {agent:?}",
+                        case.id, case.agent
+                    ),
+                ));
+            }
+            results.push(case);
+        }
+        results.sort_by(|a, b| compare_case_ids(&a.id, &b.id));
+        let (started, insecure_tls, tool_version) = match meta.remove(agent) {
+            Some(m) => (m.started, m.insecure_tls, m.tool_version),
+            None => (
+                results
+                    .iter()
+                    .map(|c| c.started.as_str())
+                    .min()
+                    .unwrap_or_default()
+                    .to_owned(),
+                false,
+                String::new(),
+            ),
+        };
+        runs.push(RunReport {
+            agent: agent.clone(),
+            results,
+            started,
+            insecure_tls,
+            tool_version,
+        });
+    }
+    runs.sort_by(|a, b| a.agent.cmp(&b.agent));
+    Ok(runs)
+}

@@ -1,0 +1,665 @@
+//! The self-contained HTML report: one page, inline CSS, no external resources.
+//!
+//! Layout: a legend, a per-agent summary, the agent × case matrix (grouped by section and
+//! subsection, colored by verdict, a sticky header), then one block per case with its
+//! description, expectation and RFC citation, and per agent a collapsed `<details>` with the
+//! observation and the wire log. Everything works without JavaScript; a tiny inline script
+//! only adds "expand all / collapse all" buttons and opens the block a link points to.
+//! The size stays bounded for ~600 cases × several agents: wire logs, event lists and
+//! handshakes are cut with a note pointing at the per-case JSON file.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use crate::autobahn_json::case_report_filename;
+use crate::case_id::{compare_case_ids, section_of, subsection_of};
+use crate::model::{Behavior, CaseResult, CloseBehavior, RunReport};
+use crate::wirelog::WireLogEntry;
+
+/// Wire-log rows shown per case and agent; the rest is left to the per-case JSON file.
+pub const WIRELOG_ROW_LIMIT: usize = 120;
+/// Characters of one wire-log payload or hex preview shown.
+const WIRELOG_TEXT_LIMIT: usize = 200;
+/// Characters of the expected / received event lists shown (Autobahn cuts at 1000 too).
+const EVENTS_LIMIT: usize = 1000;
+/// Characters of each opening-handshake message shown.
+const HTTP_LIMIT: usize = 4000;
+
+/// Escapes text for HTML element content and attribute values. C0 control characters other
+/// than tab, newline and carriage return are shown as `\xNN`, since HTML treats them as
+/// parse errors and browsers render them inconsistently.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Cuts `s` to at most `limit` characters, saying how much was left out.
+fn cut(s: &str, limit: usize) -> String {
+    match s.char_indices().nth(limit) {
+        None => s.to_owned(),
+        Some((pos, _)) => format!(
+            "{} … [{} more characters]",
+            &s[..pos],
+            s[pos..].chars().count()
+        ),
+    }
+}
+
+/// A string usable in an `id` attribute and a URL fragment without escaping.
+fn anchor_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn case_anchor(case_id: &str) -> String {
+    format!("case-{}", anchor_part(case_id))
+}
+
+fn result_anchor(agent_index: usize, case_id: &str) -> String {
+    format!("r{agent_index}-{}", anchor_part(case_id))
+}
+
+fn behavior_cell(b: Behavior) -> (&'static str, &'static str) {
+    match b {
+        Behavior::Ok => ("Pass", "b-ok"),
+        Behavior::NonStrict => ("Non-Strict", "b-ns"),
+        Behavior::Informational => ("Info", "b-info"),
+        Behavior::Unimplemented => ("Unimplemented", "b-unimpl"),
+        Behavior::Failed => ("Fail", "b-fail"),
+    }
+}
+
+fn close_class(c: CloseBehavior) -> &'static str {
+    match c {
+        CloseBehavior::Ok => "c-ok",
+        CloseBehavior::Informational => "c-info",
+        CloseBehavior::FailedByClient => "c-almost",
+        CloseBehavior::WrongCode => "c-ns",
+        CloseBehavior::Unclean | CloseBehavior::Failed => "c-fail",
+    }
+}
+
+/// Text of the close cell: the peer's close code where the verdict is about the code,
+/// the verdict otherwise (as Autobahn's matrix does).
+fn close_text(case: &CaseResult) -> String {
+    match case.behavior_close {
+        CloseBehavior::Unclean => "Unclean".into(),
+        CloseBehavior::Failed => "Fail".into(),
+        _ => case
+            .remote_close_code
+            .map_or_else(|| "no code".into(), |c| c.to_string()),
+    }
+}
+
+/// Duration and compression-ratio annotations Autobahn shows under the verdict.
+fn cell_detail(case: &CaseResult) -> String {
+    let mut detail = String::new();
+    if case.report_time {
+        let _ = write!(detail, "{} ms", case.duration_ms);
+    }
+    if case.report_compression_ratio {
+        if let Some(stats) = &case.traffic_stats {
+            let ratio = |key: &str| {
+                stats
+                    .get(key)
+                    .and_then(serde_json::Value::as_f64)
+                    .map_or_else(|| "-".to_owned(), |r| format!("{r:.3}"))
+            };
+            let _ = write!(
+                detail,
+                " [{}/{}]",
+                ratio("incomingCompressionRatio"),
+                ratio("outgoingCompressionRatio")
+            );
+        }
+    }
+    detail.trim().to_owned()
+}
+
+fn is_all_ok(cases: &[Option<&CaseResult>]) -> bool {
+    cases
+        .iter()
+        .all(|c| c.is_some_and(|c| c.behavior == Behavior::Ok && c.behavior_close.is_acceptable()))
+}
+
+fn opcode_name(op: u8) -> &'static str {
+    match op {
+        0 => "continuation",
+        1 => "text",
+        2 => "binary",
+        8 => "close",
+        9 => "ping",
+        10 => "pong",
+        _ => "reserved",
+    }
+}
+
+/// One wire-log row as a line of text (without its index) and its CSS class.
+fn wirelog_line(entry: &WireLogEntry) -> (String, &'static str) {
+    let opt = |o: &Option<u64>| o.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    match entry {
+        WireLogEntry::RxOctets { len, hex } => (
+            format!("RX OCTETS  {len} bytes: {}", cut(hex, WIRELOG_TEXT_LIMIT)),
+            "wl-rx",
+        ),
+        WireLogEntry::TxOctets { len, hex, sync } => (
+            format!(
+                "TX OCTETS  {len} bytes{}: {}",
+                if *sync { " (sync)" } else { "" },
+                cut(hex, WIRELOG_TEXT_LIMIT)
+            ),
+            "wl-tx",
+        ),
+        WireLogEntry::RxFrame {
+            payload_len,
+            payload,
+            opcode,
+            fin,
+            rsv,
+            masked,
+            mask,
+        } => (
+            format!(
+                "RX FRAME   opcode={opcode} ({}) fin={fin} rsv={rsv} len={payload_len} masked={masked} mask={}\n           payload: {}",
+                opcode_name(*opcode),
+                mask.as_deref().unwrap_or("-"),
+                cut(payload, WIRELOG_TEXT_LIMIT)
+            ),
+            "wl-rx",
+        ),
+        WireLogEntry::TxFrame {
+            payload_len,
+            payload,
+            opcode,
+            fin,
+            rsv,
+            mask,
+            repeat_length,
+            chopsize,
+            sync,
+        } => (
+            format!(
+                "TX FRAME   opcode={opcode} ({}) fin={fin} rsv={rsv} len={payload_len} mask={} repeat-to={} chop={} sync={sync}\n           payload: {}",
+                opcode_name(*opcode),
+                mask.as_deref().unwrap_or("-"),
+                opt(repeat_length),
+                opt(chopsize),
+                cut(payload, WIRELOG_TEXT_LIMIT)
+            ),
+            "wl-tx",
+        ),
+        WireLogEntry::Timer { delay, tag } => (
+            format!("DELAY {delay} s for tag {}", tag.as_deref().unwrap_or("-")),
+            "wl-timer",
+        ),
+        WireLogEntry::TimerFired { tag } => (
+            format!("DELAY ELAPSED for tag {}", tag.as_deref().unwrap_or("-")),
+            "wl-timer",
+        ),
+        WireLogEntry::KillAfter { delay } => {
+            (format!("FAIL CONNECTION AFTER {delay} s"), "wl-kill")
+        }
+        WireLogEntry::KillFired => ("FAILING CONNECTION".into(), "wl-kill"),
+        WireLogEntry::CloseAfter { delay } => {
+            (format!("CLOSE CONNECTION AFTER {delay} s"), "wl-kill")
+        }
+        WireLogEntry::CloseFired => ("CLOSING CONNECTION".into(), "wl-kill"),
+        WireLogEntry::WirelogMode { enabled } => (
+            format!("WIRE LOG {}", if *enabled { "ENABLED" } else { "DISABLED" }),
+            "wl-timer",
+        ),
+    }
+}
+
+fn render_wirelog(out: &mut String, case: &CaseResult) {
+    let rows = &case.wirelog;
+    let _ = write!(
+        out,
+        "<details class=\"sub\"><summary>Wire log ({} rows)</summary><pre class=\"wirelog\">",
+        rows.len()
+    );
+    for (i, entry) in rows.iter().take(WIRELOG_ROW_LIMIT).enumerate() {
+        let (line, class) = wirelog_line(entry);
+        let _ = writeln!(
+            out,
+            "<span class=\"{class}\">{i:03} {}</span>",
+            escape_html(&line)
+        );
+    }
+    if rows.len() > WIRELOG_ROW_LIMIT {
+        let _ = writeln!(
+            out,
+            "<span class=\"wl-note\">… {} more rows not shown here; the full log is in {}</span>",
+            rows.len() - WIRELOG_ROW_LIMIT,
+            escape_html(&case_report_filename(&case.agent, &case.id))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<span class=\"wl-kill\">{:03} TCP DROPPED BY {}</span></pre></details>",
+        rows.len(),
+        if case.dropped_by_me { "ME" } else { "PEER" }
+    );
+}
+
+fn stats_line(stats: &std::collections::BTreeMap<String, u64>) -> String {
+    if stats.is_empty() {
+        return "none".into();
+    }
+    let mut items: Vec<(&String, &u64)> = stats.iter().collect();
+    items.sort_by_key(|(k, _)| (k.parse::<u64>().unwrap_or(u64::MAX), k.as_str()));
+    items
+        .iter()
+        .map(|(k, v)| format!("{k}×{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn opt_display<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map_or_else(|| "-".into(), T::to_string)
+}
+
+fn render_result(out: &mut String, agent_index: usize, case: &CaseResult) {
+    let (label, class) = behavior_cell(case.behavior);
+    let _ = write!(
+        out,
+        "<details class=\"result\" id=\"{}\"><summary><span class=\"agent\">{}</span> \
+         <span class=\"badge {class}\">{label}</span> \
+         <span class=\"badge {}\">close: {} ({})</span> <span class=\"reason\">{}</span></summary>",
+        result_anchor(agent_index, &case.id),
+        escape_html(&case.agent),
+        close_class(case.behavior_close),
+        escape_html(case.behavior_close.as_str()),
+        escape_html(&close_text(case)),
+        escape_html(&case.reason),
+    );
+    let _ = write!(
+        out,
+        "<dl class=\"obs\"><dt>Verdict</dt><dd>{} / close {}</dd>\
+         <dt>Observation</dt><dd>{}</dd><dt>Closing</dt><dd>{}</dd>\
+         <dt>Reason</dt><dd>{}</dd><dt>Started</dt><dd>{} ({} ms)</dd>\
+         <dt>Report file</dt><dd><code>{}</code></dd></dl>",
+        case.behavior,
+        escape_html(case.behavior_close.as_str()),
+        escape_html(&case.result),
+        escape_html(&case.result_close),
+        escape_html(&case.reason),
+        escape_html(&case.started),
+        case.duration_ms,
+        escape_html(&case_report_filename(&case.agent, &case.id)),
+    );
+    let events = |v: &serde_json::Value| escape_html(&cut(&v.to_string(), EVENTS_LIMIT));
+    let _ = write!(
+        out,
+        "<details class=\"sub\"><summary>Expected and observed events</summary>\
+         <p>Expected:</p><pre>{}</pre><p>Expected close:</p><pre>{}</pre><p>Observed:</p><pre>{}</pre></details>",
+        events(&case.expected),
+        events(&case.expected_close),
+        events(&case.received),
+    );
+    let flags: [(&str, String); 13] = [
+        ("isServer", case.is_server.to_string()),
+        ("closedByMe", case.closed_by_me.to_string()),
+        ("failedByMe", case.failed_by_me.to_string()),
+        ("droppedByMe", case.dropped_by_me.to_string()),
+        ("wasClean", case.was_clean.to_string()),
+        ("wasNotCleanReason", opt_display(&case.was_not_clean_reason)),
+        (
+            "wasServerConnectionDropTimeout",
+            case.was_server_connection_drop_timeout.to_string(),
+        ),
+        (
+            "wasOpenHandshakeTimeout",
+            case.was_open_handshake_timeout.to_string(),
+        ),
+        (
+            "wasCloseHandshakeTimeout",
+            case.was_close_handshake_timeout.to_string(),
+        ),
+        ("localCloseCode", opt_display(&case.local_close_code)),
+        ("localCloseReason", opt_display(&case.local_close_reason)),
+        ("remoteCloseCode", opt_display(&case.remote_close_code)),
+        ("remoteCloseReason", opt_display(&case.remote_close_reason)),
+    ];
+    out.push_str("<details class=\"sub\"><summary>Closing flags and statistics</summary><table class=\"flags\">");
+    for (k, v) in flags {
+        let _ = write!(out, "<tr><th>{k}</th><td>{}</td></tr>", escape_html(&v));
+    }
+    let _ = write!(
+        out,
+        "<tr><th>rx octets by size</th><td>{}</td></tr><tr><th>tx octets by size</th><td>{}</td></tr>\
+         <tr><th>rx frames by opcode</th><td>{}</td></tr><tr><th>tx frames by opcode</th><td>{}</td></tr>\
+         </table></details>",
+        escape_html(&stats_line(&case.rx_octet_stats)),
+        escape_html(&stats_line(&case.tx_octet_stats)),
+        escape_html(&stats_line(&case.rx_frame_stats)),
+        escape_html(&stats_line(&case.tx_frame_stats)),
+    );
+    let _ = write!(
+        out,
+        "<details class=\"sub\"><summary>Opening handshake</summary><pre>{}</pre><pre>{}</pre></details>",
+        escape_html(&cut(case.http_request.trim_end(), HTTP_LIMIT)),
+        escape_html(&cut(case.http_response.trim_end(), HTTP_LIMIT)),
+    );
+    render_wirelog(out, case);
+    out.push_str("</details>\n");
+}
+
+const CSS: &str = r#"
+:root{--ok:#2e9e44;--ns:#c8b400;--info:#6b8fd6;--unimpl:#9a9a9a;--fail:#d43a3a;--almost:#8fc43a;--missing:#e6e6e6;}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 1.5em 3em;color:#222;background:#fafafa;}
+h1{margin:.6em 0 .2em;font-size:1.6em}h2{margin-top:1.6em;border-bottom:2px solid #ccc}
+h3.sec{margin-top:1.4em;background:#333;color:#fff;padding:.3em .5em}h4.subsec{margin:1em 0 .3em;color:#444}
+table{border-collapse:collapse}td,th{padding:2px 6px;border:1px solid #ddd;font-size:.9em}
+.legend td:first-child{width:8em;text-align:center;font-weight:bold}
+.summary th{background:#eee}
+.matrix{font-size:.85em}.matrix thead th{position:sticky;top:0;background:#333;color:#fff;z-index:1}
+.matrix tr.sec th{background:#555;color:#fff;text-align:left}
+.matrix tr.sub th{background:#ddd;text-align:left;font-weight:normal}
+.matrix td{text-align:center;min-width:5em}.matrix td a{color:inherit;text-decoration:none}
+.matrix th.case a{color:#124}
+.b-ok,.c-ok{background:var(--ok);color:#fff}.b-ns,.c-ns{background:var(--ns);color:#000}
+.b-info,.c-info{background:var(--info);color:#fff}.b-unimpl{background:var(--unimpl);color:#fff}
+.b-fail,.c-fail{background:var(--fail);color:#fff}.c-almost{background:var(--almost);color:#000}
+.missing{background:var(--missing);color:#777}
+.detail{display:block;font-size:.8em;opacity:.9}
+.badge{display:inline-block;padding:0 .4em;border-radius:3px;font-size:.85em}
+article.case{background:#fff;border:1px solid #ddd;border-radius:4px;padding:.4em .8em;margin:.6em 0}
+article.case h5{margin:.2em 0;font-size:1.05em}
+dl{display:grid;grid-template-columns:9em 1fr;gap:.15em .6em;margin:.4em 0}dt{font-weight:bold;color:#555}dd{margin:0;white-space:pre-wrap}
+details.result{margin:.3em 0;border-left:4px solid #ccc;padding-left:.5em}
+details.result>summary{cursor:pointer}.agent{font-weight:bold}.reason{color:#444}
+details.sub{margin:.3em 0 .3em 1em}details.sub>summary{cursor:pointer;color:#335}
+pre{background:#f3f3f3;padding:.4em;overflow-x:auto;white-space:pre-wrap;word-break:break-all;margin:.2em 0;font-size:.85em}
+.wl-rx{color:#0a5d00}.wl-tx{color:#00307a}.wl-timer{color:#7a5200}.wl-kill{color:#8a0000}.wl-note{color:#777;font-style:italic}
+.flags th{text-align:left;font-weight:normal;color:#555}
+.warn{background:#fff3cd;border:1px solid #e0c060;padding:.3em .6em}
+#only-problems:checked~#matrix tr.all-ok,#only-problems:checked~#cases article.all-ok{display:none}
+.tools button{margin-right:.5em}
+"#;
+
+// Optional: the page is complete without it.
+const SCRIPT: &str = r#"
+(function(){
+  function openTarget(){
+    var id=decodeURIComponent(location.hash.slice(1));var el=id&&document.getElementById(id);
+    while(el){if(el.tagName==='DETAILS'){el.open=true;}el=el.parentElement;}
+  }
+  window.addEventListener('hashchange',openTarget);openTarget();
+  var tools=document.getElementById('tools');tools.hidden=false;
+  function setAll(open){var d=document.querySelectorAll('details.result');for(var i=0;i<d.length;i++){d[i].open=open;}}
+  document.getElementById('expand-all').addEventListener('click',function(){setAll(true);});
+  document.getElementById('collapse-all').addEventListener('click',function(){setAll(false);});
+})();
+"#;
+
+/// Renders all runs as one self-contained HTML page.
+pub fn render_html(runs: &[RunReport]) -> String {
+    let mut runs_sorted: Vec<&RunReport> = runs.iter().collect();
+    runs_sorted.sort_by(|a, b| a.agent.cmp(&b.agent));
+    let by_case: Vec<HashMap<&str, &CaseResult>> = runs_sorted
+        .iter()
+        .map(|r| r.results.iter().map(|c| (c.id.as_str(), c)).collect())
+        .collect();
+    let mut case_ids: Vec<&str> = by_case.iter().flat_map(|m| m.keys().copied()).collect();
+    case_ids.sort_by(|a, b| compare_case_ids(a, b));
+    case_ids.dedup();
+
+    let row = |id: &str| -> Vec<Option<&CaseResult>> {
+        by_case.iter().map(|m| m.get(id).copied()).collect()
+    };
+    // Titles and texts of a case come from the first agent that ran it.
+    let first = |id: &str| -> &CaseResult {
+        by_case
+            .iter()
+            .find_map(|m| m.get(id).copied())
+            .expect("every listed case id comes from some run")
+    };
+
+    let mut out = String::with_capacity(64 * 1024 + case_ids.len() * runs.len() * 4096);
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str("<title>WebSocket conformance report</title>\n<style>");
+    out.push_str(CSS);
+    out.push_str("</style>\n</head>\n<body>\n");
+    out.push_str("<h1>WebSocket conformance report</h1>\n");
+
+    // Header: agents and tool versions.
+    let versions: Vec<String> = {
+        let mut v: Vec<String> = runs_sorted
+            .iter()
+            .map(|r| r.tool_version.clone())
+            .filter(|v| !v.is_empty())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let _ = writeln!(
+        out,
+        "<p>{} agent(s), {} case(s){}.</p>",
+        runs_sorted.len(),
+        case_ids.len(),
+        if versions.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", produced by wsconform {}",
+                escape_html(&versions.join(", "))
+            )
+        }
+    );
+    for run in runs_sorted.iter().filter(|r| r.insecure_tls) {
+        let _ = writeln!(
+            out,
+            "<p class=\"warn\">TLS certificate verification was turned off for agent <b>{}</b>.</p>",
+            escape_html(&run.agent)
+        );
+    }
+
+    out.push_str(
+        "<h2>Legend</h2>\n<table class=\"legend\">\
+<tr><td class=\"b-ok\">Pass</td><td>Executed and passed.</td></tr>\
+<tr><td class=\"b-ns\">Non-Strict</td><td>Passed, but not with the canonical behaviour: a SHOULD of the RFC, or a well-defined behaviour the RFC leaves open, was not followed. Still conformant.</td></tr>\
+<tr><td class=\"b-fail\">Fail</td><td>A MUST of the RFC was broken (except for performance and limit cases).</td></tr>\
+<tr><td class=\"b-info\">Info</td><td>Behaviour the RFC leaves unspecified, recorded for information.</td></tr>\
+<tr><td class=\"b-unimpl\">Unimplemented</td><td>The agent does not offer the tested feature.</td></tr>\
+<tr><td class=\"missing\">Missing</td><td>The case was not run for this agent.</td></tr>\
+</table>\n<p>The second cell of each agent is the closing handshake: the peer's close code, colored \
+<span class=\"badge c-ok\">OK</span> <span class=\"badge c-almost\">failed by client</span> \
+<span class=\"badge c-ns\">wrong code</span> <span class=\"badge c-info\">informational</span> \
+<span class=\"badge c-fail\">unclean / failed</span>.</p>\n",
+    );
+
+    // Per-agent summary.
+    out.push_str("<h2>Summary</h2>\n<table class=\"summary\"><tr><th>Agent</th><th>Cases</th>");
+    for b in Behavior::ALL {
+        let _ = write!(out, "<th>{b}</th>");
+    }
+    out.push_str("<th>Close not OK</th><th>Started</th><th>Tool</th></tr>\n");
+    for run in &runs_sorted {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td>",
+            escape_html(&run.agent),
+            run.results.len()
+        );
+        for b in Behavior::ALL {
+            let n = run.results.iter().filter(|c| c.behavior == b).count();
+            let class = if n > 0 { behavior_cell(b).1 } else { "" };
+            let _ = write!(out, "<td class=\"{class}\">{n}</td>");
+        }
+        let bad_close = run
+            .results
+            .iter()
+            .filter(|c| !c.behavior_close.is_acceptable())
+            .count();
+        let _ = writeln!(
+            out,
+            "<td>{bad_close}</td><td>{}</td><td>{}</td></tr>",
+            escape_html(&run.started),
+            escape_html(&run.tool_version)
+        );
+    }
+    out.push_str("</table>\n");
+
+    out.push_str(
+        "<h2>Results</h2>\n<div id=\"tools\" class=\"tools\" hidden>\
+<button type=\"button\" id=\"expand-all\">Expand all details</button>\
+<button type=\"button\" id=\"collapse-all\">Collapse all details</button></div>\n\
+<input type=\"checkbox\" id=\"only-problems\"><label for=\"only-problems\"> Hide cases where every agent passed cleanly</label>\n",
+    );
+
+    // The matrix.
+    out.push_str("<table class=\"matrix\" id=\"matrix\">\n<thead><tr><th>Case</th>");
+    for run in &runs_sorted {
+        let _ = write!(out, "<th colspan=\"2\">{}</th>", escape_html(&run.agent));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    let width = runs_sorted.len() * 2 + 1;
+    let mut last_section: Option<&str> = None;
+    let mut last_subsection: Option<&str> = None;
+    for &id in &case_ids {
+        let meta = first(id);
+        let section = section_of(id);
+        let subsection = subsection_of(id);
+        if last_section != Some(section) {
+            let _ = writeln!(
+                out,
+                "<tr class=\"sec\"><th colspan=\"{width}\">{} {}</th></tr>",
+                escape_html(section),
+                escape_html(&meta.section_title)
+            );
+            last_section = Some(section);
+            last_subsection = None;
+        }
+        if last_subsection != Some(subsection) && subsection != id {
+            let _ = writeln!(
+                out,
+                "<tr class=\"sub\"><th colspan=\"{width}\">{} {}</th></tr>",
+                escape_html(subsection),
+                escape_html(&meta.subsection_title)
+            );
+            last_subsection = Some(subsection);
+        }
+        let cells = row(id);
+        let _ = write!(
+            out,
+            "<tr{}><th class=\"case\"><a href=\"#{}\">{}</a></th>",
+            if is_all_ok(&cells) {
+                " class=\"all-ok\""
+            } else {
+                ""
+            },
+            case_anchor(id),
+            escape_html(id)
+        );
+        for (i, cell) in cells.iter().enumerate() {
+            match cell {
+                None => out.push_str("<td class=\"missing\" colspan=\"2\">Missing</td>"),
+                Some(c) => {
+                    let (label, class) = behavior_cell(c.behavior);
+                    let detail = cell_detail(c);
+                    let _ = write!(
+                        out,
+                        "<td class=\"{class}\" title=\"{}\"><a href=\"#{}\">{label}</a>{}</td><td class=\"{}\">{}</td>",
+                        escape_html(&c.reason),
+                        result_anchor(i, id),
+                        if detail.is_empty() {
+                            String::new()
+                        } else {
+                            format!("<span class=\"detail\">{}</span>", escape_html(&detail))
+                        },
+                        close_class(c.behavior_close),
+                        escape_html(&close_text(c)),
+                    );
+                }
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table>\n");
+
+    // Case blocks.
+    out.push_str("<div id=\"cases\">\n<h2>Cases</h2>\n");
+    let mut last_section: Option<&str> = None;
+    let mut last_subsection: Option<&str> = None;
+    for &id in &case_ids {
+        let meta = first(id);
+        let section = section_of(id);
+        let subsection = subsection_of(id);
+        if last_section != Some(section) {
+            let _ = writeln!(
+                out,
+                "<h3 class=\"sec\">{} {}</h3>",
+                escape_html(section),
+                escape_html(&meta.section_title)
+            );
+            last_section = Some(section);
+            last_subsection = None;
+        }
+        if last_subsection != Some(subsection) && subsection != id {
+            let _ = writeln!(
+                out,
+                "<h4 class=\"subsec\">{} {}</h4>",
+                escape_html(subsection),
+                escape_html(&meta.subsection_title)
+            );
+            last_subsection = Some(subsection);
+        }
+        let cells = row(id);
+        let _ = writeln!(
+            out,
+            "<article class=\"case{}\" id=\"{}\"><h5>Case {} <a href=\"#matrix\" class=\"up\">↑ matrix</a></h5>\
+             <dl><dt>Description</dt><dd>{}</dd><dt>Expectation</dt><dd>{}</dd><dt>RFC</dt><dd>{}</dd></dl>",
+            if is_all_ok(&cells) { " all-ok" } else { "" },
+            case_anchor(id),
+            escape_html(id),
+            escape_html(&meta.description),
+            escape_html(&meta.expectation),
+            if meta.rfc.is_empty() {
+                "-".to_owned()
+            } else {
+                escape_html(&meta.rfc)
+            },
+        );
+        for (i, cell) in cells.iter().enumerate() {
+            match cell {
+                Some(c) => render_result(&mut out, i, c),
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "<p><span class=\"agent\">{}</span> <span class=\"badge missing\">Missing</span></p>",
+                        escape_html(&runs_sorted[i].agent)
+                    );
+                }
+            }
+        }
+        out.push_str("</article>\n");
+    }
+    out.push_str("</div>\n<script>");
+    out.push_str(SCRIPT);
+    out.push_str("</script>\n</body>\n</html>\n");
+    out
+}

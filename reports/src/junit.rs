@@ -1,0 +1,200 @@
+//! JUnit XML in the common schema read by GitHub Actions and GitLab test-report parsers:
+//! `testsuites > testsuite[name,tests,failures,errors,skipped,time] >
+//! testcase[name,classname,time] > failure | skipped`.
+//!
+//! Mapping: one `testsuite` per section (`section 6: UTF-8 Handling`), one `testcase` per
+//! case. A case that fails under [`FailOn::Failed`] (behavior FAILED, or close UNCLEAN /
+//! FAILED) gets a `<failure>` whose message is the one-line reason; UNIMPLEMENTED becomes
+//! `<skipped>`; NON-STRICT and INFORMATIONAL pass, with `<properties>` naming the verdicts.
+
+use std::fmt::Write as _;
+
+use crate::autobahn_json::clean_for_filename;
+use crate::case_id::{compare_case_ids, section_of};
+use crate::gating::FailOn;
+use crate::model::{Behavior, CaseResult, RunReport};
+use crate::table::parse_utc_millis;
+
+/// Escapes text for XML 1.0 content and attribute values. Characters XML 1.0 forbids
+/// (C0 controls other than tab, newline, carriage return; U+FFFE; U+FFFF) cannot be escaped
+/// at all, so they are written as the text `\u{XXXX}`; tab, newline and carriage return are
+/// written as character references so attribute values keep them.
+pub fn escape_xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+                let _ = write!(out, "\\u{{{:04X}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// ` timestamp="YYYY-MM-DDTHH:MM:SS"` (the schema's zone-less form without fractions) when
+/// the run's start parses, else nothing.
+fn timestamp_attr(started: &str) -> String {
+    match (parse_utc_millis(started), started.get(..19)) {
+        (Some(_), Some(whole_seconds)) => format!(" timestamp=\"{whole_seconds}\""),
+        _ => String::new(),
+    }
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+enum Outcome {
+    Failure,
+    Skipped,
+    Passed,
+}
+
+fn outcome(case: &CaseResult) -> Outcome {
+    if case.behavior == Behavior::Unimplemented {
+        Outcome::Skipped
+    } else if FailOn::Failed.fails(case) {
+        Outcome::Failure
+    } else {
+        Outcome::Passed
+    }
+}
+
+fn failure_details(case: &CaseResult) -> String {
+    let mut d = String::new();
+    let _ = writeln!(
+        d,
+        "behavior: {}\nbehaviorClose: {}",
+        case.behavior, case.behavior_close
+    );
+    if !case.rfc.is_empty() {
+        let _ = writeln!(d, "rfc: {}", case.rfc);
+    }
+    let _ = writeln!(d, "description: {}", case.description);
+    let _ = writeln!(d, "expectation: {}", case.expectation);
+    let _ = writeln!(d, "result: {}", case.result);
+    let _ = writeln!(d, "resultClose: {}", case.result_close);
+    let _ = writeln!(d, "received: {}", case.received);
+    d
+}
+
+/// Renders one run as a JUnit XML document.
+pub fn render_junit(run: &RunReport) -> String {
+    let mut cases: Vec<&CaseResult> = run.results.iter().collect();
+    cases.sort_by(|a, b| compare_case_ids(&a.id, &b.id));
+    let mut groups: Vec<(&str, Vec<&CaseResult>)> = Vec::new();
+    for case in cases {
+        let section = section_of(&case.id);
+        match groups.last_mut() {
+            Some((s, list)) if *s == section => list.push(case),
+            _ => groups.push((section, vec![case])),
+        }
+    }
+    let agent_class = match clean_for_filename(&run.agent) {
+        a if a.is_empty() => "agent".to_owned(),
+        a => a,
+    };
+
+    let count = |list: &[&CaseResult], want: fn(&Outcome) -> bool| {
+        list.iter().filter(|c| want(&outcome(c))).count()
+    };
+    let is_failure = |o: &Outcome| matches!(o, Outcome::Failure);
+    let is_skipped = |o: &Outcome| matches!(o, Outcome::Skipped);
+    let all: Vec<&CaseResult> = run.results.iter().collect();
+
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\">",
+        escape_xml(&format!("wsconform: {}", run.agent)),
+        all.len(),
+        count(&all, is_failure),
+        count(&all, is_skipped),
+        seconds(all.iter().map(|c| c.duration_ms).sum()),
+    );
+    for (section, list) in &groups {
+        let title = list
+            .iter()
+            .map(|c| c.section_title.as_str())
+            .find(|t| !t.is_empty())
+            .unwrap_or("");
+        let name = if title.is_empty() {
+            format!("section {section}")
+        } else {
+            format!("section {section}: {title}")
+        };
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\"{}>",
+            escape_xml(&name),
+            list.len(),
+            count(list, is_failure),
+            count(list, is_skipped),
+            seconds(list.iter().map(|c| c.duration_ms).sum()),
+            timestamp_attr(&run.started),
+        );
+        let _ = writeln!(
+            out,
+            "    <properties><property name=\"agent\" value=\"{}\"/><property name=\"toolVersion\" value=\"{}\"/></properties>",
+            escape_xml(&run.agent),
+            escape_xml(&run.tool_version)
+        );
+        let classname = format!("{agent_class}.section_{}", clean_for_filename(section));
+        for case in list {
+            let name = if case.subsection_title.is_empty() {
+                case.id.clone()
+            } else {
+                format!("{} {}", case.id, case.subsection_title)
+            };
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\"",
+                escape_xml(&name),
+                escape_xml(&classname),
+                seconds(case.duration_ms)
+            );
+            match outcome(case) {
+                Outcome::Failure => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                        escape_xml(&case.reason),
+                        escape_xml(&format!("{}/{}", case.behavior, case.behavior_close)),
+                        escape_xml(&failure_details(case)),
+                    );
+                }
+                Outcome::Skipped => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                        escape_xml(&format!("UNIMPLEMENTED: {}", case.reason)),
+                    );
+                }
+                Outcome::Passed
+                    if case.behavior != Behavior::Ok || !case.behavior_close.is_acceptable() =>
+                {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <properties><property name=\"behavior\" value=\"{}\"/><property name=\"behaviorClose\" value=\"{}\"/><property name=\"reason\" value=\"{}\"/></properties>\n    </testcase>",
+                        case.behavior,
+                        escape_xml(case.behavior_close.as_str()),
+                        escape_xml(&case.reason),
+                    );
+                }
+                Outcome::Passed => out.push_str("/>\n"),
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

@@ -1,0 +1,402 @@
+//! Report directories in Autobahn's layout: write, read back, accumulate, stay readable by
+//! scripts written for Autobahn.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use ws_reports::autobahn_json::{
+    case_report_filename, clean_for_filename, to_autobahn_json_string, HTML_FILE, INDEX_FILE,
+};
+use ws_reports::{
+    read_autobahn_dir, write_autobahn_dir, Behavior as B, CloseBehavior as C, ReportError,
+};
+
+/// A fresh directory under the system temp dir, unique per test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ws-reports-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    dir
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn three_cases(agent: &str) -> ws_reports::RunReport {
+    common::run(
+        agent,
+        &[
+            ("1.1.1", B::Ok, C::Ok),
+            ("1.1.10", B::NonStrict, C::WrongCode),
+            ("1.1.9", B::Failed, C::Unclean),
+        ],
+    )
+}
+
+#[test]
+fn write_then_read_gives_the_same_runs() {
+    let dir = scratch("roundtrip");
+    let mut run = three_cases("Server A/1.0");
+    run.insecure_tls = true;
+    run.results[1].traffic_stats = Some(serde_json::json!({"incomingCompressionRatio": 0.5}));
+    run.results[2].remote_close_reason = Some("bye \u{1} <b>".into());
+    write_autobahn_dir(&dir, std::slice::from_ref(&run)).unwrap();
+    let back = read_autobahn_dir(&dir).unwrap();
+    // Readers sort results by case id: 1.1.9 before 1.1.10.
+    let mut expected = run.clone();
+    expected.results.swap(1, 2);
+    assert_eq!(back, vec![expected]);
+}
+
+#[test]
+fn index_json_has_autobahns_exact_shape() {
+    let dir = scratch("shape");
+    write_autobahn_dir(&dir, &[three_cases("Server A/1.0")]).unwrap();
+    let index = read_json(&dir.join(INDEX_FILE));
+    let agents = index.as_object().unwrap();
+    assert_eq!(agents.keys().collect::<Vec<_>>(), ["Server A/1.0"]);
+    let cases = agents["Server A/1.0"].as_object().unwrap();
+    assert_eq!(cases.len(), 3);
+    for (id, entry) in cases {
+        let entry = entry.as_object().unwrap();
+        let mut keys: Vec<&str> = entry.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "behavior",
+                "behaviorClose",
+                "duration",
+                "remoteCloseCode",
+                "reportfile"
+            ]
+        );
+        assert!(entry["behavior"].is_string());
+        assert!(entry["behaviorClose"].is_string());
+        assert!(entry["duration"].is_u64());
+        assert!(entry["remoteCloseCode"].is_u64() || entry["remoteCloseCode"].is_null());
+        let file = entry["reportfile"].as_str().unwrap();
+        assert_eq!(
+            file,
+            format!("server_a_1_0_case_{}.json", id.replace('.', "_"))
+        );
+        assert!(dir.join(file).is_file());
+    }
+    assert_eq!(cases["1.1.9"]["behavior"], "FAILED");
+    assert_eq!(cases["1.1.9"]["behaviorClose"], "UNCLEAN");
+    assert_eq!(cases["1.1.9"]["remoteCloseCode"], Value::Null);
+    assert_eq!(cases["1.1.10"]["behaviorClose"], "WRONG CODE");
+    assert_eq!(cases["1.1.10"]["remoteCloseCode"], 1002);
+}
+
+#[test]
+fn index_json_is_written_like_pythons_json_dumps() {
+    let dir = scratch("format");
+    write_autobahn_dir(&dir, &[three_cases("b"), three_cases("a")]).unwrap();
+    let text = fs::read_to_string(dir.join(INDEX_FILE)).unwrap();
+    // sort_keys=True: agents and case ids in plain string order (as Python sorts them).
+    let a = text.find("\"a\": {").unwrap();
+    let b = text.find("\"b\": {").unwrap();
+    assert!(a < b);
+    let first_agent = &text[a..b];
+    let p10 = first_agent.find("\"1.1.10\"").unwrap();
+    let p9 = first_agent.find("\"1.1.9\"").unwrap();
+    assert!(p10 < p9, "Python's sort_keys puts 1.1.10 before 1.1.9");
+    // indent=3 and separators (',', ': ').
+    assert!(
+        text.starts_with("{\n   \"a\": {\n      \"1.1.1\": {\n         \"behavior\": \"OK\",\n")
+    );
+    assert!(!text.contains(" ,") && !text.contains(",\n\n"));
+}
+
+#[test]
+fn per_case_file_has_every_autobahn_key_and_ours() {
+    let dir = scratch("casekeys");
+    write_autobahn_dir(&dir, &[three_cases("agent")]).unwrap();
+    let doc = read_json(&dir.join(case_report_filename("agent", "1.1.1")));
+    let autobahn_keys = [
+        "id",
+        "description",
+        "expectation",
+        "agent",
+        "case",
+        "started",
+        "duration",
+        "reportTime",
+        "reportCompressionRatio",
+        "behavior",
+        "behaviorClose",
+        "expected",
+        "expectedClose",
+        "received",
+        "result",
+        "resultClose",
+        "wirelog",
+        "createWirelog",
+        "closedByMe",
+        "failedByMe",
+        "droppedByMe",
+        "wasClean",
+        "wasNotCleanReason",
+        "wasServerConnectionDropTimeout",
+        "wasOpenHandshakeTimeout",
+        "wasCloseHandshakeTimeout",
+        "localCloseCode",
+        "localCloseReason",
+        "remoteCloseCode",
+        "remoteCloseReason",
+        "isServer",
+        "createStats",
+        "rxOctetStats",
+        "rxFrameStats",
+        "txOctetStats",
+        "txFrameStats",
+        "httpRequest",
+        "httpResponse",
+        "trafficStats",
+    ];
+    let ours = ["rfc", "reason", "sectionTitle", "subsectionTitle"];
+    let obj = doc.as_object().unwrap();
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort();
+    let mut want: Vec<&str> = autobahn_keys.iter().chain(ours.iter()).copied().collect();
+    want.sort();
+    assert_eq!(keys, want);
+    assert_eq!(obj["case"], 1);
+    assert_eq!(
+        obj["duration"].as_u64(),
+        Some(common::case("agent", 1, "1.1.1", B::Ok, C::Ok).duration_ms)
+    );
+    assert_eq!(obj["createWirelog"], true);
+    assert_eq!(obj["createStats"], true);
+    assert_eq!(obj["wasNotCleanReason"], Value::Null);
+    assert_eq!(obj["rxFrameStats"]["8"], 1);
+    assert_eq!(obj["wirelog"][2][0], "TF");
+    assert_eq!(obj["rfc"], "RFC 6455 §5.6 (MUST)");
+}
+
+#[test]
+fn a_second_agent_accumulates_and_a_rerun_replaces() {
+    let dir = scratch("accumulate");
+    write_autobahn_dir(&dir, &[three_cases("Alpha")]).unwrap();
+    write_autobahn_dir(&dir, &[three_cases("Beta")]).unwrap();
+    let index = read_json(&dir.join(INDEX_FILE));
+    assert_eq!(index.as_object().unwrap().len(), 2, "{index}");
+    let runs = read_autobahn_dir(&dir).unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r.agent.as_str()).collect::<Vec<_>>(),
+        ["Alpha", "Beta"]
+    );
+    let html = fs::read_to_string(dir.join(HTML_FILE)).unwrap();
+    assert!(html.contains("Alpha") && html.contains("Beta"));
+
+    // Alpha runs again with one case only: its old results go, Beta stays.
+    let rerun = common::run("Alpha", &[("2.1", B::Failed, C::Ok)]);
+    write_autobahn_dir(&dir, &[rerun]).unwrap();
+    let runs = read_autobahn_dir(&dir).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        runs[0]
+            .results
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>(),
+        ["2.1"]
+    );
+    assert_eq!(runs[1].results.len(), 3);
+    assert!(
+        !dir.join(case_report_filename("Alpha", "1.1.1")).exists(),
+        "stale file left"
+    );
+    assert!(dir.join(case_report_filename("Beta", "1.1.1")).exists());
+    // No temporary files are left behind.
+    for entry in fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(!name.contains(".tmp-"), "leftover {name}");
+    }
+}
+
+#[test]
+fn autobahn_users_python_one_liner_reads_our_index() {
+    let Ok(probe) = Command::new("python3").arg("--version").output() else {
+        println!("note: python3 not found; skipping the Python compatibility check");
+        return;
+    };
+    assert!(probe.status.success());
+    let dir = scratch("python");
+    let run = common::run(
+        "srv",
+        &[
+            ("1.1.1", B::Ok, C::Ok),
+            ("3.2", B::NonStrict, C::Ok),
+            ("5.1", B::Failed, C::Ok),
+            ("7.1.6", B::Informational, C::Informational),
+            ("12.1.1", B::Unimplemented, C::Ok),
+        ],
+    );
+    write_autobahn_dir(&dir, &[run]).unwrap();
+    // The filter Autobahn users put in CI, and a read of every per-case file it names.
+    let script = "import json,os,sys; d=json.load(open(os.path.join(sys.argv[1],'index.json'))); \
+        bad=sorted(c for a in d for c in d[a] if d[a][c]['behavior'] not in ('OK','INFORMATIONAL','NON-STRICT')); \
+        files=[json.load(open(os.path.join(sys.argv[1],d[a][c]['reportfile']))) for a in d for c in d[a]]; \
+        assert all(f['id'] in d[f['agent']] and isinstance(f['wirelog'],list) for f in files); \
+        print(' '.join(bad))";
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "12.1.1 5.1");
+}
+
+#[test]
+fn an_autobahn_written_case_file_is_readable() {
+    // Shaped like Autobahn 25.10.1's output: none of our keys, Python-style values.
+    let dir = scratch("foreign");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join(INDEX_FILE),
+        r#"{"AutobahnServer/0.7": {"2.3": {"behavior": "OK", "behaviorClose": "OK", "duration": 2,
+            "remoteCloseCode": 1000, "reportfile": "autobahnserver_0_7_case_2_3.json"}}}"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.join("autobahnserver_0_7_case_2_3.json"),
+        r#"{"agent": "AutobahnServer/0.7", "behavior": "OK", "behaviorClose": "OK", "case": 21,
+            "closedByMe": true, "createStats": true, "createWirelog": true,
+            "description": "Send ping with binary payload 0x00ff", "droppedByMe": false, "duration": 2,
+            "expectation": "Pong with payload echo'ed is sent in reply to Ping.",
+            "expected": {"OK": [["pong", "0x00ff"]]},
+            "expectedClose": {"closeCode": [1000], "closedByMe": true, "requireClean": true},
+            "failedByMe": false, "httpRequest": "GET / HTTP/1.1\r\n\r\n", "httpResponse": "HTTP/1.1 101\r\n\r\n",
+            "id": "2.3", "isServer": false, "localCloseCode": 1000, "localCloseReason": null,
+            "received": [["pong", "0x00ff"]], "remoteCloseCode": 1000, "remoteCloseReason": null,
+            "reportCompressionRatio": false, "reportTime": false, "result": "Actual events match at least one expected.",
+            "resultClose": "Connection was properly closed", "rxFrameStats": {"10": 1, "8": 1},
+            "rxOctetStats": {"206": 1, "4": 2}, "started": "2013-08-23T13:40:39.046Z",
+            "trafficStats": null, "txFrameStats": {"8": 1, "9": 1}, "txOctetStats": {"240": 1, "8": 2},
+            "wasClean": true, "wasCloseHandshakeTimeout": false, "wasNotCleanReason": null,
+            "wasOpenHandshakeTimeout": false, "wasServerConnectionDropTimeout": false,
+            "wirelog": [["TO", [240, "474554"], false], ["RO", [206, "485454"]],
+                        ["TF", [2, "0x00ff"], 9, true, 0, "2d1b9fe8", null, null, false],
+                        ["RF", [2, "0x00ff"], 10, true, 0, false, null], ["KL", 1],
+                        ["TF", [2, "0x03e8"], 8, true, 0, "4b3fd3a4", null, null, false],
+                        ["RF", [2, "0x03e8"], 8, true, 0, false, null]]}"#,
+    )
+    .unwrap();
+    let runs = read_autobahn_dir(&dir).unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run.agent, "AutobahnServer/0.7");
+    assert_eq!(
+        run.started, "2013-08-23T13:40:39.046Z",
+        "start taken from the cases"
+    );
+    assert_eq!(run.tool_version, "");
+    let case = &run.results[0];
+    assert_eq!(case.case_index, 21);
+    assert_eq!(case.wirelog.len(), 7);
+    assert_eq!(case.rfc, "");
+    assert_eq!(case.rx_frame_stats["10"], 1);
+    // Adding our own agent keeps Autobahn's in the accumulated index.
+    write_autobahn_dir(&dir, &[three_cases("wsconform-agent")]).unwrap();
+    let index = read_json(&dir.join(INDEX_FILE));
+    assert!(index.get("AutobahnServer/0.7").is_some());
+    assert!(index.get("wsconform-agent").is_some());
+}
+
+#[test]
+fn file_names_follow_clean_for_filename() {
+    assert_eq!(
+        clean_for_filename("AutobahnPython/0.6.0"),
+        "autobahnpython_0_6_0"
+    );
+    assert_eq!(clean_for_filename("  My Server! "), "my_server");
+    assert_eq!(clean_for_filename("a--b"), "a__b");
+    assert_eq!(clean_for_filename("Ünïcode 1"), "n_code_1");
+    assert_eq!(
+        case_report_filename("tokio-tungstenite", "12.1.10"),
+        "tokio_tungstenite_case_12_1_10.json"
+    );
+}
+
+#[test]
+fn agents_sharing_a_file_prefix_are_refused() {
+    let dir = scratch("collision");
+    let err = write_autobahn_dir(&dir, &[three_cases("My Server"), three_cases("my-server")])
+        .unwrap_err();
+    assert!(
+        matches!(err, ReportError::FilenameCollision { .. }),
+        "{err}"
+    );
+    // And against an agent already in the directory.
+    write_autobahn_dir(&dir, &[three_cases("My Server")]).unwrap();
+    let err = write_autobahn_dir(&dir, &[three_cases("my.server")]).unwrap_err();
+    assert!(
+        matches!(err, ReportError::FilenameCollision { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_case_repeated_within_a_run_is_refused() {
+    let dir = scratch("dupcase");
+    let run = common::run("x", &[("1.1.1", B::Ok, C::Ok), ("1.1.1", B::Failed, C::Ok)]);
+    let err = write_autobahn_dir(&dir, &[run]).unwrap_err();
+    match err {
+        ReportError::DuplicateCase { agent, case } => {
+            assert_eq!((agent.as_str(), case.as_str()), ("x", "1.1.1"));
+        }
+        other => panic!("unexpected {other}"),
+    }
+    assert!(
+        !dir.join(INDEX_FILE).exists(),
+        "nothing written on a refused run"
+    );
+}
+
+#[test]
+fn a_corrupt_index_is_reported_not_overwritten() {
+    let dir = scratch("corrupt");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join(INDEX_FILE), "{ half an index").unwrap();
+    let err = write_autobahn_dir(&dir, &[three_cases("a")]).unwrap_err();
+    assert!(matches!(err, ReportError::Json { .. }), "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.join(INDEX_FILE)).unwrap(),
+        "{ half an index"
+    );
+}
+
+#[test]
+fn an_index_pointing_outside_the_directory_is_refused() {
+    let dir = scratch("escape");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join(INDEX_FILE),
+        r#"{"a": {"1.1.1": {"behavior": "OK", "behaviorClose": "OK", "duration": 1,
+            "remoteCloseCode": null, "reportfile": "../../etc/passwd"}}}"#,
+    )
+    .unwrap();
+    let err = read_autobahn_dir(&dir).unwrap_err();
+    assert!(matches!(err, ReportError::Malformed { .. }), "{err}");
+}
+
+#[test]
+fn json_string_sorts_nested_keys() {
+    let v = serde_json::json!({"b": {"z": 1, "a": [ {"y": 1, "x": 2} ]}, "a": null});
+    assert_eq!(
+        to_autobahn_json_string(&v),
+        "{\n   \"a\": null,\n   \"b\": {\n      \"a\": [\n         {\n            \"x\": 2,\n            \"y\": 1\n         }\n      ],\n      \"z\": 1\n   }\n}"
+    );
+}
