@@ -5,7 +5,7 @@ use std::time::Duration;
 use ws_spec::frame::Opcode;
 
 use crate::model::{
-    Behavior, Case, Chop, Ending, Event, ExpectedClose, Expectation, FrameSpec, Level, Payload,
+    Behavior, Case, Chop, Ending, Event, Expectation, ExpectedClose, FrameSpec, Level, Payload,
     RfcRef, Step, VerdictRule,
 };
 

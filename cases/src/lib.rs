@@ -8,7 +8,12 @@
 
 pub mod build;
 pub mod catalogue;
+pub mod error;
+pub mod judge;
 pub mod model;
+pub mod run;
+pub mod select;
 
 pub use catalogue::all_cases;
+pub use error::CasesError;
 pub use model::{Behavior, Case, CloseBehavior, Event, Level};

@@ -40,7 +40,13 @@ pub struct RfcRef {
 
 impl std::fmt::Display for RfcRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RFC {} §{} ({})", self.rfc, self.section, self.level.keyword())
+        write!(
+            f,
+            "RFC {} §{} ({})",
+            self.rfc,
+            self.section,
+            self.level.keyword()
+        )
     }
 }
 

@@ -1,1 +1,15 @@
 //! wsconform: the runner behind the `wsconform` command.
+//!
+//! It plays the `ws-cases` catalogue against real servers over TCP, many cases
+//! at once, serves the reference echo server, and hands results to
+//! `ws-reports`. Every protocol decision lives in `ws-spec` and `ws-cases`;
+//! this crate moves bytes and keeps time.
+
+pub mod cli;
+pub mod echo;
+pub mod error;
+pub mod report;
+pub mod runner;
+pub mod target;
+
+pub use error::HarnessError;

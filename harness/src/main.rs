@@ -1,2 +1,5 @@
 //! The `wsconform` command line.
-fn main() {}
+
+fn main() {
+    std::process::exit(wsconform::cli::main());
+}

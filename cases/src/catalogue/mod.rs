@@ -3,6 +3,7 @@
 use crate::model::Case;
 
 mod section1;
+mod section10;
 mod section2;
 mod section3;
 mod section4;
@@ -10,7 +11,6 @@ mod section5;
 mod section6;
 mod section7;
 mod section9;
-mod section10;
 
 /// Every case of the catalogue, ordered as Autobahn orders them.
 pub fn all_cases() -> Vec<Case> {

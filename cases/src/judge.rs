@@ -1,0 +1,284 @@
+//! Verdicts: what was observed, compared with what a case expects.
+//!
+//! The rules are Autobahn|Testsuite's, so a report reads the same: the message
+//! verdict is the label of the first expected outcome whose event list equals
+//! what was received; the close verdict checks, in order, who closed first,
+//! whether a required clean close happened, the close code, and whether the
+//! suite (as client) had to drop TCP itself.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{Behavior, Case, CloseBehavior, Event, VerdictRule};
+
+/// What happened on one connection, as the verdict needs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Observation {
+    /// The opening handshake completed.
+    pub connection_was_open: bool,
+    /// Events received, in order.
+    pub received: Vec<Event>,
+    /// The suite sent the first close frame.
+    pub closed_by_me: bool,
+    /// The suite failed the connection (protocol error or kill timer).
+    pub failed_by_me: bool,
+    /// The suite closed TCP.
+    pub dropped_by_me: bool,
+    /// A full closing handshake happened and the server dropped TCP.
+    pub was_clean: bool,
+    /// Why not, when it was not clean.
+    pub was_not_clean_reason: Option<String>,
+    /// The suite sent a close frame.
+    pub sent_close: bool,
+    /// A valid close frame arrived from the peer.
+    pub received_close: bool,
+    /// Close code the peer sent.
+    pub remote_close_code: Option<u16>,
+    /// Close reason the peer sent.
+    pub remote_close_reason: Option<String>,
+    /// Close code the suite sent.
+    pub local_close_code: Option<u16>,
+    /// Close reason the suite sent.
+    pub local_close_reason: Option<String>,
+    /// The server did not drop TCP in time after the closing handshake.
+    pub was_server_connection_drop_timeout: bool,
+    /// The opening handshake did not finish in time.
+    pub was_open_handshake_timeout: bool,
+    /// The peer did not answer the suite's close in time.
+    pub was_close_handshake_timeout: bool,
+    /// Verdict of a performance rule (9.x): passed, and the sentence saying why.
+    pub perf: Option<(bool, String)>,
+    /// The run was abandoned (hard deadline, I/O error), and why.
+    pub aborted: Option<String>,
+    /// The first protocol violation the suite saw from the peer.
+    pub peer_violation: Option<String>,
+    /// Frames the suite wrote, per opcode.
+    pub tx_frame_stats: BTreeMap<u8, u64>,
+}
+
+/// The verdicts of one case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// Message-level verdict.
+    pub behavior: Behavior,
+    /// Closing-handshake verdict.
+    pub behavior_close: CloseBehavior,
+    /// Autobahn's `result` sentence.
+    pub result: String,
+    /// Autobahn's `resultClose` sentence.
+    pub result_close: String,
+    /// Why, in one line.
+    pub reason: String,
+}
+
+/// Judges one case from what was observed, with the suite as the client.
+pub fn judge(case: &Case, obs: &Observation) -> Verdict {
+    let expect = &case.expect;
+    let mut behavior = Behavior::Failed;
+    let mut result = "Actual events differ from any expected.".to_string();
+    for (label, events) in &expect.outcomes {
+        if *events == obs.received {
+            behavior = *label;
+            result = "Actual events match at least one expected.".to_string();
+            break;
+        }
+    }
+
+    let (mut behavior_close, result_close) = if obs.connection_was_open {
+        let close = &expect.close;
+        if close.closed_by_me != obs.closed_by_me {
+            (
+                CloseBehavior::Failed,
+                "The connection was failed by the wrong endpoint".to_string(),
+            )
+        } else if close.require_clean && !obs.was_clean {
+            (
+                CloseBehavior::Unclean,
+                "The spec requires the connection to be failed cleanly here".to_string(),
+            )
+        } else if obs
+            .remote_close_code
+            .is_some_and(|c| !close.codes.contains(&c))
+        {
+            let codes: Vec<String> = close.codes.iter().map(u16::to_string).collect();
+            (
+                CloseBehavior::WrongCode,
+                format!(
+                    "The close code should have been {} or empty",
+                    codes.join(",")
+                ),
+            )
+        } else if obs.dropped_by_me {
+            (
+                CloseBehavior::FailedByClient,
+                "It is preferred that the server close the TCP connection".to_string(),
+            )
+        } else {
+            (
+                CloseBehavior::Ok,
+                "Connection was properly closed".to_string(),
+            )
+        }
+    } else {
+        (
+            CloseBehavior::Failed,
+            "The WebSocket opening handshake was never completed!".to_string(),
+        )
+    };
+    if obs.connection_was_open
+        && expect.close.wrong_endpoint_is_fatal
+        && expect.close.closed_by_me != obs.closed_by_me
+    {
+        behavior = Behavior::Failed;
+    }
+
+    match &expect.rule {
+        VerdictRule::Events => {}
+        VerdictRule::WrongCodeIsFatal => {
+            if behavior_close == CloseBehavior::WrongCode {
+                behavior = Behavior::Failed;
+                result = result_close.clone();
+            }
+        }
+        VerdictRule::Informational => {
+            result = match behavior {
+                Behavior::Ok => "The peer did what the first expected outcome says.".to_string(),
+                Behavior::NonStrict => {
+                    "The peer did what the second expected outcome says.".to_string()
+                }
+                _ => "Actual events are left open by the spec.".to_string(),
+            };
+            behavior = Behavior::Informational;
+            behavior_close = CloseBehavior::Informational;
+        }
+        VerdictRule::Echo { .. } | VerdictRule::RoundTrips => match &obs.perf {
+            Some((true, why)) => {
+                behavior = Behavior::Ok;
+                result = why.clone();
+            }
+            Some((false, why)) => {
+                behavior = Behavior::Failed;
+                result = why.clone();
+            }
+            None => {
+                behavior = Behavior::Failed;
+                result = match case.ending {
+                    crate::model::Ending::CloseAfter(d) | crate::model::Ending::KillAfter(d) => {
+                        format!("Did not receive the echo within {} seconds.", d.as_secs())
+                    }
+                };
+            }
+        },
+        VerdictRule::AutoFragment { fragment, len } => {
+            let want_cont = (len / fragment) as u64;
+            let want_text = u64::from(len % fragment > 0);
+            let got_cont = obs.tx_frame_stats.get(&0).copied().unwrap_or(0);
+            let got_text = obs.tx_frame_stats.get(&1).copied().unwrap_or(0);
+            if obs.connection_was_open && (got_cont, got_text) != (want_cont, want_text) {
+                behavior = Behavior::Failed;
+                result = format!(
+                    "Frames sent (continuation {got_cont}, text {got_text}) differ from auto-fragmentation (continuation {want_cont}, text {want_text})."
+                );
+            }
+        }
+    }
+
+    if let Some(why) = &obs.aborted {
+        behavior = Behavior::Failed;
+        result = format!("timed out: {why}");
+    }
+
+    let reason = one_line_reason(case, obs, behavior, behavior_close, &result, &result_close);
+    Verdict {
+        behavior,
+        behavior_close,
+        result,
+        result_close,
+        reason,
+    }
+}
+
+fn one_line_reason(
+    case: &Case,
+    obs: &Observation,
+    behavior: Behavior,
+    behavior_close: CloseBehavior,
+    result: &str,
+    result_close: &str,
+) -> String {
+    let mut parts = Vec::new();
+    if behavior == Behavior::Failed || behavior == Behavior::NonStrict {
+        if let Some(why) = &obs.aborted {
+            parts.push(format!("timed out ({why})"));
+        } else if !obs.connection_was_open {
+            parts.push(
+                obs.was_not_clean_reason
+                    .clone()
+                    .unwrap_or_else(|| "opening handshake never completed".into()),
+            );
+        } else if obs.perf.is_some() {
+            parts.push(result.to_string());
+        } else {
+            parts.push(format!(
+                "received {} where {} expected",
+                describe_events(&obs.received),
+                case.expect
+                    .outcomes
+                    .first()
+                    .map(|(_, e)| describe_events(e))
+                    .unwrap_or_else(|| "nothing".into())
+            ));
+        }
+    }
+    if !matches!(
+        behavior_close,
+        CloseBehavior::Ok | CloseBehavior::Informational
+    ) {
+        let mut s = result_close.to_string();
+        match obs.remote_close_code {
+            Some(c) => s.push_str(&format!(" (peer's close code {c})")),
+            None if !obs.received_close => s.push_str(" (no close frame from the peer)"),
+            None => {}
+        }
+        if let Some(why) = &obs.was_not_clean_reason {
+            s.push_str(&format!("; {why}"));
+        }
+        parts.push(s);
+    }
+    if let Some(v) = &obs.peer_violation {
+        parts.push(format!("peer violation: {v}"));
+    }
+    if parts.is_empty() {
+        result.to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// A short description of an event list, for one-line reasons.
+pub fn describe_events(events: &[Event]) -> String {
+    if events.is_empty() {
+        return "nothing".into();
+    }
+    let items: Vec<String> = events
+        .iter()
+        .take(4)
+        .map(|e| match e {
+            Event::Message { payload, binary } => format!(
+                "{} message ({} bytes)",
+                if *binary { "binary" } else { "text" },
+                payload.len()
+            ),
+            Event::Ping(p) => format!("ping ({} bytes)", p.len()),
+            Event::Pong(p) => format!("pong ({} bytes)", p.len()),
+            Event::Timeout(t) => format!("pause {t} passed"),
+        })
+        .collect();
+    let more = if events.len() > 4 {
+        format!(" and {} more", events.len() - 4)
+    } else {
+        String::new()
+    };
+    format!("[{}{}]", items.join(", "), more)
+}

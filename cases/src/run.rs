@@ -1,0 +1,1174 @@
+//! Playing one case, sans-IO: bytes and time in, bytes out.
+//!
+//! [`CaseRun`] is the suite's side of one connection. It writes the opening
+//! handshake, plays the case's script, answers what a conforming WebSocket
+//! client must answer (pongs, the closing handshake), and records what the
+//! peer did. It follows the connection semantics Autobahn|Testsuite's engine
+//! has (who closed first, when a close is clean, which timers fail a case), so
+//! the verdicts come out the same; it differs in one way only: once the
+//! outcome can no longer change, it closes at once instead of sitting out a
+//! timer.
+//!
+//! The caller (the tokio harness, or an in-memory test) moves bytes between
+//! [`CaseRun`] and the peer, tells it the time as a [`Duration`] since the case
+//! started, and wakes it at [`CaseRun::next_deadline`].
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use ws_spec::close::{self, CloseError};
+use ws_spec::frame::{
+    DecodeEvent, DecoderConfig, Frame, FrameDecoder, FrameHeader, LengthForm, Opcode,
+};
+use ws_spec::handshake::{self, RequestBuilder};
+use ws_spec::mask::apply_mask;
+use ws_spec::utf8::Utf8Validator;
+
+use crate::judge::{judge, Observation, Verdict};
+use crate::model::{Case, Chop, Ending, Event, Payload, Step, VerdictRule};
+
+/// Knobs of one run.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Host header value (host, or host:port).
+    pub host: String,
+    /// Request target (path and query).
+    pub target: String,
+    /// Extra request headers (`--header`).
+    pub extra_headers: Vec<(String, String)>,
+    /// Largest message or frame accepted from the peer; above it the suite fails the connection with 1009.
+    pub max_message: u64,
+    /// How long the suite waits for the peer's close after sending its own (Autobahn: 1 s).
+    pub close_handshake_timeout: Duration,
+    /// How long the suite, as client, waits for the server to drop TCP after the closing handshake (Autobahn: 1 s).
+    pub server_drop_timeout: Duration,
+    /// How long the opening handshake may take.
+    pub open_handshake_timeout: Duration,
+    /// Seed of the masking keys and the handshake key (deterministic runs).
+    pub seed: u64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            host: "127.0.0.1".into(),
+            target: "/".into(),
+            extra_headers: Vec::new(),
+            max_message: 64 << 20,
+            close_handshake_timeout: Duration::from_secs(1),
+            server_drop_timeout: Duration::from_secs(1),
+            open_handshake_timeout: Duration::from_secs(5),
+            seed: 1,
+        }
+    }
+}
+
+/// What the caller must do on the connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Write these bytes; when `flush` is set, flush them and let them reach the wire
+    /// before the next write (a chop of its own).
+    Write {
+        /// The bytes.
+        bytes: Vec<u8>,
+        /// Flush on its own.
+        flush: bool,
+    },
+    /// Close the TCP connection.
+    Drop,
+}
+
+/// One row of the wire log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WireEvent {
+    /// Octets written.
+    TxOctets {
+        /// Time since the case started.
+        at: Duration,
+        /// How many.
+        len: usize,
+        /// The first bytes.
+        head: Vec<u8>,
+        /// Written as a chop of its own.
+        flush: bool,
+    },
+    /// Octets read.
+    RxOctets {
+        /// Time since the case started.
+        at: Duration,
+        /// How many.
+        len: usize,
+        /// The first bytes.
+        head: Vec<u8>,
+    },
+    /// A frame written.
+    TxFrame {
+        /// Time since the case started.
+        at: Duration,
+        /// The header as written.
+        header: FrameHeader,
+        /// The first payload bytes (unmasked).
+        head: Vec<u8>,
+        /// Chop size, if chopped.
+        chop: Option<usize>,
+        /// Flushed on its own.
+        sync: bool,
+    },
+    /// A frame read.
+    RxFrame {
+        /// Time since the case started.
+        at: Duration,
+        /// The header as read.
+        header: FrameHeader,
+        /// The first payload bytes (unmasked).
+        head: Vec<u8>,
+    },
+    /// A timer was set (Autobahn's CT/KL/TI rows).
+    TimerSet {
+        /// Time since the case started.
+        at: Duration,
+        /// "CT" (pause), "KL" (kill), "TI" (close).
+        kind: &'static str,
+        /// Delay.
+        delay: Duration,
+        /// Pause marker.
+        tag: Option<&'static str>,
+    },
+    /// A timer fired (Autobahn's CTE/KLE/TIE rows).
+    TimerFired {
+        /// Time since the case started.
+        at: Duration,
+        /// "CTE", "KLE", "TIE".
+        kind: &'static str,
+        /// Pause marker.
+        tag: Option<&'static str>,
+    },
+    /// The suite dropped TCP.
+    DroppedByMe {
+        /// Time since the case started.
+        at: Duration,
+    },
+    /// The peer dropped TCP.
+    DroppedByPeer {
+        /// Time since the case started.
+        at: Duration,
+    },
+}
+
+/// Everything a finished run produced.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    /// The verdicts.
+    pub verdict: Verdict,
+    /// What was observed.
+    pub observation: Observation,
+    /// The wire log.
+    pub wirelog: Vec<WireEvent>,
+    /// The opening request as sent.
+    pub http_request: String,
+    /// The opening response as received.
+    pub http_response: String,
+    /// Octets written, per write size.
+    pub tx_octet_stats: BTreeMap<usize, u64>,
+    /// Octets read, per read size.
+    pub rx_octet_stats: BTreeMap<usize, u64>,
+    /// Frames written, per opcode.
+    pub tx_frame_stats: BTreeMap<u8, u64>,
+    /// Frames read, per opcode.
+    pub rx_frame_stats: BTreeMap<u8, u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Connecting,
+    Open,
+    Closing,
+    Closed,
+}
+
+/// Payload bytes kept in wire-log rows.
+const LOG_HEAD: usize = 64;
+/// Wire-log rows kept before the log is cut (a flood must not exhaust memory).
+const LOG_MAX_ROWS: usize = 4000;
+/// Largest opening-handshake response accepted.
+const MAX_HEAD: usize = 64 * 1024;
+
+#[derive(Debug, Default)]
+struct Message {
+    opcode: Option<Opcode>,
+    data: Vec<u8>,
+    utf8: Utf8Validator,
+}
+
+#[derive(Debug)]
+struct RoundTrip {
+    opcode: Opcode,
+    payload: Vec<u8>,
+    count: usize,
+    sent: usize,
+}
+
+/// The suite's side of one case on one connection, as a client testing a server.
+#[derive(Debug)]
+pub struct CaseRun<'c> {
+    case: &'c Case,
+    config: RunConfig,
+    state: State,
+    key: String,
+    http_request: String,
+    http_response: String,
+    head_buf: Vec<u8>,
+    decoder: FrameDecoder,
+    current: Option<FrameHeader>,
+    control_buf: Vec<u8>,
+    message: Message,
+    outputs: VecDeque<Output>,
+    wirelog: Vec<WireEvent>,
+    wirelog_on: bool,
+    log_cut: bool,
+    mask_state: u64,
+    now: Duration,
+    // Script progress.
+    step: usize,
+    script_done: bool,
+    pause_until: Option<(Duration, Option<&'static str>)>,
+    ending_at: Option<Duration>,
+    open_deadline: Option<Duration>,
+    close_deadline: Option<Duration>,
+    drop_deadline: Option<Duration>,
+    open_frame: Option<(FrameHeader, u64)>,
+    round_trip: Option<RoundTrip>,
+    // Observation.
+    obs: Observation,
+    tx_octets: BTreeMap<usize, u64>,
+    rx_octets: BTreeMap<usize, u64>,
+    tx_frames: BTreeMap<u8, u64>,
+    rx_frames: BTreeMap<u8, u64>,
+}
+
+impl<'c> CaseRun<'c> {
+    /// Starts a run at time zero: the opening handshake is queued for writing.
+    pub fn new(case: &'c Case, config: RunConfig) -> Self {
+        let key = handshake::random_key(config.seed ^ 0x5eed);
+        let mut builder = RequestBuilder::new(&config.host, &config.target, &key);
+        for (name, value) in &config.extra_headers {
+            builder = builder.set(name, value);
+        }
+        let request = builder.encode();
+        let decoder = FrameDecoder::new(DecoderConfig {
+            max_frame_payload: config.max_message,
+        });
+        let mut run = CaseRun {
+            case,
+            state: State::Connecting,
+            key,
+            http_request: String::from_utf8_lossy(&request).into_owned(),
+            http_response: String::new(),
+            head_buf: Vec::new(),
+            decoder,
+            current: None,
+            control_buf: Vec::new(),
+            message: Message::default(),
+            outputs: VecDeque::new(),
+            wirelog: Vec::new(),
+            wirelog_on: true,
+            log_cut: false,
+            mask_state: config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            now: Duration::ZERO,
+            step: 0,
+            script_done: false,
+            pause_until: None,
+            ending_at: None,
+            open_deadline: Some(config.open_handshake_timeout),
+            close_deadline: None,
+            drop_deadline: None,
+            open_frame: None,
+            round_trip: None,
+            obs: Observation::default(),
+            tx_octets: BTreeMap::new(),
+            rx_octets: BTreeMap::new(),
+            tx_frames: BTreeMap::new(),
+            rx_frames: BTreeMap::new(),
+            config,
+        };
+        run.write(request, false);
+        run
+    }
+
+    /// The next thing to do on the connection, if any.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// True once the connection is closed and the verdict can be taken.
+    pub fn is_finished(&self) -> bool {
+        self.state == State::Closed && self.outputs.is_empty()
+    }
+
+    /// When the caller must call [`CaseRun::on_timer`] next, if nothing arrives before.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        if self.state == State::Closed {
+            return None;
+        }
+        [
+            self.pause_until.map(|(t, _)| t),
+            self.ending_at,
+            self.open_deadline,
+            self.close_deadline,
+            self.drop_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Bytes arrived from the peer.
+    pub fn on_bytes(&mut self, bytes: &[u8], now: Duration) {
+        self.now = now;
+        if self.state == State::Closed || bytes.is_empty() {
+            return;
+        }
+        *self.rx_octets.entry(bytes.len()).or_default() += 1;
+        self.log(WireEvent::RxOctets {
+            at: now,
+            len: bytes.len(),
+            head: bytes[..bytes.len().min(LOG_HEAD)].to_vec(),
+        });
+        if self.state == State::Connecting {
+            self.head_buf.extend_from_slice(bytes);
+            match handshake::parse_response(&self.head_buf, MAX_HEAD) {
+                Ok(None) => return,
+                Ok(Some((response, consumed))) => {
+                    self.http_response =
+                        String::from_utf8_lossy(&self.head_buf[..consumed]).into_owned();
+                    let rest = self.head_buf.split_off(consumed);
+                    self.head_buf = Vec::new();
+                    match handshake::validate_response(&response, &self.key, &[], &[]) {
+                        Ok(_) => {
+                            self.state = State::Open;
+                            self.obs.connection_was_open = true;
+                            self.open_deadline = None;
+                            self.advance_script();
+                            if !rest.is_empty() {
+                                self.decoder.push(&rest);
+                                self.process_frames();
+                            }
+                        }
+                        Err(e) => {
+                            self.obs.was_not_clean_reason =
+                                Some(format!("opening handshake failed: {e}"));
+                            self.drop_connection();
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.http_response = String::from_utf8_lossy(&self.head_buf).into_owned();
+                    self.obs.was_not_clean_reason =
+                        Some(format!("invalid opening handshake response: {e}"));
+                    self.drop_connection();
+                }
+            }
+            return;
+        }
+        self.decoder.push(bytes);
+        self.process_frames();
+    }
+
+    /// The peer closed the TCP connection (EOF or reset).
+    pub fn on_eof(&mut self, now: Duration) {
+        self.now = now;
+        if self.state == State::Closed {
+            return;
+        }
+        self.log(WireEvent::DroppedByPeer { at: now });
+        // A close handshake completed on both sides leaves was_clean as it is.
+        if !self.obs.was_clean && !self.obs.dropped_by_me && self.obs.was_not_clean_reason.is_none()
+        {
+            self.obs.was_not_clean_reason = Some(
+                "peer dropped the TCP connection without previous WebSocket closing handshake"
+                    .into(),
+            );
+        }
+        if self.obs.sent_close && !self.obs.received_close {
+            self.obs.was_clean = false;
+        }
+        self.state = State::Closed;
+        self.clear_timers();
+    }
+
+    /// Time passed: fire whatever timer is due.
+    pub fn on_timer(&mut self, now: Duration) {
+        self.now = now;
+        if self.state == State::Closed {
+            return;
+        }
+        if let Some(t) = self.open_deadline {
+            if now >= t && self.state == State::Connecting {
+                self.open_deadline = None;
+                self.obs.was_open_handshake_timeout = true;
+                self.obs.was_not_clean_reason =
+                    Some("peer did not finish (in time) the opening handshake".into());
+                self.drop_connection();
+                return;
+            }
+        }
+        if let Some(t) = self.close_deadline {
+            if now >= t {
+                self.close_deadline = None;
+                self.obs.was_clean = false;
+                self.obs.was_close_handshake_timeout = true;
+                self.obs.was_not_clean_reason =
+                    Some("peer did not respond (in time) in closing handshake".into());
+                self.drop_connection();
+                return;
+            }
+        }
+        if let Some(t) = self.drop_deadline {
+            if now >= t {
+                self.drop_deadline = None;
+                self.obs.was_clean = false;
+                self.obs.was_server_connection_drop_timeout = true;
+                self.obs.was_not_clean_reason =
+                    Some("server did not drop TCP connection (in time)".into());
+                self.drop_connection();
+                return;
+            }
+        }
+        if let Some((t, tag)) = self.pause_until {
+            if now >= t {
+                self.pause_until = None;
+                self.log(WireEvent::TimerFired {
+                    at: now,
+                    kind: "CTE",
+                    tag,
+                });
+                if self.state == State::Open {
+                    if let Some(tag) = tag {
+                        self.obs.received.push(Event::Timeout(tag));
+                    }
+                    self.advance_script();
+                } else {
+                    // Autobahn's continuations do nothing once the connection left OPEN.
+                    self.script_done = true;
+                }
+            }
+        }
+        if let Some(t) = self.ending_at {
+            if now >= t {
+                self.ending_at = None;
+                match self.case.ending {
+                    Ending::KillAfter(_) => {
+                        self.log(WireEvent::TimerFired {
+                            at: now,
+                            kind: "KLE",
+                            tag: None,
+                        });
+                        self.fail_connection(close::codes::GOING_AWAY, b"Going Away");
+                    }
+                    Ending::CloseAfter(_) => {
+                        self.log(WireEvent::TimerFired {
+                            at: now,
+                            kind: "TIE",
+                            tag: None,
+                        });
+                        self.send_close(None, b"");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Abandons the run (hard deadline or I/O error): the connection is dropped and noted.
+    pub fn abort(&mut self, now: Duration, reason: &str) {
+        self.now = now;
+        if self.state != State::Closed {
+            self.obs.aborted = Some(reason.to_string());
+            if self.obs.was_not_clean_reason.is_none() {
+                self.obs.was_not_clean_reason = Some(reason.to_string());
+            }
+            self.drop_connection();
+        }
+    }
+
+    /// Takes the verdict and everything recorded.
+    pub fn finish(mut self) -> RunOutcome {
+        if self.state != State::Closed {
+            self.abort(self.now, "run ended before the connection closed");
+        }
+        self.obs.tx_frame_stats = self.tx_frames.clone();
+        let verdict = judge(self.case, &self.obs);
+        RunOutcome {
+            verdict,
+            observation: self.obs,
+            wirelog: self.wirelog,
+            http_request: self.http_request,
+            http_response: self.http_response,
+            tx_octet_stats: self.tx_octets,
+            rx_octet_stats: self.rx_octets,
+            tx_frame_stats: self.tx_frames,
+            rx_frame_stats: self.rx_frames,
+        }
+    }
+
+    // ----- writing -------------------------------------------------------
+
+    fn log(&mut self, event: WireEvent) {
+        if !self.wirelog_on {
+            return;
+        }
+        if self.wirelog.len() >= LOG_MAX_ROWS {
+            self.log_cut = true;
+            return;
+        }
+        self.wirelog.push(event);
+    }
+
+    fn write(&mut self, bytes: Vec<u8>, flush: bool) {
+        if self.state == State::Closed || bytes.is_empty() {
+            return;
+        }
+        *self.tx_octets.entry(bytes.len()).or_default() += 1;
+        self.log(WireEvent::TxOctets {
+            at: self.now,
+            len: bytes.len(),
+            head: bytes[..bytes.len().min(LOG_HEAD)].to_vec(),
+            flush,
+        });
+        // Consecutive unflushed writes coalesce, as they would in a socket buffer.
+        if !flush {
+            if let Some(Output::Write {
+                bytes: last,
+                flush: false,
+            }) = self.outputs.back_mut()
+            {
+                last.extend_from_slice(&bytes);
+                return;
+            }
+        }
+        self.outputs.push_back(Output::Write { bytes, flush });
+    }
+
+    fn next_mask(&mut self) -> [u8; 4] {
+        // xorshift64*: masking keys only need to be unpredictable to intermediaries,
+        // and a seeded generator keeps runs reproducible.
+        let mut x = self.mask_state;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.mask_state = x;
+        let v = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        (v >> 32).to_be_bytes()[..4]
+            .try_into()
+            .unwrap_or([1, 2, 3, 4])
+    }
+
+    fn send_frame(&mut self, bits: Bits, payload: &[u8], chop: Chop, sync: bool) {
+        let Bits {
+            opcode,
+            fin,
+            rsv,
+            length_form,
+        } = bits;
+        if self.state == State::Closed {
+            return;
+        }
+        let mask = self.next_mask();
+        let frame = Frame::new(opcode, payload.to_vec())
+            .with_fin(fin)
+            .with_rsv(rsv)
+            .with_mask(Some(mask))
+            .with_length_form(length_form);
+        *self.tx_frames.entry(opcode.as_u4()).or_default() += 1;
+        self.log(WireEvent::TxFrame {
+            at: self.now,
+            header: frame.header.clone(),
+            head: payload[..payload.len().min(LOG_HEAD)].to_vec(),
+            chop: match chop {
+                Chop::Whole => None,
+                Chop::Every(n) => Some(n),
+            },
+            sync,
+        });
+        let bytes = frame.encode();
+        self.write_chopped(bytes, chop, sync);
+    }
+
+    fn write_chopped(&mut self, bytes: Vec<u8>, chop: Chop, sync: bool) {
+        match chop {
+            Chop::Every(n) if n > 0 => {
+                for piece in bytes.chunks(n) {
+                    self.write(piece.to_vec(), true);
+                }
+            }
+            _ => self.write(bytes, sync),
+        }
+    }
+
+    fn send_close(&mut self, code: Option<u16>, reason: &[u8]) {
+        if self.state != State::Open {
+            return;
+        }
+        let mut payload = Vec::new();
+        if let Some(code) = code {
+            payload.extend_from_slice(&code.to_be_bytes());
+        }
+        payload.extend_from_slice(reason);
+        self.send_frame(
+            Bits::plain(Opcode::Close, true),
+            &payload,
+            Chop::Whole,
+            false,
+        );
+        self.state = State::Closing;
+        self.obs.closed_by_me = !self.obs.received_close;
+        self.obs.sent_close = true;
+        self.obs.local_close_code = code;
+        self.obs.local_close_reason = Some(String::from_utf8_lossy(reason).into_owned());
+        if !self.obs.received_close {
+            self.close_deadline = Some(self.now + self.config.close_handshake_timeout);
+        }
+    }
+
+    fn fail_connection(&mut self, code: u16, reason: &[u8]) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.obs.failed_by_me = true;
+        // A close reason must fit in a control frame with the 2-byte code (RFC 6455 §5.5).
+        let reason = &reason[..reason.len().min(123)];
+        if self.state == State::Closing {
+            self.drop_connection();
+        } else if self.state == State::Open {
+            self.send_close(Some(code), reason);
+        } else {
+            self.drop_connection();
+        }
+    }
+
+    fn drop_connection(&mut self) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.obs.dropped_by_me = true;
+        self.log(WireEvent::DroppedByMe { at: self.now });
+        self.state = State::Closed;
+        self.clear_timers();
+        self.outputs.push_back(Output::Drop);
+    }
+
+    fn clear_timers(&mut self) {
+        self.pause_until = None;
+        self.ending_at = None;
+        self.open_deadline = None;
+        self.close_deadline = None;
+        self.drop_deadline = None;
+    }
+
+    // ----- the script ----------------------------------------------------
+
+    fn advance_script(&mut self) {
+        while !self.script_done && self.pause_until.is_none() && self.state != State::Closed {
+            let Some(step) = self.case.steps.get(self.step) else {
+                self.script_done = true;
+                self.arm_ending();
+                self.finish_when_done();
+                break;
+            };
+            self.step += 1;
+            match step {
+                Step::Frame { frame, chop, sync } => {
+                    let payload = frame.payload.to_bytes();
+                    self.send_frame(
+                        Bits {
+                            opcode: frame.opcode,
+                            fin: frame.fin,
+                            rsv: frame.rsv,
+                            length_form: frame.length_form,
+                        },
+                        &payload,
+                        *chop,
+                        *sync,
+                    );
+                }
+                Step::Message {
+                    opcode,
+                    payload,
+                    fragment,
+                } => self.send_message(*opcode, payload, *fragment),
+                Step::FrameHeader { opcode, fin, len } => {
+                    let mask = self.next_mask();
+                    let header = FrameHeader {
+                        fin: *fin,
+                        rsv: 0,
+                        opcode: *opcode,
+                        mask: Some(mask),
+                        payload_len: *len,
+                        length_form: LengthForm::Minimal,
+                    };
+                    *self.tx_frames.entry(opcode.as_u4()).or_default() += 1;
+                    self.log(WireEvent::TxFrame {
+                        at: self.now,
+                        header: header.clone(),
+                        head: Vec::new(),
+                        chop: None,
+                        sync: true,
+                    });
+                    let mut bytes = Vec::new();
+                    header.encode_into(&mut bytes);
+                    self.open_frame = Some((header, 0));
+                    self.write(bytes, true);
+                }
+                Step::FrameData(data) => {
+                    let mut data = data.clone();
+                    if let Some((header, offset)) = self.open_frame.as_mut() {
+                        if let Some(key) = header.mask {
+                            apply_mask(&mut data, key, *offset as usize);
+                        }
+                        *offset += data.len() as u64;
+                    }
+                    self.write(data, true);
+                }
+                Step::Close { code, reason } => self.send_close(*code, reason),
+                Step::Raw { bytes, chop } => self.write_chopped(bytes.clone(), *chop, true),
+                Step::Pause { duration, marker } => {
+                    self.log(WireEvent::TimerSet {
+                        at: self.now,
+                        kind: "CT",
+                        delay: *duration,
+                        tag: *marker,
+                    });
+                    self.pause_until = Some((self.now + *duration, *marker));
+                }
+                Step::RoundTrips {
+                    opcode,
+                    payload,
+                    count,
+                } => {
+                    self.wirelog_on = !self.case.quiet_wirelog;
+                    self.round_trip = Some(RoundTrip {
+                        opcode: *opcode,
+                        payload: payload.to_bytes(),
+                        count: *count,
+                        sent: 0,
+                    });
+                    self.send_next_round_trip();
+                }
+            }
+        }
+    }
+
+    fn send_message(&mut self, opcode: Opcode, payload: &Payload, fragment: Option<usize>) {
+        if self.case.quiet_wirelog {
+            self.wirelog_on = false;
+        }
+        let bytes = payload.to_bytes();
+        match fragment {
+            Some(size) if size > 0 && bytes.len() > size => {
+                // Autobahn's fragmenter ends a message whose length is a multiple of
+                // the fragment size with an empty final frame; same bytes on the wire.
+                let mut start = 0;
+                let mut first = true;
+                loop {
+                    let end = start + size;
+                    let done = end > bytes.len();
+                    let end = end.min(bytes.len());
+                    let op = if first { opcode } else { Opcode::Continuation };
+                    first = false;
+                    self.send_frame(
+                        Bits::plain(op, done),
+                        &bytes[start..end],
+                        Chop::Whole,
+                        false,
+                    );
+                    if done {
+                        break;
+                    }
+                    start = end;
+                }
+            }
+            _ => self.send_frame(Bits::plain(opcode, true), &bytes, Chop::Whole, false),
+        }
+    }
+
+    fn send_next_round_trip(&mut self) {
+        let Some(rt) = self.round_trip.as_mut() else {
+            return;
+        };
+        rt.sent += 1;
+        let (opcode, payload) = (rt.opcode, rt.payload.clone());
+        self.send_frame(Bits::plain(opcode, true), &payload, Chop::Whole, false);
+    }
+
+    fn arm_ending(&mut self) {
+        if self.state == State::Closed || self.ending_at.is_some() {
+            return;
+        }
+        let (kind, delay) = match self.case.ending {
+            Ending::KillAfter(d) => ("KL", d),
+            Ending::CloseAfter(d) => ("TI", d),
+        };
+        self.log(WireEvent::TimerSet {
+            at: self.now,
+            kind,
+            delay,
+            tag: None,
+        });
+        self.ending_at = Some(self.now + delay);
+        if self.case.quiet_wirelog
+            && !matches!(
+                self.case.expect.rule,
+                VerdictRule::Echo { .. } | VerdictRule::RoundTrips
+            )
+        {
+            self.wirelog_on = true;
+        }
+    }
+
+    /// Closes as soon as no further event could change the verdict: the script is
+    /// done, the suite is the side expected to close, and what was received is
+    /// an expected outcome that no other (longer) outcome extends.
+    fn finish_when_done(&mut self) {
+        if !self.script_done || self.state != State::Open {
+            return;
+        }
+        let expect = &self.case.expect;
+        if !expect.close.closed_by_me || expect.outcomes.is_empty() {
+            return;
+        }
+        let received = &self.obs.received;
+        let matched = expect.outcomes.iter().any(|(_, ev)| ev == received);
+        let extendable = expect
+            .outcomes
+            .iter()
+            .any(|(_, ev)| ev.len() > received.len() && ev.starts_with(received));
+        if matched && !extendable {
+            let code = expect.close.codes.first().copied();
+            self.send_close(code, b"");
+        }
+    }
+
+    // ----- reading -------------------------------------------------------
+
+    fn process_frames(&mut self) {
+        loop {
+            if self.state == State::Closed {
+                return;
+            }
+            let event = match self.decoder.next_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => return,
+                Err(e) => {
+                    let code = match e.kind {
+                        ws_spec::frame::FrameErrorKind::PayloadTooLarge { .. } => {
+                            close::codes::TOO_BIG
+                        }
+                        _ => close::codes::PROTOCOL_ERROR,
+                    };
+                    self.protocol_violation(code, &e.to_string());
+                    return;
+                }
+            };
+            match event {
+                DecodeEvent::Header(header) => {
+                    if let Err((code, why)) = self.check_header(&header) {
+                        self.current = Some(header);
+                        self.protocol_violation(code, &why);
+                        return;
+                    }
+                    if !header.opcode.is_control() {
+                        if header.opcode != Opcode::Continuation {
+                            self.message.opcode = Some(header.opcode);
+                            self.message.data.clear();
+                            self.message.utf8.reset();
+                        }
+                        let total = self.message.data.len() as u64 + header.payload_len;
+                        if total > self.config.max_message {
+                            self.protocol_violation(
+                                close::codes::TOO_BIG,
+                                &format!(
+                                    "message of {total} bytes exceeds the limit of {}",
+                                    self.config.max_message
+                                ),
+                            );
+                            return;
+                        }
+                    } else {
+                        self.control_buf.clear();
+                    }
+                    self.current = Some(header);
+                }
+                DecodeEvent::Payload(chunk) => {
+                    let Some(header) = self.current.as_ref() else {
+                        continue;
+                    };
+                    if header.opcode.is_control() {
+                        self.control_buf.extend_from_slice(&chunk);
+                    } else {
+                        if self.message.opcode == Some(Opcode::Text)
+                            && self.message.utf8.feed(&chunk).is_err()
+                        {
+                            self.invalid_payload("invalid UTF-8 in text message");
+                            return;
+                        }
+                        self.message.data.extend_from_slice(&chunk);
+                    }
+                }
+                DecodeEvent::FrameEnd => {
+                    let Some(header) = self.current.take() else {
+                        continue;
+                    };
+                    *self.rx_frames.entry(header.opcode.as_u4()).or_default() += 1;
+                    let head_src = if header.opcode.is_control() {
+                        &self.control_buf
+                    } else {
+                        &self.message.data
+                    };
+                    let head = if header.opcode.is_control() {
+                        head_src[..head_src.len().min(LOG_HEAD)].to_vec()
+                    } else {
+                        let start = head_src.len().saturating_sub(header.payload_len as usize);
+                        let end = (start + LOG_HEAD).min(head_src.len());
+                        head_src[start..end].to_vec()
+                    };
+                    self.log(WireEvent::RxFrame {
+                        at: self.now,
+                        header: header.clone(),
+                        head,
+                    });
+                    if header.opcode.is_control() {
+                        let payload = std::mem::take(&mut self.control_buf);
+                        self.on_control(header.opcode, payload);
+                    } else if header.fin {
+                        if self.message.opcode == Some(Opcode::Text)
+                            && self.message.utf8.finish().is_err()
+                        {
+                            self.invalid_payload("text message ends inside a UTF-8 sequence");
+                            return;
+                        }
+                        let binary = self.message.opcode == Some(Opcode::Binary);
+                        self.message.opcode = None;
+                        let data = std::mem::take(&mut self.message.data);
+                        self.on_message(data, binary);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Frame rules a conforming client checks (RFC 6455 §5.1–§5.5), without extensions.
+    fn check_header(&self, header: &FrameHeader) -> Result<(), (u16, String)> {
+        let pe = close::codes::PROTOCOL_ERROR;
+        if header.rsv != 0 {
+            return Err((
+                pe,
+                format!("RSV bits {:#05b} set with no extension", header.rsv),
+            ));
+        }
+        if header.opcode.is_reserved() {
+            return Err((pe, format!("reserved opcode {}", header.opcode.as_u4())));
+        }
+        if header.mask.is_some() {
+            return Err((pe, "masked frame from server".into()));
+        }
+        if header.opcode.is_control() {
+            if !header.fin {
+                return Err((pe, "fragmented control frame".into()));
+            }
+            if header.payload_len > 125 {
+                return Err((pe, "control frame payload above 125 bytes".into()));
+            }
+        } else if header.opcode == Opcode::Continuation {
+            if self.message.opcode.is_none() {
+                return Err((pe, "continuation frame with no message to continue".into()));
+            }
+        } else if self.message.opcode.is_some() {
+            return Err((pe, "new data frame inside a fragmented message".into()));
+        }
+        Ok(())
+    }
+
+    fn on_message(&mut self, data: Vec<u8>, binary: bool) {
+        match self.case.expect.rule.clone() {
+            VerdictRule::Echo {
+                binary: want_binary,
+                payload,
+            } => {
+                self.wirelog_on = true;
+                let verdict = if binary != want_binary {
+                    (
+                        false,
+                        format!(
+                            "Expected {} message, but got {}.",
+                            kind(want_binary),
+                            kind(binary)
+                        ),
+                    )
+                } else if data.len() != payload.len() {
+                    (
+                        false,
+                        format!(
+                            "Expected {} message with payload of length {}, but got {}.",
+                            kind(want_binary),
+                            payload.len(),
+                            data.len()
+                        ),
+                    )
+                } else if data != payload.to_bytes() {
+                    let at = data
+                        .iter()
+                        .zip(payload.to_bytes())
+                        .position(|(a, b)| *a != b)
+                        .unwrap_or(0);
+                    (
+                        false,
+                        format!(
+                            "Received {} message of the right length, but its bytes differ from what was sent at offset {at}.",
+                            kind(binary)
+                        ),
+                    )
+                } else {
+                    (
+                        true,
+                        format!(
+                            "Received {} message of length {}.",
+                            kind(binary),
+                            data.len()
+                        ),
+                    )
+                };
+                if self.obs.perf.is_none() {
+                    self.obs.perf = Some(verdict);
+                }
+                self.send_close(Some(close::codes::NORMAL), b"");
+            }
+            VerdictRule::RoundTrips => {
+                let Some(rt) = self.round_trip.as_ref() else {
+                    return;
+                };
+                let want_binary = rt.opcode == Opcode::Binary;
+                if binary != want_binary || data != rt.payload {
+                    self.wirelog_on = true;
+                    self.obs.perf = Some((
+                        false,
+                        format!(
+                            "Echoed message differs from what was sent (binary = {binary}, length = {}).",
+                            data.len()
+                        ),
+                    ));
+                    self.send_close(Some(close::codes::NORMAL), b"");
+                } else if rt.sent < rt.count {
+                    self.send_next_round_trip();
+                } else {
+                    self.wirelog_on = true;
+                    self.obs.perf = Some((
+                        true,
+                        format!("All {} echoed messages received in time.", rt.count),
+                    ));
+                    self.send_close(Some(close::codes::NORMAL), b"");
+                }
+            }
+            _ => {
+                self.obs.received.push(Event::Message {
+                    payload: data,
+                    binary,
+                });
+                self.finish_when_done();
+            }
+        }
+    }
+
+    fn on_control(&mut self, opcode: Opcode, payload: Vec<u8>) {
+        match opcode {
+            Opcode::Ping => {
+                if self.state == State::Open {
+                    self.send_frame(
+                        Bits::plain(Opcode::Pong, true),
+                        &payload,
+                        Chop::Whole,
+                        false,
+                    );
+                }
+            }
+            Opcode::Pong => {
+                self.obs.received.push(Event::Pong(payload));
+                self.finish_when_done();
+            }
+            Opcode::Close => self.on_close_frame(&payload),
+            _ => {}
+        }
+    }
+
+    fn on_close_frame(&mut self, payload: &[u8]) {
+        if payload.len() >= 2 {
+            self.obs.remote_close_code = Some(u16::from_be_bytes([payload[0], payload[1]]));
+        }
+        match close::parse_close_payload(payload) {
+            Ok(body) => {
+                self.obs.received_close = true;
+                self.obs.remote_close_reason = body
+                    .map(|b| b.reason)
+                    .filter(|r| !r.is_empty() || payload.len() > 2);
+            }
+            // An invalid close is a protocol violation the suite fails on, as a
+            // close frame of its own (not a reply): Autobahn's engine does the same.
+            Err(e) => {
+                let code = match e {
+                    CloseError::InvalidReasonUtf8 { .. } => close::codes::INVALID_PAYLOAD,
+                    _ => close::codes::PROTOCOL_ERROR,
+                };
+                self.protocol_violation(code, &format!("invalid close frame: {e}"));
+                return;
+            }
+        }
+        match self.state {
+            State::Closing => {
+                self.close_deadline = None;
+                self.obs.was_clean = true;
+                self.drop_deadline = Some(self.now + self.config.server_drop_timeout);
+            }
+            State::Open => {
+                self.obs.was_clean = true;
+                self.send_close(Some(close::codes::NORMAL), b"");
+                self.drop_deadline = Some(self.now + self.config.server_drop_timeout);
+            }
+            _ => {}
+        }
+    }
+
+    fn protocol_violation(&mut self, code: u16, why: &str) {
+        self.obs.peer_violation = Some(why.to_string());
+        self.fail_connection(code, why.as_bytes());
+    }
+
+    fn invalid_payload(&mut self, why: &str) {
+        self.protocol_violation(close::codes::INVALID_PAYLOAD, why);
+    }
+}
+
+/// The header bits of a frame the suite writes.
+#[derive(Clone, Copy, Debug)]
+struct Bits {
+    opcode: Opcode,
+    fin: bool,
+    rsv: u8,
+    length_form: LengthForm,
+}
+
+impl Bits {
+    fn plain(opcode: Opcode, fin: bool) -> Self {
+        Bits {
+            opcode,
+            fin,
+            rsv: 0,
+            length_form: LengthForm::Minimal,
+        }
+    }
+}
+
+fn kind(binary: bool) -> &'static str {
+    if binary {
+        "binary"
+    } else {
+        "text"
+    }
+}

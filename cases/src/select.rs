@@ -1,0 +1,140 @@
+//! Choosing cases by Autobahn-style patterns: `*`, `6.*`, `9.7.*`, `1.1.1`, lists.
+
+use crate::error::CasesError;
+use crate::model::Case;
+
+/// A case-id pattern: `*` matches any run of characters (dots included), all else is literal.
+///
+/// Autobahn compiles patterns with Python's `re.match`, which anchors only at the
+/// start, so its `6.1` also selects `6.10.x`; here a pattern must match the whole
+/// id, so `6.1` is exactly case 6.1 and `6.1.*` is the subsection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pattern(String);
+
+impl Pattern {
+    /// Parses one pattern.
+    pub fn new(text: &str) -> Result<Self, CasesError> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Err(CasesError::EmptyPattern);
+        }
+        if let Some(bad) = t
+            .chars()
+            .find(|c| !(c.is_ascii_digit() || *c == '.' || *c == '*'))
+        {
+            return Err(CasesError::BadPattern {
+                pattern: t.to_string(),
+                character: bad,
+            });
+        }
+        Ok(Pattern(t.to_string()))
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True when the pattern matches the whole id.
+    pub fn matches(&self, id: &str) -> bool {
+        glob(self.0.as_bytes(), id.as_bytes())
+    }
+}
+
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    // Iterative wildcard match with one backtrack point: linear enough for ids.
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == s[si] {
+            pi += 1;
+            si += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Parses a comma-separated list of patterns (`"1.*,2.1,9.7.*"`).
+pub fn parse_list(text: &str) -> Result<Vec<Pattern>, CasesError> {
+    text.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(Pattern::new)
+        .collect()
+}
+
+/// The cases matching any of `include` and none of `exclude`, in catalogue order.
+///
+/// A pattern that matches no case at all is an error, so a typo never silently
+/// runs nothing.
+pub fn select<'a>(
+    cases: &'a [Case],
+    include: &[Pattern],
+    exclude: &[Pattern],
+) -> Result<Vec<&'a Case>, CasesError> {
+    for p in include.iter().chain(exclude) {
+        if !cases.iter().any(|c| p.matches(&c.id)) {
+            return Err(CasesError::NoMatch(p.as_str().to_string()));
+        }
+    }
+    Ok(cases
+        .iter()
+        .filter(|c| include.iter().any(|p| p.matches(&c.id)))
+        .filter(|c| !exclude.iter().any(|p| p.matches(&c.id)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn star_matches_across_dots() {
+        let p = Pattern::new("6.*").unwrap();
+        assert!(p.matches("6.4.3"));
+        assert!(p.matches("6.10.1"));
+        assert!(!p.matches("7.1.1"));
+        assert!(!p.matches("16.1.1"));
+        assert!(Pattern::new("*").unwrap().matches("13.7.18"));
+    }
+
+    #[test]
+    fn literal_is_anchored_both_ends() {
+        let p = Pattern::new("6.1").unwrap();
+        assert!(p.matches("6.1"));
+        assert!(!p.matches("6.1.1"));
+        assert!(!p.matches("6.10"));
+        let p = Pattern::new("9.7.*").unwrap();
+        assert!(p.matches("9.7.6"));
+        assert!(!p.matches("9.8.1"));
+    }
+
+    #[test]
+    fn inner_star() {
+        let p = Pattern::new("1.*.8").unwrap();
+        assert!(p.matches("1.1.8"));
+        assert!(p.matches("1.2.8"));
+        assert!(!p.matches("1.2.7"));
+    }
+
+    #[test]
+    fn bad_patterns_are_errors() {
+        assert!(matches!(
+            Pattern::new("6.x"),
+            Err(CasesError::BadPattern { character: 'x', .. })
+        ));
+        assert!(matches!(Pattern::new(" "), Err(CasesError::EmptyPattern)));
+        assert_eq!(parse_list("1.*, 2.1,").unwrap().len(), 2);
+    }
+}

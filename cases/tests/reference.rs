@@ -1,0 +1,164 @@
+//! Every case played in memory against the `ws-spec` reference endpoint as an
+//! echo server: the reference must earn the verdict a conforming peer earns.
+//!
+//! Time is virtual, so the whole catalogue (pauses, kill timers, 16 MiB
+//! messages) runs in seconds, and a case that would only pass by waiting out a
+//! timer shows up as a wrong verdict, not as a slow test.
+
+use std::time::Duration;
+
+use ws_cases::model::{Behavior, CloseBehavior, VerdictRule};
+use ws_cases::run::{CaseRun, Output, RunConfig, RunOutcome};
+use ws_cases::Case;
+use ws_spec::endpoint::{Endpoint, EndpointConfig, Role};
+use ws_spec::handshake::{self, ServerConfig, ServerDecision};
+
+/// A server as the test needs it: the reference endpoint behind the reference handshake.
+struct Server {
+    head: Vec<u8>,
+    endpoint: Option<Endpoint>,
+    closed: bool,
+}
+
+impl Server {
+    fn new() -> Self {
+        Server {
+            head: Vec::new(),
+            endpoint: None,
+            closed: false,
+        }
+    }
+
+    /// Feeds bytes from the client; returns bytes for the client.
+    fn receive(&mut self, bytes: &[u8], now: Duration) -> Vec<u8> {
+        let now_ms = now.as_millis() as u64;
+        if let Some(ep) = self.endpoint.as_mut() {
+            ep.receive(bytes, now_ms);
+            while ep.poll_event().is_some() {}
+            let out = ep.take_output();
+            if ep.wants_tcp_close() {
+                self.closed = true;
+            }
+            return out;
+        }
+        self.head.extend_from_slice(bytes);
+        let Some((req, consumed)) = handshake::parse_request(&self.head, 16 * 1024).unwrap() else {
+            return Vec::new();
+        };
+        let ServerDecision::Accept { mut response, .. } =
+            handshake::server_respond(&req, &ServerConfig::default())
+        else {
+            panic!("reference server refused the suite's handshake");
+        };
+        let mut ep = Endpoint::new(EndpointConfig {
+            role: Role::Server,
+            echo: true,
+            ..EndpointConfig::default()
+        });
+        let rest = self.head.split_off(consumed);
+        ep.receive(&rest, now_ms);
+        while ep.poll_event().is_some() {}
+        response.extend(ep.take_output());
+        if ep.wants_tcp_close() {
+            self.closed = true;
+        }
+        self.endpoint = Some(ep);
+        response
+    }
+}
+
+/// Plays one case against the reference server in virtual time.
+fn play(case: &Case) -> RunOutcome {
+    let mut run = CaseRun::new(case, RunConfig::default());
+    let mut server = Server::new();
+    let mut now = Duration::ZERO;
+    let mut peer_eof_sent = false;
+    for _ in 0..1_000_000 {
+        let mut moved = false;
+        while let Some(out) = run.poll_output() {
+            moved = true;
+            match out {
+                Output::Write { bytes, .. } => {
+                    if server.closed {
+                        continue;
+                    }
+                    let reply = server.receive(&bytes, now);
+                    if !reply.is_empty() {
+                        run.on_bytes(&reply, now);
+                    }
+                }
+                Output::Drop => {
+                    server.closed = true;
+                }
+            }
+        }
+        if server.closed && !peer_eof_sent {
+            peer_eof_sent = true;
+            run.on_eof(now);
+            moved = true;
+        }
+        if run.is_finished() {
+            return run.finish();
+        }
+        if !moved {
+            match run.next_deadline() {
+                Some(t) => {
+                    now = now.max(t);
+                    run.on_timer(now);
+                }
+                None => panic!("case {} stalled with no deadline", case.id),
+            }
+        }
+    }
+    panic!("case {} did not finish", case.id);
+}
+
+#[test]
+fn reference_endpoint_earns_every_verdict() {
+    let mut wrong = Vec::new();
+    for case in ws_cases::all_cases() {
+        let out = play(&case);
+        let v = &out.verdict;
+        let want = match case.expect.rule {
+            VerdictRule::Informational => (Behavior::Informational, CloseBehavior::Informational),
+            _ => (Behavior::Ok, CloseBehavior::Ok),
+        };
+        if (v.behavior, v.behavior_close) != want {
+            wrong.push(format!(
+                "{}: {:?}/{:?} ({})",
+                case.id, v.behavior, v.behavior_close, v.reason
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "cases the reference fails:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn reference_closes_as_each_case_expects() {
+    // Who closed first and with which code must match the expectation itself,
+    // not only the verdict: a wrong expectation could still come out OK.
+    for case in ws_cases::all_cases() {
+        if matches!(case.expect.rule, VerdictRule::Informational) {
+            continue;
+        }
+        let out = play(&case);
+        let obs = &out.observation;
+        assert_eq!(
+            obs.closed_by_me, case.expect.close.closed_by_me,
+            "{}: closed_by_me",
+            case.id
+        );
+        if let Some(code) = obs.remote_close_code {
+            assert!(
+                case.expect.close.codes.contains(&code),
+                "{}: close code {code} not in {:?}",
+                case.id,
+                case.expect.close.codes
+            );
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The reference echo server, built on the `ws-spec` endpoint.
+//!
+//! It is what `wsconform run` tests when no URL is given, and what
+//! `wsconform echo` serves to other tools. Every decision (handshake
+//! validation, frame rules, closing handshake) is the reference's; this module
+//! only moves bytes.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use ws_spec::endpoint::{Endpoint, EndpointConfig, Role};
+use ws_spec::handshake::{self, ServerConfig, ServerDecision};
+
+use crate::error::HarnessError;
+
+/// Largest opening request accepted.
+const MAX_HEAD: usize = 16 * 1024;
+/// How long a client may take to send its opening request.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may stay silent before the server gives up on it.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Settings of the echo server.
+#[derive(Clone, Debug)]
+pub struct EchoSettings {
+    /// Largest message echoed; above it the connection is failed with 1009.
+    pub max_message: u64,
+}
+
+impl Default for EchoSettings {
+    fn default() -> Self {
+        EchoSettings {
+            max_message: 64 << 20,
+        }
+    }
+}
+
+/// Binds a listener; an error names the address.
+pub async fn bind(addr: &str) -> Result<TcpListener, HarnessError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| HarnessError::Listen {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
+/// Accepts connections until the task is dropped, each served on its own task.
+pub async fn serve(listener: TcpListener, settings: EchoSettings) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors or similar: back off instead of spinning.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let settings = settings.clone();
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            let _ = serve_connection(stream, &settings).await;
+        });
+    }
+}
+
+/// Serves one connection: opening handshake, then the reference endpoint as an echo peer.
+pub async fn serve_connection(
+    mut stream: TcpStream,
+    settings: &EchoSettings,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    let deadline = tokio::time::Instant::now() + HANDSHAKE_TIMEOUT;
+    let (request, consumed) = loop {
+        let n = match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(r) => r?,
+            Err(_) => return Ok(()),
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(&buf[..n]);
+        match handshake::parse_request(&head, MAX_HEAD) {
+            Ok(Some(parsed)) => break parsed,
+            Ok(None) => continue,
+            Err(e) => {
+                let body = format!("{e}\n");
+                let resp = format!(
+                    "HTTP/1.1 {} Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    e.status(),
+                    body.len()
+                );
+                stream.write_all(resp.as_bytes()).await?;
+                return stream.shutdown().await;
+            }
+        }
+    };
+    match handshake::server_respond(&request, &ServerConfig::default()) {
+        ServerDecision::Accept { response, .. } => stream.write_all(&response).await?,
+        ServerDecision::Refuse { response, .. } => {
+            stream.write_all(&response).await?;
+            return stream.shutdown().await;
+        }
+    }
+    let t0 = Instant::now();
+    let mut endpoint = Endpoint::new(EndpointConfig {
+        role: Role::Server,
+        echo: true,
+        max_message_size: settings.max_message,
+        ..EndpointConfig::default()
+    });
+    let rest = head.split_off(consumed);
+    if !rest.is_empty() {
+        endpoint.receive(&rest, t0.elapsed().as_millis() as u64);
+    }
+    loop {
+        while endpoint.poll_event().is_some() {}
+        let out = endpoint.take_output();
+        if !out.is_empty() {
+            stream.write_all(&out).await?;
+        }
+        if endpoint.wants_tcp_close() {
+            return stream.shutdown().await;
+        }
+        let n = match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut buf)).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(_)) | Err(_) => return Ok(()),
+        };
+        if n == 0 {
+            endpoint.receive_eof();
+            let out = endpoint.take_output();
+            if !out.is_empty() {
+                let _ = stream.write_all(&out).await;
+            }
+            return Ok(());
+        }
+        endpoint.receive(&buf[..n], t0.elapsed().as_millis() as u64);
+    }
+}

@@ -1,0 +1,62 @@
+//! The errors of the harness; the CLI prints each as one line and exits with 2.
+
+use std::path::PathBuf;
+
+/// What stops a run before any verdict can be given.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// The URL cannot be tested.
+    #[error("bad URL {url:?}: {why}")]
+    BadUrl {
+        /// The URL.
+        url: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The host cannot be reached at all.
+    #[error("cannot connect to {addr}: {source}")]
+    Connect {
+        /// host:port.
+        addr: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The port answers, but not with a WebSocket handshake.
+    #[error("{url} does not speak WebSocket: {why}")]
+    NotWebSocket {
+        /// The URL.
+        url: String,
+        /// What it answered.
+        why: String,
+    },
+    /// A case pattern or list is wrong.
+    #[error(transparent)]
+    Cases(#[from] ws_cases::CasesError),
+    /// A report could not be written or read.
+    #[error(transparent)]
+    Report(#[from] ws_reports::ReportError),
+    /// A spec file could not be used.
+    #[error("spec file {path}: {why}")]
+    Spec {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+    /// Binding a listening socket failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Another I/O failure, with what was being done.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}

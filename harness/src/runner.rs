@@ -1,0 +1,335 @@
+//! Plays cases against a server over real sockets, many at once.
+//!
+//! Each case gets its own connection. The sans-IO [`CaseRun`] decides what to
+//! write and when; this module only moves bytes, keeps time and enforces the
+//! hard deadline. Reading and writing proceed together, so a server that
+//! echoes a 16 MiB message while still receiving it cannot deadlock the run.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use ws_cases::run::{CaseRun, Output, RunConfig, RunOutcome};
+use ws_cases::Case;
+
+use crate::error::HarnessError;
+use crate::target::Target;
+
+/// Settings of a whole run.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    /// Cases running at once (performance cases always run alone).
+    pub jobs: usize,
+    /// Hard deadline of one case.
+    pub case_timeout: Duration,
+    /// Largest message accepted from the server.
+    pub max_message: u64,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            jobs: default_jobs(),
+            case_timeout: Duration::from_secs(60),
+            max_message: 64 << 20,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A few cases per core: most cases spend their time waiting on the peer.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get() * 4)
+        .unwrap_or(8)
+}
+
+/// One finished case.
+#[derive(Clone, Debug)]
+pub struct CaseRecord {
+    /// Position of the case in the selection (0-based).
+    pub index: usize,
+    /// The case.
+    pub case: Case,
+    /// What happened.
+    pub outcome: RunOutcome,
+    /// Wall-clock start, for the report.
+    pub started: SystemTime,
+    /// Wall time taken.
+    pub duration: Duration,
+}
+
+/// Checks once that the target accepts a WebSocket connection, so a wrong URL
+/// is a one-line error instead of 300 failed cases.
+pub async fn probe(target: &Target, settings: &RunSettings) -> Result<(), HarnessError> {
+    let addr = target.socket_addr();
+    let stream = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&addr))
+        .await
+        .map_err(|_| HarnessError::Connect {
+            addr: addr.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"),
+        })?
+        .map_err(|source| HarnessError::Connect {
+            addr: addr.clone(),
+            source,
+        })?;
+    let mut stream = stream;
+    let key = ws_spec::handshake::random_key(7);
+    let mut req =
+        ws_spec::handshake::RequestBuilder::new(&target.host_header(), &target.path, &key);
+    for (k, v) in &settings.headers {
+        req = req.set(k, v);
+    }
+    let not_ws = |why: String| HarnessError::NotWebSocket {
+        url: target.url.clone(),
+        why,
+    };
+    stream
+        .write_all(&req.encode())
+        .await
+        .map_err(|e| not_ws(format!("write failed: {e}")))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let response = loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .map_err(|_| not_ws("no handshake response within 10 s".into()))?
+            .map_err(|e| not_ws(format!("read failed: {e}")))?;
+        if n == 0 {
+            return Err(not_ws(
+                "connection closed before a handshake response".into(),
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        match ws_spec::handshake::parse_response(&buf, 64 * 1024) {
+            Ok(Some((resp, _))) => break resp,
+            Ok(None) => continue,
+            Err(e) => return Err(not_ws(format!("not an HTTP response: {e}"))),
+        }
+    };
+    ws_spec::handshake::validate_response(&response, &key, &[], &[])
+        .map_err(|e| not_ws(format!("handshake refused: {e}")))?;
+    // Leave politely: a normal close, masked as a client must.
+    let close = ws_spec::frame::Frame::close(Some(1000), b"")
+        .with_mask(Some([0x11, 0x22, 0x33, 0x44]))
+        .encode();
+    let _ = stream.write_all(&close).await;
+    let _ = tokio::time::timeout(Duration::from_millis(500), stream.read(&mut chunk)).await;
+    Ok(())
+}
+
+/// Runs one case on a fresh TCP connection.
+pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> CaseRecord {
+    let started = SystemTime::now();
+    let t0 = Instant::now();
+    let config = RunConfig {
+        host: target.host_header(),
+        target: target.path.clone(),
+        extra_headers: settings.headers.clone(),
+        max_message: settings.max_message,
+        seed: seed_for(&case.id),
+        ..RunConfig::default()
+    };
+    let mut run = CaseRun::new(case, config);
+    let addr = target.socket_addr();
+    match tokio::time::timeout(settings.case_timeout, TcpStream::connect(&addr)).await {
+        Ok(Ok(stream)) => {
+            let _ = stream.set_nodelay(true);
+            drive(&mut run, stream, t0, settings.case_timeout).await;
+        }
+        Ok(Err(e)) => run.abort(t0.elapsed(), &format!("cannot connect to {addr}: {e}")),
+        Err(_) => run.abort(t0.elapsed(), &format!("connecting to {addr} timed out")),
+    }
+    let outcome = run.finish();
+    CaseRecord {
+        index: 0,
+        case: case.clone(),
+        outcome,
+        started,
+        duration: t0.elapsed(),
+    }
+}
+
+fn seed_for(id: &str) -> u64 {
+    // FNV-1a: a stable per-case seed keeps masking keys reproducible run to run.
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Moves bytes between `run` and `stream` until the case is decided or its deadline passes.
+pub async fn drive<S>(run: &mut CaseRun<'_>, stream: S, t0: Instant, hard_timeout: Duration)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let hard_deadline = tokio::time::Instant::from_std(t0) + hard_timeout;
+    let mut pending: VecDeque<(Vec<u8>, bool)> = VecDeque::new();
+    let mut written = 0usize;
+    let mut drop_requested = false;
+    let mut write_broken = false;
+    let mut read_done = false;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        while let Some(out) = run.poll_output() {
+            match out {
+                Output::Write { bytes, flush } => {
+                    if !write_broken {
+                        pending.push_back((bytes, flush));
+                    }
+                }
+                Output::Drop => drop_requested = true,
+            }
+        }
+        if (drop_requested || run.is_finished()) && (pending.is_empty() || write_broken) {
+            break;
+        }
+        if read_done && run.is_finished() {
+            break;
+        }
+        let deadline = run
+            .next_deadline()
+            .map(|d| tokio::time::Instant::from_std(t0) + d);
+        let can_write = !pending.is_empty() && !write_broken;
+        tokio::select! {
+            res = rd.read(&mut buf), if !read_done => {
+                let now = t0.elapsed();
+                match res {
+                    Ok(0) | Err(_) => {
+                        read_done = true;
+                        run.on_eof(now);
+                    }
+                    Ok(n) => run.on_bytes(&buf[..n], now),
+                }
+            }
+            res = write_front(&mut wr, &pending, written), if can_write => {
+                match res {
+                    Ok(n) => {
+                        written += n;
+                        let (front_len, flush) = pending.front().map(|(b, f)| (b.len(), *f)).unwrap_or((0, false));
+                        if written >= front_len {
+                            pending.pop_front();
+                            written = 0;
+                            if flush {
+                                let _ = wr.flush().await;
+                            }
+                        }
+                    }
+                    Err(_) => {
+                        // The peer is gone for writing; keep reading what it already sent.
+                        write_broken = true;
+                        pending.clear();
+                    }
+                }
+            }
+            _ = sleep_until_opt(deadline), if deadline.is_some() => {
+                run.on_timer(t0.elapsed());
+            }
+            _ = tokio::time::sleep_until(hard_deadline) => {
+                run.abort(t0.elapsed(), &format!("no outcome within the case timeout of {} s", hard_timeout.as_secs_f64()));
+            }
+        }
+    }
+    let _ = wr.shutdown().await;
+}
+
+async fn write_front<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    pending: &VecDeque<(Vec<u8>, bool)>,
+    written: usize,
+) -> std::io::Result<usize> {
+    match pending.front() {
+        Some((bytes, _)) => wr.write(&bytes[written..]).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs every case: concurrent ones `jobs` at a time, then the performance cases one by one.
+///
+/// `on_done` is called as each case finishes (progress bar, partial reports). When
+/// `stop` resolves (Ctrl-C), cases not yet started are skipped and the ones
+/// running are abandoned; what finished is returned.
+pub async fn run_all<F>(
+    cases: Vec<Case>,
+    target: Target,
+    settings: RunSettings,
+    mut on_done: F,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<CaseRecord>
+where
+    F: FnMut(&CaseRecord),
+{
+    let target = Arc::new(target);
+    let settings = Arc::new(settings);
+    let mut records = Vec::with_capacity(cases.len());
+    let (exclusive, shared): (Vec<_>, Vec<_>) = cases
+        .into_iter()
+        .enumerate()
+        .partition(|(_, c)| c.exclusive);
+    let semaphore = Arc::new(Semaphore::new(settings.jobs.max(1)));
+    let mut set = JoinSet::new();
+    for (index, case) in shared {
+        let (target, settings, semaphore, stop) = (
+            target.clone(),
+            settings.clone(),
+            semaphore.clone(),
+            stop.clone(),
+        );
+        set.spawn(async move {
+            let _permit = semaphore.acquire_owned().await.ok()?;
+            if *stop.borrow() {
+                return None;
+            }
+            let mut record = run_case(&case, &target, &settings).await;
+            record.index = index;
+            Some(record)
+        });
+    }
+    let mut stop_rx = stop.clone();
+    loop {
+        tokio::select! {
+            joined = set.join_next() => match joined {
+                Some(Ok(Some(record))) => {
+                    on_done(&record);
+                    records.push(record);
+                }
+                Some(_) => {}
+                None => break,
+            },
+            _ = stop_rx.changed() => {
+                if *stop_rx.borrow() {
+                    set.abort_all();
+                }
+            }
+        }
+    }
+    for (index, case) in exclusive {
+        if *stop.borrow() {
+            break;
+        }
+        let mut stop_rx = stop.clone();
+        tokio::select! {
+            mut record = run_case(&case, &target, &settings) => {
+                record.index = index;
+                on_done(&record);
+                records.push(record);
+            }
+            _ = stop_rx.wait_for(|s| *s) => break,
+        }
+    }
+    records.sort_by_key(|r| r.index);
+    records
+}
