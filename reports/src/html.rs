@@ -25,18 +25,28 @@ const EVENTS_LIMIT: usize = 1000;
 /// Characters of each opening-handshake message shown.
 const HTTP_LIMIT: usize = 4000;
 
-/// Escapes text for HTML element content and attribute values. C0 control characters other
-/// than tab, newline and carriage return are shown as `\xNN`, since HTML treats them as
-/// parse errors and browsers render them inconsistently.
+/// Escapes text for HTML element content and (double- or single-quoted) attribute values.
+/// C0 control characters other than tab, newline and carriage return are shown as `\xNN`,
+/// since HTML treats them as parse errors and browsers render them inconsistently.
 pub fn escape_html(s: &str) -> String {
+    escape(s, true)
+}
+
+/// Like [`escape_html`] but leaves quotes alone: enough for element content, and much
+/// shorter for JSON-heavy text.
+fn escape_text(s: &str) -> String {
+    escape(s, false)
+}
+
+fn escape(s: &str, quotes: bool) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            '"' if quotes => out.push_str("&quot;"),
+            '\'' if quotes => out.push_str("&#39;"),
             '\t' | '\n' | '\r' => out.push(c),
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
@@ -244,7 +254,7 @@ fn render_wirelog(out: &mut String, case: &CaseResult) {
         let _ = writeln!(
             out,
             "<span class=\"{class}\">{i:03} {}</span>",
-            escape_html(&line)
+            escape_text(&line)
         );
     }
     if rows.len() > WIRELOG_ROW_LIMIT {
@@ -286,30 +296,26 @@ fn render_result(out: &mut String, agent_index: usize, case: &CaseResult) {
         out,
         "<details class=\"result\" id=\"{}\"><summary><span class=\"agent\">{}</span> \
          <span class=\"badge {class}\">{label}</span> \
-         <span class=\"badge {}\">close: {} ({})</span> <span class=\"reason\">{}</span></summary>",
+         <span class=\"badge {}\">close: {}{}</span> <span class=\"reason\">{}</span></summary>",
         result_anchor(agent_index, &case.id),
         escape_html(&case.agent),
         close_class(case.behavior_close),
         escape_html(case.behavior_close.as_str()),
-        escape_html(&close_text(case)),
+        case.remote_close_code
+            .map_or_else(String::new, |code| format!(" ({code})")),
         escape_html(&case.reason),
     );
     let _ = write!(
         out,
-        "<dl class=\"obs\"><dt>Verdict</dt><dd>{} / close {}</dd>\
-         <dt>Observation</dt><dd>{}</dd><dt>Closing</dt><dd>{}</dd>\
-         <dt>Reason</dt><dd>{}</dd><dt>Started</dt><dd>{} ({} ms)</dd>\
-         <dt>Report file</dt><dd><code>{}</code></dd></dl>",
-        case.behavior,
-        escape_html(case.behavior_close.as_str()),
+        "<dl class=\"obs\"><dt>Observation</dt><dd>{}</dd><dt>Closing</dt><dd>{}</dd>\
+         <dt>Started</dt><dd>{} ({} ms)</dd><dt>Report file</dt><dd><code>{}</code></dd></dl>",
         escape_html(&case.result),
         escape_html(&case.result_close),
-        escape_html(&case.reason),
         escape_html(&case.started),
         case.duration_ms,
         escape_html(&case_report_filename(&case.agent, &case.id)),
     );
-    let events = |v: &serde_json::Value| escape_html(&cut(&v.to_string(), EVENTS_LIMIT));
+    let events = |v: &serde_json::Value| escape_text(&cut(&v.to_string(), EVENTS_LIMIT));
     let _ = write!(
         out,
         "<details class=\"sub\"><summary>Expected and observed events</summary>\
@@ -318,39 +324,29 @@ fn render_result(out: &mut String, agent_index: usize, case: &CaseResult) {
         events(&case.expected_close),
         events(&case.received),
     );
-    let flags: [(&str, String); 13] = [
-        ("isServer", case.is_server.to_string()),
-        ("closedByMe", case.closed_by_me.to_string()),
-        ("failedByMe", case.failed_by_me.to_string()),
-        ("droppedByMe", case.dropped_by_me.to_string()),
-        ("wasClean", case.was_clean.to_string()),
-        ("wasNotCleanReason", opt_display(&case.was_not_clean_reason)),
-        (
-            "wasServerConnectionDropTimeout",
-            case.was_server_connection_drop_timeout.to_string(),
-        ),
-        (
-            "wasOpenHandshakeTimeout",
-            case.was_open_handshake_timeout.to_string(),
-        ),
-        (
-            "wasCloseHandshakeTimeout",
-            case.was_close_handshake_timeout.to_string(),
-        ),
-        ("localCloseCode", opt_display(&case.local_close_code)),
-        ("localCloseReason", opt_display(&case.local_close_reason)),
-        ("remoteCloseCode", opt_display(&case.remote_close_code)),
-        ("remoteCloseReason", opt_display(&case.remote_close_reason)),
-    ];
-    out.push_str("<details class=\"sub\"><summary>Closing flags and statistics</summary><table class=\"flags\">");
-    for (k, v) in flags {
-        let _ = write!(out, "<tr><th>{k}</th><td>{}</td></tr>", escape_html(&v));
-    }
+    // One compact line per group keeps the page small with thousands of results.
     let _ = write!(
         out,
-        "<tr><th>rx octets by size</th><td>{}</td></tr><tr><th>tx octets by size</th><td>{}</td></tr>\
-         <tr><th>rx frames by opcode</th><td>{}</td></tr><tr><th>tx frames by opcode</th><td>{}</td></tr>\
-         </table></details>",
+        "<details class=\"sub\"><summary>Closing flags and statistics</summary><pre>\
+         isServer={} closedByMe={} failedByMe={} droppedByMe={} wasClean={}\n\
+         wasNotCleanReason={}\n\
+         wasServerConnectionDropTimeout={} wasOpenHandshakeTimeout={} wasCloseHandshakeTimeout={}\n\
+         local close: code={} reason={}\nremote close: code={} reason={}\n\
+         rx octets by size: {}\ntx octets by size: {}\n\
+         rx frames by opcode: {}\ntx frames by opcode: {}</pre></details>",
+        case.is_server,
+        case.closed_by_me,
+        case.failed_by_me,
+        case.dropped_by_me,
+        case.was_clean,
+        escape_html(&opt_display(&case.was_not_clean_reason)),
+        case.was_server_connection_drop_timeout,
+        case.was_open_handshake_timeout,
+        case.was_close_handshake_timeout,
+        opt_display(&case.local_close_code),
+        escape_html(&opt_display(&case.local_close_reason)),
+        opt_display(&case.remote_close_code),
+        escape_html(&opt_display(&case.remote_close_reason)),
         escape_html(&stats_line(&case.rx_octet_stats)),
         escape_html(&stats_line(&case.tx_octet_stats)),
         escape_html(&stats_line(&case.rx_frame_stats)),
@@ -359,8 +355,8 @@ fn render_result(out: &mut String, agent_index: usize, case: &CaseResult) {
     let _ = write!(
         out,
         "<details class=\"sub\"><summary>Opening handshake</summary><pre>{}</pre><pre>{}</pre></details>",
-        escape_html(&cut(case.http_request.trim_end(), HTTP_LIMIT)),
-        escape_html(&cut(case.http_response.trim_end(), HTTP_LIMIT)),
+        escape_text(&cut(case.http_request.trim_end(), HTTP_LIMIT)),
+        escape_text(&cut(case.http_response.trim_end(), HTTP_LIMIT)),
     );
     render_wirelog(out, case);
     out.push_str("</details>\n");
