@@ -1,38 +1,45 @@
 //! wsconform result model and its renderings.
 //!
-//! The harness fills a [`RunReport`] per agent; this crate turns runs into Autobahn-compatible
-//! JSON report directories, a self-contained HTML page, JUnit XML, terminal tables and machine
-//! summaries, and compares runs with baselines and with each other.
+//! The harness fills a [`RunReport`] per agent (implementation under test); this crate
+//! depends on no other workspace crate and turns runs into:
+//!
+//! | output | entry point |
+//! |---|---|
+//! | Autobahn-compatible report directory (`index.json`, per-case JSON, `index.html`) | [`write_autobahn_dir`], [`read_autobahn_dir`], [`rewrite_html`] |
+//! | one self-contained HTML page | [`render_html`] |
+//! | terminal tables / machine summary | [`summary_table`], [`summary_json`] (and `_with` a [`FailOn`]) |
+//! | JUnit XML | [`render_junit`] |
+//! | gating | [`failing_cases`] with [`FailOn`]; [`Baseline`] and [`compare`] |
+//! | shards and run comparison | [`merge()`], [`diff()`], [`render_diff`] |
+//!
+//! Verdict severity, used by every gate: `OK < INFORMATIONAL < NON-STRICT < UNIMPLEMENTED <
+//! FAILED` (the derived `Ord` of [`Behavior`]); close verdicts map onto it through
+//! [`CloseBehavior::severity`]. Case ids order numerically by component
+//! ([`compare_case_ids`]) wherever order is shown.
 
+pub mod autobahn_json;
+pub mod baseline;
 pub mod case_id;
+pub mod diff;
 pub mod error;
+mod fsutil;
+pub mod gating;
+pub mod html;
+pub mod junit;
+pub mod merge;
 pub mod model;
+pub mod table;
 pub mod wirelog;
 
-pub use case_id::compare_case_ids;
-pub use error::ReportError;
-pub use model::{Behavior, CaseResult, CloseBehavior, RunReport};
-pub use wirelog::WireLogEntry;
-pub mod autobahn_json;
-mod fsutil;
-pub mod html;
-
 pub use autobahn_json::{read_autobahn_dir, rewrite_html, write_autobahn_dir};
-pub use html::render_html;
-pub mod baseline;
-pub mod gating;
-
-pub use baseline::{compare, Baseline, CaseChange, Change, Comparison};
-pub use gating::{failing_cases, FailOn};
-pub mod diff;
-pub mod merge;
-
-pub use baseline::classify_change;
+pub use baseline::{classify_change, compare, Baseline, CaseChange, Change, Comparison};
+pub use case_id::compare_case_ids;
 pub use diff::{diff, render_diff, DiffKind, DiffRow};
-pub use merge::merge;
-pub mod table;
-
-pub use table::{summary_json, summary_json_with, summary_table, summary_table_with};
-pub mod junit;
-
+pub use error::ReportError;
+pub use gating::{failing_cases, FailOn};
+pub use html::render_html;
 pub use junit::render_junit;
+pub use merge::merge;
+pub use model::{Behavior, CaseResult, CloseBehavior, RunReport};
+pub use table::{summary_json, summary_json_with, summary_table, summary_table_with};
+pub use wirelog::WireLogEntry;

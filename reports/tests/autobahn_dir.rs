@@ -12,14 +12,42 @@ use ws_reports::autobahn_json::{
     case_report_filename, clean_for_filename, to_autobahn_json_string, HTML_FILE, INDEX_FILE,
 };
 use ws_reports::{
-    read_autobahn_dir, write_autobahn_dir, Behavior as B, CloseBehavior as C, ReportError,
+    read_autobahn_dir, render_html, rewrite_html, write_autobahn_dir, Behavior as B,
+    CloseBehavior as C, ReportError,
 };
 
-/// A fresh directory under the system temp dir, unique per test.
-fn scratch(name: &str) -> PathBuf {
+/// A fresh directory under the system temp dir, unique per test, removed when dropped.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("ws-reports-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
-    dir
+    Scratch(dir)
 }
 
 fn read_json(path: &Path) -> Value {
@@ -399,4 +427,18 @@ fn json_string_sorts_nested_keys() {
         to_autobahn_json_string(&v),
         "{\n   \"a\": null,\n   \"b\": {\n      \"a\": [\n         {\n            \"x\": 2,\n            \"y\": 1\n         }\n      ],\n      \"z\": 1\n   }\n}"
     );
+}
+
+#[test]
+fn html_is_rerendered_from_the_json_alone() {
+    let dir = scratch("rerender");
+    write_autobahn_dir(&dir, &[three_cases("one")]).unwrap();
+    write_autobahn_dir(&dir, &[three_cases("two")]).unwrap();
+    let written = fs::read_to_string(dir.join(HTML_FILE)).unwrap();
+    fs::remove_file(dir.join(HTML_FILE)).unwrap();
+    rewrite_html(&dir).unwrap();
+    let rewritten = fs::read_to_string(dir.join(HTML_FILE)).unwrap();
+    assert_eq!(rewritten, written);
+    assert_eq!(rewritten, render_html(&read_autobahn_dir(&dir).unwrap()));
+    assert!(rewritten.contains("<th colspan=\"2\">one</th><th colspan=\"2\">two</th>"));
 }
