@@ -176,7 +176,7 @@ fn summary_table_counts_per_section_and_lists_failures() {
         line("1.1.2"),
         ["1.1.2", "FAILED", "OK", "no echo second line"]
     );
-    assert_eq!(line("10.1"), ["10.1", "OK", "UNCLEAN"]);
+    assert_eq!(line("10.1"), ["10.1", "OK", "UNCLEAN", "echo matched"]);
 }
 
 #[test]
