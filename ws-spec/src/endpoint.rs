@@ -228,6 +228,39 @@ impl FailReason {
     }
 }
 
+impl std::fmt::Display for FailReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FailReason::UnmaskedClientFrame => write!(f, "unmasked frame from a client"),
+            FailReason::MaskedServerFrame => write!(f, "masked frame from a server"),
+            FailReason::ReservedBits(rsv) => {
+                write!(f, "RSV bits {rsv:#05b} set without a negotiated extension")
+            }
+            FailReason::ReservedOpcode(op) => write!(f, "reserved opcode {op:#x}"),
+            FailReason::FragmentedControl => write!(f, "fragmented control frame"),
+            FailReason::ControlTooLong(len) => {
+                write!(f, "control frame payload of {len} bytes (at most 125)")
+            }
+            FailReason::UnexpectedContinuation => {
+                write!(f, "continuation frame with no message to continue")
+            }
+            FailReason::DataInsideFragmented => {
+                write!(f, "new data frame inside a fragmented message")
+            }
+            FailReason::InvalidUtf8 => write!(f, "invalid UTF-8 in a text message"),
+            FailReason::IncompleteUtf8 => write!(f, "text message ends inside a UTF-8 sequence"),
+            FailReason::InvalidCloseCode(code) => write!(f, "close code {code} not allowed"),
+            FailReason::CloseBodyOneByte => write!(f, "close body of one byte"),
+            FailReason::InvalidCloseReason => write!(f, "close reason is not UTF-8"),
+            FailReason::MessageTooBig(len) => write!(f, "message of {len} bytes above the limit"),
+            FailReason::FrameTooBig(len) => write!(f, "frame of {len} bytes above the limit"),
+            FailReason::LengthTopBit => write!(f, "64-bit length with the top bit set"),
+            FailReason::NonMinimalLength => write!(f, "length not minimally encoded"),
+        }?;
+        write!(f, " (RFC 6455 §{})", self.rfc_section())
+    }
+}
+
 impl From<&CloseError> for FailReason {
     fn from(e: &CloseError) -> Self {
         match e {
@@ -1565,6 +1598,10 @@ mod tests {
         assert_eq!(FailReason::MessageTooBig(1).close_code(), 1009);
         assert_eq!(FailReason::ReservedOpcode(3).close_code(), 1002);
         assert_eq!(FailReason::UnmaskedClientFrame.rfc_section(), "5.1");
+        assert_eq!(
+            FailReason::ReservedOpcode(0xB).to_string(),
+            "reserved opcode 0xb (RFC 6455 §5.2)"
+        );
         assert_eq!(
             FailReason::from(&CloseError::InvalidCode(5)),
             FailReason::InvalidCloseCode(5)
