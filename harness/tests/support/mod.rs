@@ -1,0 +1,244 @@
+//! Test peers: a deliberately flawed echo server, each flaw breaking one RFC rule.
+//!
+//! Its correct baseline follows RFC 6455 on its own code path (not the
+//! reference endpoint's), so tests can show that the suite passes a correct
+//! server it did not write, and fails exactly the cases a flaw breaks.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use ws_spec::close;
+use ws_spec::frame::{DecodeEvent, DecoderConfig, Frame, FrameDecoder, FrameHeader, Opcode};
+use ws_spec::handshake::{self, ServerConfig, ServerDecision};
+use ws_spec::utf8::Utf8Validator;
+
+/// Which rules the server breaks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flaws {
+    /// Never checks UTF-8 in text messages (RFC 6455 §8.1).
+    pub skip_utf8: bool,
+    /// Accepts RSV bits with no extension (§5.2).
+    pub accept_rsv: bool,
+    /// Never answers pings (§5.5.2).
+    pub no_pong: bool,
+    /// Answers every close with code 1001 instead of echoing (§5.5.1).
+    pub close_reply_1001: bool,
+    /// Treats a fragmented ping/pong as complete (§5.5).
+    pub accept_fragmented_control: bool,
+    /// Silently ignores frames with reserved opcodes (§5.2).
+    pub ignore_reserved_opcodes: bool,
+    /// Accepts any close code (§7.4.1).
+    pub accept_any_close_code: bool,
+}
+
+/// Starts the server on a free loopback port; it runs until the test ends.
+pub async fn start(flaws: Flaws) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let _ = serve(stream, flaws).await;
+            });
+        }
+    });
+    addr
+}
+
+struct Conn {
+    flaws: Flaws,
+    out: Vec<u8>,
+    msg: Option<Opcode>,
+    msg_buf: Vec<u8>,
+    utf8: Utf8Validator,
+    header: Option<FrameHeader>,
+    control: Vec<u8>,
+    done: bool,
+}
+
+impl Conn {
+    fn send(&mut self, frame: Frame) {
+        frame.encode_into(&mut self.out);
+    }
+
+    fn fail(&mut self, code: u16) {
+        self.send(Frame::close(Some(code), b""));
+        self.done = true;
+    }
+
+    fn on_header(&mut self, h: FrameHeader) -> bool {
+        let f = self.flaws;
+        if h.mask.is_none()
+            || (h.rsv != 0 && !f.accept_rsv)
+            || (h.opcode.is_reserved() && !f.ignore_reserved_opcodes)
+            || (h.opcode.is_control() && h.payload_len > 125)
+            || (h.opcode.is_control() && !h.fin && !f.accept_fragmented_control)
+        {
+            self.fail(close::codes::PROTOCOL_ERROR);
+            return false;
+        }
+        if h.opcode.is_reserved() {
+            self.header = Some(h);
+            return true;
+        }
+        if !h.opcode.is_control() {
+            match (h.opcode, self.msg) {
+                (Opcode::Continuation, None) => {
+                    self.fail(close::codes::PROTOCOL_ERROR);
+                    return false;
+                }
+                (Opcode::Continuation, Some(_)) => {}
+                (_, Some(_)) => {
+                    self.fail(close::codes::PROTOCOL_ERROR);
+                    return false;
+                }
+                (op, None) => {
+                    self.msg = Some(op);
+                    self.msg_buf.clear();
+                    self.utf8.reset();
+                }
+            }
+        } else {
+            self.control.clear();
+        }
+        self.header = Some(h);
+        true
+    }
+
+    fn on_payload(&mut self, chunk: &[u8]) -> bool {
+        let Some(h) = &self.header else { return true };
+        if h.opcode.is_reserved() {
+            return true;
+        }
+        if h.opcode.is_control() {
+            self.control.extend_from_slice(chunk);
+            return true;
+        }
+        if self.msg == Some(Opcode::Text) && !self.flaws.skip_utf8 && self.utf8.feed(chunk).is_err()
+        {
+            self.fail(close::codes::INVALID_PAYLOAD);
+            return false;
+        }
+        self.msg_buf.extend_from_slice(chunk);
+        true
+    }
+
+    fn on_end(&mut self) -> bool {
+        let Some(h) = self.header.take() else {
+            return true;
+        };
+        if h.opcode.is_reserved() {
+            return true;
+        }
+        match h.opcode {
+            Opcode::Ping => {
+                if !self.flaws.no_pong {
+                    let p = std::mem::take(&mut self.control);
+                    self.send(Frame::pong(p));
+                }
+            }
+            Opcode::Pong => {}
+            Opcode::Close => {
+                let payload = std::mem::take(&mut self.control);
+                match close::parse_close_payload(&payload) {
+                    Ok(body) => {
+                        let code = body.map(|b| b.code);
+                        let reply = if self.flaws.close_reply_1001 {
+                            Some(close::codes::GOING_AWAY)
+                        } else {
+                            code
+                        };
+                        self.send(Frame::close(reply, b""));
+                        self.done = true;
+                    }
+                    Err(close::CloseError::InvalidCode(_)) if self.flaws.accept_any_close_code => {
+                        self.send(Frame::close(Some(close::codes::NORMAL), b""));
+                        self.done = true;
+                    }
+                    Err(e) => self.fail(e.close_code()),
+                }
+                return false;
+            }
+            _ if h.fin => {
+                if self.msg == Some(Opcode::Text)
+                    && !self.flaws.skip_utf8
+                    && self.utf8.finish().is_err()
+                {
+                    self.fail(close::codes::INVALID_PAYLOAD);
+                    return false;
+                }
+                let op = self.msg.take().unwrap_or(Opcode::Binary);
+                let data = std::mem::take(&mut self.msg_buf);
+                self.send(Frame::new(op, data));
+            }
+            _ => {}
+        }
+        true
+    }
+}
+
+async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    let (req, consumed) = loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(&buf[..n]);
+        if let Some(parsed) = handshake::parse_request(&head, 16 * 1024).ok().flatten() {
+            break parsed;
+        }
+    };
+    let ServerDecision::Accept { response, .. } =
+        handshake::server_respond(&req, &ServerConfig::default())
+    else {
+        return Ok(());
+    };
+    stream.write_all(&response).await?;
+    let mut decoder = FrameDecoder::new(DecoderConfig::default());
+    decoder.push(&head[consumed..]);
+    let mut conn = Conn {
+        flaws,
+        out: Vec::new(),
+        msg: None,
+        msg_buf: Vec::new(),
+        utf8: Utf8Validator::new(),
+        header: None,
+        control: Vec::new(),
+        done: false,
+    };
+    loop {
+        while !conn.done {
+            let ok = match decoder.next_event() {
+                Ok(Some(DecodeEvent::Header(h))) => conn.on_header(h),
+                Ok(Some(DecodeEvent::Payload(p))) => conn.on_payload(&p),
+                Ok(Some(DecodeEvent::FrameEnd)) => conn.on_end(),
+                Ok(None) => break,
+                Err(_) => {
+                    conn.fail(close::codes::PROTOCOL_ERROR);
+                    false
+                }
+            };
+            if !ok {
+                break;
+            }
+        }
+        if !conn.out.is_empty() {
+            stream.write_all(&std::mem::take(&mut conn.out)).await?;
+        }
+        if conn.done {
+            // The server closes TCP first after the closing handshake (RFC 6455 §7.1.1).
+            return stream.shutdown().await;
+        }
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        decoder.push(&buf[..n]);
+    }
+}
