@@ -1079,15 +1079,13 @@ impl<'c> CaseRun<'c> {
 
     fn on_control(&mut self, opcode: Opcode, payload: Vec<u8>) {
         match opcode {
-            Opcode::Ping => {
-                if self.state == State::Open {
-                    self.send_frame(
-                        Bits::plain(Opcode::Pong, true),
-                        &payload,
-                        Chop::Whole,
-                        false,
-                    );
-                }
+            Opcode::Ping if self.state == State::Open => {
+                self.send_frame(
+                    Bits::plain(Opcode::Pong, true),
+                    &payload,
+                    Chop::Whole,
+                    false,
+                );
             }
             Opcode::Pong => {
                 self.obs.received.push(Event::Pong(payload));

@@ -257,7 +257,22 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// Runs every case: concurrent ones `jobs` at a time, then the performance cases one by one.
+/// Scripted pause time above which a case counts as mostly idle.
+const IDLE_PAUSE: Duration = Duration::from_millis(500);
+
+/// Total time a case's script spends in pauses.
+fn scripted_pause(case: &Case) -> Duration {
+    case.steps
+        .iter()
+        .map(|s| match s {
+            ws_cases::model::Step::Pause { duration, .. } => *duration,
+            _ => Duration::ZERO,
+        })
+        .sum()
+}
+
+/// Runs every case: ordinary ones `jobs` at a time, then the performance cases
+/// one by one, with only cases asleep in a scripted pause open beside them.
 ///
 /// `on_done` is called as each case finishes (progress bar, partial reports). When
 /// `stop` resolves (Ctrl-C), cases not yet started are skipped and the ones
@@ -275,13 +290,28 @@ where
     let target = Arc::new(target);
     let settings = Arc::new(settings);
     let mut records = Vec::with_capacity(cases.len());
-    let (exclusive, shared): (Vec<_>, Vec<_>) = cases
-        .into_iter()
-        .enumerate()
-        .partition(|(_, c)| c.exclusive);
+    let mut exclusive = Vec::new();
+    let mut idle = Vec::new();
+    let mut shared = Vec::new();
+    for (index, case) in cases.into_iter().enumerate() {
+        if case.exclusive {
+            exclusive.push((index, case));
+        } else if scripted_pause(&case) >= IDLE_PAUSE {
+            idle.push((index, case));
+        } else {
+            shared.push((index, case));
+        }
+    }
     let semaphore = Arc::new(Semaphore::new(settings.jobs.max(1)));
-    let mut set = JoinSet::new();
-    for (index, case) in shared {
+    let mut set: JoinSet<(bool, Option<CaseRecord>)> = JoinSet::new();
+    // Cases that mostly sleep in scripted pauses start first and take no job
+    // slot: they cost nothing while waiting, and finish alongside the rest.
+    let mut shared_left = shared.len();
+    for (is_idle, (index, case)) in idle
+        .into_iter()
+        .map(|c| (true, c))
+        .chain(shared.into_iter().map(|c| (false, c)))
+    {
         let (target, settings, semaphore, stop) = (
             target.clone(),
             settings.clone(),
@@ -289,26 +319,43 @@ where
             stop.clone(),
         );
         set.spawn(async move {
-            let _permit = semaphore.acquire_owned().await.ok()?;
+            let _permit = if is_idle {
+                None
+            } else {
+                match semaphore.acquire_owned().await {
+                    Ok(p) => Some(p),
+                    Err(_) => return (is_idle, None),
+                }
+            };
             if *stop.borrow() {
-                return None;
+                return (is_idle, None);
             }
             let mut record = run_case(&case, &target, &settings).await;
             record.index = index;
-            Some(record)
+            (is_idle, Some(record))
         });
     }
     let mut stop_rx = stop.clone();
-    loop {
+    let mut take = |joined: Option<Result<(bool, Option<CaseRecord>), tokio::task::JoinError>>,
+                    records: &mut Vec<CaseRecord>,
+                    shared_left: &mut usize| {
+        if let Some(Ok((is_idle, record))) = joined {
+            if !is_idle {
+                *shared_left -= 1;
+            }
+            if let Some(record) = record {
+                on_done(&record);
+                records.push(record);
+            }
+        } else if joined.is_some() {
+            // A task panicked or was aborted: count it so the phases still end.
+            *shared_left = shared_left.saturating_sub(1);
+        }
+    };
+    // Phase 1: the ordinary cases, `jobs` at a time.
+    while shared_left > 0 && !set.is_empty() {
         tokio::select! {
-            joined = set.join_next() => match joined {
-                Some(Ok(Some(record))) => {
-                    on_done(&record);
-                    records.push(record);
-                }
-                Some(_) => {}
-                None => break,
-            },
+            joined = set.join_next() => take(joined, &mut records, &mut shared_left),
             _ = stop_rx.changed() => {
                 if *stop_rx.borrow() {
                     set.abort_all();
@@ -316,18 +363,37 @@ where
             }
         }
     }
+    // Phase 2: performance cases one at a time; only sleeping cases may still be open.
     for (index, case) in exclusive {
         if *stop.borrow() {
             break;
         }
         let mut stop_rx = stop.clone();
-        tokio::select! {
-            mut record = run_case(&case, &target, &settings) => {
-                record.index = index;
-                on_done(&record);
-                records.push(record);
+        let fut = run_case(&case, &target, &settings);
+        tokio::pin!(fut);
+        loop {
+            tokio::select! {
+                mut record = &mut fut => {
+                    record.index = index;
+                    take(Some(Ok((true, Some(record)))), &mut records, &mut shared_left);
+                    break;
+                }
+                joined = set.join_next(), if !set.is_empty() => {
+                    take(joined, &mut records, &mut shared_left);
+                }
+                _ = stop_rx.wait_for(|s| *s) => break,
             }
-            _ = stop_rx.wait_for(|s| *s) => break,
+        }
+    }
+    // Phase 3: whatever still sleeps.
+    while !set.is_empty() {
+        tokio::select! {
+            joined = set.join_next() => take(joined, &mut records, &mut shared_left),
+            _ = stop_rx.changed() => {
+                if *stop_rx.borrow() {
+                    set.abort_all();
+                }
+            }
         }
     }
     records.sort_by_key(|r| r.index);

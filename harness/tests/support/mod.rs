@@ -135,13 +135,11 @@ impl Conn {
             return true;
         }
         match h.opcode {
-            Opcode::Ping => {
-                if !self.flaws.no_pong {
-                    let p = std::mem::take(&mut self.control);
-                    self.send(Frame::pong(p));
-                }
+            Opcode::Ping if !self.flaws.no_pong => {
+                let p = std::mem::take(&mut self.control);
+                self.send(Frame::pong(p));
             }
-            Opcode::Pong => {}
+            Opcode::Ping | Opcode::Pong => {}
             Opcode::Close => {
                 let payload = std::mem::take(&mut self.control);
                 match close::parse_close_payload(&payload) {
