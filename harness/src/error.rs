@@ -43,6 +43,22 @@ pub enum HarnessError {
         /// What is wrong.
         why: String,
     },
+    /// A `--shard K/N` value is malformed or out of range.
+    #[error("bad --shard {text:?}: {why}")]
+    BadShard {
+        /// The value as given.
+        text: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The agent to use from a report directory is missing or ambiguous.
+    #[error("report {dir}: {why}")]
+    Agent {
+        /// The report directory.
+        dir: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
     /// Binding a listening socket failed.
     #[error("cannot listen on {addr}: {source}")]
     Listen {

@@ -10,6 +10,8 @@ pub mod echo;
 pub mod error;
 pub mod report;
 pub mod runner;
+pub mod shard;
+pub mod spec;
 pub mod target;
 
 pub use error::HarnessError;
