@@ -53,6 +53,8 @@ pub struct Observation {
     pub aborted: Option<String>,
     /// The first protocol violation the suite saw from the peer.
     pub peer_violation: Option<String>,
+    /// The suite played the server (testing a client).
+    pub is_server: bool,
     /// Frames the suite wrote, per opcode.
     pub tx_frame_stats: BTreeMap<u8, u64>,
 }
@@ -72,7 +74,7 @@ pub struct Verdict {
     pub reason: String,
 }
 
-/// Judges one case from what was observed, with the suite as the client.
+/// Judges one case from what was observed (either role: the observation says which).
 pub fn judge(case: &Case, obs: &Observation) -> Verdict {
     let expect = &case.expect;
     let mut behavior = Behavior::Failed;
@@ -109,7 +111,7 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
                     codes.join(",")
                 ),
             )
-        } else if obs.dropped_by_me {
+        } else if !obs.is_server && obs.dropped_by_me {
             (
                 CloseBehavior::FailedByClient,
                 "It is preferred that the server close the TCP connection".to_string(),

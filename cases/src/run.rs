@@ -27,9 +27,21 @@ use ws_spec::utf8::Utf8Validator;
 use crate::judge::{judge, Observation, Verdict};
 use crate::model::{Case, Chop, Ending, Event, Payload, Step, VerdictRule};
 
+/// Which side of the connection the suite plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Role {
+    /// The suite is the client and tests a server: it masks, and expects the server to drop TCP.
+    #[default]
+    Client,
+    /// The suite is the server and tests a client: it never masks, and drops TCP itself.
+    Server,
+}
+
 /// Knobs of one run.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
+    /// Which side the suite plays.
+    pub role: Role,
     /// Host header value (host, or host:port).
     pub host: String,
     /// Request target (path and query).
@@ -51,6 +63,7 @@ pub struct RunConfig {
 impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
+            role: Role::Client,
             host: "127.0.0.1".into(),
             target: "/".into(),
             extra_headers: Vec::new(),
@@ -247,7 +260,8 @@ pub struct CaseRun<'c> {
 }
 
 impl<'c> CaseRun<'c> {
-    /// Starts a run at time zero: the opening handshake is queued for writing.
+    /// Starts a run at time zero. As client, the opening handshake is queued for
+    /// writing; as server, the run waits for the client's request.
     pub fn new(case: &'c Case, config: RunConfig) -> Self {
         let key = handshake::random_key(config.seed ^ 0x5eed);
         let mut builder = RequestBuilder::new(&config.host, &config.target, &key);
@@ -291,7 +305,12 @@ impl<'c> CaseRun<'c> {
             rx_frames: BTreeMap::new(),
             config,
         };
-        run.write(request, false);
+        run.obs.is_server = run.config.role == Role::Server;
+        if run.config.role == Role::Client {
+            run.write(request, false);
+        } else {
+            run.http_request.clear();
+        }
         run
     }
 
@@ -334,6 +353,11 @@ impl<'c> CaseRun<'c> {
             len: bytes.len(),
             head: bytes[..bytes.len().min(LOG_HEAD)].to_vec(),
         });
+        if self.state == State::Connecting && self.config.role == Role::Server {
+            self.head_buf.extend_from_slice(bytes);
+            self.on_request_bytes();
+            return;
+        }
         if self.state == State::Connecting {
             self.head_buf.extend_from_slice(bytes);
             match handshake::parse_response(&self.head_buf, MAX_HEAD) {
@@ -372,6 +396,51 @@ impl<'c> CaseRun<'c> {
         }
         self.decoder.push(bytes);
         self.process_frames();
+    }
+
+    /// Server role: the client's opening request, validated by the reference handshake.
+    fn on_request_bytes(&mut self) {
+        match handshake::parse_request(&self.head_buf, MAX_HEAD) {
+            Ok(None) => {}
+            Ok(Some((request, consumed))) => {
+                self.http_request =
+                    String::from_utf8_lossy(&self.head_buf[..consumed]).into_owned();
+                let rest = self.head_buf.split_off(consumed);
+                self.head_buf = Vec::new();
+                match handshake::server_respond(&request, &handshake::ServerConfig::default()) {
+                    handshake::ServerDecision::Accept { response, .. } => {
+                        self.http_response = String::from_utf8_lossy(&response).into_owned();
+                        self.write(response, false);
+                        self.state = State::Open;
+                        self.obs.connection_was_open = true;
+                        self.open_deadline = None;
+                        self.advance_script();
+                        if !rest.is_empty() {
+                            self.decoder.push(&rest);
+                            self.process_frames();
+                        }
+                    }
+                    handshake::ServerDecision::Refuse {
+                        response, error, ..
+                    } => {
+                        self.http_response = String::from_utf8_lossy(&response).into_owned();
+                        self.write(response, false);
+                        self.obs.was_not_clean_reason = Some(format!(
+                            "the client's opening handshake was refused: {error}"
+                        ));
+                        self.drop_connection();
+                    }
+                }
+            }
+            Err(e) => {
+                self.http_request = String::from_utf8_lossy(&self.head_buf).into_owned();
+                let response = handshake::refusal_response(&e);
+                self.http_response = String::from_utf8_lossy(&response).into_owned();
+                self.write(response, false);
+                self.obs.was_not_clean_reason = Some(format!("invalid opening request: {e}"));
+                self.drop_connection();
+            }
+        }
     }
 
     /// The peer closed the TCP connection (EOF or reset).
@@ -548,6 +617,14 @@ impl<'c> CaseRun<'c> {
         self.outputs.push_back(Output::Write { bytes, flush });
     }
 
+    /// A client masks every frame (RFC 6455 §5.3); a server never does (§5.1).
+    fn frame_mask(&mut self) -> Option<[u8; 4]> {
+        match self.config.role {
+            Role::Client => Some(self.next_mask()),
+            Role::Server => None,
+        }
+    }
+
     fn next_mask(&mut self) -> [u8; 4] {
         // xorshift64*: masking keys only need to be unpredictable to intermediaries,
         // and a seeded generator keeps runs reproducible.
@@ -572,11 +649,11 @@ impl<'c> CaseRun<'c> {
         if self.state == State::Closed {
             return;
         }
-        let mask = self.next_mask();
+        let mask = self.frame_mask();
         let frame = Frame::new(opcode, payload.to_vec())
             .with_fin(fin)
             .with_rsv(rsv)
-            .with_mask(Some(mask))
+            .with_mask(mask)
             .with_length_form(length_form);
         *self.tx_frames.entry(opcode.as_u4()).or_default() += 1;
         self.log(WireEvent::TxFrame {
@@ -696,12 +773,12 @@ impl<'c> CaseRun<'c> {
                     fragment,
                 } => self.send_message(*opcode, payload, *fragment),
                 Step::FrameHeader { opcode, fin, len } => {
-                    let mask = self.next_mask();
+                    let mask = self.frame_mask();
                     let header = FrameHeader {
                         fin: *fin,
                         rsv: 0,
                         opcode: *opcode,
-                        mask: Some(mask),
+                        mask,
                         payload_len: *len,
                         length_form: LengthForm::Minimal,
                     };
@@ -967,8 +1044,10 @@ impl<'c> CaseRun<'c> {
         if header.opcode.is_reserved() {
             return Err((pe, format!("reserved opcode {}", header.opcode.as_u4())));
         }
-        if header.mask.is_some() {
-            return Err((pe, "masked frame from server".into()));
+        match (self.config.role, header.mask.is_some()) {
+            (Role::Client, true) => return Err((pe, "masked frame from server".into())),
+            (Role::Server, false) => return Err((pe, "unmasked frame from client".into())),
+            _ => {}
         }
         if header.opcode.is_control() {
             if !header.fin {
@@ -1122,14 +1201,24 @@ impl<'c> CaseRun<'c> {
             State::Closing => {
                 self.close_deadline = None;
                 self.obs.was_clean = true;
-                self.drop_deadline = Some(self.now + self.config.server_drop_timeout);
+                self.after_close_handshake();
             }
             State::Open => {
                 self.obs.was_clean = true;
                 self.send_close(Some(close::codes::NORMAL), b"");
-                self.drop_deadline = Some(self.now + self.config.server_drop_timeout);
+                self.after_close_handshake();
             }
             _ => {}
+        }
+    }
+
+    /// RFC 6455 §7.1.1: the server closes TCP first; a client waits for it, within limits.
+    fn after_close_handshake(&mut self) {
+        match self.config.role {
+            Role::Client => {
+                self.drop_deadline = Some(self.now + self.config.server_drop_timeout);
+            }
+            Role::Server => self.drop_connection(),
         }
     }
 

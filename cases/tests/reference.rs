@@ -8,10 +8,70 @@
 use std::time::Duration;
 
 use ws_cases::model::{Behavior, CloseBehavior, VerdictRule};
-use ws_cases::run::{CaseRun, Output, RunConfig, RunOutcome};
+use ws_cases::run::{CaseRun, Output, Role, RunConfig, RunOutcome};
 use ws_cases::Case;
-use ws_spec::endpoint::{Endpoint, EndpointConfig, Role};
+use ws_spec::endpoint::{self, Endpoint, EndpointConfig};
 use ws_spec::handshake::{self, ServerConfig, ServerDecision};
+
+/// The peer under test, in memory.
+trait Peer {
+    /// Bytes it writes before reading anything (a client's opening request).
+    fn initial(&mut self) -> Vec<u8>;
+    /// Feeds bytes from the suite; returns bytes for the suite.
+    fn receive(&mut self, bytes: &[u8], now: Duration) -> Vec<u8>;
+    /// The suite closed TCP.
+    fn eof(&mut self);
+    /// The peer has closed TCP.
+    fn closed(&self) -> bool;
+}
+
+/// A client as the test needs it: the reference endpoint behind the reference handshake.
+struct Client {
+    key: String,
+    head: Vec<u8>,
+    endpoint: Option<Endpoint>,
+    closed: bool,
+}
+
+impl Peer for Client {
+    fn initial(&mut self) -> Vec<u8> {
+        handshake::RequestBuilder::new("127.0.0.1:9001", "/", &self.key).encode()
+    }
+
+    fn receive(&mut self, bytes: &[u8], now: Duration) -> Vec<u8> {
+        let now_ms = now.as_millis() as u64;
+        if let Some(ep) = self.endpoint.as_mut() {
+            ep.receive(bytes, now_ms);
+            while ep.poll_event().is_some() {}
+            return ep.take_output();
+        }
+        self.head.extend_from_slice(bytes);
+        let Some((resp, consumed)) = handshake::parse_response(&self.head, 16 * 1024).unwrap()
+        else {
+            return Vec::new();
+        };
+        handshake::validate_response(&resp, &self.key, &[], &[])
+            .expect("the suite's opening response is valid");
+        let mut ep = Endpoint::new(EndpointConfig::echo_client(7));
+        let rest = self.head.split_off(consumed);
+        ep.receive(&rest, now_ms);
+        while ep.poll_event().is_some() {}
+        let out = ep.take_output();
+        self.endpoint = Some(ep);
+        out
+    }
+
+    fn eof(&mut self) {
+        if let Some(ep) = self.endpoint.as_mut() {
+            ep.receive_eof();
+        }
+        self.closed = true;
+    }
+
+    fn closed(&self) -> bool {
+        self.closed
+    }
+}
 
 /// A server as the test needs it: the reference endpoint behind the reference handshake.
 struct Server {
@@ -20,13 +80,17 @@ struct Server {
     closed: bool,
 }
 
-impl Server {
-    fn new() -> Self {
-        Server {
-            head: Vec::new(),
-            endpoint: None,
-            closed: false,
-        }
+impl Peer for Server {
+    fn initial(&mut self) -> Vec<u8> {
+        Vec::new()
+    }
+
+    fn eof(&mut self) {
+        self.closed = true;
+    }
+
+    fn closed(&self) -> bool {
+        self.closed
     }
 
     /// Feeds bytes from the client; returns bytes for the client.
@@ -51,7 +115,7 @@ impl Server {
             panic!("reference server refused the suite's handshake");
         };
         let mut ep = Endpoint::new(EndpointConfig {
-            role: Role::Server,
+            role: endpoint::Role::Server,
             echo: true,
             ..EndpointConfig::default()
         });
@@ -69,9 +133,36 @@ impl Server {
 
 /// Plays one case against the reference server in virtual time.
 fn play(case: &Case) -> RunOutcome {
-    let mut run = CaseRun::new(case, RunConfig::default());
-    let mut server = Server::new();
+    let mut server = Server {
+        head: Vec::new(),
+        endpoint: None,
+        closed: false,
+    };
+    play_against(case, Role::Client, &mut server)
+}
+
+/// Plays one case, the suite as server, against the reference client in virtual time.
+fn play_as_server(case: &Case) -> RunOutcome {
+    let mut client = Client {
+        key: handshake::random_key(3),
+        head: Vec::new(),
+        endpoint: None,
+        closed: false,
+    };
+    play_against(case, Role::Server, &mut client)
+}
+
+fn play_against(case: &Case, role: Role, peer: &mut dyn Peer) -> RunOutcome {
+    let config = RunConfig {
+        role,
+        ..RunConfig::default()
+    };
+    let mut run = CaseRun::new(case, config);
     let mut now = Duration::ZERO;
+    let first = peer.initial();
+    if !first.is_empty() {
+        run.on_bytes(&first, now);
+    }
     let mut peer_eof_sent = false;
     for _ in 0..1_000_000 {
         let mut moved = false;
@@ -79,20 +170,18 @@ fn play(case: &Case) -> RunOutcome {
             moved = true;
             match out {
                 Output::Write { bytes, .. } => {
-                    if server.closed {
+                    if peer.closed() {
                         continue;
                     }
-                    let reply = server.receive(&bytes, now);
+                    let reply = peer.receive(&bytes, now);
                     if !reply.is_empty() {
                         run.on_bytes(&reply, now);
                     }
                 }
-                Output::Drop => {
-                    server.closed = true;
-                }
+                Output::Drop => peer.eof(),
             }
         }
-        if server.closed && !peer_eof_sent {
+        if peer.closed() && !peer_eof_sent {
             peer_eof_sent = true;
             run.on_eof(now);
             moved = true;
@@ -161,4 +250,31 @@ fn reference_closes_as_each_case_expects() {
             );
         }
     }
+}
+
+#[test]
+fn reference_client_earns_every_verdict_with_the_suite_as_server() {
+    // The same catalogue in the other role: the suite sends unmasked frames and
+    // a conforming client must mask, echo and close exactly as a server would.
+    let mut wrong = Vec::new();
+    for case in ws_cases::all_cases() {
+        let out = play_as_server(&case);
+        assert!(out.observation.is_server);
+        let v = &out.verdict;
+        let want = match case.expect.rule {
+            VerdictRule::Informational => (Behavior::Informational, CloseBehavior::Informational),
+            _ => (Behavior::Ok, CloseBehavior::Ok),
+        };
+        if (v.behavior, v.behavior_close) != want {
+            wrong.push(format!(
+                "{}: {:?}/{:?} ({})",
+                case.id, v.behavior, v.behavior_close, v.reason
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "cases the reference client fails:\n{}",
+        wrong.join("\n")
+    );
 }
