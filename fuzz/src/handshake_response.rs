@@ -1,0 +1,57 @@
+//! `handshake_response`: `parse_response` and `validate_response` never
+//! panic; every prefix of the input parses to "need more" or to the verdict
+//! on the whole; an accepted response only carries what was offered.
+//!
+//! Input: the raw bytes a server sent, answering the RFC 6455 §1.2 example
+//! request ([`KEY`], subprotocols [`PROTOCOLS`], extensions [`EXTENSIONS`]).
+
+use ws_spec::handshake::{accept_key, parse_response, validate_response, HandshakeError};
+
+use crate::handshake_request::{check_prefixes, MAX_HEAD};
+
+/// The Sec-WebSocket-Key of RFC 6455 §1.2.
+pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+/// The subprotocols the client offered.
+pub const PROTOCOLS: [&str; 2] = ["chat", "superchat"];
+/// The extensions the client offered.
+pub const EXTENSIONS: [&str; 2] = ["permessage-deflate", "x-webkit-deflate-frame"];
+
+/// Runs the target on one input.
+pub fn run(data: &[u8]) {
+    let whole = parse_response(data, MAX_HEAD);
+    let decided = check_prefixes(data, &whole, |p| parse_response(p, MAX_HEAD));
+    match &whole {
+        Ok(Some((_, consumed))) => {
+            assert_eq!(Some(*consumed), decided, "head decided before its end");
+            assert!(*consumed <= MAX_HEAD);
+            assert!(data[..*consumed].ends_with(b"\r\n\r\n"));
+        }
+        Ok(None) => assert!(data.len() < MAX_HEAD),
+        Err(HandshakeError::HeadTooLarge(n)) => assert_eq!(*n, MAX_HEAD),
+        Err(HandshakeError::Malformed { offset, .. }) => assert!(*offset < data.len()),
+        Err(other) => panic!("parse_response returned {other:?}"),
+    }
+    let Ok(Some((resp, _))) = whole else {
+        return;
+    };
+    let protocols: Vec<String> = PROTOCOLS.iter().map(|s| s.to_string()).collect();
+    let extensions: Vec<String> = EXTENSIONS.iter().map(|s| s.to_string()).collect();
+    if let Ok(accepted) = validate_response(&resp, KEY, &protocols, &extensions) {
+        assert_eq!(resp.status, 101);
+        assert_eq!(
+            resp.header("Sec-WebSocket-Accept"),
+            Some(accept_key(KEY).as_str())
+        );
+        if let Some(p) = &accepted.subprotocol {
+            assert!(protocols.contains(p), "unoffered subprotocol {p}");
+        }
+        for e in &accepted.extensions {
+            assert!(extensions.contains(&e.name), "unoffered extension {}", e.name);
+        }
+    }
+    // With nothing offered, a response naming a subprotocol or extension fails.
+    if let Ok(accepted) = validate_response(&resp, KEY, &[], &[]) {
+        assert_eq!(accepted.subprotocol, None);
+        assert!(accepted.extensions.is_empty());
+    }
+}
