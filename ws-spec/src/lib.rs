@@ -5,6 +5,7 @@
 //! and the same code is the oracle for the case catalogue and the fuzzer.
 
 pub mod close;
+pub mod deflate;
 pub mod endpoint;
 pub mod error;
 pub mod extension;
