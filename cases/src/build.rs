@@ -41,6 +41,7 @@ pub fn case(id: &str, section: &'static str, subsection: &str) -> CaseBuilder {
             exclusive: false,
             quiet_wirelog: false,
             report_time: false,
+            handshake: None,
         },
     }
 }
@@ -194,6 +195,12 @@ impl CaseBuilder {
         self.case.exclusive = true;
         self.case.quiet_wirelog = true;
         self.case.report_time = true;
+        self
+    }
+
+    /// Makes this an opening-handshake case.
+    pub fn handshake(mut self, handshake: crate::model::HandshakeCase) -> Self {
+        self.case.handshake = Some(handshake);
         self
     }
 

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{Behavior, Case, CloseBehavior, Event, VerdictRule};
+use crate::model::{
+    Behavior, Case, CloseBehavior, Event, HandshakeCase, HandshakeExpect, Level, VerdictRule,
+};
 
 /// What happened on one connection, as the verdict needs it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -55,6 +57,16 @@ pub struct Observation {
     pub peer_violation: Option<String>,
     /// The suite played the server (testing a client).
     pub is_server: bool,
+    /// Status of the opening-handshake response, if one arrived.
+    pub handshake_status: Option<u16>,
+    /// Headers of that response.
+    pub handshake_headers: Vec<(String, String)>,
+    /// Why the response was not a valid acceptance, if it was not.
+    pub handshake_error: Option<String>,
+    /// When the response arrived (ms since the case started).
+    pub handshake_ms: Option<u64>,
+    /// When the peer dropped TCP before any response (ms since the case started).
+    pub peer_dropped_during_handshake_ms: Option<u64>,
     /// Frames the suite wrote, per opcode.
     pub tx_frame_stats: BTreeMap<u8, u64>,
 }
@@ -186,6 +198,12 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
         }
     }
 
+    if let Some(h) = &case.handshake {
+        if let Some(v) = judge_handshake(case, h, obs) {
+            return v;
+        }
+    }
+
     if let Some(why) = &obs.aborted {
         behavior = Behavior::Failed;
         result = format!("timed out: {why}");
@@ -283,4 +301,132 @@ pub fn describe_events(events: &[Event]) -> String {
         String::new()
     };
     format!("[{}{}]", items.join(", "), more)
+}
+
+/// The verdict a deviation earns from the level of the clause it breaks.
+fn by_level(case: &Case) -> Behavior {
+    match case.rfc.first().map(|r| r.level) {
+        Some(Level::Must) | None => Behavior::Failed,
+        Some(Level::Should) => Behavior::NonStrict,
+        Some(Level::May) => Behavior::Informational,
+    }
+}
+
+/// What the server answered, in a few words.
+fn describe_answer(obs: &Observation) -> String {
+    match (obs.handshake_status, &obs.handshake_error) {
+        (Some(101), None) => "accepted it (101)".to_string(),
+        (Some(101), Some(e)) => format!("answered 101 with an invalid response ({e})"),
+        (Some(s), _) => format!("answered {s}"),
+        (None, Some(e)) => format!("answered something else ({e})"),
+        (None, None) => match obs.peer_dropped_during_handshake_ms {
+            Some(ms) => format!("closed the connection after {ms} ms without answering"),
+            None => "never answered".to_string(),
+        },
+    }
+}
+
+/// Opening-handshake cases (section 0): the answer to the request decides,
+/// graded by the requirement level the case cites. `None` when the case got
+/// past the handshake as expected and the ordinary rules apply.
+fn judge_handshake(case: &Case, h: &HandshakeCase, obs: &Observation) -> Option<Verdict> {
+    let answer = describe_answer(obs);
+    let verdict = |behavior: Behavior, close: CloseBehavior, result: String| {
+        let reason = result.clone();
+        Some(Verdict {
+            behavior,
+            behavior_close: close,
+            result,
+            result_close: if close == CloseBehavior::Ok {
+                "The connection ended as the handshake requires".to_string()
+            } else {
+                "The connection did not end as the handshake requires".to_string()
+            },
+            reason,
+        })
+    };
+    match &h.expect {
+        HandshakeExpect::Accept => {
+            if obs.connection_was_open {
+                None
+            } else {
+                verdict(
+                    by_level(case),
+                    CloseBehavior::Failed,
+                    format!("The request is valid and must be accepted, but the server {answer}."),
+                )
+            }
+        }
+        HandshakeExpect::Refuse { status, header } => {
+            if obs.connection_was_open || obs.handshake_status == Some(101) {
+                return verdict(
+                    by_level(case),
+                    CloseBehavior::Failed,
+                    format!("The request is invalid and must be refused, but the server {answer}."),
+                );
+            }
+            let Some(got) = obs.handshake_status else {
+                if obs.peer_dropped_during_handshake_ms.is_none() && obs.handshake_error.is_none() {
+                    return verdict(
+                        by_level(case),
+                        CloseBehavior::Failed,
+                        format!("The request is invalid and must be refused with an HTTP error, but the server {answer}."),
+                    );
+                }
+                return verdict(
+                    Behavior::NonStrict,
+                    CloseBehavior::Ok,
+                    format!("The server refused the request but sent no HTTP error status: it {answer}."),
+                );
+            };
+            if !(400..500).contains(&got) {
+                return verdict(
+                    by_level(case),
+                    CloseBehavior::Ok,
+                    format!("The server refused the request with {got}, not a 4xx client error."),
+                );
+            }
+            if let Some(want) = status {
+                if got != *want {
+                    return verdict(
+                        Behavior::NonStrict,
+                        CloseBehavior::Ok,
+                        format!("The server refused the request with {got}; the RFC names {want}."),
+                    );
+                }
+            }
+            if let Some((name, value)) = header {
+                let present = obs.handshake_headers.iter().any(|(k, v)| {
+                    k.eq_ignore_ascii_case(name)
+                        && v.split(',').any(|t| t.trim().eq_ignore_ascii_case(value))
+                });
+                if !present {
+                    return verdict(
+                        Behavior::NonStrict,
+                        CloseBehavior::Ok,
+                        format!("The server refused the request with {got} but without {name}: {value}."),
+                    );
+                }
+            }
+            verdict(
+                Behavior::Ok,
+                CloseBehavior::Ok,
+                format!("The server refused the request with {got}."),
+            )
+        }
+        HandshakeExpect::Report => {
+            let mut text = format!("The server {answer}");
+            if obs.connection_was_open {
+                text.push_str("; the suite then closed normally");
+            } else if obs.aborted.is_some() || obs.was_open_handshake_timeout {
+                if let Some(ms) = obs.handshake_ms.or(obs.peer_dropped_during_handshake_ms) {
+                    text.push_str(&format!(" after {ms} ms"));
+                } else {
+                    text.push_str(" while the suite waited, and kept the connection open until the suite gave up");
+                }
+            }
+            text.push('.');
+            verdict(Behavior::Informational, CloseBehavior::Informational, text)
+        }
+    }
 }

@@ -390,6 +390,8 @@ pub struct Case {
     pub quiet_wirelog: bool,
     /// Report the duration (Autobahn's `reportTime`).
     pub report_time: bool,
+    /// An opening-handshake case (section 0): how the request deviates and what must follow.
+    pub handshake: Option<HandshakeCase>,
 }
 
 impl Case {
@@ -406,6 +408,61 @@ impl Case {
             .collect::<Vec<_>>()
             .join("; ")
     }
+}
+
+/// One change to the standard opening request (RFC 6455 §4.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestEdit {
+    /// Replace (or add) a header.
+    Set(&'static str, &'static str),
+    /// Append a header, even if one of that name exists.
+    Add(&'static str, &'static str),
+    /// Remove every header of that name.
+    Remove(&'static str),
+    /// Rename a header (e.g. change its case).
+    Rename(&'static str, &'static str),
+    /// Append a raw line (folded headers, junk).
+    RawLine(&'static str),
+    /// Another method.
+    Method(&'static str),
+    /// Another HTTP version.
+    Version(&'static str),
+    /// Another request target.
+    Target(&'static str),
+    /// Pad the head with a header of this many bytes.
+    Pad(usize),
+}
+
+/// What must come of the opening request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HandshakeExpect {
+    /// A valid 101 response; then the script plays as in any case.
+    Accept,
+    /// No 101: an HTTP error status (4xx), and, where named, a header in the response.
+    Refuse {
+        /// The status the RFC names, if it names one (426 for a wrong version).
+        status: Option<u16>,
+        /// A header the refusal must carry (name, value).
+        header: Option<(&'static str, &'static str)>,
+    },
+    /// The RFC leaves it open: what the server did is reported.
+    Report,
+}
+
+/// An opening-handshake case: the request sent and what must follow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandshakeCase {
+    /// Changes to the standard request, applied in order.
+    pub edits: Vec<RequestEdit>,
+    /// How the request is written (`Chop::Every(1)` dribbles it).
+    pub chop: Chop,
+    /// Send the script's frames right behind the request, in the same write,
+    /// before the response arrives.
+    pub script_with_request: bool,
+    /// Stop writing the request after this many bytes (a request that never finishes).
+    pub truncate_at: Option<usize>,
+    /// What must follow.
+    pub expect: HandshakeExpect,
 }
 
 /// Splits "6.4.3" into `[6, 4, 3]`; a non-numeric component counts as 0.

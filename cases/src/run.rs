@@ -268,7 +268,13 @@ impl<'c> CaseRun<'c> {
         for (name, value) in &config.extra_headers {
             builder = builder.set(name, value);
         }
-        let request = builder.encode();
+        if let Some(h) = &case.handshake {
+            builder = apply_edits(builder, &h.edits);
+        }
+        let mut request = builder.encode();
+        if let Some(cut) = case.handshake.as_ref().and_then(|h| h.truncate_at) {
+            request.truncate(cut);
+        }
         let decoder = FrameDecoder::new(DecoderConfig {
             max_frame_payload: config.max_message,
         });
@@ -307,7 +313,22 @@ impl<'c> CaseRun<'c> {
         };
         run.obs.is_server = run.config.role == Role::Server;
         if run.config.role == Role::Client {
-            run.write(request, false);
+            match &case.handshake {
+                Some(h) => {
+                    if h.truncate_at.is_some() {
+                        // Waiting for the server to give up on a request that never
+                        // ends: the case's own ending bounds the wait.
+                        run.open_deadline = Some(match case.ending {
+                            Ending::KillAfter(d) | Ending::CloseAfter(d) => d,
+                        });
+                    }
+                    run.write_chopped(request, h.chop, false);
+                    if h.script_with_request {
+                        run.advance_script();
+                    }
+                }
+                None => run.write(request, false),
+            }
         } else {
             run.http_request.clear();
         }
@@ -367,11 +388,31 @@ impl<'c> CaseRun<'c> {
                         String::from_utf8_lossy(&self.head_buf[..consumed]).into_owned();
                     let rest = self.head_buf.split_off(consumed);
                     self.head_buf = Vec::new();
-                    match handshake::validate_response(&response, &self.key, &[], &[]) {
+                    self.obs.handshake_status = Some(response.status);
+                    self.obs.handshake_headers = response.headers.clone();
+                    self.obs.handshake_ms = Some(now.as_millis() as u64);
+                    let (protocols, extensions) = offered(&self.http_request);
+                    match handshake::validate_response(
+                        &response,
+                        &self.key,
+                        &protocols,
+                        &extensions,
+                    ) {
                         Ok(_) => {
                             self.state = State::Open;
                             self.obs.connection_was_open = true;
                             self.open_deadline = None;
+                            if self
+                                .case
+                                .handshake
+                                .as_ref()
+                                .is_some_and(|h| h.expect != crate::model::HandshakeExpect::Accept)
+                            {
+                                // Accepted where a refusal was due (or reported): leave politely.
+                                self.script_done = true;
+                                self.send_close(Some(close::codes::NORMAL), b"");
+                                return;
+                            }
                             self.advance_script();
                             if !rest.is_empty() {
                                 self.decoder.push(&rest);
@@ -379,6 +420,7 @@ impl<'c> CaseRun<'c> {
                             }
                         }
                         Err(e) => {
+                            self.obs.handshake_error = Some(e.to_string());
                             self.obs.was_not_clean_reason =
                                 Some(format!("opening handshake failed: {e}"));
                             self.drop_connection();
@@ -387,6 +429,7 @@ impl<'c> CaseRun<'c> {
                 }
                 Err(e) => {
                     self.http_response = String::from_utf8_lossy(&self.head_buf).into_owned();
+                    self.obs.handshake_error = Some(format!("invalid HTTP response: {e}"));
                     self.obs.was_not_clean_reason =
                         Some(format!("invalid opening handshake response: {e}"));
                     self.drop_connection();
@@ -450,6 +493,9 @@ impl<'c> CaseRun<'c> {
             return;
         }
         self.log(WireEvent::DroppedByPeer { at: now });
+        if self.state == State::Connecting {
+            self.obs.peer_dropped_during_handshake_ms = Some(now.as_millis() as u64);
+        }
         // A close handshake completed on both sides leaves was_clean as it is.
         if !self.obs.was_clean && !self.obs.dropped_by_me && self.obs.was_not_clean_reason.is_none()
         {
@@ -1258,4 +1304,42 @@ fn kind(binary: bool) -> &'static str {
     } else {
         "text"
     }
+}
+
+/// Applies a handshake case's edits to the standard request.
+fn apply_edits(mut b: RequestBuilder, edits: &[crate::model::RequestEdit]) -> RequestBuilder {
+    use crate::model::RequestEdit as E;
+    for e in edits {
+        b = match e {
+            E::Set(k, v) => b.set(k, v),
+            E::Add(k, v) => b.add(k, v),
+            E::Remove(k) => b.remove(k),
+            E::Rename(k, n) => b.rename(k, n),
+            E::RawLine(l) => b.raw_header_line(l),
+            E::Method(m) => b.method(m),
+            E::Version(v) => b.http_version(v),
+            E::Target(t) => b.target(t),
+            E::Pad(n) => b.add("X-Wsconform-Padding", &"a".repeat(*n)),
+        };
+    }
+    b
+}
+
+/// The subprotocols and extension names a request offers, so the response can
+/// be held to them (RFC 6455 §4.1: nothing that was not offered).
+fn offered(request: &str) -> (Vec<String>, Vec<String>) {
+    let mut protocols = Vec::new();
+    let mut extensions = Vec::new();
+    for line in request.split("\r\n").skip(1) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let list = value.split(',').map(|t| t.trim()).filter(|t| !t.is_empty());
+        if name.trim().eq_ignore_ascii_case("sec-websocket-protocol") {
+            protocols.extend(list.map(str::to_string));
+        } else if name.trim().eq_ignore_ascii_case("sec-websocket-extensions") {
+            extensions.extend(list.map(|t| t.split(';').next().unwrap_or("").trim().to_string()));
+        }
+    }
+    (protocols, extensions)
 }

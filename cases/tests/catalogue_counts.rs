@@ -258,11 +258,21 @@ fn every_case_is_documented_and_has_an_expectation() {
             case.id
         );
         assert!(!case.rfc.is_empty(), "{}: no RFC reference", case.id);
-        assert!(!case.steps.is_empty(), "{}: no steps", case.id);
-        let judged_by_rule = matches!(
-            case.expect.rule,
-            VerdictRule::Echo { .. } | VerdictRule::RoundTrips
+        // A handshake case that expects a refusal (or reports) ends at the response.
+        let ends_at_handshake = case
+            .handshake
+            .as_ref()
+            .is_some_and(|h| h.expect != ws_cases::model::HandshakeExpect::Accept);
+        assert!(
+            ends_at_handshake || !case.steps.is_empty(),
+            "{}: no steps",
+            case.id
         );
+        let judged_by_rule = ends_at_handshake
+            || matches!(
+                case.expect.rule,
+                VerdictRule::Echo { .. } | VerdictRule::RoundTrips
+            );
         assert!(
             judged_by_rule || !case.expect.outcomes.is_empty(),
             "{}: no expected outcome",

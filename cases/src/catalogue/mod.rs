@@ -2,6 +2,7 @@
 
 use crate::model::Case;
 
+mod section0;
 mod section1;
 mod section10;
 mod section2;
@@ -15,6 +16,7 @@ mod section9;
 /// Every case of the catalogue, ordered as Autobahn orders them.
 pub fn all_cases() -> Vec<Case> {
     let mut cases = Vec::new();
+    cases.extend(section0::cases());
     cases.extend(section1::cases());
     cases.extend(section2::cases());
     cases.extend(section3::cases());

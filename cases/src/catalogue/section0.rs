@@ -1,0 +1,324 @@
+//! Section 0: the opening handshake (RFC 6455 §4), which Autobahn|Testsuite never shipped.
+//!
+//! Each case sends one variation of the opening request. Valid variations must
+//! be accepted and then echo a message; invalid ones must be refused with an
+//! HTTP client error; where the RFC leaves the choice open, what the server did
+//! is reported. The requirement level a case cites sets its verdict: MUST →
+//! FAILED, SHOULD → NON-STRICT, MAY → INFORMATIONAL.
+
+use crate::build::{case, ev_text, text, CaseBuilder, NORMAL};
+use crate::model::{Case, Chop, HandshakeCase, HandshakeExpect, Level, RequestEdit as E};
+
+const SECTION: &str = "Opening Handshake";
+const MESSAGE: &str = "Hello, wsconform!";
+
+/// A valid variation: accepted, then one message echoed and a normal close.
+fn accepted(id: &str, sub: &str, desc: &str, edits: Vec<E>) -> CaseBuilder {
+    accepted_with(id, sub, desc, edits, Chop::Whole, false)
+}
+
+fn accepted_with(
+    id: &str,
+    sub: &str,
+    desc: &str,
+    edits: Vec<E>,
+    chop: Chop,
+    script_with_request: bool,
+) -> CaseBuilder {
+    case(id, SECTION, sub)
+        .desc(desc)
+        .expectation(
+            "The server accepts the request with a valid 101 response, echoes the text message, \
+             and completes a clean close with 1000.",
+        )
+        .handshake(HandshakeCase {
+            edits,
+            chop,
+            script_with_request,
+            truncate_at: None,
+            expect: HandshakeExpect::Accept,
+        })
+        .frame(text(MESSAGE))
+        .ok(vec![ev_text(MESSAGE)])
+        .closed_by_me(&[NORMAL], true)
+        .kill_after(1000)
+}
+
+/// An invalid request: no 101, an HTTP client error instead.
+fn refused(id: &str, desc: &str, edits: Vec<E>, status: Option<u16>) -> CaseBuilder {
+    refused_with(id, desc, edits, status, None)
+}
+
+fn refused_with(
+    id: &str,
+    desc: &str,
+    edits: Vec<E>,
+    status: Option<u16>,
+    header: Option<(&'static str, &'static str)>,
+) -> CaseBuilder {
+    case(id, SECTION, "Invalid requests must be refused")
+        .desc(desc)
+        .expectation(match status {
+            Some(s) => format!("The server refuses the request with {s}, never with 101."),
+            None => {
+                "The server refuses the request with an HTTP client error (4xx), never with 101."
+                    .to_string()
+            }
+        })
+        .handshake(HandshakeCase {
+            edits,
+            chop: Chop::Whole,
+            script_with_request: false,
+            truncate_at: None,
+            expect: HandshakeExpect::Refuse { status, header },
+        })
+        .closed_by_me(&[NORMAL], false)
+        .kill_after(1000)
+}
+
+/// Left open by the RFC: reported.
+fn reported(id: &str, desc: &str, expectation: &str, hs: HandshakeCase) -> CaseBuilder {
+    case(id, SECTION, "Robustness and policy (informational)")
+        .desc(desc)
+        .expectation(expectation)
+        .handshake(hs)
+        .closed_by_me(&[NORMAL], false)
+        .kill_after(3000)
+}
+
+/// The cases of section 0.
+pub fn cases() -> Vec<Case> {
+    let valid = "Valid requests must be accepted";
+    let lower = vec![
+        E::Rename("Host", "host"),
+        E::Rename("Upgrade", "upgrade"),
+        E::Rename("Connection", "connection"),
+        E::Rename("Sec-WebSocket-Key", "sec-websocket-key"),
+        E::Rename("Sec-WebSocket-Version", "sec-websocket-version"),
+    ];
+    let upper = vec![
+        E::Rename("Host", "HOST"),
+        E::Rename("Upgrade", "UPGRADE"),
+        E::Rename("Connection", "CONNECTION"),
+        E::Rename("Sec-WebSocket-Key", "SEC-WEBSOCKET-KEY"),
+        E::Rename("Sec-WebSocket-Version", "SEC-WEBSOCKET-VERSION"),
+    ];
+    let many_headers: Vec<E> = [
+        ("X-Wsconform-One", "1"),
+        ("X-Wsconform-Two", "two"),
+        ("Accept-Language", "en"),
+        ("Cache-Control", "no-cache"),
+        ("Pragma", "no-cache"),
+        ("User-Agent", "wsconform"),
+    ]
+    .into_iter()
+    .map(|(k, v)| E::Add(k, v))
+    .collect();
+
+    vec![
+        accepted("0.1.1", valid, "Send the opening request with every header name in lower case.", lower)
+            .rfc("4.2.1", Level::Must)
+            .rfc_of(7230, "3.2", Level::Must)
+            .build(),
+        accepted("0.1.2", valid, "Send the opening request with every header name in upper case.", upper)
+            .rfc("4.2.1", Level::Must)
+            .rfc_of(7230, "3.2", Level::Must)
+            .build(),
+        accepted(
+            "0.1.3",
+            valid,
+            "Send `Upgrade: WebSocket` (mixed case): the token is compared case-insensitively.",
+            vec![E::Set("Upgrade", "WebSocket")],
+        )
+        .rfc("4.2.1", Level::Must)
+        .build(),
+        accepted(
+            "0.1.4",
+            valid,
+            "Send `Connection: keep-alive, Upgrade`: the header is a token list that must include \"Upgrade\".",
+            vec![E::Set("Connection", "keep-alive, Upgrade")],
+        )
+        .rfc("4.2.1", Level::Must)
+        .build(),
+        accepted(
+            "0.1.5",
+            valid,
+            "Send six unknown or unrelated extra headers in the opening request.",
+            many_headers,
+        )
+        .rfc("4.2.1", Level::Must)
+        .build(),
+        accepted(
+            "0.1.6",
+            valid,
+            "Send a request target with a query string: `/?wsconform=1&case=0.1.6`.",
+            vec![E::Target("/?wsconform=1&case=0.1.6")],
+        )
+        .rfc("3", Level::Must)
+        .rfc("4.1", Level::Must)
+        .build(),
+        accepted(
+            "0.1.7",
+            valid,
+            "Send the Host header without a port.",
+            vec![E::Set("Host", "127.0.0.1")],
+        )
+        .rfc("4.1", Level::Must)
+        .build(),
+        accepted(
+            "0.1.8",
+            valid,
+            "Send header values with extra optional whitespace: `Upgrade:   websocket   `.",
+            vec![E::Set("Upgrade", "  websocket   ")],
+        )
+        .rfc_of(7230, "3.2.3", Level::Must)
+        .build(),
+        accepted_with(
+            "0.1.9",
+            valid,
+            "Send the opening request and the first (masked text) frame in one TCP write, \
+             before the response: the frame must not be lost.",
+            Vec::new(),
+            Chop::Whole,
+            true,
+        )
+        .rfc("4.1", Level::Must)
+        .rfc("4.2.2", Level::Must)
+        .build(),
+        accepted_with(
+            "0.1.10",
+            valid,
+            "Send the opening request one byte per write.",
+            Vec::new(),
+            Chop::Every(1),
+            false,
+        )
+        .rfc("4.2.1", Level::Must)
+        .build(),
+        refused("0.2.1", "Send the opening request without Sec-WebSocket-Key.", vec![E::Remove("Sec-WebSocket-Key")], None)
+            .rfc("4.2.1", Level::Must)
+            .build(),
+        refused("0.2.2", "Send an empty Sec-WebSocket-Key.", vec![E::Set("Sec-WebSocket-Key", "")], None)
+            .rfc("4.2.1", Level::Must)
+            .build(),
+        refused(
+            "0.2.3",
+            "Send a Sec-WebSocket-Key that decodes to 14 bytes, not 16.",
+            vec![E::Set("Sec-WebSocket-Key", "dGhpcyBpcyBub3QgMTY=")],
+            None,
+        )
+        .rfc("4.2.1", Level::Must)
+        .build(),
+        refused("0.2.4", "Send the opening request without an Upgrade header.", vec![E::Remove("Upgrade")], None)
+            .rfc("4.2.1", Level::Must)
+            .build(),
+        refused(
+            "0.2.5",
+            "Send `Connection: keep-alive` without the Upgrade token.",
+            vec![E::Set("Connection", "keep-alive")],
+            None,
+        )
+        .rfc("4.2.1", Level::Must)
+        .build(),
+        refused("0.2.6", "Send the opening request with method POST.", vec![E::Method("POST")], None)
+            .rfc("4.2.1", Level::Must)
+            .build(),
+        refused("0.2.7", "Send the opening request as HTTP/1.0.", vec![E::Version("HTTP/1.0")], None)
+            .rfc("4.2.1", Level::Must)
+            .build(),
+        refused_with(
+            "0.2.8",
+            "Send `Sec-WebSocket-Version: 8`, a version the server does not speak.",
+            vec![E::Set("Sec-WebSocket-Version", "8")],
+            Some(426),
+            Some(("Sec-WebSocket-Version", "13")),
+        )
+        .rfc("4.4", Level::Must)
+        .build(),
+        refused(
+            "0.2.9",
+            "Send the opening request without Sec-WebSocket-Version.",
+            vec![E::Remove("Sec-WebSocket-Version")],
+            None,
+        )
+        .rfc("4.2.1", Level::Must)
+        .build(),
+        refused("0.2.10", "Send the opening request without a Host header.", vec![E::Remove("Host")], None)
+            .rfc("4.2.1", Level::Must)
+            .rfc_of(7230, "5.4", Level::Must)
+            .build(),
+        refused(
+            "0.2.11",
+            "Send `Upgrade: h2c`, an upgrade to another protocol.",
+            vec![E::Set("Upgrade", "h2c")],
+            None,
+        )
+        .rfc("4.2.1", Level::Must)
+        .build(),
+        accepted(
+            "0.3.1",
+            "The response",
+            "Offer the subprotocol `x-wsconform-unknown`, which no server knows: the response \
+             must not name a subprotocol that was not offered.",
+            vec![E::Set("Sec-WebSocket-Protocol", "x-wsconform-unknown")],
+        )
+        .rfc("4.2.2", Level::Must)
+        .rfc("4.1", Level::Must)
+        .build(),
+        accepted(
+            "0.3.2",
+            "The response",
+            "Offer the extension `x-wsconform-unknown`, which no server knows: the response must \
+             not accept an extension that was not offered.",
+            vec![E::Set("Sec-WebSocket-Extensions", "x-wsconform-unknown; p=1")],
+        )
+        .rfc("4.2.2", Level::Must)
+        .rfc("9.1", Level::Must)
+        .build(),
+        reported(
+            "0.4.1",
+            "Send an opening request with a 64 KiB header block (one padding header).",
+            "Left open by the RFC: a server should refuse it (431 or 400) rather than fail; \
+             reported is what it answered.",
+            HandshakeCase {
+                edits: vec![E::Pad(64 * 1024)],
+                chop: Chop::Whole,
+                script_with_request: false,
+                truncate_at: None,
+                expect: HandshakeExpect::Report,
+            },
+        )
+        .rfc("10.4", Level::May)
+        .build(),
+        reported(
+            "0.4.2",
+            "Send the first 40 bytes of an opening request and nothing more.",
+            "Left open by the RFC: a server should not hold the connection forever; reported is \
+             whether it dropped it within 3 s and after how long.",
+            HandshakeCase {
+                edits: Vec::new(),
+                chop: Chop::Whole,
+                script_with_request: false,
+                truncate_at: Some(40),
+                expect: HandshakeExpect::Report,
+            },
+        )
+        .rfc("10.4", Level::May)
+        .build(),
+        reported(
+            "0.4.3",
+            "Send `Origin: http://attacker.example.invalid`, a cross-site origin.",
+            "Left open by the RFC: a server that relies on cookies should refuse foreign origins \
+             (cross-site WebSocket hijacking); reported is whether it accepted.",
+            HandshakeCase {
+                edits: vec![E::Set("Origin", "http://attacker.example.invalid")],
+                chop: Chop::Whole,
+                script_with_request: false,
+                truncate_at: None,
+                expect: HandshakeExpect::Report,
+            },
+        )
+        .rfc("10.2", Level::May)
+        .build(),
+    ]
+}
