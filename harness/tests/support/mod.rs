@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::net::SocketAddr;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
