@@ -623,7 +623,7 @@ pub fn client_accept(
 /// RFC 7692 §6: whether a frame may have RSV1 set when permessage-deflate
 /// is in use. Only the first frame of a data message carries the
 /// "Per-Message Compressed" bit; continuation frames and control frames
-/// never do (§6.1: control frames are not compressed).
+/// never do (§6: PMCEs apply to data messages only).
 pub fn rsv1_allowed(opcode: Opcode, first_frame: bool) -> bool {
     matches!(opcode, Opcode::Text | Opcode::Binary) && first_frame
 }
