@@ -853,7 +853,10 @@ impl Decompressor {
             if self.out.len() == self.out.capacity() {
                 // Grow geometrically but never past the limit + 1, the one
                 // byte that proves the limit is exceeded.
-                let room = (self.max_output + 1).saturating_sub(self.out.len());
+                let room = self
+                    .max_output
+                    .saturating_add(1)
+                    .saturating_sub(self.out.len());
                 if room == 0 {
                     return Err(DeflateError::TooLarge {
                         limit: self.max_output,

@@ -196,6 +196,14 @@ mod deflate {
         );
     }
 
+    #[test]
+    fn rfc6455_10_4_unbounded_limit_is_accepted() {
+        let message = b"no limit at all".repeat(100);
+        let payload = Compressor::new(15, false).compress(&message);
+        let mut d = Decompressor::new(15, false, usize::MAX);
+        assert_eq!(inflate_one(&mut d, &payload).unwrap(), message);
+    }
+
     /// 1000 bytes that do not repeat within themselves, sent twice: the second
     /// copy is a match exactly 1000 bytes back.
     fn repeated_at_1000() -> Vec<u8> {
