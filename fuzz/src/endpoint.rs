@@ -122,7 +122,9 @@ fn drive(setup: &Setup, stream: &[u8], boundaries: &[usize], peak: &mut usize) -
     Run {
         events,
         output,
-        failure: ep.failure().map(|(code, reason)| (code, reason.to_string())),
+        failure: ep
+            .failure()
+            .map(|(code, reason)| (code, reason.to_string())),
         close_sent: ep.close_sent(),
         closing_started: ep.closing_since_ms().is_some(),
         state: ep.state(),
@@ -207,7 +209,11 @@ fn check_run(setup: &Setup, run: &Run, input_len: usize) {
     match &run.failure {
         Some((code, _)) => {
             assert!(matches!(code, 1002 | 1007 | 1009), "fails with {code}");
-            assert_eq!(failed, vec![run.events.len() - 1], "Failed is the last event");
+            assert_eq!(
+                failed,
+                vec![run.events.len() - 1],
+                "Failed is the last event"
+            );
             let EndpointEvent::Failed { code: c, reason } = &run.events[failed[0]] else {
                 unreachable!()
             };
@@ -233,7 +239,11 @@ fn check_run(setup: &Setup, run: &Run, input_len: usize) {
     assert_eq!(run.handshake_completed, !closed.is_empty());
     assert!(closed.len() <= 1 && closed.iter().all(|&i| i + 1 == run.events.len()));
     if run.wants_tcp_close && !setup.eof {
-        assert_eq!(role, Role::Server, "a client waits for the server's TCP close");
+        assert_eq!(
+            role,
+            Role::Server,
+            "a client waits for the server's TCP close"
+        );
         assert_eq!(run.state, State::Closed);
     }
 
@@ -272,17 +282,108 @@ pub fn run(data: &[u8]) {
     whole_bounds.dedup();
     let whole = drive(&setup, stream, &whole_bounds, &mut peak);
     let split = drive(&setup, stream, &input.boundaries(&extra), &mut peak);
-    assert_eq!(whole, split, "the endpoint depends on how its input was cut");
+    assert_eq!(
+        whole, split,
+        "the endpoint depends on how its input was cut"
+    );
     check_run(&setup, &whole, stream.len());
 
     // No buffer sized by an announced length: the output, the message being
     // assembled and the queued events are all proportional to the input.
-    let bound = 8 * stream.len()
-        + 2 * std::mem::size_of::<EndpointEvent>() * (stream.len() + 1)
-        + 4096;
+    let bound =
+        8 * stream.len() + 2 * std::mem::size_of::<EndpointEvent>() * (stream.len() + 1) + 4096;
     assert!(
         peak <= bound,
         "endpoint made a {peak}-byte allocation for a {}-byte input",
         stream.len()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seeds;
+
+    fn seed_run(name: &str) -> (Setup, Run) {
+        let seed = seeds::all()
+            .into_iter()
+            .find(|s| s.target == "endpoint" && s.name == name)
+            .unwrap_or_else(|| panic!("no seed {name}"));
+        let input = SplitInput::parse(&seed.bytes, CONFIG_LEN);
+        let setup = setup(&input);
+        let extra: Vec<usize> = setup.app_close.iter().map(|&(at, _)| at).collect();
+        let run = drive(&setup, input.stream, &input.boundaries(&extra), &mut 0);
+        (setup, run)
+    }
+
+    fn opcodes(run: &Run) -> Vec<Opcode> {
+        decode_output(&run.output)
+            .iter()
+            .map(|f| f.header.opcode)
+            .collect()
+    }
+
+    /// The seeds reach the paths they are named after.
+    #[test]
+    fn seeds_reach_their_paths() {
+        // RFC 6455 §10.4: 20 bytes against a 16-byte message limit.
+        let (_, run) = seed_run("seed-server-message-limit");
+        assert_eq!(run.failure.as_ref().map(|f| f.0), Some(1009));
+
+        // RFC 6455 §8.1, checked at the end of the message.
+        let (setup, run) = seed_run("seed-server-invalid-utf8");
+        assert!(!setup.config.fail_fast_utf8);
+        assert_eq!(run.failure.as_ref().map(|f| f.0), Some(1007));
+
+        // RFC 6455 §5.5.1: after the application's close, the ping gets no pong.
+        let (_, run) = seed_run("seed-server-app-close");
+        assert_eq!(opcodes(&run), vec![Opcode::Text, Opcode::Close]);
+        assert_eq!(run.close_sent, Some(Some(1000)));
+        assert!(run.handshake_completed);
+        assert!(run.events.contains(&EndpointEvent::Ping(b"after".to_vec())));
+
+        // RFC 6455 §5.4: a ping between fragments is answered first.
+        let (setup, run) = seed_run("seed-client-echo-fragmented-ping");
+        assert_eq!(setup.config.role, Role::Client);
+        assert_eq!(
+            opcodes(&run),
+            vec![Opcode::Pong, Opcode::Text, Opcode::Close]
+        );
+    }
+
+    fn server_echo() -> Setup {
+        Setup {
+            config: EndpointConfig::echo_server(),
+            eof: false,
+            app_close: None,
+        }
+    }
+
+    /// The checks catch what they claim to: RFC 6455 §5.5.1, nothing after
+    /// the close.
+    #[test]
+    #[should_panic(expected = "written after the close")]
+    fn check_catches_a_frame_after_the_close() {
+        let (_, mut run) = seed_run("seed-server-echo-masked-text");
+        run.output.extend(Frame::pong("late").encode());
+        check_run(&server_echo(), &run, 100);
+    }
+
+    /// RFC 6455 §5.1: a server never masks.
+    #[test]
+    #[should_panic(expected = "masking")]
+    fn check_catches_a_masked_server_frame() {
+        let (_, mut run) = seed_run("seed-server-echo-masked-text");
+        run.output = Frame::text("Hello").with_mask(Some([1, 2, 3, 4])).encode();
+        check_run(&server_echo(), &run, 100);
+    }
+
+    /// RFC 6455 §7.4: 1005 never goes on the wire.
+    #[test]
+    #[should_panic(expected = "a valid close body")]
+    fn check_catches_an_invalid_close_code() {
+        let (_, mut run) = seed_run("seed-server-echo-masked-text");
+        run.output = Frame::close(Some(1005), b"").encode();
+        check_run(&server_echo(), &run, 100);
+    }
 }

@@ -9,8 +9,7 @@ use ws_spec::handshake::{format_extensions, parse_extensions, HandshakeError};
 /// RFC 9110 §5.6.2 tchar.
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
@@ -42,7 +41,10 @@ pub fn run(data: &[u8]) {
             assert_eq!(parse_extensions(&[&joined]).as_ref(), Ok(&offers));
         }
         Err(HandshakeError::BadExtensionSyntax { value, offset, .. }) => {
-            assert!(values.contains(&value.as_str()), "error names another value");
+            assert!(
+                values.contains(&value.as_str()),
+                "error names another value"
+            );
             assert!(offset <= value.len());
         }
         Err(other) => panic!("parse_extensions returned {other:?}"),

@@ -1,6 +1,7 @@
 //! `handshake_request`: `parse_request`, `validate_request` and
-//! `server_respond` never panic; every prefix of the input parses to "need
-//! more" or to the verdict on the whole (as if it arrived byte by byte); and
+//! `server_respond` never panic; prefixes of the input parse to "need more"
+//! or to the verdict on the whole (as if it arrived byte by byte; which
+//! prefixes are checked: [`check_prefixes`]); and
 //! what the server answers is itself a well-formed response, an accepting one
 //! passing the client's own checks.
 //!
@@ -9,42 +10,55 @@
 use std::fmt::Debug;
 
 use ws_spec::handshake::{
-    accept_key, parse_extensions, parse_request, parse_response, server_respond,
-    validate_request, validate_response, HandshakeError, ServerConfig, ServerDecision,
+    accept_key, parse_extensions, parse_request, parse_response, server_respond, validate_request,
+    validate_response, HandshakeError, ServerConfig, ServerDecision,
 };
 
 /// Head limit used by the handshake targets: below the 4096-byte inputs
 /// libFuzzer generates by default, so the limit is reached too.
 pub const MAX_HEAD: usize = 2048;
 
+/// Prefixes up to this length are all checked; past it, see [`check_prefixes`].
+const ALL_PREFIXES_UP_TO: usize = 32;
+
 /// Checks that feeding `data` byte by byte gives the whole input's verdict:
 /// each prefix parses to `Ok(None)` until one parses to exactly `whole`, and
-/// longer prefixes keep that verdict. Returns the length of that first
-/// deciding prefix (`None` if the whole is still undecided).
+/// longer prefixes keep that verdict. Returns the length of the first
+/// deciding prefix found (`None` if the whole is still undecided).
+///
+/// Re-parsing every prefix is quadratic, which would cut the target's speed
+/// tenfold on long inputs. So past [`ALL_PREFIXES_UP_TO`] bytes the prefixes
+/// checked are those ending in a CR or LF or one byte after a CR (where a
+/// line, and so a verdict, can complete), the head limit, and every 61st.
 pub(crate) fn check_prefixes<T: PartialEq + Debug>(
     data: &[u8],
+    max_head: usize,
     whole: &Result<Option<T>, HandshakeError>,
     parse: impl Fn(&[u8]) -> Result<Option<T>, HandshakeError>,
 ) -> Option<usize> {
+    let worth_checking = |k: usize| {
+        k <= ALL_PREFIXES_UP_TO
+            || k == data.len()
+            || k == max_head
+            || k.is_multiple_of(61)
+            || matches!(data[k - 1], b'\r' | b'\n')
+            || data[k - 2] == b'\r'
+    };
     let mut decided = None;
-    for k in 0..=data.len() {
+    for k in (0..=data.len()).filter(|&k| worth_checking(k)) {
         let r = parse(&data[..k]);
         if matches!(r, Ok(None)) {
-            assert!(decided.is_none(), "prefix {k} undecided after a verdict");
             continue;
         }
         assert_eq!(&r, whole, "prefix of {k} bytes disagrees with the whole");
-        if decided.is_none() {
-            decided = Some(k);
-            // Past the decision only a few more prefixes are checked, to keep
-            // the target fast; the whole input was checked above.
-            for extra in [k + 1, k + 2, data.len().saturating_sub(1)] {
-                if extra > k && extra <= data.len() {
-                    assert_eq!(&parse(&data[..extra]), whole, "prefix {extra} after {k}");
-                }
+        decided = Some(k);
+        // Longer prefixes keep the verdict (the whole was checked above).
+        for longer in [k + 1, k + 2, data.len().saturating_sub(1)] {
+            if longer > k && longer <= data.len() {
+                assert_eq!(&parse(&data[..longer]), whole, "prefix {longer} after {k}");
             }
-            break;
         }
+        break;
     }
     if decided.is_none() {
         assert!(matches!(whole, Ok(None)));
@@ -66,7 +80,7 @@ fn configs() -> [ServerConfig; 2] {
 /// Runs the target on one input.
 pub fn run(data: &[u8]) {
     let whole = parse_request(data, MAX_HEAD);
-    let decided = check_prefixes(data, &whole, |p| parse_request(p, MAX_HEAD));
+    let decided = check_prefixes(data, MAX_HEAD, &whole, |p| parse_request(p, MAX_HEAD));
     match &whole {
         Ok(Some((_, consumed))) => {
             assert_eq!(Some(*consumed), decided, "head decided before its end");
@@ -86,7 +100,10 @@ pub fn run(data: &[u8]) {
     if let Ok(v) = &validated {
         assert_eq!(req.header("Sec-WebSocket-Key"), Some(v.key.as_str()));
         for (i, p) in v.subprotocols.iter().enumerate() {
-            assert!(!v.subprotocols[..i].contains(p), "duplicate subprotocol {p}");
+            assert!(
+                !v.subprotocols[..i].contains(p),
+                "duplicate subprotocol {p}"
+            );
         }
         let ext = parse_extensions(&req.header_all("Sec-WebSocket-Extensions"));
         assert_eq!(ext.as_ref(), Ok(&v.extensions));
@@ -115,7 +132,10 @@ pub fn run(data: &[u8]) {
                     .expect("the 101 parses")
                     .expect("the 101 is complete");
                 assert_eq!(n, response.len());
-                assert_eq!(resp.header("Sec-WebSocket-Accept"), Some(accept_key(&key).as_str()));
+                assert_eq!(
+                    resp.header("Sec-WebSocket-Accept"),
+                    Some(accept_key(&key).as_str())
+                );
                 let offered = subprotocol.clone().into_iter().collect::<Vec<_>>();
                 let accepted = validate_response(&resp, &key, &offered, &[])
                     .expect("a client accepts the server's own 101");

@@ -1,6 +1,7 @@
 //! `handshake_response`: `parse_response` and `validate_response` never
-//! panic; every prefix of the input parses to "need more" or to the verdict
-//! on the whole; an accepted response only carries what was offered.
+//! panic; prefixes of the input parse to "need more" or to the verdict on
+//! the whole (as in `handshake_request`); an accepted response only carries
+//! what was offered.
 //!
 //! Input: the raw bytes a server sent, answering the RFC 6455 §1.2 example
 //! request ([`KEY`], subprotocols [`PROTOCOLS`], extensions [`EXTENSIONS`]).
@@ -19,7 +20,7 @@ pub const EXTENSIONS: [&str; 2] = ["permessage-deflate", "x-webkit-deflate-frame
 /// Runs the target on one input.
 pub fn run(data: &[u8]) {
     let whole = parse_response(data, MAX_HEAD);
-    let decided = check_prefixes(data, &whole, |p| parse_response(p, MAX_HEAD));
+    let decided = check_prefixes(data, MAX_HEAD, &whole, |p| parse_response(p, MAX_HEAD));
     match &whole {
         Ok(Some((_, consumed))) => {
             assert_eq!(Some(*consumed), decided, "head decided before its end");
@@ -46,7 +47,11 @@ pub fn run(data: &[u8]) {
             assert!(protocols.contains(p), "unoffered subprotocol {p}");
         }
         for e in &accepted.extensions {
-            assert!(extensions.contains(&e.name), "unoffered extension {}", e.name);
+            assert!(
+                extensions.contains(&e.name),
+                "unoffered extension {}",
+                e.name
+            );
         }
     }
     // With nothing offered, a response naming a subprotocol or extension fails.

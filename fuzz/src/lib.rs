@@ -5,6 +5,8 @@
 //! corpus (`cargo test --manifest-path fuzz/Cargo.toml`). A failed check is a
 //! panic, which libFuzzer reports as a crash and saves as an artifact.
 
+#![warn(missing_docs)]
+
 pub mod alloc_track;
 pub mod close_payload;
 pub mod endpoint;
@@ -16,8 +18,11 @@ pub mod seeds;
 pub mod split;
 pub mod utf8;
 
+/// A target's check: panics on any broken property.
+pub type Check = fn(&[u8]);
+
 /// Every target: its name (as cargo fuzz knows it) and its check.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, Check); 7] = [
     ("frame_decoder", frame_decoder::run),
     ("handshake_request", handshake_request::run),
     ("handshake_response", handshake_response::run),

@@ -61,6 +61,9 @@ fn unmasked(f: Frame) -> Vec<u8> {
     f.encode()
 }
 
+/// A seed in the [`crate::split`] layout: name, flags, config, cuts, stream.
+type StreamSeed = (&'static str, u8, Vec<u8>, Vec<u16>, Vec<u8>);
+
 fn frame_seeds() -> Vec<(&'static str, u8, Vec<u16>, Vec<u8>)> {
     vec![
         // RFC 6455 §5.7: "Hello" masked with 37 fa 21 3d.
@@ -85,7 +88,9 @@ fn frame_seeds() -> Vec<(&'static str, u8, Vec<u16>, Vec<u8>)> {
                 // A 64-bit length where 7 bits would do, then a minimal
                 // 64-bit length (65536) whose payload is cut short.
                 masked(Frame::binary("abcde").with_length_form(LengthForm::Extended64)),
-                Frame::binary(vec![0x55; 16]).with_payload_len(65536).encode(),
+                Frame::binary(vec![0x55; 16])
+                    .with_payload_len(65536)
+                    .encode(),
             ]),
         ),
         (
@@ -115,7 +120,7 @@ fn endpoint_config(max_message: u8, bits: u8, close_code: u16, close_at: u16) ->
     c
 }
 
-fn endpoint_seeds() -> Vec<(&'static str, u8, Vec<u8>, Vec<u16>, Vec<u8>)> {
+fn endpoint_seeds() -> Vec<StreamSeed> {
     const CLIENT: u8 = 1;
     const ECHO: u8 = 2;
     const EOF: u8 = 4;
@@ -288,7 +293,11 @@ pub fn all() -> Vec<Seed> {
         add("utf8", name, SplitInput::encode(flags, &[], &cuts, text));
     }
 
-    add("close_payload", "1000-bye", encode_close_payload(1000, b"bye"));
+    add(
+        "close_payload",
+        "1000-bye",
+        encode_close_payload(1000, b"bye"),
+    );
     add("close_payload", "empty", Vec::new());
     add("close_payload", "one-byte", vec![0x03]);
     add("close_payload", "1005", encode_close_payload(1005, b""));
@@ -319,8 +328,9 @@ mod tests {
                 std::fs::create_dir_all(path.parent().unwrap()).unwrap();
                 std::fs::write(&path, &seed.bytes).unwrap();
             }
-            let on_disk = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("{}: {e} (WS_FUZZ_WRITE_SEEDS=1 writes it)", path.display()));
+            let on_disk = std::fs::read(&path).unwrap_or_else(|e| {
+                panic!("{}: {e} (WS_FUZZ_WRITE_SEEDS=1 writes it)", path.display())
+            });
             assert_eq!(on_disk, seed.bytes, "{} is stale", path.display());
         }
     }

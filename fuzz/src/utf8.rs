@@ -76,7 +76,10 @@ pub fn run(data: &[u8]) {
         );
     }
     let got = v.finish();
-    assert_eq!(got, want, "streaming validator disagrees with std on {text:02x?}");
+    assert_eq!(
+        got, want,
+        "streaming validator disagrees with std on {text:02x?}"
+    );
     assert_eq!(validate(text), want, "validate() disagrees with std");
 
     // reset() gives a fresh validator.
@@ -84,4 +87,21 @@ pub fn run(data: &[u8]) {
     assert_eq!(v.bytes_fed(), 0);
     assert_eq!(v.feed(b"ok"), Ok(()));
     assert_eq!(v.finish(), Ok(()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 3629 §4 boundaries and the fail-fast offsets ws-spec documents.
+    #[test]
+    fn expected_offsets() {
+        assert_eq!(expected("κόσμε".as_bytes()), Ok(()));
+        let invalid = |offset| Err(Utf8Error::Invalid { offset });
+        assert_eq!(expected(b"a\xed\xa0\x80"), invalid(2));
+        assert_eq!(expected(b"\xf4\x90\x80\x80"), invalid(1));
+        assert_eq!(expected(b"ab\xc0\xaf"), invalid(2));
+        assert_eq!(expected(b"\xe1\x80a"), invalid(2));
+        assert_eq!(expected(b"x\xce"), Err(Utf8Error::Incomplete { offset: 1 }));
+    }
 }
