@@ -357,7 +357,26 @@ fn judge_handshake(case: &Case, h: &HandshakeCase, obs: &Observation) -> Option<
                 )
             }
         }
-        HandshakeExpect::Refuse { status, header } => {
+        HandshakeExpect::NotUpgraded => {
+            if obs.connection_was_open || obs.handshake_status == Some(101) {
+                verdict(
+                    by_level(case),
+                    CloseBehavior::Failed,
+                    format!("The request is not a WebSocket handshake, but the server {answer}."),
+                )
+            } else {
+                verdict(
+                    Behavior::Ok,
+                    CloseBehavior::Ok,
+                    format!("The server did not upgrade: it {answer}."),
+                )
+            }
+        }
+        HandshakeExpect::Refuse {
+            status,
+            also,
+            header,
+        } => {
             if obs.connection_was_open || obs.handshake_status == Some(101) {
                 return verdict(
                     by_level(case),
@@ -379,15 +398,22 @@ fn judge_handshake(case: &Case, h: &HandshakeCase, obs: &Observation) -> Option<
                     format!("The server refused the request but sent no HTTP error status: it {answer}."),
                 );
             };
-            if !(400..500).contains(&got) {
+            if (500..600).contains(&got) && !also.contains(&got) {
+                return verdict(
+                    Behavior::NonStrict,
+                    CloseBehavior::Ok,
+                    format!("The server refused the request with {got}, a server error rather than a 4xx client error."),
+                );
+            }
+            if !(400..600).contains(&got) {
                 return verdict(
                     by_level(case),
                     CloseBehavior::Ok,
-                    format!("The server refused the request with {got}, not a 4xx client error."),
+                    format!("The server answered {got}, not an HTTP error, to an invalid request."),
                 );
             }
             if let Some(want) = status {
-                if got != *want {
+                if got != *want && !also.contains(&got) {
                     return verdict(
                         Behavior::NonStrict,
                         CloseBehavior::Ok,

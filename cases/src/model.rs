@@ -438,10 +438,15 @@ pub enum RequestEdit {
 pub enum HandshakeExpect {
     /// A valid 101 response; then the script plays as in any case.
     Accept,
+    /// Not a WebSocket request at all: any answer but 101 is right (a plain HTTP
+    /// server may well serve a page).
+    NotUpgraded,
     /// No 101: an HTTP error status (4xx), and, where named, a header in the response.
     Refuse {
         /// The status the RFC names, if it names one (426 for a wrong version).
         status: Option<u16>,
+        /// Other error statuses that fit this request as well (505 for HTTP/1.0).
+        also: &'static [u16],
         /// A header the refusal must carry (name, value).
         header: Option<(&'static str, &'static str)>,
     },

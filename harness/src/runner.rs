@@ -260,6 +260,13 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 /// Scripted pause time above which a case counts as mostly idle.
 const IDLE_PAUSE: Duration = Duration::from_millis(500);
 
+/// A handshake case that sends part of a request and waits for the server to give up.
+fn waits_on_handshake(case: &Case) -> bool {
+    case.handshake
+        .as_ref()
+        .is_some_and(|h| h.truncate_at.is_some())
+}
+
 /// Total time a case's script spends in pauses.
 fn scripted_pause(case: &Case) -> Duration {
     case.steps
@@ -296,7 +303,7 @@ where
     for (index, case) in cases.into_iter().enumerate() {
         if case.exclusive {
             exclusive.push((index, case));
-        } else if scripted_pause(&case) >= IDLE_PAUSE {
+        } else if scripted_pause(&case) >= IDLE_PAUSE || waits_on_handshake(&case) {
             idle.push((index, case));
         } else {
             shared.push((index, case));

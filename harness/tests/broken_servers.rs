@@ -74,6 +74,55 @@ async fn correct_independent_server_passes_everything() {
     assert_eq!(bad_close(&records), BTreeSet::new());
 }
 
+/// Section 0 without its slow informational case (0.4.2 waits 3 s on a half request).
+const HANDSHAKE: &str = "0.1.*,0.2.*,0.3.*,0.4.1,0.4.3";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correct_server_passes_the_handshake_cases() {
+    let addr = start(Flaws::default()).await;
+    let records = run(addr, HANDSHAKE).await;
+    assert_eq!(failed(&records), BTreeSet::new());
+    let not_ok: Vec<_> = records
+        .iter()
+        .filter(|r| r.outcome.verdict.behavior == Behavior::NonStrict)
+        .map(|r| r.case.id.clone())
+        .collect();
+    assert!(not_ok.is_empty(), "{not_ok:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignoring_the_version_fails_0_2_8_and_0_2_9() {
+    let addr = start(Flaws {
+        ignore_version: true,
+        ..Flaws::default()
+    })
+    .await;
+    let records = run(addr, HANDSHAKE).await;
+    assert_eq!(failed(&records), ids(&["0.2.8", "0.2.9"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_http_1_0_fails_0_2_7() {
+    let addr = start(Flaws {
+        accept_http10: true,
+        ..Flaws::default()
+    })
+    .await;
+    let records = run(addr, HANDSHAKE).await;
+    assert_eq!(failed(&records), ids(&["0.2.7"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_the_frame_sent_with_the_request_fails_0_1_9() {
+    let addr = start(Flaws {
+        lose_early_frame: true,
+        ..Flaws::default()
+    })
+    .await;
+    let records = run(addr, HANDSHAKE).await;
+    assert_eq!(failed(&records), ids(&["0.1.9"]));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_utf8_check_fails_exactly_the_invalid_utf8_cases() {
     let addr = start(Flaws {

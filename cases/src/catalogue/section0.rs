@@ -49,6 +49,25 @@ fn refused(id: &str, desc: &str, edits: Vec<E>, status: Option<u16>) -> CaseBuil
     refused_with(id, desc, edits, status, None)
 }
 
+/// A request that is not a WebSocket handshake at all: anything but 101 is right.
+fn not_upgraded(id: &str, desc: &str, edits: Vec<E>) -> CaseBuilder {
+    case(id, SECTION, "Invalid requests must be refused")
+        .desc(desc)
+        .expectation(
+            "The server does not upgrade the connection: any answer but 101 (a plain HTTP page \
+             is fine, since the request is not a WebSocket handshake).",
+        )
+        .handshake(HandshakeCase {
+            edits,
+            chop: Chop::Whole,
+            script_with_request: false,
+            truncate_at: None,
+            expect: HandshakeExpect::NotUpgraded,
+        })
+        .closed_by_me(&[NORMAL], false)
+        .kill_after(1000)
+}
+
 fn refused_with(
     id: &str,
     desc: &str,
@@ -56,6 +75,8 @@ fn refused_with(
     status: Option<u16>,
     header: Option<(&'static str, &'static str)>,
 ) -> CaseBuilder {
+    // 505 (HTTP Version Not Supported) fits a request in an old HTTP version as well as 400.
+    let edits_http10 = edits.iter().any(|e| matches!(e, E::Version(_)));
     case(id, SECTION, "Invalid requests must be refused")
         .desc(desc)
         .expectation(match status {
@@ -70,7 +91,11 @@ fn refused_with(
             chop: Chop::Whole,
             script_with_request: false,
             truncate_at: None,
-            expect: HandshakeExpect::Refuse { status, header },
+            expect: HandshakeExpect::Refuse {
+                status,
+                also: if edits_http10 { &[505] } else { &[] },
+                header,
+            },
         })
         .closed_by_me(&[NORMAL], false)
         .kill_after(1000)
@@ -209,9 +234,13 @@ pub fn cases() -> Vec<Case> {
         )
         .rfc("4.2.1", Level::Must)
         .build(),
-        refused("0.2.4", "Send the opening request without an Upgrade header.", vec![E::Remove("Upgrade")], None)
-            .rfc("4.2.1", Level::Must)
-            .build(),
+        not_upgraded(
+            "0.2.4",
+            "Send the opening request without an Upgrade header.",
+            vec![E::Remove("Upgrade")],
+        )
+        .rfc("4.2.1", Level::Must)
+        .build(),
         refused(
             "0.2.5",
             "Send `Connection: keep-alive` without the Upgrade token.",

@@ -34,6 +34,12 @@ pub struct Flaws {
     pub ignore_reserved_opcodes: bool,
     /// Accepts any close code (§7.4.1).
     pub accept_any_close_code: bool,
+    /// Accepts any Sec-WebSocket-Version, or none (§4.2.1, §4.4).
+    pub ignore_version: bool,
+    /// Accepts HTTP/1.0 requests (§4.2.1).
+    pub accept_http10: bool,
+    /// Drops bytes that arrive with the opening request (§4.2.2: they are the first frame).
+    pub lose_early_frame: bool,
 }
 
 /// Starts the server on a free loopback port; it runs until the test ends.
@@ -194,14 +200,28 @@ async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
             break parsed;
         }
     };
-    let ServerDecision::Accept { response, .. } =
-        handshake::server_respond(&req, &ServerConfig::default())
-    else {
-        return Ok(());
+    let mut req = req;
+    if flaws.ignore_version {
+        req.headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("sec-websocket-version"));
+        req.headers
+            .push(("Sec-WebSocket-Version".into(), "13".into()));
+    }
+    if flaws.accept_http10 {
+        req.version = "HTTP/1.1".into();
+    }
+    let response = match handshake::server_respond(&req, &ServerConfig::default()) {
+        ServerDecision::Accept { response, .. } => response,
+        ServerDecision::Refuse { response, .. } => {
+            stream.write_all(&response).await?;
+            return stream.shutdown().await;
+        }
     };
     stream.write_all(&response).await?;
     let mut decoder = FrameDecoder::new(DecoderConfig::default());
-    decoder.push(&head[consumed..]);
+    if !flaws.lose_early_frame {
+        decoder.push(&head[consumed..]);
+    }
     let mut conn = Conn {
         flaws,
         out: Vec::new(),
