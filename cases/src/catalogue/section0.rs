@@ -257,8 +257,8 @@ pub fn cases() -> Vec<Case> {
             .build(),
         refused_with(
             "0.2.8",
-            "Send `Sec-WebSocket-Version: 8`, a version the server does not speak.",
-            vec![E::Set("Sec-WebSocket-Version", "8")],
+            "Send `Sec-WebSocket-Version: 99`, a version no server speaks (7 and 8, the hybi drafts, may legitimately be understood).",
+            vec![E::Set("Sec-WebSocket-Version", "99")],
             Some(426),
             Some(("Sec-WebSocket-Version", "13")),
         )
