@@ -42,6 +42,7 @@ pub fn case(id: &str, section: &'static str, subsection: &str) -> CaseBuilder {
             quiet_wirelog: false,
             report_time: false,
             handshake: None,
+            only_role: None,
         },
     }
 }
@@ -195,6 +196,12 @@ impl CaseBuilder {
         self.case.exclusive = true;
         self.case.quiet_wirelog = true;
         self.case.report_time = true;
+        self
+    }
+
+    /// Restricts the case to one role of the suite.
+    pub fn only_role(mut self, role: crate::run::Role) -> Self {
+        self.case.only_role = Some(role);
         self
     }
 

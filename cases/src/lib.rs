@@ -14,6 +14,6 @@ pub mod model;
 pub mod run;
 pub mod select;
 
-pub use catalogue::all_cases;
+pub use catalogue::{all_cases, cases_for};
 pub use error::CasesError;
 pub use model::{Behavior, Case, CloseBehavior, Event, Level};

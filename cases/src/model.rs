@@ -123,6 +123,20 @@ pub struct FrameSpec {
     pub payload: Payload,
     /// How the length is written.
     pub length_form: LengthForm,
+    /// Masking, where a case breaks (or probes) the role's rule.
+    pub mask: MaskMode,
+}
+
+/// How a frame the suite writes is masked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MaskMode {
+    /// As the role requires: a client masks with a fresh key, a server never masks.
+    #[default]
+    Role,
+    /// Unmasked, whatever the role (RFC 6455 §5.1 forbids it from a client).
+    Unmasked,
+    /// Masked with this key, whatever the role (§5.1 forbids masking from a server).
+    Key([u8; 4]),
 }
 
 impl FrameSpec {
@@ -134,12 +148,19 @@ impl FrameSpec {
             rsv: 0,
             payload: payload.into(),
             length_form: LengthForm::Minimal,
+            mask: MaskMode::Role,
         }
     }
 
     /// Sets FIN.
     pub fn fin(mut self, fin: bool) -> Self {
         self.fin = fin;
+        self
+    }
+
+    /// Sets how the frame is masked.
+    pub fn mask(mut self, mask: MaskMode) -> Self {
+        self.mask = mask;
         self
     }
 
@@ -392,12 +413,21 @@ pub struct Case {
     pub report_time: bool,
     /// An opening-handshake case (section 0): how the request deviates and what must follow.
     pub handshake: Option<HandshakeCase>,
+    /// The only role the suite may play this case in, when the case breaks one role's rule.
+    pub only_role: Option<crate::run::Role>,
 }
 
 impl Case {
     /// The id split into numeric components, for ordering and matching.
     pub fn id_components(&self) -> Vec<u32> {
         id_components(&self.id)
+    }
+
+    /// Whether the suite can play this case in `role` (handshake cases vary the
+    /// client's request, so they exist with the suite as client only).
+    pub fn plays_in(&self, role: crate::run::Role) -> bool {
+        let handshake_ok = self.handshake.is_none() || role == crate::run::Role::Client;
+        handshake_ok && self.only_role.is_none_or(|r| r == role)
     }
 
     /// The RFC references as one line.

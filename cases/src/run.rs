@@ -25,7 +25,7 @@ use ws_spec::mask::apply_mask;
 use ws_spec::utf8::Utf8Validator;
 
 use crate::judge::{judge, Observation, Verdict};
-use crate::model::{Case, Chop, Ending, Event, Payload, Step, VerdictRule};
+use crate::model::{Case, Chop, Ending, Event, MaskMode, Payload, Step, VerdictRule};
 
 /// Which side of the connection the suite plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -691,11 +691,16 @@ impl<'c> CaseRun<'c> {
             fin,
             rsv,
             length_form,
+            mask,
         } = bits;
         if self.state == State::Closed {
             return;
         }
-        let mask = self.frame_mask();
+        let mask = match mask {
+            MaskMode::Role => self.frame_mask(),
+            MaskMode::Unmasked => None,
+            MaskMode::Key(key) => Some(key),
+        };
         let frame = Frame::new(opcode, payload.to_vec())
             .with_fin(fin)
             .with_rsv(rsv)
@@ -807,6 +812,7 @@ impl<'c> CaseRun<'c> {
                             fin: frame.fin,
                             rsv: frame.rsv,
                             length_form: frame.length_form,
+                            mask: frame.mask,
                         },
                         &payload,
                         *chop,
@@ -1285,6 +1291,7 @@ struct Bits {
     fin: bool,
     rsv: u8,
     length_form: LengthForm,
+    mask: MaskMode,
 }
 
 impl Bits {
@@ -1294,6 +1301,7 @@ impl Bits {
             fin,
             rsv: 0,
             length_form: LengthForm::Minimal,
+            mask: MaskMode::Role,
         }
     }
 }

@@ -20,7 +20,7 @@ use wsconform::target::Target;
 const CASES: &str = "1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*";
 
 async fn run(addr: SocketAddr, patterns: &str) -> Vec<CaseRecord> {
-    let all = ws_cases::all_cases();
+    let all = ws_cases::cases_for(ws_cases::run::Role::Client);
     let cases: Vec<_> = select(&all, &parse_list(patterns).unwrap(), &[])
         .unwrap()
         .into_iter()
@@ -278,4 +278,29 @@ async fn tokio_tungstenite_passes() {
     // tungstenite validates UTF-8 per frame, not within a frame: 6.4.3 and 6.4.4
     // (one frame written in three pieces) come out NON-STRICT, as in Autobahn.
     assert_eq!(failed(&records), BTreeSet::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_unmasked_frames_fails_section_14() {
+    let correct = start(Flaws::default()).await;
+    let records = run(correct, "14.*").await;
+    assert_eq!(records.len(), 6, "14.2.x are for the suite as server only");
+    assert_eq!(failed(&records), BTreeSet::new());
+    assert_eq!(bad_close(&records), BTreeSet::new());
+
+    let addr = start(Flaws {
+        accept_unmasked: true,
+        ..Flaws::default()
+    })
+    .await;
+    let records = run(addr, "14.*").await;
+    assert_eq!(
+        failed(&records),
+        ids(&["14.1.1", "14.1.2", "14.1.3", "14.1.5"])
+    );
+    // An unmasked close taken at face value is answered with 1000: WRONG CODE.
+    assert_eq!(
+        bad_close(&records),
+        ids(&["14.1.1", "14.1.2", "14.1.3", "14.1.4", "14.1.5"])
+    );
 }

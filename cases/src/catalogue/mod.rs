@@ -5,6 +5,7 @@ use crate::model::Case;
 mod section0;
 mod section1;
 mod section10;
+mod section14;
 mod section2;
 mod section3;
 mod section4;
@@ -26,5 +27,14 @@ pub fn all_cases() -> Vec<Case> {
     cases.extend(section7::cases());
     cases.extend(section9::cases());
     cases.extend(section10::cases());
+    cases.extend(section14::cases());
     cases
+}
+
+/// The cases the suite can play in `role`, in catalogue order.
+pub fn cases_for(role: crate::run::Role) -> Vec<Case> {
+    all_cases()
+        .into_iter()
+        .filter(|c| c.plays_in(role))
+        .collect()
 }

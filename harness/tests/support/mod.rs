@@ -40,6 +40,8 @@ pub struct Flaws {
     pub accept_http10: bool,
     /// Drops bytes that arrive with the opening request (§4.2.2: they are the first frame).
     pub lose_early_frame: bool,
+    /// Accepts unmasked frames from the client (§5.1).
+    pub accept_unmasked: bool,
 }
 
 /// Starts the server on a free loopback port; it runs until the test ends.
@@ -80,7 +82,7 @@ impl Conn {
 
     fn on_header(&mut self, h: FrameHeader) -> bool {
         let f = self.flaws;
-        if h.mask.is_none()
+        if (h.mask.is_none() && !f.accept_unmasked)
             || (h.rsv != 0 && !f.accept_rsv)
             || (h.opcode.is_reserved() && !f.ignore_reserved_opcodes)
             || (h.opcode.is_control() && h.payload_len > 125)
