@@ -53,6 +53,8 @@ pub struct Observation {
     pub perf: Option<(bool, String)>,
     /// The run was abandoned (hard deadline, I/O error), and why.
     pub aborted: Option<String>,
+    /// Events received after `received` grew past every expected outcome, counted only.
+    pub received_unrecorded: u64,
     /// The first protocol violation the suite saw from the peer.
     pub peer_violation: Option<String>,
     /// The suite played the server (testing a client).
@@ -206,7 +208,7 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
 
     if let Some(why) = &obs.aborted {
         behavior = Behavior::Failed;
-        result = format!("timed out: {why}");
+        result = format!("aborted: {why}");
     }
 
     let reason = one_line_reason(case, obs, behavior, behavior_close, &result, &result_close);
@@ -230,7 +232,7 @@ fn one_line_reason(
     let mut parts = Vec::new();
     if behavior == Behavior::Failed || behavior == Behavior::NonStrict {
         if let Some(why) = &obs.aborted {
-            parts.push(format!("timed out ({why})"));
+            parts.push(format!("aborted ({why})"));
         } else if !obs.connection_was_open {
             parts.push(
                 obs.was_not_clean_reason

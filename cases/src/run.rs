@@ -559,7 +559,7 @@ impl<'c> CaseRun<'c> {
                 });
                 if self.state == State::Open {
                     if let Some(tag) = tag {
-                        self.obs.received.push(Event::Timeout(tag));
+                        self.record(Event::Timeout(tag));
                     }
                     self.advance_script();
                 } else {
@@ -1199,7 +1199,7 @@ impl<'c> CaseRun<'c> {
                 }
             }
             _ => {
-                self.obs.received.push(Event::Message {
+                self.record(Event::Message {
                     payload: data,
                     binary,
                 });
@@ -1219,7 +1219,7 @@ impl<'c> CaseRun<'c> {
                 );
             }
             Opcode::Pong => {
-                self.obs.received.push(Event::Pong(payload));
+                self.record(Event::Pong(payload));
                 self.finish_when_done();
             }
             Opcode::Close => self.on_close_frame(&payload),
@@ -1272,6 +1272,25 @@ impl<'c> CaseRun<'c> {
             }
             Role::Server => self.drop_connection(),
         }
+    }
+
+    /// Records an event the verdict compares. A list longer than every expected
+    /// outcome can match none of them, so events past that length change no
+    /// verdict and are only counted: a flood of messages cannot grow memory.
+    fn record(&mut self, event: Event) {
+        let longest = self
+            .case
+            .expect
+            .outcomes
+            .iter()
+            .map(|(_, ev)| ev.len())
+            .max()
+            .unwrap_or(0);
+        if self.obs.received.len() > longest {
+            self.obs.received_unrecorded += 1;
+            return;
+        }
+        self.obs.received.push(event);
     }
 
     fn protocol_violation(&mut self, code: u16, why: &str) {

@@ -299,7 +299,6 @@ async fn silent_server_fails_by_the_opening_handshake_timer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known bug: CaseRun records every message of an Events case in \
             Observation::received, so a flood of small messages grows memory without bound"]
 async fn flood_of_messages_keeps_memory_bounded() {
     let _serial = SERIAL.lock().await;
@@ -514,7 +513,6 @@ async fn server_dying_mid_run_fails_the_rest_and_the_run_completes() {
 /// A refused connection is not a timeout, and its reason must not say so:
 /// "timed out" is kept for the hard deadline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known bug: ws-cases judge words every CaseRun::abort as \"timed out\", \
             connection errors included"]
 async fn refused_connection_is_not_reported_as_a_timeout() {
     let _serial = SERIAL.lock().await;
@@ -532,7 +530,6 @@ async fn refused_connection_is_not_reported_as_a_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known bug: runner::drive never ends a case whose unsent bytes the peer \
             will not read; it spins on the passed hard deadline"]
 async fn stall_without_reading_while_the_suite_writes_megabytes() {
     let _serial = SERIAL.lock().await;
