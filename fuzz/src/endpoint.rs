@@ -46,6 +46,9 @@ struct Run {
     output: Vec<u8>,
     failure: Option<(u16, String)>,
     close_sent: Option<Option<u16>>,
+    /// How many events preceded the application's close, when that call
+    /// is what sent the endpoint's close frame.
+    app_closed_after: Option<usize>,
     closing_started: bool,
     state: State,
     handshake_completed: bool,
@@ -93,35 +96,41 @@ fn drive(setup: &Setup, stream: &[u8], boundaries: &[usize], peak: &mut usize) -
     let mut ep = tracked(peak, || Endpoint::new(setup.config.clone()));
     let mut events = Vec::new();
     let mut output = Vec::new();
-    let mut closed_by_app = false;
-    let mut drain = |ep: &mut Endpoint, peak: &mut usize| {
+    let mut called_close = false;
+    let mut app_closed_after = None;
+    let drain = |ep: &mut Endpoint, events: &mut Vec<_>, output: &mut Vec<u8>, peak: &mut usize| {
         output.extend(tracked(peak, || ep.take_output()));
         while let Some(e) = ep.poll_event() {
             events.push(e);
         }
     };
-    let mut app_close = |ep: &mut Endpoint, at: usize, peak: &mut usize| {
+    let mut app_close = |ep: &mut Endpoint, at: usize, events_so_far: usize, peak: &mut usize| {
         if let Some((pos, code)) = setup.app_close {
-            if pos == at && !closed_by_app {
-                closed_by_app = true;
+            if pos == at && !called_close {
+                called_close = true;
+                let before = ep.close_sent();
                 tracked(peak, || ep.close(code, APP_REASON));
+                if before.is_none() && ep.close_sent().is_some() {
+                    app_closed_after = Some(events_so_far);
+                }
             }
         }
     };
     for (i, piece) in pieces_at(stream, boundaries).into_iter().enumerate() {
         let start = boundaries.get(i).copied().unwrap_or(0);
-        app_close(&mut ep, start, peak);
+        app_close(&mut ep, start, events.len(), peak);
         tracked(peak, || ep.receive(piece, start as u64));
-        drain(&mut ep, peak);
+        drain(&mut ep, &mut events, &mut output, peak);
     }
-    app_close(&mut ep, stream.len(), peak);
+    app_close(&mut ep, stream.len(), events.len(), peak);
     if setup.eof {
         tracked(peak, || ep.receive_eof());
     }
-    drain(&mut ep, peak);
+    drain(&mut ep, &mut events, &mut output, peak);
     Run {
         events,
         output,
+        app_closed_after,
         failure: ep
             .failure()
             .map(|(code, reason)| (code, reason.to_string())),
@@ -191,14 +200,21 @@ fn check_run(setup: &Setup, run: &Run, input_len: usize) {
     assert_eq!(run.close_sent, close_code, "close_sent() vs the output");
     assert_eq!(run.closing_started, close_code.is_some());
 
-    // Replies in order; once a close is out, nothing more (RFC 6455 §5.5.1).
-    let expected = replies(&run.events, setup.config.echo);
-    if close_code.is_none() {
-        assert_eq!(sent, expected, "missing or extra replies");
-    } else {
-        assert!(
-            sent.len() <= expected.len() && sent[..] == expected[..sent.len()],
-            "replies are not a prefix of what was received"
+    // Every event before the endpoint's close is answered, in order; after
+    // it nothing is (RFC 6455 §5.5.1). Only the application's close can be
+    // followed by more events: a failure or the peer's close ends them.
+    let answered = run.app_closed_after.unwrap_or(run.events.len());
+    let expected = replies(&run.events[..answered], setup.config.echo);
+    assert_eq!(sent, expected, "missing or extra replies");
+    if run.app_closed_after.is_some() {
+        assert_eq!(
+            close_code,
+            Some(
+                setup
+                    .app_close
+                    .map(|(_, c)| c)
+                    .filter(|&c| is_valid_on_wire(c))
+            )
         );
     }
 
