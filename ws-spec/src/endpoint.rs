@@ -21,6 +21,7 @@
 use std::collections::VecDeque;
 
 use crate::close::{self, CloseError};
+use crate::deflate::{rsv1_allowed, Compressor, Decompressor, DeflateError, DeflateParams};
 use crate::frame::{
     DecodeEvent, DecoderConfig, FrameDecoder, FrameErrorKind, FrameHeader, LengthForm, Opcode,
 };
@@ -65,6 +66,12 @@ pub struct EndpointConfig {
     /// bytes (RFC 6455 §5.2 says senders MUST use the minimal form, but does
     /// not make receivers check it). Default false, as most peers accept them.
     pub reject_non_minimal_length: bool,
+    /// permessage-deflate as negotiated in the opening handshake (RFC 7692),
+    /// or `None` when no extension was agreed. When set, RSV1 on the first
+    /// frame of a data message marks it compressed (§6); it is inflated
+    /// under [`EndpointConfig::max_message_size`] (1009 above it) and echoes
+    /// are compressed. Default `None`.
+    pub deflate: Option<DeflateParams>,
 }
 
 impl EndpointConfig {
@@ -78,6 +85,7 @@ impl EndpointConfig {
             mask_seed: 0x5EED_0000_6455,
             fail_fast_utf8: true,
             reject_non_minimal_length: false,
+            deflate: None,
         }
     }
 
@@ -183,6 +191,15 @@ pub enum FailReason {
     /// RFC 6455 §5.2: a length not encoded in the minimal number of bytes
     /// (only with [`EndpointConfig::reject_non_minimal_length`]).
     NonMinimalLength,
+    /// RFC 7692 §6: RSV1 on a control or continuation frame with
+    /// permessage-deflate negotiated (the RSV value).
+    CompressedBitMisplaced(u8),
+    /// RFC 7692 §6.2: the payload of a compressed message is not valid
+    /// DEFLATE data for the negotiated parameters (the inflater's message).
+    InvalidCompressedData(String),
+    /// RFC 7692 §8.1, RFC 6455 §10.4: a compressed message inflates above
+    /// [`EndpointConfig::max_message_size`] (the limit).
+    DecompressedTooBig(u64),
 }
 
 impl FailReason {
@@ -194,8 +211,13 @@ impl FailReason {
             FailReason::InvalidUtf8
             | FailReason::IncompleteUtf8
             | FailReason::InvalidCloseReason => codes::INVALID_PAYLOAD,
-            FailReason::MessageTooBig(_) | FailReason::FrameTooBig(_) => codes::TOO_BIG,
-            FailReason::UnmaskedClientFrame
+            FailReason::MessageTooBig(_)
+            | FailReason::FrameTooBig(_)
+            | FailReason::DecompressedTooBig(_) => codes::TOO_BIG,
+            // Data that cannot be inflated is not a message of its type at all.
+            FailReason::InvalidCompressedData(_) => codes::INVALID_PAYLOAD,
+            FailReason::CompressedBitMisplaced(_)
+            | FailReason::UnmaskedClientFrame
             | FailReason::MaskedServerFrame
             | FailReason::ReservedBits(_)
             | FailReason::ReservedOpcode(_)
@@ -210,7 +232,8 @@ impl FailReason {
         }
     }
 
-    /// The RFC 6455 section that states the rule, e.g. `"5.1"`.
+    /// The RFC 6455 section that states the rule, e.g. `"5.1"`; a rule of
+    /// RFC 7692 is named with its RFC, e.g. `"RFC 7692 §6"`.
     pub fn rfc_section(&self) -> &'static str {
         match self {
             FailReason::UnmaskedClientFrame | FailReason::MaskedServerFrame => "5.1",
@@ -224,6 +247,9 @@ impl FailReason {
             FailReason::InvalidCloseCode(_) => "7.4",
             FailReason::CloseBodyOneByte | FailReason::InvalidCloseReason => "5.5.1",
             FailReason::MessageTooBig(_) | FailReason::FrameTooBig(_) => "10.4",
+            FailReason::CompressedBitMisplaced(_) => "RFC 7692 §6",
+            FailReason::InvalidCompressedData(_) => "RFC 7692 §6.2",
+            FailReason::DecompressedTooBig(_) => "RFC 7692 §8.1",
         }
     }
 }
@@ -256,8 +282,22 @@ impl std::fmt::Display for FailReason {
             FailReason::FrameTooBig(len) => write!(f, "frame of {len} bytes above the limit"),
             FailReason::LengthTopBit => write!(f, "64-bit length with the top bit set"),
             FailReason::NonMinimalLength => write!(f, "length not minimally encoded"),
+            FailReason::CompressedBitMisplaced(rsv) => {
+                write!(f, "RSV bits {rsv:#05b} on a control or continuation frame")
+            }
+            FailReason::InvalidCompressedData(why) => {
+                write!(f, "compressed message does not inflate: {why}")
+            }
+            FailReason::DecompressedTooBig(limit) => {
+                write!(f, "compressed message inflates above {limit} bytes")
+            }
         }?;
-        write!(f, " (RFC 6455 §{})", self.rfc_section())
+        let section = self.rfc_section();
+        if section.starts_with("RFC") {
+            write!(f, " ({section})")
+        } else {
+            write!(f, " (RFC 6455 §{section})")
+        }
     }
 }
 
@@ -401,13 +441,27 @@ pub struct Endpoint {
     /// first bytes may have to be judged before the decoder hands it out.
     stream_len: u64,
     tail: Vec<u8>,
+    /// permessage-deflate codec, when negotiated.
+    compressor: Option<Compressor>,
+    decompressor: Option<Decompressor>,
+    /// The data message in progress came with RSV1 (RFC 7692 §6).
+    compressed: bool,
 }
 
 impl Endpoint {
     /// An endpoint in the Open state, right after the opening handshake.
     pub fn new(config: EndpointConfig) -> Self {
         let rng = config.mask_seed;
+        let limit = usize::try_from(config.max_message_size).unwrap_or(usize::MAX);
+        let compressor = config.deflate.as_ref().map(|p| p.compressor(config.role));
+        let decompressor = config
+            .deflate
+            .as_ref()
+            .map(|p| p.decompressor(config.role, limit));
         Endpoint {
+            compressor,
+            decompressor,
+            compressed: false,
             config,
             // Limits are enforced here, header field by header field, so the
             // decoder itself takes any length (it never preallocates).
@@ -521,7 +575,7 @@ impl Endpoint {
     /// (RFC 6455 §5.5.1) or the connection is closed.
     pub fn send_text(&mut self, s: &str) {
         if self.state == State::Open {
-            self.send_frame(Opcode::Text, s.as_bytes());
+            self.send_data(Opcode::Text, s.as_bytes());
         }
     }
 
@@ -529,7 +583,7 @@ impl Endpoint {
     /// sent (RFC 6455 §5.5.1) or the connection is closed.
     pub fn send_binary(&mut self, b: &[u8]) {
         if self.state == State::Open {
-            self.send_frame(Opcode::Binary, b);
+            self.send_data(Opcode::Binary, b);
         }
     }
 
@@ -626,6 +680,7 @@ impl Endpoint {
                         self.message_buf = Vec::new();
                         self.message_len = header.payload_len;
                         self.utf8.reset();
+                        self.compressed = header.rsv & 0b100 != 0;
                     }
                     Opcode::Continuation => self.message_len += header.payload_len,
                     _ => self.control_buf.clear(),
@@ -633,6 +688,14 @@ impl Endpoint {
             }
             DecodeEvent::Payload(piece) => match self.frame {
                 Some((op, _)) if op.is_control() => self.control_buf.extend_from_slice(&piece),
+                Some(_) if self.compressed => {
+                    let Some(d) = self.decompressor.as_mut() else {
+                        return;
+                    };
+                    if let Err(e) = d.push(&piece) {
+                        self.fail(inflate_reason(e));
+                    }
+                }
                 Some(_) => {
                     if self.message == Some(MessageKind::Text) && self.config.fail_fast_utf8 {
                         if let Err(e) = self.utf8.feed(&piece) {
@@ -662,8 +725,20 @@ impl Endpoint {
     /// The first rule `view` breaks, checking fields in wire order so that a
     /// verdict on a header prefix is the verdict on the whole header.
     fn header_violation(&self, view: &HeaderView) -> Option<FailReason> {
-        // First byte.
-        if view.rsv != 0 {
+        // First byte. With permessage-deflate, RSV1 marks the first frame of
+        // a compressed data message and nothing else (RFC 7692 §6).
+        let rsv = if self.config.deflate.is_some() {
+            if view.rsv & 0b100 != 0
+                && !view.opcode.is_reserved()
+                && !rsv1_allowed(view.opcode, view.opcode != Opcode::Continuation)
+            {
+                return Some(FailReason::CompressedBitMisplaced(view.rsv));
+            }
+            view.rsv & 0b011
+        } else {
+            view.rsv
+        };
+        if rsv != 0 {
             return Some(FailReason::ReservedBits(view.rsv));
         }
         if view.opcode.is_reserved() {
@@ -719,17 +794,31 @@ impl Endpoint {
         let Some(kind) = self.message.take() else {
             return;
         };
-        let data = std::mem::take(&mut self.message_buf);
+        let mut data = std::mem::take(&mut self.message_buf);
         self.message_len = 0;
+        let compressed = std::mem::take(&mut self.compressed);
+        if compressed {
+            let Some(d) = self.decompressor.as_mut() else {
+                return;
+            };
+            match d.finish_message() {
+                Ok(inflated) => data = inflated,
+                Err(e) => {
+                    self.fail(inflate_reason(e));
+                    return;
+                }
+            }
+        }
         match kind {
             MessageKind::Binary => {
                 if self.config.echo && self.state == State::Open {
-                    self.send_frame(Opcode::Binary, &data);
+                    self.send_data(Opcode::Binary, &data);
                 }
                 self.events.push_back(EndpointEvent::Binary(data));
             }
             MessageKind::Text => {
-                let checked = if self.config.fail_fast_utf8 {
+                // A compressed message was not fed to the validator as it came.
+                let checked = if self.config.fail_fast_utf8 && !compressed {
                     self.utf8.finish()
                 } else {
                     utf8::validate(&data)
@@ -741,7 +830,7 @@ impl Endpoint {
                 match String::from_utf8(data) {
                     Ok(text) => {
                         if self.config.echo && self.state == State::Open {
-                            self.send_frame(Opcode::Text, text.as_bytes());
+                            self.send_data(Opcode::Text, text.as_bytes());
                         }
                         self.events.push_back(EndpointEvent::Text(text));
                     }
@@ -814,9 +903,29 @@ impl Endpoint {
         self.closing_since_ms = Some(self.now_ms);
     }
 
+    /// Writes a data message as one frame, compressed with RSV1 set when
+    /// permessage-deflate was negotiated (RFC 7692 §6, §7.2.1).
+    fn send_data(&mut self, opcode: Opcode, payload: &[u8]) {
+        if self.close_sent.is_some() {
+            return;
+        }
+        match self.compressor.as_mut() {
+            Some(c) => {
+                let compressed = c.compress(payload);
+                self.write_frame(opcode, 0b100, &compressed);
+            }
+            None => self.write_frame(opcode, 0, payload),
+        }
+    }
+
+    /// Writes one final frame, never compressed (control frames).
+    fn send_frame(&mut self, opcode: Opcode, payload: &[u8]) {
+        self.write_frame(opcode, 0, payload);
+    }
+
     /// Writes one final frame, masked in the client role. After a close,
     /// nothing more is ever written (RFC 6455 §5.5.1).
-    fn send_frame(&mut self, opcode: Opcode, payload: &[u8]) {
+    fn write_frame(&mut self, opcode: Opcode, rsv: u8, payload: &[u8]) {
         if self.close_sent.is_some() {
             return;
         }
@@ -826,7 +935,7 @@ impl Endpoint {
         };
         let header = FrameHeader {
             fin: true,
-            rsv: 0,
+            rsv,
             opcode,
             mask,
             payload_len: payload.len() as u64,
@@ -896,6 +1005,14 @@ impl Endpoint {
         self.message_len = 0;
         self.control_buf = Vec::new();
         self.frame = None;
+        self.compressed = false;
+    }
+}
+
+fn inflate_reason(e: DeflateError) -> FailReason {
+    match e {
+        DeflateError::TooLarge { limit } => FailReason::DecompressedTooBig(limit as u64),
+        other => FailReason::InvalidCompressedData(other.to_string()),
     }
 }
 
@@ -1606,5 +1723,75 @@ mod tests {
             FailReason::from(&CloseError::InvalidCode(5)),
             FailReason::InvalidCloseCode(5)
         );
+    }
+
+    fn deflate_server(params: DeflateParams, max: u64) -> Endpoint {
+        Endpoint::new(EndpointConfig {
+            deflate: Some(params),
+            max_message_size: max,
+            ..EndpointConfig::echo_server()
+        })
+    }
+
+    #[test]
+    fn rfc7692_6_compressed_fragmented_message_is_inflated_and_echo_compressed() {
+        let params = DeflateParams::default();
+        let mut ep = deflate_server(params.clone(), 1 << 20);
+        let mut client = params.compressor(Role::Client);
+        let mut server_rx = params.decompressor(Role::Client, 1 << 20);
+        for round in 0..3 {
+            let text = format!("round {round}: {}", "hello deflate ".repeat(50));
+            let z = client.compress(text.as_bytes());
+            let (a, b) = z.split_at(z.len() / 2);
+            let mut wire = c(Frame::text(a.to_vec()).with_fin(false).with_rsv(0b100));
+            wire.extend(c(Frame::new(Opcode::Continuation, b.to_vec())));
+            ep.receive(&wire, round);
+            assert_eq!(events(&mut ep), vec![EndpointEvent::Text(text.clone())]);
+            let out = out_frames(&mut ep);
+            assert_eq!(out.len(), 1);
+            assert_eq!(out[0].header.rsv, 0b100, "§6: echo compressed, RSV1 set");
+            server_rx.push(&out[0].payload).unwrap();
+            assert_eq!(server_rx.finish_message().unwrap(), text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn rfc7692_6_rsv1_on_continuation_or_control_fails_1002() {
+        let params = DeflateParams::default();
+        let mut ep = deflate_server(params.clone(), 1 << 20);
+        let mut wire = c(Frame::text("ab").with_fin(false));
+        wire.extend(c(Frame::new(Opcode::Continuation, "cd").with_rsv(0b100)));
+        ep.receive(&wire, 0);
+        assert_failed(
+            &mut ep,
+            &[],
+            1002,
+            FailReason::CompressedBitMisplaced(0b100),
+        );
+        let mut ep = deflate_server(params, 1 << 20);
+        ep.receive(&c(Frame::ping("x").with_rsv(0b100)), 0);
+        assert_failed(
+            &mut ep,
+            &[],
+            1002,
+            FailReason::CompressedBitMisplaced(0b100),
+        );
+    }
+
+    #[test]
+    fn rfc7692_8_1_decompression_bomb_fails_1009() {
+        let params = DeflateParams::default();
+        let mut ep = deflate_server(params.clone(), 10_000);
+        let z = params.compressor(Role::Client).compress(&[0u8; 100_000]);
+        assert!(z.len() < 10_000);
+        ep.receive(&c(Frame::binary(z).with_rsv(0b100)), 0);
+        assert_failed(&mut ep, &[], 1009, FailReason::DecompressedTooBig(10_000));
+    }
+
+    #[test]
+    fn rfc6455_5_2_rsv1_without_deflate_still_fails() {
+        let mut ep = echo_server();
+        ep.receive(&c(Frame::text("a").with_rsv(0b100)), 0);
+        assert_failed(&mut ep, &[], 1002, FailReason::ReservedBits(0b100));
     }
 }

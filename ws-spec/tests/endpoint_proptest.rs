@@ -38,6 +38,7 @@ fn config() -> impl Strategy<Value = EndpointConfig> {
                     mask_seed,
                     fail_fast_utf8: fail_fast,
                     reject_non_minimal_length: strict,
+                    deflate: None,
                 }
             },
         )
