@@ -26,6 +26,7 @@ use crate::runner::{self, default_jobs, RunSettings};
 use crate::shard::Shard;
 use crate::spec::Spec;
 use crate::target::Target;
+use crate::tls::{ClientTlsArgs, ServerTlsArgs};
 
 const RUN_EXIT_CODES: &str = "\
 Exit codes:
@@ -33,13 +34,15 @@ Exit codes:
   1    some case fails under --fail-on (with --baseline: some case is worse than its
        baseline, or a case the baseline does not list fails under --fail-on)
   2    bad input: an option, URL, case pattern, --shard, spec or baseline file; a server
-       that cannot be reached or does not speak WebSocket
+       that cannot be reached or does not speak WebSocket; a wss:// server whose
+       certificate is refused (wrong host name, expired, unknown issuer) or whose TLS
+       handshake fails; a --ca file that cannot be used
   130  interrupted by Ctrl-C: the report holds the cases that finished";
 
 const ECHO_EXIT_CODES: &str = "\
 Exit codes:
   0    stopped by Ctrl-C
-  2    the address cannot be bound";
+  2    the address cannot be bound; --cert/--key cannot be used";
 
 const LIST_EXIT_CODES: &str = "\
 Exit codes:
@@ -103,8 +106,9 @@ pub enum Command {
 /// Arguments of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// ws://host:port/path of the server under test. Without it (and without --spec), the
-    /// built-in reference echo server is started on a free loopback port and tested.
+    /// ws://host:port/path or wss://host:port/path of the server under test. Without it
+    /// (and without --spec), the built-in reference echo server is started on a free
+    /// loopback port and tested.
     #[arg(conflicts_with = "spec")]
     pub url: Option<String>,
     /// Cases to run: comma-separated ids or patterns ("*", "6.*", "9.7.*", "1.1.1"). A
@@ -170,6 +174,9 @@ pub struct RunArgs {
     /// a note; Autobahn's protocol options are listed once as ignored.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
+    /// Certificate verification for wss:// URLs.
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
 }
 
 fn parse_shard(text: &str) -> Result<Shard, HarnessError> {
@@ -218,6 +225,9 @@ pub struct EchoArgs {
     /// Largest message echoed, in bytes; larger ones fail the connection with 1009.
     #[arg(long, default_value_t = 64 << 20)]
     pub max_message_size: u64,
+    /// wss:// instead of ws://.
+    #[command(flatten)]
+    pub tls: ServerTlsArgs,
 }
 
 /// Arguments of `list`.
@@ -396,13 +406,24 @@ async fn cmd_echo(args: EchoArgs) -> anyhow::Result<i32> {
     };
     let listener = echo::bind(&addr).await?;
     let local = listener.local_addr().context("reading the bound address")?;
-    println!("wsconform echo server listening on ws://{local}/");
+    let tls = args.tls.load(&args.listen, local.port())?;
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
+    println!("wsconform echo server listening on {scheme}://{local}/");
+    for line in tls.iter().flat_map(|t| t.describe()) {
+        println!("{line}");
+    }
     let settings = EchoSettings {
         max_message: args.max_message_size,
     };
-    tokio::select! {
-        _ = echo::serve(listener, settings) => {}
-        _ = tokio::signal::ctrl_c() => {}
+    match tls {
+        Some(tls) => tokio::select! {
+            _ = echo::serve_tls(listener, settings, tls) => {}
+            _ = tokio::signal::ctrl_c() => {}
+        },
+        None => tokio::select! {
+            _ = echo::serve(listener, settings) => {}
+            _ = tokio::signal::ctrl_c() => {}
+        },
     }
     Ok(0)
 }
@@ -523,9 +544,6 @@ async fn plan(args: &RunArgs, base: &RunSettings, catalogue: &[Case]) -> anyhow:
             )
         }
     };
-    if target.tls {
-        anyhow::bail!("wss:// is not supported yet: test the server over ws://");
-    }
     let agent = args
         .agent
         .clone()
@@ -575,6 +593,7 @@ async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
         case_timeout: Duration::from_secs_f64(args.case_timeout),
         max_message: args.max_message_size,
         headers,
+        tls: args.tls.client()?,
     };
     let catalogue = ws_cases::all_cases();
     let plan = plan(&args, &base, &catalogue).await?;
@@ -585,6 +604,12 @@ async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
         );
     }
     for job in &plan.jobs {
+        if job.target.tls && job.settings.tls.is_insecure() {
+            eprintln!(
+                "wsconform: --insecure: the certificate of {} is not verified",
+                job.target.socket_addr()
+            );
+        }
         let probed = runner::probe(&job.target, &job.settings).await;
         if plan.spec.is_some() {
             probed.with_context(|| format!("server {:?}", job.agent))?;
@@ -632,7 +657,8 @@ async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
             stop_rx.clone(),
         )
         .await;
-        let mut report = run_report(&records, &job.agent, started, false);
+        let insecure_tls = job.target.tls && job.settings.tls.is_insecure();
+        let mut report = run_report(&records, &job.agent, started, insecure_tls);
         for case in &mut report.results {
             if let Some(&n) = catalogue_index.get(case.id.as_str()) {
                 case.case_index = n;

@@ -7,12 +7,13 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use ws_spec::endpoint::{Endpoint, EndpointConfig, Role};
 use ws_spec::handshake::{self, ServerConfig, ServerDecision};
 
 use crate::error::HarnessError;
+use crate::tls::ServerTls;
 
 /// Largest opening request accepted.
 const MAX_HEAD: usize = 16 * 1024;
@@ -62,11 +63,30 @@ pub async fn serve(listener: TcpListener, settings: EchoSettings) {
     }
 }
 
-/// Serves one connection: opening handshake, then the reference endpoint as an echo peer.
-pub async fn serve_connection(
-    mut stream: TcpStream,
-    settings: &EchoSettings,
-) -> std::io::Result<()> {
+/// As [`serve`], over TLS (wss://): each connection's TLS handshake runs on its own
+/// task, so a slow or failing client holds up nobody.
+pub async fn serve_tls(listener: TcpListener, settings: EchoSettings, tls: ServerTls) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let (settings, tls) = (settings.clone(), tls.clone());
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            if let Ok(stream) = tls.accept(stream).await {
+                let _ = serve_connection(stream, &settings).await;
+            }
+        });
+    }
+}
+
+/// Serves one connection (TCP, or TLS over TCP): opening handshake, then the
+/// reference endpoint as an echo peer.
+pub async fn serve_connection<S>(mut stream: S, settings: &EchoSettings) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut buf = vec![0u8; 64 * 1024];
     let mut head = Vec::new();
     let deadline = tokio::time::Instant::now() + HANDSHAKE_TIMEOUT;
@@ -95,7 +115,10 @@ pub async fn serve_connection(
         }
     };
     match handshake::server_respond(&request, &ServerConfig::default()) {
-        ServerDecision::Accept { response, .. } => stream.write_all(&response).await?,
+        ServerDecision::Accept { response, .. } => {
+            stream.write_all(&response).await?;
+            stream.flush().await?;
+        }
         ServerDecision::Refuse { response, .. } => {
             stream.write_all(&response).await?;
             return stream.shutdown().await;
@@ -117,6 +140,9 @@ pub async fn serve_connection(
         let out = endpoint.take_output();
         if !out.is_empty() {
             stream.write_all(&out).await?;
+            // Over TLS, encrypted bytes the socket did not take yet wait in the
+            // session until a flush; over TCP this does nothing.
+            stream.flush().await?;
         }
         if endpoint.wants_tcp_close() {
             return stream.shutdown().await;
@@ -130,6 +156,7 @@ pub async fn serve_connection(
             let out = endpoint.take_output();
             if !out.is_empty() {
                 let _ = stream.write_all(&out).await;
+                let _ = stream.flush().await;
             }
             return Ok(());
         }

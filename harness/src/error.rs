@@ -67,6 +67,30 @@ pub enum HarnessError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The server's certificate was refused: wrong host name, expired, unknown issuer...
+    #[error("TLS: the certificate of {addr} is refused: {problem}")]
+    TlsCertificate {
+        /// host:port.
+        addr: String,
+        /// Why it was refused.
+        problem: crate::tls::CertProblem,
+    },
+    /// The TLS handshake failed for a reason other than the certificate.
+    #[error("TLS handshake with {addr} failed: {why}")]
+    TlsHandshake {
+        /// host:port.
+        addr: String,
+        /// What went wrong.
+        why: String,
+    },
+    /// A certificate, key or CA file cannot be used, or a certificate cannot be made.
+    #[error("TLS setup: {what}: {why}")]
+    TlsSetup {
+        /// The file or step.
+        what: String,
+        /// What is wrong.
+        why: String,
+    },
     /// Another I/O failure, with what was being done.
     #[error("{what}: {source}")]
     Io {

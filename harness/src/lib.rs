@@ -13,5 +13,6 @@ pub mod runner;
 pub mod shard;
 pub mod spec;
 pub mod target;
+pub mod tls;
 
 pub use error::HarnessError;

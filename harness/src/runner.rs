@@ -18,6 +18,7 @@ use ws_cases::Case;
 
 use crate::error::HarnessError;
 use crate::target::Target;
+use crate::tls::ClientTls;
 
 /// Settings of a whole run.
 #[derive(Clone, Debug)]
@@ -30,6 +31,8 @@ pub struct RunSettings {
     pub max_message: u64,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
+    /// Certificate verification for wss:// targets.
+    pub tls: ClientTls,
 }
 
 impl Default for RunSettings {
@@ -39,6 +42,7 @@ impl Default for RunSettings {
             case_timeout: Duration::from_secs(60),
             max_message: 64 << 20,
             headers: Vec::new(),
+            tls: ClientTls::default(),
         }
     }
 }
@@ -79,7 +83,30 @@ pub async fn probe(target: &Target, settings: &RunSettings) -> Result<(), Harnes
             addr: addr.clone(),
             source,
         })?;
-    let mut stream = stream;
+    if !target.tls {
+        return probe_handshake(stream, target, settings).await;
+    }
+    let stream = tokio::time::timeout(
+        Duration::from_secs(10),
+        settings.tls.connect(stream, target),
+    )
+    .await
+    .map_err(|_| HarnessError::TlsHandshake {
+        addr: addr.clone(),
+        why: "no TLS handshake within 10 s".into(),
+    })??;
+    probe_handshake(stream, target, settings).await
+}
+
+/// The opening handshake and a polite close, on a connected (and maybe TLS) stream.
+async fn probe_handshake<S>(
+    mut stream: S,
+    target: &Target,
+    settings: &RunSettings,
+) -> Result<(), HarnessError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let key = ws_spec::handshake::random_key(7);
     let mut req =
         ws_spec::handshake::RequestBuilder::new(&target.host_header(), &target.path, &key);
@@ -90,10 +117,13 @@ pub async fn probe(target: &Target, settings: &RunSettings) -> Result<(), Harnes
         url: target.url.clone(),
         why,
     };
-    stream
-        .write_all(&req.encode())
-        .await
-        .map_err(|e| not_ws(format!("write failed: {e}")))?;
+    // Flushing matters over TLS: the request must leave the session's buffer.
+    async {
+        stream.write_all(&req.encode()).await?;
+        stream.flush().await
+    }
+    .await
+    .map_err(|e| not_ws(format!("write failed: {e}")))?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let response = loop {
@@ -120,11 +150,36 @@ pub async fn probe(target: &Target, settings: &RunSettings) -> Result<(), Harnes
         .with_mask(Some([0x11, 0x22, 0x33, 0x44]))
         .encode();
     let _ = stream.write_all(&close).await;
+    let _ = stream.flush().await;
     let _ = tokio::time::timeout(Duration::from_millis(500), stream.read(&mut chunk)).await;
     Ok(())
 }
 
-/// Runs one case on a fresh TCP connection.
+/// A connection to the server under test.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+/// TCP, then TLS for wss://; an error is the reason the case could not start.
+async fn connect(target: &Target, settings: &RunSettings) -> Result<Conn, String> {
+    let addr = target.socket_addr();
+    let stream = TcpStream::connect(&addr)
+        .await
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    if !target.tls {
+        return Ok(Conn::Plain(stream));
+    }
+    settings
+        .tls
+        .connect(stream, target)
+        .await
+        .map(|s| Conn::Tls(Box::new(s)))
+        .map_err(|e| e.to_string())
+}
+
+/// Runs one case on a fresh connection (TCP, or TLS over TCP for wss://).
 pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> CaseRecord {
     let started = SystemTime::now();
     let t0 = Instant::now();
@@ -138,12 +193,10 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
     };
     let mut run = CaseRun::new(case, config);
     let addr = target.socket_addr();
-    match tokio::time::timeout(settings.case_timeout, TcpStream::connect(&addr)).await {
-        Ok(Ok(stream)) => {
-            let _ = stream.set_nodelay(true);
-            drive(&mut run, stream, t0, settings.case_timeout).await;
-        }
-        Ok(Err(e)) => run.abort(t0.elapsed(), &format!("cannot connect to {addr}: {e}")),
+    match tokio::time::timeout(settings.case_timeout, connect(target, settings)).await {
+        Ok(Ok(Conn::Plain(stream))) => drive(&mut run, stream, t0, settings.case_timeout).await,
+        Ok(Ok(Conn::Tls(stream))) => drive(&mut run, stream, t0, settings.case_timeout).await,
+        Ok(Err(why)) => run.abort(t0.elapsed(), &why),
         Err(_) => run.abort(t0.elapsed(), &format!("connecting to {addr} timed out")),
     }
     let outcome = run.finish();
@@ -174,6 +227,10 @@ where
     let mut written = 0usize;
     let mut drop_requested = false;
     let mut write_broken = false;
+    // A TLS stream may keep encrypted bytes the socket would not take yet; they go
+    // out on the next write or flush, so a drained queue is flushed while reading
+    // goes on. Flushing a TCP stream does nothing.
+    let mut unflushed = false;
     let mut read_done = false;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -196,7 +253,7 @@ where
         let deadline = run
             .next_deadline()
             .map(|d| tokio::time::Instant::from_std(t0) + d);
-        let can_write = !pending.is_empty() && !write_broken;
+        let can_write = (!pending.is_empty() || unflushed) && !write_broken;
         tokio::select! {
             res = rd.read(&mut buf), if !read_done => {
                 let now = t0.elapsed();
@@ -210,14 +267,17 @@ where
             }
             res = write_front(&mut wr, &pending, written), if can_write => {
                 match res {
-                    Ok(n) => {
+                    Ok(None) => unflushed = false,
+                    Ok(Some(n)) => {
                         written += n;
+                        unflushed = true;
                         let (front_len, flush) = pending.front().map(|(b, f)| (b.len(), *f)).unwrap_or((0, false));
                         if written >= front_len {
                             pending.pop_front();
                             written = 0;
                             if flush {
                                 let _ = wr.flush().await;
+                                unflushed = false;
                             }
                         }
                     }
@@ -236,17 +296,22 @@ where
             }
         }
     }
-    let _ = wr.shutdown().await;
+    // Shutting down TLS writes close_notify, which waits for socket space a peer
+    // that stopped reading never frees: bound it by the case deadline (or a second
+    // past it). Over TCP it returns at once.
+    let shutdown_by = hard_deadline.max(tokio::time::Instant::now() + Duration::from_secs(1));
+    let _ = tokio::time::timeout_at(shutdown_by, wr.shutdown()).await;
 }
 
+/// Writes some of the front of the queue (`Some(n)`), or with the queue empty, flushes (`None`).
 async fn write_front<W: AsyncWrite + Unpin>(
     wr: &mut W,
     pending: &VecDeque<(Vec<u8>, bool)>,
     written: usize,
-) -> std::io::Result<usize> {
+) -> std::io::Result<Option<usize>> {
     match pending.front() {
-        Some((bytes, _)) => wr.write(&bytes[written..]).await,
-        None => std::future::pending().await,
+        Some((bytes, _)) => wr.write(&bytes[written..]).await.map(Some),
+        None => wr.flush().await.map(|()| None),
     }
 }
 
