@@ -2,6 +2,8 @@
 # Wall time and peak memory of a full wsconform run, against the built-in
 # reference echo server and against a third-party server (tokio-tungstenite,
 # harness/examples/tungstenite_echo.rs), plus the masking benchmark of ws-spec.
+# The cost of TLS: `wsconform echo` tested over ws:// and over wss:// (`echo
+# --tls`, generated CA), the whole catalogue and the 9.x throughput cases alone.
 #
 #   scripts/bench.sh                 # JOBS=4 by default
 #   JOBS=8 PANEL_URL=ws://127.0.0.1:9120/ scripts/bench.sh
@@ -9,7 +11,7 @@
 # PANEL_URL, when set, is tested too. When `kosoku` (PyPI) is on PATH, it runs
 # the same third-party server with the same parallelism (sections 12 and 13
 # excluded: this catalogue has no permessage-deflate cases yet) for comparison.
-# Every server is on loopback; the script stops the one it starts.
+# Every server is on loopback; the script stops the ones it starts.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,12 +21,17 @@ WSCONFORM="$TARGET_DIR/release/wsconform"
 ECHO_BIN="$TARGET_DIR/release/examples/tungstenite_echo"
 SCRATCH="$(mktemp -d)"
 SERVER_PID=""
+ECHO_PIDS=()
 
 cleanup() {
     if [[ -n "$SERVER_PID" ]]; then
         kill "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
+    for pid in "${ECHO_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
@@ -97,6 +104,36 @@ RUN=("$WSCONFORM" run --no-report --format json -j "$JOBS")
 
 echo "== wsconform -j $JOBS, full catalogue"
 measure "built-in reference server" "${RUN[@]}"
+
+# start_echo NAME ARGS...: runs `wsconform echo --port 0 ARGS` in the background,
+# waits for its banner (the last line it prints before serving) and sets
+# ECHO_URL from it.
+start_echo() {
+    local name="$1" last="$2"
+    shift 2
+    "$WSCONFORM" echo --port 0 "$@" >"$SCRATCH/$name.out" 2>&1 &
+    ECHO_PIDS+=("$!")
+    for _ in $(seq 1 100); do
+        grep -q "$last" "$SCRATCH/$name.out" && break
+        sleep 0.1
+    done
+    ECHO_URL="$(sed -n 's/^wsconform echo server listening on //p' "$SCRATCH/$name.out")"
+    if [[ -z "$ECHO_URL" ]] || ! grep -q "$last" "$SCRATCH/$name.out"; then
+        echo "wsconform echo $* did not come up:" >&2
+        cat "$SCRATCH/$name.out" >&2
+        return 1
+    fi
+}
+
+echo "== TLS: wsconform echo over ws:// and over wss:// (echo --tls, generated CA)"
+start_echo plain "listening on"
+PLAIN_URL="$ECHO_URL"
+start_echo tls "CA certificate" --tls --ca-out "$SCRATCH/ca.pem"
+TLS_URL="$ECHO_URL"
+measure "wsconform echo, ws://" "${RUN[@]}" "$PLAIN_URL"
+measure "wsconform echo --tls, wss://" "${RUN[@]}" --ca "$SCRATCH/ca.pem" "$TLS_URL"
+measure "wsconform echo, ws://, 9.* only" "${RUN[@]}" --cases '9.*' "$PLAIN_URL"
+measure "wsconform echo --tls, wss://, 9.* only" "${RUN[@]}" --cases '9.*' --ca "$SCRATCH/ca.pem" "$TLS_URL"
 
 PORT="$(free_port)"
 "$ECHO_BIN" "$PORT" 2>/dev/null &
