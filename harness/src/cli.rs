@@ -101,6 +101,16 @@ pub enum Command {
     /// fuzzingclient writes): index.json plus one JSON file per agent and case.
     #[command(after_help = REPORT_EXIT_CODES)]
     Report(ReportArgs),
+    /// Fuzz an echo server live: random conversations judged by the reference endpoint.
+    ///
+    /// Plays conversations generated from --seed (valid and invalid frames, random
+    /// fragmentation and chop sizes, pings between fragments, UTF-8 split anywhere,
+    /// close codes and reasons) and compares what the server does with what the ws-spec
+    /// reference endpoint says a conforming echo server does. The first mismatch is
+    /// shrunk to a minimal conversation and written as a case file that `wsconform run
+    /// --case-file FILE URL` replays. Exit code 0: no mismatch; 1: a mismatch (the
+    /// reproducer was written); 2: the run could not be done.
+    Fuzz(crate::fuzz::FuzzArgs),
 }
 
 /// Arguments of `run`.
@@ -177,6 +187,10 @@ pub struct RunArgs {
     /// Certificate verification for wss:// URLs.
     #[command(flatten)]
     pub tls: ClientTlsArgs,
+    /// Replay one case file (a reproducer `wsconform fuzz` writes) against URL instead of
+    /// the catalogue: prints its verdict; exit code 1 when the server fails it.
+    #[arg(long, value_name = "FILE", conflicts_with = "spec", requires = "url")]
+    pub case_file: Option<PathBuf>,
 }
 
 fn parse_shard(text: &str) -> Result<Shard, HarnessError> {
@@ -341,6 +355,7 @@ pub fn main() -> i32 {
             Command::Echo(args) => cmd_echo(args).await,
             Command::List(args) => cmd_list(args),
             Command::Report(args) => cmd_report(args),
+            Command::Fuzz(args) => crate::fuzz::cmd_fuzz(args).await,
         }
     });
     match result {
@@ -595,6 +610,9 @@ async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
         headers,
         tls: args.tls.client()?,
     };
+    if let (Some(file), Some(url)) = (&args.case_file, &args.url) {
+        return crate::fuzz::cmd_replay(file, url, base).await;
+    }
     let catalogue = ws_cases::all_cases();
     let plan = plan(&args, &base, &catalogue).await?;
     if baseline.is_some() && plan.jobs.len() != 1 {

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod echo;
 pub mod error;
+pub mod fuzz;
 pub mod report;
 pub mod runner;
 pub mod shard;

@@ -1,0 +1,316 @@
+//! Proptest strategies over conversations, and the simplifications the shrinker tries.
+//!
+//! A conversation is built from messages (text or binary, valid or invalid UTF-8,
+//! fragmented at random byte offsets, so UTF-8 sequences split anywhere, with pings
+//! between the fragments), lone control frames, and now and then a frame the RFC
+//! forbids (reserved opcodes, RSV bits, a stray continuation, an oversized or
+//! fragmented ping); it usually ends with a close whose code and reason may be invalid.
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+use super::FuzzStep;
+
+const CONTINUATION: u8 = 0x0;
+const TEXT: u8 = 0x1;
+const BINARY: u8 = 0x2;
+const CLOSE: u8 = 0x8;
+const PING: u8 = 0x9;
+const PONG: u8 = 0xA;
+
+/// Byte sequences no UTF-8 text may contain (RFC 3629): a lone 0xFF, an overlong
+/// NUL, a surrogate, a code point past U+10FFFF, a lone continuation byte.
+const INVALID_UTF8: &[&[u8]] = &[
+    &[0xFF],
+    &[0xC0, 0x80],
+    &[0xED, 0xA0, 0x80],
+    &[0xF4, 0x90, 0x80, 0x80],
+    &[0x80],
+];
+
+/// Close codes, valid and invalid on the wire (RFC 6455 §7.4). Left out: 1012-1014,
+/// registered with IANA after the RFC, which servers may take either way.
+const CLOSE_CODES: &[u16] = &[
+    1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999, 0, 999, 1004,
+    1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535,
+];
+
+fn text_payload() -> impl Strategy<Value = Vec<u8>> {
+    let valid = prop::collection::vec(any::<char>(), 0..24)
+        .prop_map(|cs| cs.into_iter().collect::<String>().into_bytes());
+    prop_oneof![
+        6 => valid.clone(),
+        1 => (valid, any::<prop::sample::Index>(), prop::sample::select(INVALID_UTF8)).prop_map(
+            |(mut bytes, at, bad)| {
+                let at = at.index(bytes.len() + 1);
+                bytes.splice(at..at, bad.iter().copied());
+                bytes
+            }
+        ),
+        // A sequence cut short at the end of the message.
+        1 => prop::collection::vec(any::<char>(), 1..8).prop_map(|cs| {
+            let mut bytes = cs.into_iter().collect::<String>().into_bytes();
+            bytes.extend_from_slice(&[0xE2, 0x82]);
+            bytes
+        }),
+    ]
+}
+
+fn binary_payload() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        30 => prop::collection::vec(any::<u8>(), 0..40),
+        // Past 125 and 65535 bytes: the 16- and 64-bit length forms.
+        4 => prop::collection::vec(any::<u8>(), 120..400),
+        1 => Just((0..65_536usize).map(|i| i as u8).collect()),
+    ]
+}
+
+fn chop() -> impl Strategy<Value = Option<usize>> {
+    prop_oneof![4 => Just(None), 1 => (1usize..7).prop_map(Some)]
+}
+
+fn control_payload() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        12 => prop::collection::vec(any::<u8>(), 0..20),
+        1 => Just(vec![b'p'; 125]),
+        // Too long for a control frame (RFC 6455 §5.5).
+        1 => Just(vec![b'p'; 126]),
+    ]
+}
+
+fn frame(opcode: u8, fin: bool, payload: Vec<u8>, chop: Option<usize>) -> FuzzStep {
+    FuzzStep::Frame {
+        opcode,
+        fin,
+        rsv: 0,
+        payload,
+        chop,
+    }
+}
+
+/// A data message cut into frames at random offsets, pings between some of them.
+fn message() -> impl Strategy<Value = Vec<FuzzStep>> {
+    let payload = prop_oneof![
+        (Just(TEXT), text_payload()),
+        (Just(BINARY), binary_payload())
+    ];
+    (
+        payload,
+        prop::collection::vec(any::<prop::sample::Index>(), 0..4),
+        prop::collection::vec(prop::option::weighted(0.2, control_payload()), 4),
+        chop(),
+    )
+        .prop_map(|((opcode, bytes), cuts, pings, chop)| {
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
+            cuts.push(bytes.len());
+            cuts.sort_unstable();
+            cuts.dedup();
+            // Writes of a few bytes each are slow: only small messages are chopped.
+            let chop = chop.filter(|_| bytes.len() <= 1024);
+            let mut steps = Vec::new();
+            let mut start = 0;
+            for (i, &end) in cuts.iter().enumerate() {
+                let last = i + 1 == cuts.len();
+                let op = if i == 0 { opcode } else { CONTINUATION };
+                steps.push(frame(op, last, bytes[start..end].to_vec(), chop));
+                if !last {
+                    if let Some(p) = pings.get(i).cloned().flatten() {
+                        steps.push(frame(PING, true, p, None));
+                    }
+                }
+                start = end;
+            }
+            steps
+        })
+}
+
+/// A frame the RFC forbids, or an unusual but valid one.
+fn oddity() -> impl Strategy<Value = Vec<FuzzStep>> {
+    prop_oneof![
+        // Reserved non-control and control opcodes (§5.2).
+        (
+            prop::sample::select(vec![3u8, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF]),
+            binary_payload()
+        )
+            .prop_map(|(op, p)| vec![frame(op, true, p, None)]),
+        // RSV bits with no extension negotiated (§5.2).
+        (
+            1u8..8,
+            prop_oneof![Just(TEXT), Just(BINARY), Just(PING)],
+            binary_payload()
+        )
+            .prop_map(|(rsv, op, mut p)| {
+                if op == PING {
+                    p.truncate(125);
+                }
+                vec![FuzzStep::Frame {
+                    opcode: op,
+                    fin: true,
+                    rsv,
+                    payload: p,
+                    chop: None,
+                }]
+            }),
+        // A continuation with no message to continue (§5.4).
+        (any::<bool>(), binary_payload()).prop_map(|(fin, p)| vec![frame(
+            CONTINUATION,
+            fin,
+            p,
+            None
+        )]),
+        // A fragmented ping (§5.5).
+        control_payload().prop_map(|p| vec![frame(PING, false, p, None)]),
+        // An unsolicited pong, which must be ignored (§5.5.3).
+        control_payload().prop_map(|p| vec![frame(PONG, true, p, None)]),
+        // A new data message while one is open (§5.4).
+        (text_payload(), binary_payload())
+            .prop_map(|(a, b)| vec![frame(TEXT, false, a, None), frame(BINARY, true, b, None)]),
+        // A close frame with a 1-byte payload (§5.5.1).
+        any::<u8>().prop_map(|b| vec![frame(CLOSE, true, vec![b], None)]),
+    ]
+}
+
+fn close() -> impl Strategy<Value = FuzzStep> {
+    let reason = prop_oneof![
+        4 => Just(Vec::new()),
+        3 => text_payload().prop_map(|mut r| {
+            r.truncate(123);
+            r
+        }),
+    ];
+    prop_oneof![
+        1 => Just(FuzzStep::Close { code: None, reason: Vec::new() }),
+        8 => (prop::sample::select(CLOSE_CODES), reason)
+            .prop_map(|(code, reason)| FuzzStep::Close { code: Some(code), reason }),
+    ]
+}
+
+/// A whole conversation.
+pub fn conversation() -> impl Strategy<Value = Vec<FuzzStep>> {
+    let part = prop_oneof![
+        10 => message(),
+        2 => control_payload().prop_map(|p| vec![frame(PING, true, p, None)]),
+        1 => oddity(),
+    ];
+    (
+        prop::collection::vec(part, 1..6),
+        prop::option::weighted(0.9, close()),
+    )
+        .prop_map(|(parts, close)| {
+            let mut steps: Vec<FuzzStep> = parts.into_iter().flatten().collect();
+            steps.extend(close);
+            steps
+        })
+}
+
+/// Conversation `index` of the run seeded with `seed`: the same pair always gives the
+/// same conversation, whatever else runs.
+pub fn generate(seed: u64, index: u64) -> Vec<FuzzStep> {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..16].copy_from_slice(&index.to_le_bytes());
+    key[16..].copy_from_slice(b"wsconform-fuzz-1");
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &key);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    match conversation().new_tree(&mut runner) {
+        Ok(tree) => tree.current(),
+        // The strategy has no filters, so it cannot reject; an empty conversation
+        // still plays (the suite closes it).
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Simpler versions of one step, simplest first: what the shrinker tries in its place.
+pub fn simpler(step: &FuzzStep) -> Vec<FuzzStep> {
+    let mut out = Vec::new();
+    match step {
+        FuzzStep::Frame {
+            opcode,
+            fin,
+            rsv,
+            payload,
+            chop,
+        } => {
+            let with = |payload: Vec<u8>, rsv: u8, chop: Option<usize>| FuzzStep::Frame {
+                opcode: *opcode,
+                fin: *fin,
+                rsv,
+                payload,
+                chop,
+            };
+            if chop.is_some() {
+                out.push(with(payload.clone(), *rsv, None));
+            }
+            if rsv.count_ones() > 1 {
+                for bit in [4u8, 2, 1] {
+                    if rsv & bit != 0 {
+                        out.push(with(payload.clone(), bit, *chop));
+                    }
+                }
+            }
+            if !payload.is_empty() {
+                out.push(with(Vec::new(), *rsv, *chop));
+                let half = payload.len() / 2;
+                out.push(with(payload[..half].to_vec(), *rsv, *chop));
+                out.push(with(payload[half..].to_vec(), *rsv, *chop));
+                out.push(with(payload[1..].to_vec(), *rsv, *chop));
+                out.push(with(payload[..payload.len() - 1].to_vec(), *rsv, *chop));
+            }
+        }
+        FuzzStep::Close { code, reason } => {
+            if !reason.is_empty() {
+                out.push(FuzzStep::Close {
+                    code: *code,
+                    reason: Vec::new(),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Opcode, FIN, RSV and payload of a frame step.
+    type FramePredicate = dyn Fn(u8, bool, u8, &[u8]) -> bool;
+
+    #[test]
+    fn the_same_seed_gives_the_same_conversation() {
+        for i in 0..20 {
+            assert_eq!(generate(5, i), generate(5, i));
+        }
+        let distinct: std::collections::HashSet<_> = (0..20)
+            .map(|i| serde_json::to_string(&generate(5, i)).unwrap())
+            .collect();
+        assert!(distinct.len() > 15, "conversations vary with the index");
+    }
+
+    #[test]
+    fn conversations_cover_the_input_space() {
+        let all: Vec<FuzzStep> = (0..300).flat_map(|i| generate(1, i)).collect();
+        let has = |f: &dyn Fn(&FuzzStep) -> bool| all.iter().any(f);
+        let frame_with = |pred: &FramePredicate| {
+            has(
+                &|s| matches!(s, FuzzStep::Frame { opcode, fin, rsv, payload, .. } if pred(*opcode, *fin, *rsv, payload)),
+            )
+        };
+        assert!(frame_with(&|op, fin, _, _| op == CONTINUATION && fin));
+        assert!(frame_with(&|op, _, _, _| op == PING));
+        assert!(frame_with(&|_, _, rsv, _| rsv != 0));
+        assert!(frame_with(&|op, _, _, _| (3..=7).contains(&op) || op >= 0xB));
+        assert!(frame_with(
+            &|op, _, _, p| op == TEXT && std::str::from_utf8(p).is_err()
+        ));
+        assert!(has(&|s| matches!(s, FuzzStep::Frame { chop: Some(_), .. })));
+        assert!(has(&|s| matches!(
+            s,
+            FuzzStep::Close {
+                code: Some(999),
+                ..
+            }
+        )));
+    }
+}

@@ -1,0 +1,195 @@
+//! `wsconform fuzz` against live servers: it finds each deliberate flaw within a
+//! bounded number of conversations, shrinks it to a handful of frames, and the
+//! reproducer replays to FAILED through `wsconform run --case-file`; correct servers
+//! (the built-in one and tokio-tungstenite) give no mismatch.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use support::{start, Flaws};
+use wsconform::echo::{self, EchoSettings};
+use wsconform::fuzz::{fuzz, FuzzOptions, FuzzOutcome, FuzzStep};
+use wsconform::runner::RunSettings;
+use wsconform::target::Target;
+
+/// Conversations within which each flaw must be found.
+const FIND_WITHIN: u64 = 300;
+/// Conversations played against correct servers.
+const CLEAN_RUNS: u64 = 200;
+
+/// A mismatch in a few lines (payloads can be 64 KiB).
+fn describe(outcome: &FuzzOutcome) -> String {
+    match &outcome.mismatch {
+        None => "none".into(),
+        Some(m) => {
+            let mut text = format!("conversation {}: {}", m.conversation, m.reason);
+            for step in &m.repro.steps {
+                let line = serde_json::to_string(step).unwrap();
+                text.push_str(&format!("\n  {}", &line[..line.len().min(200)]));
+            }
+            text
+        }
+    }
+}
+
+fn options(seed: u64, iterations: u64) -> FuzzOptions {
+    FuzzOptions {
+        seed,
+        iterations,
+        jobs: 8,
+        settings: RunSettings {
+            case_timeout: Duration::from_secs(5),
+            ..RunSettings::default()
+        },
+        ..FuzzOptions::default()
+    }
+}
+
+async fn fuzz_addr(addr: SocketAddr, seed: u64, iterations: u64) -> FuzzOutcome {
+    let target = Target::parse(&format!("ws://{addr}/")).unwrap();
+    fuzz(&target, &options(seed, iterations), |_, _| {}).await
+}
+
+/// Replays `file` with the built binary; returns its exit code and stdout.
+async fn replay(file: PathBuf, addr: SocketAddr) -> (i32, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_wsconform"))
+            .arg("run")
+            .arg("--case-file")
+            .arg(&file)
+            .arg(format!("ws://{addr}/"))
+            .output()
+            .expect("the wsconform binary runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+/// Finds the flaw, checks the shrunk reproducer and replays it; returns its steps.
+async fn finds(name: &str, flaws: Flaws) -> Vec<FuzzStep> {
+    let addr = start(flaws).await;
+    let outcome = fuzz_addr(addr, 1, FIND_WITHIN).await;
+    let described = describe(&outcome);
+    let m = outcome
+        .mismatch
+        .unwrap_or_else(|| panic!("{name}: no mismatch in {FIND_WITHIN} conversations"));
+    assert!(m.conversation < FIND_WITHIN);
+    assert!(m.repro.steps.len() <= 5, "{name}: {described}");
+    assert!(m.repro.steps.len() <= m.original.len());
+    assert_eq!(m.repro.seed, Some(1));
+
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz-live");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(&file, serde_json::to_string_pretty(&m.repro).unwrap()).unwrap();
+    let (code, stdout) = replay(file.clone(), addr).await;
+    assert_eq!(code, 1, "{name}: replay should fail: {stdout}\n{described}");
+    assert!(
+        stdout.contains("FAILED") || stdout.contains("WRONG CODE"),
+        "{name}: {stdout}"
+    );
+
+    // The same reproducer passes against a correct server: it is the flaw that fails it.
+    let good = start(Flaws::default()).await;
+    let (code, stdout) = replay(file, good).await;
+    assert_eq!(code, 0, "{name}: correct server should pass: {stdout}");
+    m.repro.steps
+}
+
+/// RFC 6455 §5.5.2: a server that never answers pings is caught by a ping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_a_server_that_never_pongs() {
+    let steps = finds(
+        "no_pong",
+        Flaws {
+            no_pong: true,
+            ..Flaws::default()
+        },
+    )
+    .await;
+    assert!(steps
+        .iter()
+        .any(|s| matches!(s, FuzzStep::Frame { opcode: 0x9, .. })));
+}
+
+/// RFC 6455 §8.1: a server that echoes invalid UTF-8 is caught by a text message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_a_server_that_skips_utf8_validation() {
+    let steps = finds(
+        "skip_utf8",
+        Flaws {
+            skip_utf8: true,
+            ..Flaws::default()
+        },
+    )
+    .await;
+    assert!(steps.iter().any(|s| matches!(
+        s,
+        FuzzStep::Frame { opcode: 0x1, payload, .. } if std::str::from_utf8(payload).is_err()
+    ) || matches!(s, FuzzStep::Close { .. })
+        || matches!(s, FuzzStep::Frame { opcode: 0x0, .. })));
+}
+
+/// RFC 6455 §5.2: a server that accepts RSV bits with no extension is caught by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_a_server_that_accepts_rsv_bits() {
+    let steps = finds(
+        "accept_rsv",
+        Flaws {
+            accept_rsv: true,
+            ..Flaws::default()
+        },
+    )
+    .await;
+    assert!(steps
+        .iter()
+        .any(|s| matches!(s, FuzzStep::Frame { rsv, .. } if *rsv != 0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_built_in_echo_server_gives_no_mismatch() {
+    let listener = echo::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(echo::serve(listener, EchoSettings::default()));
+    let outcome = fuzz_addr(addr, 7, CLEAN_RUNS).await;
+    assert!(outcome.mismatch.is_none(), "{}", describe(&outcome));
+    assert_eq!(outcome.conversations, CLEAN_RUNS);
+}
+
+/// tokio-tungstenite's echo server, as its own Autobahn server example writes it.
+async fn start_tungstenite() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                while let Some(Ok(msg)) = ws.next().await {
+                    if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_tungstenite_gives_no_mismatch() {
+    let addr = start_tungstenite().await;
+    let outcome = fuzz_addr(addr, 11, CLEAN_RUNS).await;
+    assert!(outcome.mismatch.is_none(), "{}", describe(&outcome));
+    assert_eq!(outcome.conversations, CLEAN_RUNS);
+}
