@@ -299,7 +299,6 @@ async fn silent_server_fails_by_the_opening_handshake_timer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            Observation::received, so a flood of small messages grows memory without bound"]
 async fn flood_of_messages_keeps_memory_bounded() {
     let _serial = SERIAL.lock().await;
     // 512 MiB per connection is far more than the suite may keep.
@@ -513,7 +512,6 @@ async fn server_dying_mid_run_fails_the_rest_and_the_run_completes() {
 /// A refused connection is not a timeout, and its reason must not say so:
 /// "timed out" is kept for the hard deadline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            connection errors included"]
 async fn refused_connection_is_not_reported_as_a_timeout() {
     let _serial = SERIAL.lock().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -530,7 +528,6 @@ async fn refused_connection_is_not_reported_as_a_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            will not read; it spins on the passed hard deadline"]
 async fn stall_without_reading_while_the_suite_writes_megabytes() {
     let _serial = SERIAL.lock().await;
     let addr = start_hostile(Hostility::StallNoRead).await;
