@@ -226,6 +226,9 @@ where
     let mut pending: VecDeque<(Vec<u8>, bool)> = VecDeque::new();
     let mut written = 0usize;
     let mut drop_requested = false;
+    // Set once the hard deadline has fired: from then on nothing is waited for,
+    // not even unsent bytes a peer that stopped reading will never take.
+    let mut expired = false;
     let mut write_broken = false;
     // A TLS stream may keep encrypted bytes the socket would not take yet; they go
     // out on the next write or flush, so a drained queue is flushed while reading
@@ -244,7 +247,8 @@ where
                 Output::Drop => drop_requested = true,
             }
         }
-        if (drop_requested || run.is_finished()) && (pending.is_empty() || write_broken) {
+        if (drop_requested || run.is_finished()) && (pending.is_empty() || write_broken || expired)
+        {
             break;
         }
         if read_done && run.is_finished() {
@@ -291,8 +295,9 @@ where
             _ = sleep_until_opt(deadline), if deadline.is_some() => {
                 run.on_timer(t0.elapsed());
             }
-            _ = tokio::time::sleep_until(hard_deadline) => {
-                run.abort(t0.elapsed(), &format!("no outcome within the case timeout of {} s", hard_timeout.as_secs_f64()));
+            _ = tokio::time::sleep_until(hard_deadline), if !expired => {
+                expired = true;
+                run.abort(t0.elapsed(), &format!("timed out: no outcome within the case timeout of {} s", hard_timeout.as_secs_f64()));
             }
         }
     }
