@@ -111,6 +111,18 @@ pub enum Command {
     /// --case-file FILE URL` replays. Exit code 0: no mismatch; 1: a mismatch (the
     /// reproducer was written); 2: the run could not be done.
     Fuzz(crate::fuzz::FuzzArgs),
+    /// Test WebSocket clients: serve the cases, speaking Autobahn's fuzzingserver protocol.
+    ///
+    /// Existing Autobahn client drivers work unchanged: the client asks GET /getCaseCount,
+    /// then /runCase?case=N&agent=NAME for N in 1..=count (the suite plays the server side
+    /// of case N; the client echoes every text and binary message until the connection
+    /// closes), then /updateReports?agent=NAME, which writes NAME's report into --out.
+    /// Also /getCaseInfo?case=N, /getCaseStatus?case=N&agent=NAME, /stopServer, and
+    /// /updateReports?agent=NAME&shutdownOnComplete=true to stop after the report. Several
+    /// clients may connect at once. Runs until stopped; then every agent's report is
+    /// written and summarized.
+    #[command(after_help = crate::serve::SERVE_EXIT_CODES)]
+    Serve(crate::serve::ServeArgs),
 }
 
 /// Arguments of `run`.
@@ -356,6 +368,7 @@ pub fn main() -> i32 {
             Command::List(args) => cmd_list(args),
             Command::Report(args) => cmd_report(args),
             Command::Fuzz(args) => crate::fuzz::cmd_fuzz(args).await,
+            Command::Serve(args) => crate::serve::cmd_serve(args).await,
         }
     });
     match result {

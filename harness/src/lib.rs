@@ -11,6 +11,7 @@ pub mod error;
 pub mod fuzz;
 pub mod report;
 pub mod runner;
+pub mod serve;
 pub mod shard;
 pub mod spec;
 pub mod target;

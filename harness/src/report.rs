@@ -219,7 +219,7 @@ pub fn case_result(record: &CaseRecord, agent: &str) -> CaseResult {
         local_close_reason: obs.local_close_reason.clone(),
         remote_close_code: obs.remote_close_code,
         remote_close_reason: obs.remote_close_reason.clone(),
-        is_server: false,
+        is_server: obs.is_server,
         http_request: out.http_request.clone(),
         http_response: out.http_response.clone(),
         rx_octet_stats: stats(&out.rx_octet_stats),

@@ -1,0 +1,1002 @@
+//! Testing WebSocket clients: the suite as server, speaking Autobahn|Testsuite's
+//! fuzzingserver protocol.
+//!
+//! A client under test connects once per request, and the request path says what it
+//! wants (as `wstest -m fuzzingserver` understands it, so existing client drivers work
+//! unchanged):
+//!
+//! | path | answer |
+//! |---|---|
+//! | `/getCaseCount` | one text message, the number of selected cases as JSON, then a close |
+//! | `/runCase?case=N&agent=A` (or `casetuple=1.2.3`) | case N (1-based, in selection order) played with the suite as server; the client echoes |
+//! | `/getCaseInfo?case=N` | `{"id": .., "description": ..}`, then a close |
+//! | `/getCaseStatus?case=N&agent=A` | `{"behavior": ..}` once A has run case N, then a close |
+//! | `/updateReports?agent=A[&shutdownOnComplete=true]` | writes A's report into the report directory, then a close |
+//! | `/stopServer` | a close, then the server stops |
+//!
+//! Any other path gets HTTP 404 (Autobahn's "direct command mode" is not offered), and a
+//! request with missing or malformed parameters HTTP 400. Each connection runs on its own
+//! task: a client that stalls holds up nothing but its own case, which its timers or the
+//! case deadline end.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+use ws_cases::run::{CaseRun, Role, RunConfig};
+use ws_cases::Case;
+use ws_reports::RunReport;
+use ws_spec::endpoint::{self, Endpoint, EndpointConfig};
+use ws_spec::handshake::{self, Request, ServerConfig, ServerDecision};
+
+use crate::error::HarnessError;
+use crate::report::run_report;
+use crate::runner::{drive, CaseRecord};
+
+/// Largest opening request accepted.
+const MAX_HEAD: usize = 64 * 1024;
+/// How long a client may take to send its opening request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a control connection waits for the client's half of the closing handshake.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings of the fuzzing server.
+#[derive(Clone, Debug)]
+pub struct ServeSettings {
+    /// Hard deadline of one case, counted from the client's opening request.
+    pub case_timeout: Duration,
+    /// Largest message accepted from a client; above it the case fails (1009).
+    pub max_message: u64,
+    /// Report directory written by `/updateReports` and [`FuzzingServer::write_reports`];
+    /// `None` writes nothing.
+    pub out: Option<PathBuf>,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings {
+            case_timeout: Duration::from_secs(60),
+            max_message: 64 << 20,
+            out: None,
+        }
+    }
+}
+
+/// What a request path asks for, parsed from its path and query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `/getCaseCount`.
+    CaseCount,
+    /// `/runCase`: play case `index` (0-based in the selection) for `agent`.
+    RunCase {
+        /// Position in the selection, 0-based.
+        index: usize,
+        /// Name of the client under test.
+        agent: String,
+    },
+    /// `/getCaseInfo`: id and description of case `index`.
+    CaseInfo {
+        /// Position in the selection, 0-based.
+        index: usize,
+    },
+    /// `/getCaseStatus`: the behavior `agent` earned in case `index`, once known.
+    CaseStatus {
+        /// Position in the selection, 0-based.
+        index: usize,
+        /// Name of the client under test.
+        agent: String,
+    },
+    /// `/updateReports`: write `agent`'s report; stop the server afterwards if asked.
+    UpdateReports {
+        /// Name of the client under test.
+        agent: String,
+        /// `shutdownOnComplete=true`.
+        shutdown: bool,
+    },
+    /// `/stopServer`.
+    StopServer,
+}
+
+/// Why a request path cannot be served; each is answered over plain HTTP.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// Not a path of the fuzzingserver protocol: HTTP 404.
+    #[error("no such resource {0:?}: this server speaks Autobahn's fuzzingserver protocol (/getCaseCount, /runCase, /getCaseInfo, /getCaseStatus, /updateReports, /stopServer)")]
+    UnknownPath(String),
+    /// A known path with missing or malformed parameters: HTTP 400.
+    #[error("{0}")]
+    BadParameter(String),
+}
+
+impl CommandError {
+    /// The HTTP status that answers it.
+    pub fn status(&self) -> u16 {
+        match self {
+            CommandError::UnknownPath(_) => 404,
+            CommandError::BadParameter(_) => 400,
+        }
+    }
+}
+
+/// Decodes `%XX` escapes and `+` (space), as Python's `parse_qs`, which Autobahn uses,
+/// does; a malformed escape is kept as written.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The query's parameters; as with `parse_qs`, blank values count as absent.
+fn query_params(query: &str) -> BTreeMap<String, Vec<String>> {
+    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = percent_decode(v);
+        if !v.is_empty() {
+            params.entry(percent_decode(k)).or_default().push(v);
+        }
+    }
+    params
+}
+
+/// Parses a request target against the selected cases.
+///
+/// `case=N` is 1-based in selection order; `casetuple=ID` names a case by id, and
+/// `case` wins when both are given (as in Autobahn). A parameter given twice is an error.
+pub fn parse_command(target: &str, cases: &[Case]) -> Result<Command, CommandError> {
+    // An absolute-form target (RFC 9112 §3.2.2) carries scheme and authority first.
+    let origin_form = match target.find("://") {
+        Some(i) => target[i + 3..]
+            .find('/')
+            .map_or("/", |j| &target[i + 3 + j..]),
+        None => target,
+    };
+    let (path, query) = origin_form.split_once('?').unwrap_or((origin_form, ""));
+    let params = query_params(query);
+    let single = |name: &str| -> Result<Option<&str>, CommandError> {
+        match params.get(name).map(Vec::as_slice) {
+            None => Ok(None),
+            Some([one]) => Ok(Some(one.as_str())),
+            Some(_) => Err(CommandError::BadParameter(format!(
+                "parameter {name:?} given more than once"
+            ))),
+        }
+    };
+    let agent = || -> Result<String, CommandError> {
+        single("agent")?
+            .map(str::to_string)
+            .ok_or_else(|| CommandError::BadParameter(format!("{path} needs agent=NAME")))
+    };
+    let case = || -> Result<usize, CommandError> {
+        if let Some(n) = single("case")? {
+            let n: usize = n.trim().parse().map_err(|_| {
+                CommandError::BadParameter(format!("case={n:?} is not a case number"))
+            })?;
+            if n == 0 || n > cases.len() {
+                return Err(CommandError::BadParameter(format!(
+                    "case={n} is out of range: the server runs cases 1 to {}",
+                    cases.len()
+                )));
+            }
+            return Ok(n - 1);
+        }
+        if let Some(id) = single("casetuple")? {
+            let id = id.trim();
+            return cases.iter().position(|c| c.id == id).ok_or_else(|| {
+                CommandError::BadParameter(format!(
+                    "casetuple={id} is not among the selected cases"
+                ))
+            });
+        }
+        Err(CommandError::BadParameter(format!(
+            "{path} needs case=N or casetuple=ID"
+        )))
+    };
+    match path {
+        "/getCaseCount" => Ok(Command::CaseCount),
+        "/runCase" => Ok(Command::RunCase {
+            index: case()?,
+            agent: agent()?,
+        }),
+        "/getCaseInfo" => Ok(Command::CaseInfo { index: case()? }),
+        "/getCaseStatus" => Ok(Command::CaseStatus {
+            index: case()?,
+            agent: agent()?,
+        }),
+        "/updateReports" => Ok(Command::UpdateReports {
+            agent: agent()?,
+            shutdown: single("shutdownOnComplete")?
+                .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes")),
+        }),
+        "/stopServer" => Ok(Command::StopServer),
+        other => Err(CommandError::UnknownPath(other.to_string())),
+    }
+}
+
+/// One client's results.
+#[derive(Debug)]
+struct AgentRun {
+    started: SystemTime,
+    /// By selection index; a case run again replaces its earlier result, as in Autobahn.
+    records: BTreeMap<usize, CaseRecord>,
+}
+
+/// A finished case, as the log callback sees it.
+#[derive(Clone, Debug)]
+pub struct CaseDone {
+    /// The client's agent name.
+    pub agent: String,
+    /// Case number as the client asked for it (1-based).
+    pub number: usize,
+    /// Number of selected cases.
+    pub of: usize,
+    /// Case id.
+    pub id: String,
+    /// Message-level verdict.
+    pub behavior: ws_cases::Behavior,
+    /// Closing-handshake verdict.
+    pub behavior_close: ws_cases::CloseBehavior,
+    /// Wall time of the case.
+    pub duration: Duration,
+}
+
+type CaseLog = Box<dyn Fn(&CaseDone) + Send + Sync>;
+
+/// The fuzzing server: the selected cases, every client's results so far, and the stop
+/// signal. Share it in an [`Arc`]; [`FuzzingServer::serve`] accepts connections.
+pub struct FuzzingServer {
+    cases: Vec<Case>,
+    settings: ServeSettings,
+    results: Mutex<BTreeMap<String, AgentRun>>,
+    /// Woken whenever a case finishes, for `/getCaseStatus` waiting on it.
+    finished: Notify,
+    /// Report writes go one at a time: two agents updating at once share index.json.
+    writing: Mutex<()>,
+    stop: watch::Sender<bool>,
+    on_case: Option<CaseLog>,
+}
+
+impl std::fmt::Debug for FuzzingServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FuzzingServer")
+            .field("cases", &self.cases.len())
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FuzzingServer {
+    /// A server for `cases` (in the order clients number them). Section 0 cases vary the
+    /// client's request and cannot be played as server: pass only cases for which
+    /// `case.plays_in(Role::Server)` holds ([`ws_cases::cases_for`] gives them).
+    pub fn new(cases: Vec<Case>, settings: ServeSettings) -> Self {
+        FuzzingServer {
+            cases,
+            settings,
+            results: Mutex::new(BTreeMap::new()),
+            finished: Notify::new(),
+            writing: Mutex::new(()),
+            stop: watch::channel(false).0,
+            on_case: None,
+        }
+    }
+
+    /// Calls `f` as each case finishes (progress lines in the CLI).
+    pub fn with_case_log(mut self, f: impl Fn(&CaseDone) + Send + Sync + 'static) -> Self {
+        self.on_case = Some(Box::new(f));
+        self
+    }
+
+    /// The selected cases, in client numbering order.
+    pub fn cases(&self) -> &[Case] {
+        &self.cases
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &ServeSettings {
+        &self.settings
+    }
+
+    /// Asks [`FuzzingServer::serve`] to return (as `/stopServer` does).
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// True once a stop was asked for.
+    pub fn is_stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Accepts connections, each on its own task, until a stop is asked for; then the
+    /// connections still open are abandoned (their cases leave no result).
+    pub async fn serve(self: &Arc<Self>, listener: TcpListener) {
+        let mut stop = self.stop.subscribe();
+        let mut tasks = JoinSet::new();
+        loop {
+            if *stop.borrow_and_update() {
+                break;
+            }
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        let server = self.clone();
+                        tasks.spawn(async move {
+                            let _ = stream.set_nodelay(true);
+                            server.serve_connection(stream).await;
+                        });
+                    }
+                    // Out of descriptors or similar: back off instead of spinning.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                },
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                _ = stop.changed() => {}
+            }
+        }
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
+
+    /// Agents that have results, sorted.
+    pub fn agents(&self) -> Vec<String> {
+        self.lock_results().keys().cloned().collect()
+    }
+
+    /// The report of one agent: every case it has run so far, in selection order.
+    pub fn report(&self, agent: &str) -> Option<RunReport> {
+        let results = self.lock_results();
+        let run = results.get(agent)?;
+        let records: Vec<CaseRecord> = run.records.values().cloned().collect();
+        Some(run_report(&records, agent, run.started, false))
+    }
+
+    /// The reports of every agent with results.
+    pub fn reports(&self) -> Vec<RunReport> {
+        self.agents()
+            .iter()
+            .filter_map(|a| self.report(a))
+            .collect()
+    }
+
+    /// Writes the reports of `agent` (or of every agent, with `None`) into the report
+    /// directory; returns the directory, or `None` when there is none or nothing to write.
+    pub fn write_reports(&self, agent: Option<&str>) -> Result<Option<PathBuf>, HarnessError> {
+        let Some(out) = &self.settings.out else {
+            return Ok(None);
+        };
+        let reports: Vec<RunReport> = match agent {
+            Some(a) => self.report(a).into_iter().collect(),
+            None => self.reports(),
+        };
+        if reports.is_empty() {
+            return Ok(None);
+        }
+        let _guard = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        ws_reports::write_autobahn_dir(out, &reports)?;
+        Ok(Some(out.clone()))
+    }
+
+    fn lock_results(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, AgentRun>> {
+        // A panic elsewhere must not lose the results gathered so far.
+        self.results.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn behavior_of(&self, agent: &str, index: usize) -> Option<ws_cases::Behavior> {
+        self.lock_results()
+            .get(agent)
+            .and_then(|r| r.records.get(&index))
+            .map(|r| r.outcome.verdict.behavior)
+    }
+
+    fn record(&self, agent: &str, record: CaseRecord) {
+        if let Some(log) = &self.on_case {
+            log(&CaseDone {
+                agent: agent.to_string(),
+                number: record.index + 1,
+                of: self.cases.len(),
+                id: record.case.id.clone(),
+                behavior: record.outcome.verdict.behavior,
+                behavior_close: record.outcome.verdict.behavior_close,
+                duration: record.duration,
+            });
+        }
+        {
+            let mut results = self.lock_results();
+            let run = results
+                .entry(agent.to_string())
+                .or_insert_with(|| AgentRun {
+                    started: record.started,
+                    records: BTreeMap::new(),
+                });
+            run.started = run.started.min(record.started);
+            run.records.insert(record.index, record);
+        }
+        self.finished.notify_waiters();
+    }
+
+    /// Serves one connection: reads the request, then dispatches on its path.
+    async fn serve_connection(self: Arc<Self>, mut stream: TcpStream) {
+        let Some((request, head, consumed)) = read_request(&mut stream).await else {
+            return;
+        };
+        let command = match parse_command(&request.target, &self.cases) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = stream
+                    .write_all(&http_error(e.status(), &e.to_string()))
+                    .await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+        };
+        if let Command::RunCase { index, agent } = command {
+            self.run_case(stream, &request, head, index, &agent).await;
+            return;
+        }
+        let Some(mut control) = Control::accept(stream, &request, head, consumed).await else {
+            return;
+        };
+        match command {
+            Command::RunCase { .. } => unreachable!("handled above"),
+            Command::CaseCount => {
+                control.ep.send_text(&self.cases.len().to_string());
+                control.close(None).await;
+            }
+            Command::CaseInfo { index } => {
+                let case = &self.cases[index];
+                let info = serde_json::json!({"id": case.id, "description": case.description});
+                control.ep.send_text(&info.to_string());
+                control.close(None).await;
+            }
+            Command::CaseStatus { index, agent } => {
+                let waited = tokio::select! {
+                    b = self.wait_for_behavior(&agent, index) => Some(b),
+                    _ = control.until_closed() => None,
+                };
+                if let Some(b) = waited {
+                    let status = serde_json::json!({"behavior": b.as_str()});
+                    control.ep.send_text(&status.to_string());
+                    control.close(None).await;
+                }
+            }
+            Command::UpdateReports { agent, shutdown } => {
+                let server = self.clone();
+                let written = tokio::task::spawn_blocking(move || {
+                    server
+                        .write_reports(Some(&agent))
+                        .map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("report writer panicked: {e}")));
+                match written {
+                    Ok(_) => control.close(None).await,
+                    // 1011: the server hit a condition that prevented it from fulfilling
+                    // the request (RFC 6455 §7.4.1).
+                    Err(e) => control.close(Some((1011, &e))).await,
+                }
+                if shutdown {
+                    self.stop();
+                }
+            }
+            Command::StopServer => {
+                control.close(None).await;
+                self.stop();
+            }
+        }
+    }
+
+    async fn wait_for_behavior(&self, agent: &str, index: usize) -> ws_cases::Behavior {
+        loop {
+            // Registered before the check, so a case ending in between still wakes us.
+            let notified = self.finished.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(b) = self.behavior_of(agent, index) {
+                return b;
+            }
+            notified.await;
+        }
+    }
+
+    async fn run_case(
+        &self,
+        mut stream: TcpStream,
+        request: &Request,
+        head: Vec<u8>,
+        index: usize,
+        agent: &str,
+    ) {
+        let case = &self.cases[index];
+        let started = SystemTime::now();
+        let t0 = Instant::now();
+        let config = RunConfig {
+            role: Role::Server,
+            target: request.target.clone(),
+            max_message: self.settings.max_message,
+            seed: index as u64 + 1,
+            ..RunConfig::default()
+        };
+        let mut run = CaseRun::new(case, config);
+        // The request was read to find the case; the run sees it as the first bytes.
+        run.on_bytes(&head, Duration::ZERO);
+        drive(
+            &mut run,
+            KeepOpen(&mut stream),
+            t0,
+            self.settings.case_timeout,
+        )
+        .await;
+        let duration = t0.elapsed();
+        let outcome = run.finish();
+        self.record(
+            agent,
+            CaseRecord {
+                index,
+                case: case.clone(),
+                outcome,
+                started,
+                duration,
+            },
+        );
+        let _ = stream.shutdown().await;
+    }
+}
+
+/// Lends the socket to [`drive`] without letting it close it: the case is recorded
+/// before TCP closes, so a client that sees the end of its case and asks for its report
+/// (or the case's status) at once finds the result there.
+struct KeepOpen<'a>(&'a mut TcpStream);
+
+impl AsyncRead for KeepOpen<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for KeepOpen<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut *self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+/// Reads the opening request; `None` when the client gave up, took too long or sent
+/// something that is not a request (then it has been answered with a 4xx).
+async fn read_request(stream: &mut TcpStream) -> Option<(Request, Vec<u8>, usize)> {
+    let deadline = tokio::time::Instant::now() + REQUEST_TIMEOUT;
+    let mut head = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return None,
+        };
+        head.extend_from_slice(&buf[..n]);
+        match handshake::parse_request(&head, MAX_HEAD) {
+            Ok(Some((request, consumed))) => return Some((request, head, consumed)),
+            Ok(None) => {}
+            Err(e) => {
+                let _ = stream.write_all(&handshake::refusal_response(&e)).await;
+                let _ = stream.shutdown().await;
+                return None;
+            }
+        }
+    }
+}
+
+/// A plain HTTP error answer with a one-line text body.
+fn http_error(status: u16, body: &str) -> Vec<u8> {
+    let reason = match status {
+        404 => "Not Found",
+        _ => "Bad Request",
+    };
+    let body = format!("{body}\n");
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A control connection (every path but `/runCase`): the reference endpoint as server,
+/// sending at most one message and then closing.
+struct Control {
+    stream: TcpStream,
+    ep: Endpoint,
+    t0: Instant,
+    buf: Vec<u8>,
+}
+
+impl Control {
+    /// Completes the opening handshake with the reference server rules; a refused
+    /// request has been answered and closed.
+    async fn accept(
+        mut stream: TcpStream,
+        request: &Request,
+        mut head: Vec<u8>,
+        consumed: usize,
+    ) -> Option<Self> {
+        match handshake::server_respond(request, &ServerConfig::default()) {
+            ServerDecision::Accept { response, .. } => {
+                stream.write_all(&response).await.ok()?;
+            }
+            ServerDecision::Refuse { response, .. } => {
+                let _ = stream.write_all(&response).await;
+                let _ = stream.shutdown().await;
+                return None;
+            }
+        }
+        let t0 = Instant::now();
+        let mut ep = Endpoint::new(EndpointConfig::new(endpoint::Role::Server));
+        let rest = head.split_off(consumed);
+        if !rest.is_empty() {
+            ep.receive(&rest, 0);
+        }
+        Some(Control {
+            stream,
+            ep,
+            t0,
+            buf: vec![0u8; 16 * 1024],
+        })
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        while self.ep.poll_event().is_some() {}
+        let out = self.ep.take_output();
+        if !out.is_empty() {
+            self.stream.write_all(&out).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads one chunk into the endpoint; false on EOF or error.
+    async fn read_some(&mut self) -> bool {
+        match self.stream.read(&mut self.buf).await {
+            Ok(n) if n > 0 => {
+                let now = self.t0.elapsed().as_millis() as u64;
+                self.ep.receive(&self.buf[..n], now);
+                true
+            }
+            _ => {
+                self.ep.receive_eof();
+                false
+            }
+        }
+    }
+
+    /// Answers pings and the like until the client closes (or fails) the connection.
+    async fn until_closed(&mut self) {
+        loop {
+            if self.flush().await.is_err() || self.ep.state() != endpoint::State::Open {
+                return;
+            }
+            if !self.read_some().await {
+                return;
+            }
+        }
+    }
+
+    /// Sends what is queued, starts the closing handshake (an empty close frame, as
+    /// Autobahn's `sendClose()` sends, unless a code is given), waits a bounded time for
+    /// the client's close and closes TCP, as a server does first (RFC 6455 §7.1.1).
+    async fn close(mut self, code: Option<(u16, &str)>) {
+        match code {
+            Some((code, reason)) => self.ep.close(code, reason),
+            // 1005 is never sent: the endpoint writes an empty close body for it.
+            None => self.ep.close(1005, ""),
+        }
+        let deadline = tokio::time::Instant::now() + CLOSE_TIMEOUT;
+        loop {
+            if self.flush().await.is_err() || self.ep.wants_tcp_close() {
+                break;
+            }
+            match tokio::time::timeout_at(deadline, self.read_some()).await {
+                Ok(true) => {}
+                Ok(false) | Err(_) => break,
+            }
+        }
+        let _ = self.stream.shutdown().await;
+    }
+}
+
+/// Exit codes of `wsconform serve`, for its help text.
+pub const SERVE_EXIT_CODES: &str = "\
+Exit codes (after /stopServer, /updateReports?shutdownOnComplete=true, Ctrl-C or SIGTERM):
+  0    no case any client ran is FAILED (behavior FAILED or close FAILED/UNCLEAN)
+  1    some case some client ran is FAILED
+  2    bad input: an option or case pattern; the address cannot be bound; the final
+       report cannot be written";
+
+/// Arguments of `wsconform serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on, host:port (port 0 picks a free one). Loopback unless told
+    /// otherwise.
+    #[arg(long, default_value = "127.0.0.1:9001", value_name = "ADDR")]
+    pub listen: String,
+    /// Cases to offer: comma-separated ids or patterns ("*", "6.*", "1.1.1"); clients
+    /// number them 1..N in catalogue order. Section 0 (opening handshake) varies the
+    /// client's request, so it is not played here.
+    #[arg(long, default_value = "*")]
+    pub cases: String,
+    /// Cases to leave out, same syntax as --cases.
+    #[arg(long, default_value = "")]
+    pub exclude: String,
+    /// Report directory written at each /updateReports and when the server stops
+    /// (Autobahn-compatible index.json, per-case JSON, index.html). Agents already in it
+    /// that no client updates are kept.
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "DIR",
+        default_value = "wsconform-report"
+    )]
+    pub out: PathBuf,
+    /// Hard deadline of one case, in seconds; past it the case is FAILED ("timed out").
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub case_timeout: f64,
+    /// Largest message accepted from a client, in bytes; larger ones fail the case (1009).
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub max_message_size: u64,
+    /// Print nothing per case (only the address, and the summary at the end).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `wsconform serve`: runs until stopped, then writes every agent's report, prints a
+/// summary per agent and returns the exit code.
+pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
+    use anyhow::Context;
+    if !(args.case_timeout > 0.0 && args.case_timeout.is_finite()) {
+        anyhow::bail!("--case-timeout must be a positive number of seconds");
+    }
+    let catalogue = ws_cases::cases_for(Role::Server);
+    let include = ws_cases::select::parse_list(&args.cases).map_err(HarnessError::from)?;
+    let exclude = ws_cases::select::parse_list(&args.exclude).map_err(HarnessError::from)?;
+    let cases: Vec<Case> = ws_cases::select::select(&catalogue, &include, &exclude)
+        .map_err(HarnessError::from)?
+        .into_iter()
+        .cloned()
+        .collect();
+    if cases.is_empty() {
+        anyhow::bail!("the case selection is empty: no client could run anything");
+    }
+    let listener =
+        TcpListener::bind(&args.listen)
+            .await
+            .map_err(|source| HarnessError::Listen {
+                addr: args.listen.clone(),
+                source,
+            })?;
+    let local = listener.local_addr().context("reading the bound address")?;
+    let settings = ServeSettings {
+        case_timeout: Duration::from_secs_f64(args.case_timeout),
+        max_message: args.max_message_size,
+        out: Some(args.out.clone()),
+    };
+    let mut server = FuzzingServer::new(cases, settings);
+    if !args.quiet {
+        server = server.with_case_log(|d| {
+            println!(
+                "{}: case {} ({}/{}) {} / {} in {} ms",
+                d.agent,
+                d.id,
+                d.number,
+                d.of,
+                d.behavior.as_str(),
+                d.behavior_close.as_str(),
+                d.duration.as_millis()
+            );
+        });
+    }
+    let server = Arc::new(server);
+    println!(
+        "wsconform serve: {} cases for clients at ws://{local} (GET /getCaseCount, /runCase?case=N&agent=NAME, /updateReports?agent=NAME); report: {}",
+        server.cases().len(),
+        args.out.display()
+    );
+    tokio::select! {
+        _ = server.serve(listener) => {}
+        _ = shutdown_signal() => server.stop(),
+    }
+    let written = server.write_reports(None)?;
+    let reports = server.reports();
+    let fail_on = ws_reports::FailOn::Failed;
+    let mut failing = 0;
+    for report in &reports {
+        println!("{}", ws_reports::summary_table_with(report, fail_on));
+        failing += ws_reports::failing_cases(report, fail_on).len();
+    }
+    if reports.is_empty() {
+        println!("no client ran a case");
+    }
+    if let Some(dir) = written {
+        println!("report: {}", dir.join("index.html").display());
+    }
+    Ok(if failing > 0 { 1 } else { 0 })
+}
+
+/// Ctrl-C, or SIGTERM where there is one (how CI and service managers stop servers).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cases() -> Vec<Case> {
+        ws_cases::cases_for(Role::Server)
+            .into_iter()
+            .filter(|c| c.id.starts_with("1.1.") || c.id.starts_with("2."))
+            .collect()
+    }
+
+    #[test]
+    fn run_case_numbers_are_one_based_in_selection_order() {
+        let cases = cases();
+        assert_eq!(
+            parse_command("/runCase?case=1&agent=me", &cases),
+            Ok(Command::RunCase {
+                index: 0,
+                agent: "me".into()
+            })
+        );
+        let last = cases.len();
+        assert_eq!(
+            parse_command(&format!("/runCase?agent=x&case={last}"), &cases),
+            Ok(Command::RunCase {
+                index: last - 1,
+                agent: "x".into()
+            })
+        );
+        for bad in ["0", &(last + 1).to_string(), "one", "-1"] {
+            let got = parse_command(&format!("/runCase?case={bad}&agent=me"), &cases);
+            assert!(
+                matches!(got, Err(CommandError::BadParameter(_))),
+                "{bad}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn casetuple_names_a_case_and_case_wins_over_it() {
+        let cases = cases();
+        let i = cases.iter().position(|c| c.id == "2.3").unwrap();
+        assert_eq!(
+            parse_command("/runCase?casetuple=2.3&agent=a", &cases),
+            Ok(Command::RunCase {
+                index: i,
+                agent: "a".into()
+            })
+        );
+        assert_eq!(
+            parse_command("/getCaseInfo?casetuple=2.3&case=1", &cases),
+            Ok(Command::CaseInfo { index: 0 })
+        );
+        assert!(parse_command("/runCase?casetuple=9.9.9&agent=a", &cases).is_err());
+    }
+
+    #[test]
+    fn agent_is_percent_decoded_and_required() {
+        let cases = cases();
+        assert_eq!(
+            parse_command("/updateReports?agent=my%20client+v2", &cases),
+            Ok(Command::UpdateReports {
+                agent: "my client v2".into(),
+                shutdown: false
+            })
+        );
+        assert_eq!(
+            parse_command("/updateReports?agent=a&shutdownOnComplete=True", &cases),
+            Ok(Command::UpdateReports {
+                agent: "a".into(),
+                shutdown: true
+            })
+        );
+        for target in [
+            "/runCase?case=1",
+            "/runCase?case=1&agent=",
+            "/getCaseStatus?case=1",
+            "/updateReports",
+            "/runCase?agent=a",
+            "/runCase?case=1&case=2&agent=a",
+        ] {
+            assert!(
+                matches!(
+                    parse_command(target, &cases),
+                    Err(CommandError::BadParameter(_))
+                ),
+                "{target}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_paths_are_404_and_absolute_targets_work() {
+        let cases = cases();
+        let e = parse_command("/", &cases).unwrap_err();
+        assert_eq!(e.status(), 404);
+        assert_eq!(
+            parse_command("/getCaseCount/", &cases)
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(
+            parse_command("http://127.0.0.1:9001/getCaseCount", &cases),
+            Ok(Command::CaseCount)
+        );
+        assert_eq!(
+            parse_command("/stopServer", &cases),
+            Ok(Command::StopServer)
+        );
+    }
+
+    #[test]
+    fn malformed_escapes_stay_as_written() {
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("a%zz"), "a%zz");
+        assert_eq!(percent_decode("%41%42"), "AB");
+    }
+}

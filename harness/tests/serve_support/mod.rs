@@ -1,0 +1,216 @@
+//! Helpers of the `wsconform serve` tests: an in-process fuzzing server, the usual
+//! Autobahn client loop on tokio-tungstenite, and a raw client that can break rules.
+
+// Each serve_* test crate uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use ws_cases::run::Role;
+use ws_cases::select::{parse_list, select};
+use ws_cases::Case;
+use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, Opcode};
+use ws_spec::handshake;
+use wsconform::serve::{FuzzingServer, ServeSettings};
+
+/// The cases the server offers for `patterns` (comma-separated), as `serve --cases` picks them.
+pub fn cases(patterns: &str) -> Vec<Case> {
+    let catalogue = ws_cases::cases_for(Role::Server);
+    select(&catalogue, &parse_list(patterns).unwrap(), &[])
+        .unwrap()
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
+/// A fresh, empty directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("serve-tests")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A fuzzing server on a free loopback port, serving until stopped.
+pub struct Running {
+    /// The server.
+    pub server: Arc<FuzzingServer>,
+    /// ws://127.0.0.1:PORT
+    pub base: String,
+    /// Its address.
+    pub addr: SocketAddr,
+    /// The accept loop; it ends after a stop.
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts a fuzzing server for `cases`.
+pub async fn start(cases: Vec<Case>, settings: ServeSettings) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Arc::new(FuzzingServer::new(cases, settings));
+    let s = server.clone();
+    let task = tokio::spawn(async move { s.serve(listener).await });
+    Running {
+        server,
+        base: format!("ws://{addr}"),
+        addr,
+        task,
+    }
+}
+
+/// `/getCaseCount` with tokio-tungstenite.
+pub async fn case_count(base: &str) -> usize {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{base}/getCaseCount"))
+        .await
+        .unwrap();
+    let count = match ws.next().await {
+        Some(Ok(Message::Text(t))) => t.parse().unwrap(),
+        other => panic!("getCaseCount answered {other:?}"),
+    };
+    while let Some(Ok(_)) = ws.next().await {}
+    count
+}
+
+/// One `/runCase` as tokio-tungstenite's own autobahn-client example plays it: echo
+/// every text and binary message until the connection ends; errors end the case.
+pub async fn tungstenite_case(base: &str, n: usize, agent: &str) {
+    let url = format!("{base}/runCase?case={n}&agent={agent}");
+    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else {
+        return;
+    };
+    while let Some(msg) = ws.next().await {
+        let Ok(msg) = msg else { return };
+        if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A control request whose answer is one text message (or none), read until the close.
+pub async fn control(base: &str, path: &str) -> Option<String> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{base}{path}"))
+        .await
+        .unwrap();
+    let mut text = None;
+    while let Some(Ok(msg)) = ws.next().await {
+        if let Message::Text(t) = msg {
+            text = Some(t.to_string());
+        }
+    }
+    text
+}
+
+/// The whole Autobahn client loop: getCaseCount, every case with up to `parallel` at
+/// once, then updateReports.
+pub async fn tungstenite_client(base: &str, agent: &str, parallel: usize) -> usize {
+    let count = case_count(base).await;
+    futures_util::stream::iter(1..=count)
+        .for_each_concurrent(parallel, |n| async move {
+            tungstenite_case(base, n, agent).await
+        })
+        .await;
+    control(base, &format!("/updateReports?agent={agent}")).await;
+    count
+}
+
+/// How the raw client misbehaves.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RawFlaws {
+    /// Sends its frames unmasked (RFC 6455 §5.1 says a client MUST mask).
+    pub unmasked: bool,
+    /// Never echoes data messages (it still answers pings and closes).
+    pub no_echo: bool,
+}
+
+fn client_frame(f: Frame, flaws: RawFlaws, n: &mut u32) -> Vec<u8> {
+    *n = n.wrapping_mul(0x9E37_79B9).wrapping_add(0x7F4A_7C15);
+    let key = if flaws.unmasked {
+        None
+    } else {
+        Some(n.to_be_bytes())
+    };
+    f.with_mask(key).encode()
+}
+
+/// A client written on ws-spec frames over a bare TcpStream, for one `/runCase`. It
+/// echoes whole messages as one frame, answers pings and echoes the close code.
+pub async fn raw_case(addr: SocketAddr, n: usize, agent: &str, flaws: RawFlaws) {
+    let Ok(mut stream) = TcpStream::connect(addr).await else {
+        return;
+    };
+    let key = handshake::random_key(n as u64);
+    let target = format!("/runCase?case={n}&agent={agent}");
+    let request = handshake::RequestBuilder::new(&addr.to_string(), &target, &key).encode();
+    if stream.write_all(&request).await.is_err() {
+        return;
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    let rest = loop {
+        let Ok(got) = stream.read(&mut buf).await else {
+            return;
+        };
+        if got == 0 {
+            return;
+        }
+        head.extend_from_slice(&buf[..got]);
+        if let Some((resp, used)) = handshake::parse_response(&head, 64 * 1024).unwrap() {
+            handshake::validate_response(&resp, &key, &[], &[]).unwrap();
+            break head.split_off(used);
+        }
+    };
+    let mut decoder = FrameDecoder::new(DecoderConfig {
+        max_frame_payload: 64 << 20,
+    });
+    decoder.push(&rest);
+    let mut rng = n as u32;
+    let mut message: Option<(Opcode, Vec<u8>)> = None;
+    loop {
+        loop {
+            let frame = match decoder.next_frame() {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(_) => return,
+            };
+            let out = match frame.header.opcode {
+                Opcode::Text | Opcode::Binary | Opcode::Continuation => {
+                    let (op, mut data) =
+                        message.take().unwrap_or((frame.header.opcode, Vec::new()));
+                    data.extend_from_slice(&frame.payload);
+                    if !frame.header.fin {
+                        message = Some((op, data));
+                        continue;
+                    }
+                    if flaws.no_echo {
+                        continue;
+                    }
+                    client_frame(Frame::new(op, data), flaws, &mut rng)
+                }
+                Opcode::Ping => client_frame(Frame::pong(frame.payload), flaws, &mut rng),
+                Opcode::Close => {
+                    let echo = Frame::new(Opcode::Close, frame.payload.get(..2).unwrap_or(&[]));
+                    let _ = stream.write_all(&client_frame(echo, flaws, &mut rng)).await;
+                    // A client waits for the server to close TCP (RFC 6455 §7.1.1).
+                    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+                    return;
+                }
+                _ => continue,
+            };
+            if stream.write_all(&out).await.is_err() {
+                return;
+            }
+        }
+        match stream.read(&mut buf).await {
+            Ok(got) if got > 0 => decoder.push(&buf[..got]),
+            _ => return,
+        }
+    }
+}
