@@ -794,7 +794,20 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
     }
     let catalogue = ws_cases::cases_for(Role::Server);
     let include = ws_cases::select::parse_list(&args.cases).map_err(HarnessError::from)?;
-    let exclude = ws_cases::select::parse_list(&args.exclude).map_err(HarnessError::from)?;
+    let mut exclude = ws_cases::select::parse_list(&args.exclude).map_err(HarnessError::from)?;
+    let client_only = |p: &ws_cases::select::Pattern| {
+        !catalogue.iter().any(|c| p.matches(&c.id))
+            && ws_cases::all_cases().iter().any(|c| p.matches(&c.id))
+    };
+    if let Some(p) = include.iter().find(|p| client_only(p)) {
+        anyhow::bail!(
+            "case pattern {:?} matches only cases that test servers (the suite plays them as \
+             client only): run them with `wsconform run`",
+            p.as_str()
+        );
+    }
+    // An exclude list shared with `run` may name them; there is nothing to exclude here.
+    exclude.retain(|p| !client_only(p));
     let cases: Vec<Case> = ws_cases::select::select(&catalogue, &include, &exclude)
         .map_err(HarnessError::from)?
         .into_iter()
