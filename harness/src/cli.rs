@@ -626,7 +626,7 @@ async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
     if let (Some(file), Some(url)) = (&args.case_file, &args.url) {
         return crate::fuzz::cmd_replay(file, url, base).await;
     }
-    let catalogue = ws_cases::all_cases();
+    let catalogue = ws_cases::cases_for(ws_cases::run::Role::Client);
     let plan = plan(&args, &base, &catalogue).await?;
     if baseline.is_some() && plan.jobs.len() != 1 {
         anyhow::bail!(
