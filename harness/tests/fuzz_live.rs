@@ -193,3 +193,41 @@ async fn tokio_tungstenite_gives_no_mismatch() {
     assert!(outcome.mismatch.is_none(), "{}", describe(&outcome));
     assert_eq!(outcome.conversations, CLEAN_RUNS);
 }
+
+/// The command line: `wsconform fuzz` exits 1 on a mismatch, names the seed, and writes
+/// a reproducer that `run --case-file` replays to FAILED (RFC 6455 §5.5.2, no pong).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fuzz_command_writes_a_reproducer_that_replays() {
+    let addr = start(Flaws {
+        no_pong: true,
+        ..Flaws::default()
+    })
+    .await;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz-live");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cli-no-pong.json");
+    let _ = std::fs::remove_file(&file);
+    let (code, stdout) = {
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = Command::new(env!("CARGO_BIN_EXE_wsconform"))
+                .args(["fuzz", &format!("ws://{addr}/"), "--seed", "3"])
+                .args(["--iterations", "300", "-o"])
+                .arg(&file)
+                .output()
+                .expect("the wsconform binary runs");
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("mismatch: seed 3 conversation"), "{stdout}");
+    assert!(stdout.contains("--case-file"), "{stdout}");
+    let (code, replayed) = replay(file, addr).await;
+    assert_eq!(code, 1, "{replayed}");
+    assert!(replayed.contains("FAILED"), "{replayed}");
+}
