@@ -37,16 +37,23 @@ impl Pattern {
 
     /// True when the pattern matches the whole id.
     pub fn matches(&self, id: &str) -> bool {
-        glob(self.0.as_bytes(), id.as_bytes())
+        glob_match(&self.0, id)
     }
 }
 
-fn glob(p: &[u8], s: &[u8]) -> bool {
+/// Whether `text` matches `pattern`, where `*` matches any run of characters and
+/// everything else is literal, anchored at both ends (case ids, agent names).
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    glob(&p, &s)
+}
+
+fn glob(p: &[char], s: &[char]) -> bool {
     // Iterative wildcard match with one backtrack point: linear enough for ids.
     let (mut pi, mut si) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while si < s.len() {
-        if pi < p.len() && p[pi] == b'*' {
+        if pi < p.len() && p[pi] == '*' {
             star = Some((pi, si));
             pi += 1;
         } else if pi < p.len() && p[pi] == s[si] {
@@ -60,7 +67,7 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == b'*' {
+    while pi < p.len() && p[pi] == '*' {
         pi += 1;
     }
     pi == p.len()

@@ -89,30 +89,9 @@ pub struct SpecSelection {
     pub unmatched: Vec<String>,
 }
 
-/// Whether `text` matches `pattern`, where `*` matches any run of characters and
-/// everything else is literal; anchored at both ends, as Autobahn anchors agent globs.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // Iterative matcher with one backtrack point: linear in practice for short names.
-    let (mut pi, mut si) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, si));
-            pi += 1;
-        } else if pi < p.len() && p[pi] == s[si] {
-            pi += 1;
-            si += 1;
-        } else if let Some((sp, ss)) = star {
-            pi = sp + 1;
-            si = ss + 1;
-            star = Some((sp, ss + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
+/// Agent globs use the same matcher as case patterns: `*` is the only wildcard,
+/// anchored at both ends, as Autobahn anchors them.
+pub use ws_cases::select::glob_match;
 
 struct Ctx<'a> {
     path: &'a Path,
