@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 use ws_cases::model::{
     Behavior, Chop, CloseBehavior, Ending, Event, Expectation, ExpectedClose, FrameSpec, Level,
-    MaskMode, Payload, RfcRef, Step, VerdictRule,
+    MaskMode, Payload, Step, VerdictRule,
 };
 use ws_cases::Case;
 use ws_spec::frame::{LengthForm, Opcode};
@@ -173,35 +173,25 @@ pub fn case_for(steps: &[FuzzStep], expect: &Expected) -> Case {
     } else {
         expect.close_codes.clone()
     };
-    Case {
-        id: "fuzz".into(),
-        section: "Fuzzing",
-        subsection: String::new(),
-        description: format!("A fuzzed conversation of {} steps.", steps.len()),
-        expectation_text: "What the ws-spec reference endpoint does as an echo server.".into(),
-        rfc: vec![RfcRef {
-            rfc: 6455,
-            section: "5",
-            level: Level::Must,
-        }],
-        steps: script,
-        ending: Ending::CloseAfter(SETTLE),
-        expect: Expectation {
-            outcomes: vec![(Behavior::Ok, expect.events.iter().map(to_event).collect())],
-            close: ExpectedClose {
-                closed_by_me: expect.closed_by_me,
-                codes,
-                require_clean: false,
-                wrong_endpoint_is_fatal: false,
-            },
-            rule: VerdictRule::Events,
+    // The builder, not a struct literal: fields the catalogue adds later keep their defaults.
+    let mut case = ws_cases::build::case("fuzz", "Fuzzing", "")
+        .desc(format!("A fuzzed conversation of {} steps.", steps.len()))
+        .expectation("What the ws-spec reference endpoint does as an echo server.")
+        .rfc("5", Level::Must)
+        .build();
+    case.steps = script;
+    case.ending = Ending::CloseAfter(SETTLE);
+    case.expect = Expectation {
+        outcomes: vec![(Behavior::Ok, expect.events.iter().map(to_event).collect())],
+        close: ExpectedClose {
+            closed_by_me: expect.closed_by_me,
+            codes,
+            require_clean: false,
+            wrong_endpoint_is_fatal: false,
         },
-        exclusive: false,
-        quiet_wirelog: false,
-        report_time: false,
-        handshake: None,
-        only_role: None,
-    }
+        rule: VerdictRule::Events,
+    };
+    case
 }
 
 /// Whether a played case shows the server disagreeing with the reference.
