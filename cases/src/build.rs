@@ -43,6 +43,7 @@ pub fn case(id: &str, section: &'static str, subsection: &str) -> CaseBuilder {
             report_time: false,
             handshake: None,
             only_role: None,
+            deflate: None,
         },
     }
 }
@@ -202,6 +203,12 @@ impl CaseBuilder {
     /// Restricts the case to one role of the suite.
     pub fn only_role(mut self, role: crate::run::Role) -> Self {
         self.case.only_role = Some(role);
+        self
+    }
+
+    /// Negotiates permessage-deflate as `setup` says.
+    pub fn deflate(mut self, setup: crate::model::DeflateSetup) -> Self {
+        self.case.deflate = Some(setup);
         self
     }
 

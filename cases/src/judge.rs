@@ -53,6 +53,9 @@ pub struct Observation {
     pub perf: Option<(bool, String)>,
     /// The run was abandoned (hard deadline, I/O error), and why.
     pub aborted: Option<String>,
+    /// permessage-deflate negotiation outcome of a case that needs it: the
+    /// parameters agreed, or why the case cannot be played (peer declined).
+    pub deflate: Option<Result<String, String>>,
     /// Events received after `received` grew past every expected outcome, counted only.
     pub received_unrecorded: u64,
     /// The first protocol violation the suite saw from the peer.
@@ -168,24 +171,40 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
             behavior = Behavior::Informational;
             behavior_close = CloseBehavior::Informational;
         }
-        VerdictRule::Echo { .. } | VerdictRule::RoundTrips => match &obs.perf {
-            Some((true, why)) => {
-                behavior = Behavior::Ok;
+        VerdictRule::CompressedEchoes if matches!(obs.deflate, Some(Err(_))) => {
+            // Autobahn: a peer that does not negotiate the extension has not implemented it.
+            behavior = Behavior::Unimplemented;
+            if let Some(Err(why)) = &obs.deflate {
                 result = why.clone();
             }
-            Some((false, why)) => {
-                behavior = Behavior::Failed;
-                result = why.clone();
+        }
+        VerdictRule::Echo { .. } | VerdictRule::RoundTrips | VerdictRule::CompressedEchoes => {
+            match &obs.perf {
+                Some((true, why)) => {
+                    behavior = Behavior::Ok;
+                    result = why.clone();
+                }
+                Some((false, why)) => {
+                    behavior = Behavior::Failed;
+                    result = why.clone();
+                }
+                None => {
+                    behavior = Behavior::Failed;
+                    result = match case.ending {
+                        crate::model::Ending::CloseAfter(d)
+                        | crate::model::Ending::KillAfter(d)
+                            if expect.rule == VerdictRule::CompressedEchoes =>
+                        {
+                            format!("Case did not finish within {} seconds.", d.as_secs())
+                        }
+                        crate::model::Ending::CloseAfter(d)
+                        | crate::model::Ending::KillAfter(d) => {
+                            format!("Did not receive the echo within {} seconds.", d.as_secs())
+                        }
+                    };
+                }
             }
-            None => {
-                behavior = Behavior::Failed;
-                result = match case.ending {
-                    crate::model::Ending::CloseAfter(d) | crate::model::Ending::KillAfter(d) => {
-                        format!("Did not receive the echo within {} seconds.", d.as_secs())
-                    }
-                };
-            }
-        },
+        }
         VerdictRule::AutoFragment { fragment, len } => {
             let want_cont = (len / fragment) as u64;
             let want_text = u64::from(len % fragment > 0);

@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use serde::Serialize;
+use ws_spec::deflate::{DeflateOffer, ServerPolicy};
 use ws_spec::frame::{LengthForm, Opcode};
+
+pub use crate::catalogue::deflate_data::DataSet;
 
 /// Requirement level of the RFC clause a case checks; it sets how a deviation is graded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -244,6 +247,20 @@ pub enum Step {
         /// How many.
         count: usize,
     },
+    /// Autobahn 12.x/13.x: send `count` messages of `len` bytes cut one after
+    /// another from `data`, each compressed (permessage-deflate) and
+    /// auto-fragmented at `fragment` compressed bytes, each after the echo
+    /// of the previous one.
+    CompressedEchoes {
+        /// Where the messages are cut from (its kind sets text or binary).
+        data: DataSet,
+        /// Length of each message, uncompressed.
+        len: usize,
+        /// How many.
+        count: usize,
+        /// Largest frame payload (of the compressed message); `None` sends one frame.
+        fragment: Option<usize>,
+    },
 }
 
 /// How the case ends if the peer has not ended it: the last step of Autobahn's scripts.
@@ -364,6 +381,10 @@ pub enum VerdictRule {
     },
     /// Autobahn 9.7/9.8: all round trips of the `RoundTrips` step must come back.
     RoundTrips,
+    /// Autobahn 12.x/13.x: every message of the `CompressedEchoes` step must
+    /// come back with the bytes sent; UNIMPLEMENTED when permessage-deflate
+    /// was not negotiated. Autobahn compares SHA-1 digests; we compare the bytes.
+    CompressedEchoes,
     /// Autobahn 10.1.1: as `Events`, and the suite's own frame counts must match auto-fragmentation.
     AutoFragment {
         /// Fragment size used.
@@ -415,6 +436,19 @@ pub struct Case {
     pub handshake: Option<HandshakeCase>,
     /// The only role the suite may play this case in, when the case breaks one role's rule.
     pub only_role: Option<crate::run::Role>,
+    /// permessage-deflate offers and acceptance, for cases that need the extension.
+    pub deflate: Option<DeflateSetup>,
+}
+
+/// How a case negotiates permessage-deflate (RFC 7692), as Autobahn's
+/// sections 12 and 13 do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeflateSetup {
+    /// The suite as client: the offers of its request, in order of preference.
+    pub offers: Vec<DeflateOffer>,
+    /// The suite as server: the policies tried in turn on the client's offers
+    /// ([`ws_spec::deflate::server_negotiate_first`]).
+    pub accept: Vec<ServerPolicy>,
 }
 
 impl Case {

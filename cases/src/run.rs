@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use ws_spec::close::{self, CloseError};
+use ws_spec::deflate::{self, Compressor, Decompressor, DeflateError, DeflateOffer, DeflateParams};
 use ws_spec::frame::{
     DecodeEvent, DecoderConfig, Frame, FrameDecoder, FrameHeader, LengthForm, Opcode,
 };
@@ -25,7 +26,7 @@ use ws_spec::mask::apply_mask;
 use ws_spec::utf8::Utf8Validator;
 
 use crate::judge::{judge, Observation, Verdict};
-use crate::model::{Case, Chop, Ending, Event, MaskMode, Payload, Step, VerdictRule};
+use crate::model::{Case, Chop, DataSet, Ending, Event, MaskMode, Payload, Step, VerdictRule};
 
 /// Which side of the connection the suite plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -211,6 +212,26 @@ struct Message {
     opcode: Option<Opcode>,
     data: Vec<u8>,
     utf8: Utf8Validator,
+    /// Came with RSV1: its payload goes to the decompressor (RFC 7692 §6).
+    compressed: bool,
+}
+
+/// The permessage-deflate codec of the connection, once negotiated.
+#[derive(Debug)]
+struct Codec {
+    compressor: Compressor,
+    decompressor: Decompressor,
+}
+
+/// Progress of a `CompressedEchoes` step.
+#[derive(Debug)]
+struct Echoes {
+    data: DataSet,
+    len: usize,
+    count: usize,
+    fragment: Option<usize>,
+    sent: usize,
+    expected: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -251,6 +272,8 @@ pub struct CaseRun<'c> {
     drop_deadline: Option<Duration>,
     open_frame: Option<(FrameHeader, u64)>,
     round_trip: Option<RoundTrip>,
+    codec: Option<Codec>,
+    echoes: Option<Echoes>,
     // Observation.
     obs: Observation,
     tx_octets: BTreeMap<usize, u64>,
@@ -267,6 +290,17 @@ impl<'c> CaseRun<'c> {
         let mut builder = RequestBuilder::new(&config.host, &config.target, &key);
         for (name, value) in &config.extra_headers {
             builder = builder.set(name, value);
+        }
+        if let (Role::Client, Some(setup)) = (config.role, &case.deflate) {
+            let offers: Vec<_> = setup
+                .offers
+                .iter()
+                .map(DeflateOffer::to_extension)
+                .collect();
+            builder = builder.set(
+                "Sec-WebSocket-Extensions",
+                &handshake::format_extensions(&offers),
+            );
         }
         if let Some(h) = &case.handshake {
             builder = apply_edits(builder, &h.edits);
@@ -304,6 +338,8 @@ impl<'c> CaseRun<'c> {
             drop_deadline: None,
             open_frame: None,
             round_trip: None,
+            codec: None,
+            echoes: None,
             obs: Observation::default(),
             tx_octets: BTreeMap::new(),
             rx_octets: BTreeMap::new(),
@@ -398,7 +434,10 @@ impl<'c> CaseRun<'c> {
                         &protocols,
                         &extensions,
                     ) {
-                        Ok(_) => {
+                        Ok(accepted) => {
+                            if !self.client_deflate(&accepted.extensions) {
+                                return;
+                            }
                             self.state = State::Open;
                             self.obs.connection_was_open = true;
                             self.open_deadline = None;
@@ -451,7 +490,15 @@ impl<'c> CaseRun<'c> {
                 let rest = self.head_buf.split_off(consumed);
                 self.head_buf = Vec::new();
                 match handshake::server_respond(&request, &handshake::ServerConfig::default()) {
-                    handshake::ServerDecision::Accept { response, .. } => {
+                    handshake::ServerDecision::Accept {
+                        mut response,
+                        subprotocol,
+                        key,
+                    } => {
+                        if let Some(ext) = self.server_deflate(&request) {
+                            response =
+                                handshake::accept_response(&key, subprotocol.as_deref(), &[ext]);
+                        }
                         self.http_response = String::from_utf8_lossy(&response).into_owned();
                         self.write(response, false);
                         self.state = State::Open;
@@ -484,6 +531,84 @@ impl<'c> CaseRun<'c> {
                 self.drop_connection();
             }
         }
+    }
+
+    /// Client role: takes the server's permessage-deflate answer (RFC 7692
+    /// §7.1). No answer leaves the case unplayable (UNIMPLEMENTED); an
+    /// invalid one fails the opening handshake. False when the connection
+    /// was dropped.
+    fn client_deflate(&mut self, accepted: &[handshake::ExtensionOffer]) -> bool {
+        let Some(setup) = &self.case.deflate else {
+            return true;
+        };
+        match accepted.iter().find(|e| e.name == deflate::EXTENSION_NAME) {
+            None => {
+                self.obs.deflate = Some(Err(
+                    "The server did not accept the permessage-deflate offer.".into(),
+                ));
+                true
+            }
+            Some(ext) => match deflate::client_accept(&setup.offers, ext) {
+                Ok(params) => {
+                    self.use_deflate(params);
+                    true
+                }
+                Err(e) => {
+                    let why = format!("invalid permessage-deflate response: {e}");
+                    self.obs.handshake_error = Some(why.clone());
+                    self.obs.was_not_clean_reason =
+                        Some(format!("opening handshake failed: {why}"));
+                    self.drop_connection();
+                    false
+                }
+            },
+        }
+    }
+
+    /// Server role: answers the client's permessage-deflate offers with the
+    /// case's policies; the extension for the response when one accepts.
+    fn server_deflate(
+        &mut self,
+        request: &handshake::Request,
+    ) -> Option<handshake::ExtensionOffer> {
+        let setup = self.case.deflate.as_ref()?;
+        let offers = handshake::parse_extensions(&request.header_all("Sec-WebSocket-Extensions"))
+            .unwrap_or_default();
+        match deflate::server_negotiate_first(&offers, &setup.accept) {
+            Ok(Some((ext, params))) => {
+                self.use_deflate(params);
+                Some(ext)
+            }
+            Ok(None) => {
+                self.obs.deflate = Some(Err(
+                    "The client offered no permessage-deflate the case accepts.".into(),
+                ));
+                None
+            }
+            Err(e) => {
+                self.obs.deflate = Some(Err(format!("permessage-deflate not negotiated: {e}")));
+                None
+            }
+        }
+    }
+
+    fn use_deflate(&mut self, params: DeflateParams) {
+        let role = match self.config.role {
+            Role::Client => ws_spec::endpoint::Role::Client,
+            Role::Server => ws_spec::endpoint::Role::Server,
+        };
+        let limit = usize::try_from(self.config.max_message).unwrap_or(usize::MAX);
+        self.codec = Some(Codec {
+            compressor: params.compressor(role),
+            decompressor: params.decompressor(role, limit),
+        });
+        self.obs.deflate = Some(Ok(format!(
+            "server_no_context_takeover={}, client_no_context_takeover={}, server_max_window_bits={}, client_max_window_bits={}",
+            params.server_no_context_takeover,
+            params.client_no_context_takeover,
+            params.server_max_window_bits,
+            params.client_max_window_bits
+        )));
     }
 
     /// The peer closed the TCP connection (EOF or reset).
@@ -795,6 +920,16 @@ impl<'c> CaseRun<'c> {
     // ----- the script ----------------------------------------------------
 
     fn advance_script(&mut self) {
+        if self.state == State::Open
+            && !self.script_done
+            && self.case.deflate.is_some()
+            && self.codec.is_none()
+        {
+            // Autobahn: without the extension the case is not played at all.
+            self.script_done = true;
+            self.send_close(Some(close::codes::NORMAL), b"");
+            return;
+        }
         while !self.script_done && self.pause_until.is_none() && self.state != State::Closed {
             let Some(step) = self.case.steps.get(self.step) else {
                 self.script_done = true;
@@ -882,8 +1017,49 @@ impl<'c> CaseRun<'c> {
                     });
                     self.send_next_round_trip();
                 }
+                Step::CompressedEchoes {
+                    data,
+                    len,
+                    count,
+                    fragment,
+                } => {
+                    self.wirelog_on = !self.case.quiet_wirelog;
+                    self.echoes = Some(Echoes {
+                        data: *data,
+                        len: *len,
+                        count: *count,
+                        fragment: *fragment,
+                        sent: 0,
+                        expected: Vec::new(),
+                    });
+                    self.send_next_echo();
+                }
             }
         }
+    }
+
+    /// Autobahn 12.x/13.x: the next message, compressed, RSV1 on its first frame.
+    fn send_next_echo(&mut self) {
+        if self.state != State::Open {
+            return;
+        }
+        let Some(e) = self.echoes.as_mut() else {
+            return;
+        };
+        let message = e.data.message(e.sent, e.len);
+        e.sent += 1;
+        let opcode = if e.data.binary() {
+            Opcode::Binary
+        } else {
+            Opcode::Text
+        };
+        let fragment = e.fragment;
+        let (payload, rsv) = match self.codec.as_mut() {
+            Some(c) => (c.compressor.compress(&message), 0b100),
+            None => (message.clone(), 0),
+        };
+        e.expected = message;
+        self.send_fragmented(opcode, rsv, &payload, fragment);
     }
 
     fn send_message(&mut self, opcode: Opcode, payload: &Payload, fragment: Option<usize>) {
@@ -891,6 +1067,15 @@ impl<'c> CaseRun<'c> {
             self.wirelog_on = false;
         }
         let bytes = payload.to_bytes();
+        self.send_fragmented(opcode, 0, &bytes, fragment);
+    }
+
+    /// Sends one message, auto-fragmented; `rsv` goes on the first frame only.
+    fn send_fragmented(&mut self, opcode: Opcode, rsv: u8, bytes: &[u8], fragment: Option<usize>) {
+        let first_bits = |fin| Bits {
+            rsv,
+            ..Bits::plain(opcode, fin)
+        };
         match fragment {
             Some(size) if size > 0 && bytes.len() > size => {
                 // Autobahn's fragmenter ends a message whose length is a multiple of
@@ -901,21 +1086,20 @@ impl<'c> CaseRun<'c> {
                     let end = start + size;
                     let done = end > bytes.len();
                     let end = end.min(bytes.len());
-                    let op = if first { opcode } else { Opcode::Continuation };
+                    let bits = if first {
+                        first_bits(done)
+                    } else {
+                        Bits::plain(Opcode::Continuation, done)
+                    };
                     first = false;
-                    self.send_frame(
-                        Bits::plain(op, done),
-                        &bytes[start..end],
-                        Chop::Whole,
-                        false,
-                    );
+                    self.send_frame(bits, &bytes[start..end], Chop::Whole, false);
                     if done {
                         break;
                     }
                     start = end;
                 }
             }
-            _ => self.send_frame(Bits::plain(opcode, true), &bytes, Chop::Whole, false),
+            _ => self.send_frame(first_bits(true), bytes, Chop::Whole, false),
         }
     }
 
@@ -946,7 +1130,7 @@ impl<'c> CaseRun<'c> {
         if self.case.quiet_wirelog
             && !matches!(
                 self.case.expect.rule,
-                VerdictRule::Echo { .. } | VerdictRule::RoundTrips
+                VerdictRule::Echo { .. } | VerdictRule::RoundTrips | VerdictRule::CompressedEchoes
             )
         {
             self.wirelog_on = true;
@@ -1009,6 +1193,7 @@ impl<'c> CaseRun<'c> {
                             self.message.opcode = Some(header.opcode);
                             self.message.data.clear();
                             self.message.utf8.reset();
+                            self.message.compressed = header.rsv & 0b100 != 0;
                         }
                         let total = self.message.data.len() as u64 + header.payload_len;
                         if total > self.config.max_message {
@@ -1032,6 +1217,15 @@ impl<'c> CaseRun<'c> {
                     };
                     if header.opcode.is_control() {
                         self.control_buf.extend_from_slice(&chunk);
+                    } else if self.message.compressed {
+                        let pushed = match self.codec.as_mut() {
+                            Some(c) => c.decompressor.push(&chunk),
+                            None => Ok(()),
+                        };
+                        if let Err(e) = pushed {
+                            self.inflate_failed(e);
+                            return;
+                        }
                     } else {
                         if self.message.opcode == Some(Opcode::Text)
                             && self.message.utf8.feed(&chunk).is_err()
@@ -1068,7 +1262,29 @@ impl<'c> CaseRun<'c> {
                         let payload = std::mem::take(&mut self.control_buf);
                         self.on_control(header.opcode, payload);
                     } else if header.fin {
-                        if self.message.opcode == Some(Opcode::Text)
+                        if std::mem::take(&mut self.message.compressed) {
+                            let inflated = match self.codec.as_mut() {
+                                Some(c) => c.decompressor.finish_message(),
+                                None => Ok(Vec::new()),
+                            };
+                            match inflated {
+                                Ok(data) => {
+                                    if self.message.opcode == Some(Opcode::Text)
+                                        && ws_spec::utf8::validate(&data).is_err()
+                                    {
+                                        self.invalid_payload(
+                                            "invalid UTF-8 in a compressed text message",
+                                        );
+                                        return;
+                                    }
+                                    self.message.data = data;
+                                }
+                                Err(e) => {
+                                    self.inflate_failed(e);
+                                    return;
+                                }
+                            }
+                        } else if self.message.opcode == Some(Opcode::Text)
                             && self.message.utf8.finish().is_err()
                         {
                             self.invalid_payload("text message ends inside a UTF-8 sequence");
@@ -1087,11 +1303,21 @@ impl<'c> CaseRun<'c> {
     /// Frame rules a conforming client checks (RFC 6455 §5.1–§5.5), without extensions.
     fn check_header(&self, header: &FrameHeader) -> Result<(), (u16, String)> {
         let pe = close::codes::PROTOCOL_ERROR;
-        if header.rsv != 0 {
-            return Err((
-                pe,
-                format!("RSV bits {:#05b} set with no extension", header.rsv),
-            ));
+        // With permessage-deflate, RSV1 may mark the first frame of a data message (RFC 7692 §6).
+        let rsv = if self.codec.is_some()
+            && deflate::rsv1_allowed(header.opcode, header.opcode != Opcode::Continuation)
+        {
+            header.rsv & 0b011
+        } else {
+            header.rsv
+        };
+        if rsv != 0 {
+            let why = if self.codec.is_some() {
+                "set where no negotiated extension allows them"
+            } else {
+                "set with no extension"
+            };
+            return Err((pe, format!("RSV bits {:#05b} {why}", header.rsv)));
         }
         if header.opcode.is_reserved() {
             return Err((pe, format!("reserved opcode {}", header.opcode.as_u4())));
@@ -1120,6 +1346,49 @@ impl<'c> CaseRun<'c> {
 
     fn on_message(&mut self, data: Vec<u8>, binary: bool) {
         match self.case.expect.rule.clone() {
+            VerdictRule::CompressedEchoes => {
+                let Some(e) = self.echoes.as_ref() else {
+                    return;
+                };
+                let want_binary = e.data.binary();
+                let mismatch = if binary != want_binary {
+                    Some(format!(
+                        "Echo'ed message type differs from what I sent (got {}, expected {}).",
+                        kind(binary),
+                        kind(want_binary)
+                    ))
+                } else if data.len() != e.expected.len() {
+                    Some(format!(
+                        "Echo'ed message length differs from what I sent (got length {}, expected length {}).",
+                        data.len(),
+                        e.expected.len()
+                    ))
+                } else if data != e.expected {
+                    let at = data
+                        .iter()
+                        .zip(&e.expected)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(0);
+                    Some(format!(
+                        "Echo'ed message contents differ from what I sent (message {}, first difference at offset {at}).",
+                        e.sent
+                    ))
+                } else {
+                    None
+                };
+                if let Some(why) = mismatch {
+                    self.wirelog_on = true;
+                    self.obs.perf = Some((false, why));
+                    self.send_close(Some(close::codes::NORMAL), b"");
+                } else if e.sent < e.count {
+                    self.send_next_echo();
+                } else {
+                    self.wirelog_on = true;
+                    self.obs.perf =
+                        Some((true, "Ok, received all echo'ed messages in time.".into()));
+                    self.send_close(Some(close::codes::NORMAL), b"");
+                }
+            }
             VerdictRule::Echo {
                 binary: want_binary,
                 payload,
@@ -1296,6 +1565,15 @@ impl<'c> CaseRun<'c> {
     fn protocol_violation(&mut self, code: u16, why: &str) {
         self.obs.peer_violation = Some(why.to_string());
         self.fail_connection(code, why.as_bytes());
+    }
+
+    /// A compressed message that does not inflate, or inflates above the limit.
+    fn inflate_failed(&mut self, e: DeflateError) {
+        let code = match e {
+            DeflateError::TooLarge { .. } => close::codes::TOO_BIG,
+            _ => close::codes::INVALID_PAYLOAD,
+        };
+        self.protocol_violation(code, &format!("compressed message: {e}"));
     }
 
     fn invalid_payload(&mut self, why: &str) {

@@ -271,7 +271,7 @@ fn every_case_is_documented_and_has_an_expectation() {
         let judged_by_rule = ends_at_handshake
             || matches!(
                 case.expect.rule,
-                VerdictRule::Echo { .. } | VerdictRule::RoundTrips
+                VerdictRule::Echo { .. } | VerdictRule::RoundTrips | VerdictRule::CompressedEchoes
             );
         assert!(
             judged_by_rule || !case.expect.outcomes.is_empty(),

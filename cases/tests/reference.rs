@@ -10,7 +10,9 @@ use std::time::Duration;
 use ws_cases::model::{Behavior, CloseBehavior, HandshakeExpect, VerdictRule};
 use ws_cases::run::{CaseRun, Output, Role, RunConfig, RunOutcome};
 use ws_cases::Case;
+use ws_spec::deflate::{self, DeflateOffer, ServerPolicy};
 use ws_spec::endpoint::{self, Endpoint, EndpointConfig};
+use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, Opcode};
 use ws_spec::handshake::{self, ServerConfig, ServerDecision};
 
 /// The peer under test, in memory.
@@ -35,7 +37,14 @@ struct Client {
 
 impl Peer for Client {
     fn initial(&mut self) -> Vec<u8> {
-        handshake::RequestBuilder::new("127.0.0.1:9001", "/", &self.key).encode()
+        // Offers permessage-deflate as Autobahn's client would (RFC 7692 §7.1).
+        let offer = DeflateOffer::autobahn(false, 0).to_extension();
+        handshake::RequestBuilder::new("127.0.0.1:9001", "/", &self.key)
+            .set(
+                "Sec-WebSocket-Extensions",
+                &handshake::format_extensions(&[offer]),
+            )
+            .encode()
     }
 
     fn receive(&mut self, bytes: &[u8], now: Duration) -> Vec<u8> {
@@ -50,9 +59,21 @@ impl Peer for Client {
         else {
             return Vec::new();
         };
-        handshake::validate_response(&resp, &self.key, &[], &[])
-            .expect("the suite's opening response is valid");
-        let mut ep = Endpoint::new(EndpointConfig::echo_client(7));
+        let accepted = handshake::validate_response(
+            &resp,
+            &self.key,
+            &[],
+            &[deflate::EXTENSION_NAME.to_string()],
+        )
+        .expect("the suite's opening response is valid");
+        let params = accepted.extensions.first().map(|ext| {
+            deflate::client_accept(&[DeflateOffer::autobahn(false, 0)], ext)
+                .expect("the suite's permessage-deflate answer is valid")
+        });
+        let mut ep = Endpoint::new(EndpointConfig {
+            deflate: params,
+            ..EndpointConfig::echo_client(7)
+        });
         let rest = self.head.split_off(consumed);
         ep.receive(&rest, now_ms);
         while ep.poll_event().is_some() {}
@@ -78,6 +99,62 @@ struct Server {
     head: Vec<u8>,
     endpoint: Option<Endpoint>,
     closed: bool,
+    /// Negotiates permessage-deflate (RFC 7692) when offered.
+    deflate: bool,
+    /// A deliberate permessage-deflate bug, for the tests that must catch it.
+    bug: Option<DeflateBug>,
+}
+
+/// permessage-deflate bugs a broken server can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DeflateBug {
+    /// Agrees to `server_no_context_takeover`, then keeps its context anyway.
+    IgnoresNoContextTakeover,
+    /// Sends each compressed echo in two frames, RSV1 on both (RFC 7692 §6
+    /// allows it on the first only).
+    Rsv1OnContinuation,
+}
+
+impl Server {
+    fn new(deflate: bool, bug: Option<DeflateBug>) -> Self {
+        Server {
+            head: Vec::new(),
+            endpoint: None,
+            closed: false,
+            deflate,
+            bug,
+        }
+    }
+
+    fn output(&mut self, out: Vec<u8>) -> Vec<u8> {
+        if self.bug != Some(DeflateBug::Rsv1OnContinuation) {
+            return out;
+        }
+        let mut d = FrameDecoder::new(DecoderConfig {
+            max_frame_payload: u64::MAX,
+        });
+        d.push(&out);
+        let mut mangled = Vec::new();
+        while let Some(f) = d.next_frame().expect("the endpoint's own output decodes") {
+            if f.header.rsv == 0b100 && f.payload.len() >= 2 {
+                let (a, b) = f.payload.split_at(f.payload.len() / 2);
+                mangled.extend(
+                    Frame::new(f.header.opcode, a.to_vec())
+                        .with_fin(false)
+                        .with_rsv(0b100)
+                        .encode(),
+                );
+                mangled.extend(
+                    Frame::new(Opcode::Continuation, b.to_vec())
+                        .with_rsv(0b100)
+                        .encode(),
+                );
+            } else {
+                mangled.extend(f.encode());
+            }
+        }
+        mangled
+    }
 }
 
 impl Peer for Server {
@@ -103,7 +180,7 @@ impl Peer for Server {
             if ep.wants_tcp_close() {
                 self.closed = true;
             }
-            return out;
+            return self.output(out);
         }
         self.head.extend_from_slice(bytes);
         let (req, consumed) = match handshake::parse_request(&self.head, 16 * 1024) {
@@ -114,16 +191,44 @@ impl Peer for Server {
                 return handshake::refusal_response(&e);
             }
         };
+        let mut params = None;
         let mut response = match handshake::server_respond(&req, &ServerConfig::default()) {
-            ServerDecision::Accept { response, .. } => response,
+            ServerDecision::Accept {
+                response,
+                subprotocol,
+                key,
+            } => {
+                let offers =
+                    handshake::parse_extensions(&req.header_all("Sec-WebSocket-Extensions"))
+                        .unwrap_or_default();
+                let negotiated = if self.deflate {
+                    deflate::server_negotiate(&offers, &ServerPolicy::default())
+                        .expect("the default policy is valid")
+                } else {
+                    None
+                };
+                match negotiated {
+                    Some((ext, p)) => {
+                        params = Some(p);
+                        handshake::accept_response(&key, subprotocol.as_deref(), &[ext])
+                    }
+                    None => response,
+                }
+            }
             ServerDecision::Refuse { response, .. } => {
                 self.closed = true;
                 return response;
             }
         };
+        if self.bug == Some(DeflateBug::IgnoresNoContextTakeover) {
+            if let Some(p) = params.as_mut() {
+                p.server_no_context_takeover = false;
+            }
+        }
         let mut ep = Endpoint::new(EndpointConfig {
             role: endpoint::Role::Server,
             echo: true,
+            deflate: params,
             ..EndpointConfig::default()
         });
         let rest = self.head.split_off(consumed);
@@ -140,12 +245,25 @@ impl Peer for Server {
 
 /// Plays one case against the reference server in virtual time.
 fn play(case: &Case) -> RunOutcome {
-    let mut server = Server {
-        head: Vec::new(),
-        endpoint: None,
-        closed: false,
-    };
-    play_against(case, Role::Client, &mut server)
+    play_against(case, Role::Client, &mut Server::new(true, None))
+}
+
+/// The catalogue in `role`, without the slow compression sections (12, 13)
+/// in debug builds: they run in release (`cargo test --release`).
+fn catalogue(role: Role) -> Vec<Case> {
+    ws_cases::cases_for(role)
+        .into_iter()
+        .filter(|c| !cfg!(debug_assertions) || c.deflate.is_none())
+        .collect()
+}
+
+/// The catalogue without the compression cases but for the small ones: for
+/// the tests that replay it, where 216 bulk cases would add minutes and no check.
+fn catalogue_light(role: Role) -> Vec<Case> {
+    ws_cases::cases_for(role)
+        .into_iter()
+        .filter(|c| c.deflate.is_none() || SMALL_COMPRESSION_CASES.contains(&c.id.as_str()))
+        .collect()
 }
 
 /// Plays one case, the suite as server, against the reference client in virtual time.
@@ -225,7 +343,7 @@ fn expected_verdict(case: &Case) -> (Behavior, CloseBehavior) {
 #[test]
 fn reference_endpoint_earns_every_verdict() {
     let mut wrong = Vec::new();
-    for case in ws_cases::cases_for(Role::Client) {
+    for case in catalogue(Role::Client) {
         let out = play(&case);
         let v = &out.verdict;
         let want = expected_verdict(&case);
@@ -247,7 +365,7 @@ fn reference_endpoint_earns_every_verdict() {
 fn reference_closes_as_each_case_expects() {
     // Who closed first and with which code must match the expectation itself,
     // not only the verdict: a wrong expectation could still come out OK.
-    for case in ws_cases::cases_for(Role::Client) {
+    for case in catalogue_light(Role::Client) {
         if matches!(case.expect.rule, VerdictRule::Informational) || case.handshake.is_some() {
             continue;
         }
@@ -275,7 +393,7 @@ fn reference_client_earns_every_verdict_with_the_suite_as_server() {
     // a conforming client must mask, echo and close exactly as a server would.
     let mut wrong = Vec::new();
     // Section 0's cases vary the client's request: they exist in the client role only.
-    for case in ws_cases::cases_for(Role::Server) {
+    for case in catalogue_light(Role::Server) {
         let out = play_as_server(&case);
         assert!(out.observation.is_server);
         let v = &out.verdict;
@@ -292,4 +410,86 @@ fn reference_client_earns_every_verdict_with_the_suite_as_server() {
         "cases the reference client fails:\n{}",
         wrong.join("\n")
     );
+}
+
+fn find(id: &str) -> Case {
+    ws_cases::all_cases()
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("case {id} missing"))
+}
+
+/// Small compression cases (RFC 7692) that run in debug builds too.
+const SMALL_COMPRESSION_CASES: [&str; 4] = ["12.1.1", "12.2.2", "13.2.4", "13.7.3"];
+
+#[test]
+fn rfc7692_reference_earns_ok_on_small_compression_cases() {
+    for id in SMALL_COMPRESSION_CASES {
+        let v = play(&find(id)).verdict;
+        assert_eq!(
+            (v.behavior, v.behavior_close),
+            (Behavior::Ok, CloseBehavior::Ok),
+            "{id}: {}",
+            v.reason
+        );
+        let v = play_as_server(&find(id)).verdict;
+        assert_eq!(
+            (v.behavior, v.behavior_close),
+            (Behavior::Ok, CloseBehavior::Ok),
+            "{id} as server: {}",
+            v.reason
+        );
+    }
+}
+
+#[test]
+fn rfc7692_server_without_deflate_is_unimplemented_on_compression_cases() {
+    for id in SMALL_COMPRESSION_CASES {
+        let out = play_against(&find(id), Role::Client, &mut Server::new(false, None));
+        let v = out.verdict;
+        assert_eq!(v.behavior, Behavior::Unimplemented, "{id}: {}", v.reason);
+        assert_eq!(v.behavior_close, CloseBehavior::Ok, "{id}: closed cleanly");
+        assert_eq!(out.observation.remote_close_code, Some(1000));
+    }
+}
+
+#[test]
+fn rfc7692_7_1_1_1_server_ignoring_no_context_takeover_fails() {
+    // 13.2.x offers server_no_context_takeover: a server that accepts it but
+    // keeps its window makes back-references the suite cannot resolve.
+    let case = find("13.2.4");
+    let out = play_against(
+        &case,
+        Role::Client,
+        &mut Server::new(true, Some(DeflateBug::IgnoresNoContextTakeover)),
+    );
+    assert_eq!(
+        out.verdict.behavior,
+        Behavior::Failed,
+        "{}",
+        out.verdict.reason
+    );
+    assert_eq!(out.observation.local_close_code, Some(1007));
+}
+
+#[test]
+fn rfc7692_6_server_setting_rsv1_on_continuation_fails() {
+    let case = find("12.1.1");
+    let out = play_against(
+        &case,
+        Role::Client,
+        &mut Server::new(true, Some(DeflateBug::Rsv1OnContinuation)),
+    );
+    assert_eq!(
+        out.verdict.behavior,
+        Behavior::Failed,
+        "{}",
+        out.verdict.reason
+    );
+    assert_eq!(out.observation.local_close_code, Some(1002));
+    assert!(out
+        .observation
+        .peer_violation
+        .as_deref()
+        .is_some_and(|v| v.contains("RSV")));
 }

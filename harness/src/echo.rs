@@ -114,8 +114,23 @@ where
             }
         }
     };
+    // permessage-deflate (RFC 7692) when the client offers it, with the default policy.
+    let mut deflate = None;
     match handshake::server_respond(&request, &ServerConfig::default()) {
-        ServerDecision::Accept { response, .. } => {
+        ServerDecision::Accept {
+            mut response,
+            subprotocol,
+            key,
+        } => {
+            let offers =
+                handshake::parse_extensions(&request.header_all("Sec-WebSocket-Extensions"))
+                    .unwrap_or_default();
+            if let Ok(Some((ext, params))) =
+                ws_spec::deflate::server_negotiate(&offers, &Default::default())
+            {
+                response = handshake::accept_response(&key, subprotocol.as_deref(), &[ext]);
+                deflate = Some(params);
+            }
             stream.write_all(&response).await?;
             stream.flush().await?;
         }
@@ -129,6 +144,7 @@ where
         role: Role::Server,
         echo: true,
         max_message_size: settings.max_message,
+        deflate,
         ..EndpointConfig::default()
     });
     let rest = head.split_off(consumed);

@@ -2,9 +2,12 @@
 
 use crate::model::Case;
 
+pub mod deflate_data;
 mod section0;
 mod section1;
 mod section10;
+mod section12;
+mod section13;
 mod section14;
 mod section2;
 mod section3;
@@ -27,6 +30,8 @@ pub fn all_cases() -> Vec<Case> {
     cases.extend(section7::cases());
     cases.extend(section9::cases());
     cases.extend(section10::cases());
+    cases.extend(section12::cases());
+    cases.extend(section13::cases());
     cases.extend(section14::cases());
     cases
 }
