@@ -218,6 +218,13 @@ impl CaseBuilder {
         self
     }
 
+    /// Lets a performance case run beside others: for CPU-bound cases (compression)
+    /// running alone only serializes work, while their verdict does not depend on time.
+    pub fn shared(mut self) -> Self {
+        self.case.exclusive = false;
+        self
+    }
+
     /// The finished case.
     pub fn build(self) -> Case {
         self.case

@@ -97,6 +97,7 @@ pub(super) fn compression_case(
         .closed_by_me(&[NORMAL], true)
         .rule(VerdictRule::CompressedEchoes)
         .performance()
+        .shared()
         .deflate(setup)
         .build()
 }
