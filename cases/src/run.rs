@@ -1184,7 +1184,9 @@ impl<'c> CaseRun<'c> {
             match event {
                 DecodeEvent::Header(header) => {
                     if let Err((code, why)) = self.check_header(&header) {
-                        self.current = Some(header);
+                        // The frame that broke the rule is never delivered: with no
+                        // current header, its payload and end are skipped as they arrive.
+                        self.current = None;
                         self.protocol_violation(code, &why);
                         return;
                     }

@@ -136,8 +136,6 @@ async fn unmasked_client_frames_fail_rfc6455_5_1() {
 /// unmasked frame, that frame is not a message the client echoed, so `behavior` is
 /// FAILED (not only the close).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known bug in ws-cases CaseRun: the payload and end of the frame that broke a rule \
-            are still delivered as a message once more bytes arrive, so behavior comes out OK"]
 async fn unmasked_echo_is_not_a_message_rfc6455_5_1() {
     let offered = cases("1.1.1,1.1.2,2.2");
     let srv = start(offered.clone(), settings(None)).await;
