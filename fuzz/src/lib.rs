@@ -9,6 +9,9 @@
 
 pub mod alloc_track;
 pub mod close_payload;
+pub mod deflate_inflate;
+pub mod deflate_negotiation;
+pub mod deflate_roundtrip;
 pub mod endpoint;
 pub mod extensions;
 pub mod frame_decoder;
@@ -22,7 +25,7 @@ pub mod utf8;
 pub type Check = fn(&[u8]);
 
 /// Every target: its name (as cargo fuzz knows it) and its check.
-pub const TARGETS: [(&str, Check); 7] = [
+pub const TARGETS: [(&str, Check); 10] = [
     ("frame_decoder", frame_decoder::run),
     ("handshake_request", handshake_request::run),
     ("handshake_response", handshake_response::run),
@@ -30,4 +33,7 @@ pub const TARGETS: [(&str, Check); 7] = [
     ("utf8", utf8::run),
     ("endpoint", endpoint::run),
     ("close_payload", close_payload::run),
+    ("deflate_inflate", deflate_inflate::run),
+    ("deflate_roundtrip", deflate_roundtrip::run),
+    ("deflate_negotiation", deflate_negotiation::run),
 ];

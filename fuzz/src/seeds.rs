@@ -4,10 +4,12 @@
 //! `WS_FUZZ_WRITE_SEEDS=1` is set.
 
 use ws_spec::close::encode_close_payload;
+use ws_spec::deflate::Compressor;
 use ws_spec::frame::{Frame, LengthForm};
 
 use crate::endpoint::CONFIG_LEN;
 use crate::split::{SplitInput, BYTE_BY_BYTE};
+use crate::{deflate_inflate, deflate_roundtrip};
 
 /// One seed file.
 #[derive(Clone, Debug)]
@@ -197,6 +199,124 @@ fn endpoint_seeds() -> Vec<StreamSeed> {
     ]
 }
 
+/// Compressed payloads of `messages` from one compressor, concatenated, with
+/// the offsets where each message's payload ends.
+fn compressed(
+    window_bits: u8,
+    no_context_takeover: bool,
+    messages: &[&[u8]],
+) -> (Vec<u8>, Vec<u16>) {
+    let mut c = Compressor::new(window_bits, no_context_takeover);
+    let mut stream = Vec::new();
+    let mut ends = Vec::new();
+    for m in messages {
+        stream.extend_from_slice(&c.compress(m));
+        ends.push(stream.len() as u16);
+    }
+    (stream, ends)
+}
+
+fn deflate_inflate_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    use deflate_inflate::{NO_CONTEXT_TAKEOVER, WINDOW_CHECK};
+    let mut out = Vec::new();
+    // RFC 7692 §7.2.3.2: "Hello" twice with context takeover; the second
+    // payload is a back-reference into the first. Pieces: each payload cut
+    // in two, messages end at pieces 1 and 3.
+    let (stream, ends) = compressed(15, false, &[b"Hello", b"Hello"]);
+    let cuts = [2, ends[0], ends[0] + 2];
+    out.push((
+        "rfc7692-hello-twice",
+        SplitInput::encode(WINDOW_CHECK, &[7, 0b0010, 0], &cuts, &stream),
+    ));
+    let text: &[u8] = b"permessage-deflate permessage-deflate, window of 256 bytes";
+    let (stream, ends) = compressed(8, true, &[text, b"", text]);
+    out.push((
+        "window-8-no-takeover",
+        SplitInput::encode(NO_CONTEXT_TAKEOVER, &[0, 0b0011, 0], &ends[..2], &stream),
+    ));
+    // One MiB of zeroes: a bomb far over the 64 KiB limit.
+    let (stream, _) = compressed(15, false, &[&vec![0u8; 1 << 20]]);
+    out.push(("bomb", SplitInput::encode(0, &[7, 0, 0], &[], &stream)));
+    // A BFINAL fixed block followed by more data in the same message.
+    out.push((
+        "data-after-final",
+        SplitInput::encode(
+            0,
+            &[7, 0, 0],
+            &[],
+            &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00],
+        ),
+    ));
+    // Stored block whose LEN and NLEN disagree.
+    out.push((
+        "bad-stored",
+        SplitInput::encode(
+            BYTE_BY_BYTE,
+            &[7, 0, 0],
+            &[],
+            &[0x00, 0x05, 0x00, 0x00, 0x00, b'x'],
+        ),
+    ));
+    out
+}
+
+fn deflate_roundtrip_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    use deflate_roundtrip::{FAST, NO_CONTEXT_TAKEOVER, WINDOW_CHECK};
+    let repeated: Vec<u8> = b"0123456789abcdef".repeat(40);
+    vec![
+        (
+            "hello-takeover",
+            SplitInput::encode(WINDOW_CHECK, &[7, 0], &[5, 10], b"HelloHelloHello"),
+        ),
+        (
+            "window-8-fast",
+            SplitInput::encode(FAST | WINDOW_CHECK, &[0, 3], &[300], &repeated),
+        ),
+        (
+            "window-9-no-takeover",
+            SplitInput::encode(NO_CONTEXT_TAKEOVER, &[1, 0], &[0, 320], &repeated),
+        ),
+        (
+            "utf8-text",
+            SplitInput::encode(0, &[4, 1], &[7], "Hello-µ@ßöäüàá-UTF-8!!".as_bytes()),
+        ),
+    ]
+}
+
+fn deflate_negotiation_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let seed = |flags: u8, windows: u8, text: &str| {
+        let mut v = vec![flags, windows];
+        v.extend_from_slice(text.as_bytes());
+        v
+    };
+    vec![
+        (
+            "autobahn-offer",
+            seed(
+                0b0_1011,
+                0x79,
+                "permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover; server_max_window_bits=9\0permessage-deflate; server_no_context_takeover; server_max_window_bits=9; client_max_window_bits=9",
+            ),
+        ),
+        (
+            "fallback-offers",
+            seed(
+                0b0_0001,
+                0x70,
+                "permessage-deflate; server_max_window_bits=10, permessage-deflate; client_max_window_bits=12\nx-webkit-deflate-frame\0permessage-deflate; client_max_window_bits=\"12\"",
+            ),
+        ),
+        (
+            "invalid-offers",
+            seed(
+                0b1_1111,
+                0x08,
+                "permessage-deflate; server_max_window_bits=08, permessage-deflate; foo, permessage-deflate; server_max_window_bits\0permessage-deflate; client_max_window_bits",
+            ),
+        ),
+    ]
+}
+
 /// Every seed of every target.
 pub fn all() -> Vec<Seed> {
     let mut out = Vec::new();
@@ -306,6 +426,15 @@ pub fn all() -> Vec<Seed> {
         "bad-reason",
         encode_close_payload(1000, b"\xc0\xaf"),
     );
+    for (name, bytes) in deflate_inflate_seeds() {
+        add("deflate_inflate", name, bytes);
+    }
+    for (name, bytes) in deflate_roundtrip_seeds() {
+        add("deflate_roundtrip", name, bytes);
+    }
+    for (name, bytes) in deflate_negotiation_seeds() {
+        add("deflate_negotiation", name, bytes);
+    }
     out
 }
 
