@@ -18,6 +18,9 @@
 //! request with missing or malformed parameters HTTP 400. Each connection runs on its own
 //! task: a client that stalls holds up nothing but its own case, which its timers or the
 //! case deadline end.
+//!
+//! With a [`ServerTls`] ([`FuzzingServer::serve_tls`], `serve --tls`) every connection
+//! speaks TLS first, for clients that only test wss://.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,7 +30,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use ws_cases::run::{CaseRun, Role, RunConfig};
@@ -39,6 +42,7 @@ use ws_spec::handshake::{self, Request, ServerConfig, ServerDecision};
 use crate::error::HarnessError;
 use crate::report::run_report;
 use crate::runner::{drive, CaseRecord};
+use crate::tls::{ServerTls, ServerTlsArgs};
 
 /// Largest opening request accepted.
 const MAX_HEAD: usize = 64 * 1024;
@@ -46,6 +50,11 @@ const MAX_HEAD: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a control connection waits for the client's half of the closing handshake.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A client's connection, over TCP or TLS: the per-connection code does not care which.
+trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
+type Stream = Box<dyn Conn>;
 
 /// Settings of the fuzzing server.
 #[derive(Clone, Debug)]
@@ -338,6 +347,16 @@ impl FuzzingServer {
     /// Accepts connections, each on its own task, until a stop is asked for; then the
     /// connections still open are abandoned (their cases leave no result).
     pub async fn serve(self: &Arc<Self>, listener: TcpListener) {
+        self.accept_loop(listener, None).await
+    }
+
+    /// As [`FuzzingServer::serve`], over TLS (wss://). Each TLS handshake runs on the
+    /// connection's own task; one that fails drops only that connection.
+    pub async fn serve_tls(self: &Arc<Self>, listener: TcpListener, tls: ServerTls) {
+        self.accept_loop(listener, Some(tls)).await
+    }
+
+    async fn accept_loop(self: &Arc<Self>, listener: TcpListener, tls: Option<ServerTls>) {
         let mut stop = self.stop.subscribe();
         let mut tasks = JoinSet::new();
         loop {
@@ -348,8 +367,16 @@ impl FuzzingServer {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         let server = self.clone();
+                        let tls = tls.clone();
                         tasks.spawn(async move {
                             let _ = stream.set_nodelay(true);
+                            let stream: Stream = match tls {
+                                None => Box::new(stream),
+                                Some(tls) => match tls.accept(stream).await {
+                                    Ok(s) => Box::new(s),
+                                    Err(_) => return,
+                                },
+                            };
                             server.serve_connection(stream).await;
                         });
                     }
@@ -442,7 +469,7 @@ impl FuzzingServer {
     }
 
     /// Serves one connection: reads the request, then dispatches on its path.
-    async fn serve_connection(self: Arc<Self>, mut stream: TcpStream) {
+    async fn serve_connection(self: Arc<Self>, mut stream: Stream) {
         let Some((request, head, consumed)) = read_request(&mut stream).await else {
             return;
         };
@@ -452,6 +479,7 @@ impl FuzzingServer {
                 let _ = stream
                     .write_all(&http_error(e.status(), &e.to_string()))
                     .await;
+                let _ = stream.flush().await;
                 let _ = stream.shutdown().await;
                 return;
             }
@@ -527,7 +555,7 @@ impl FuzzingServer {
 
     async fn run_case(
         &self,
-        mut stream: TcpStream,
+        mut stream: Stream,
         request: &Request,
         head: Vec<u8>,
         index: usize,
@@ -572,7 +600,7 @@ impl FuzzingServer {
 /// Lends the socket to [`drive`] without letting it close it: the case is recorded
 /// before TCP closes, so a client that sees the end of its case and asks for its report
 /// (or the case's status) at once finds the result there.
-struct KeepOpen<'a>(&'a mut TcpStream);
+struct KeepOpen<'a>(&'a mut Stream);
 
 impl AsyncRead for KeepOpen<'_> {
     fn poll_read(
@@ -604,7 +632,7 @@ impl AsyncWrite for KeepOpen<'_> {
 
 /// Reads the opening request; `None` when the client gave up, took too long or sent
 /// something that is not a request (then it has been answered with a 4xx).
-async fn read_request(stream: &mut TcpStream) -> Option<(Request, Vec<u8>, usize)> {
+async fn read_request(stream: &mut Stream) -> Option<(Request, Vec<u8>, usize)> {
     let deadline = tokio::time::Instant::now() + REQUEST_TIMEOUT;
     let mut head = Vec::new();
     let mut buf = vec![0u8; 16 * 1024];
@@ -619,6 +647,7 @@ async fn read_request(stream: &mut TcpStream) -> Option<(Request, Vec<u8>, usize
             Ok(None) => {}
             Err(e) => {
                 let _ = stream.write_all(&handshake::refusal_response(&e)).await;
+                let _ = stream.flush().await;
                 let _ = stream.shutdown().await;
                 return None;
             }
@@ -643,7 +672,7 @@ fn http_error(status: u16, body: &str) -> Vec<u8> {
 /// A control connection (every path but `/runCase`): the reference endpoint as server,
 /// sending at most one message and then closing.
 struct Control {
-    stream: TcpStream,
+    stream: Stream,
     ep: Endpoint,
     t0: Instant,
     buf: Vec<u8>,
@@ -653,7 +682,7 @@ impl Control {
     /// Completes the opening handshake with the reference server rules; a refused
     /// request has been answered and closed.
     async fn accept(
-        mut stream: TcpStream,
+        mut stream: Stream,
         request: &Request,
         mut head: Vec<u8>,
         consumed: usize,
@@ -661,9 +690,11 @@ impl Control {
         match handshake::server_respond(request, &ServerConfig::default()) {
             ServerDecision::Accept { response, .. } => {
                 stream.write_all(&response).await.ok()?;
+                stream.flush().await.ok()?;
             }
             ServerDecision::Refuse { response, .. } => {
                 let _ = stream.write_all(&response).await;
+                let _ = stream.flush().await;
                 let _ = stream.shutdown().await;
                 return None;
             }
@@ -687,6 +718,8 @@ impl Control {
         let out = self.ep.take_output();
         if !out.is_empty() {
             self.stream.write_all(&out).await?;
+            // rustls keeps what it encrypted until a flush; over TCP this does nothing.
+            self.stream.flush().await?;
         }
         Ok(())
     }
@@ -783,6 +816,9 @@ pub struct ServeArgs {
     /// Print nothing per case (only the address, and the summary at the end).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// wss:// instead of ws://.
+    #[command(flatten)]
+    pub tls: ServerTlsArgs,
 }
 
 /// `wsconform serve`: runs until stopped, then writes every agent's report, prints a
@@ -824,6 +860,8 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
                 source,
             })?;
     let local = listener.local_addr().context("reading the bound address")?;
+    let tls = args.tls.load(&local.ip().to_string(), local.port())?;
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
     let settings = ServeSettings {
         case_timeout: Duration::from_secs_f64(args.case_timeout),
         max_message: args.max_message_size,
@@ -846,12 +884,21 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
     }
     let server = Arc::new(server);
     println!(
-        "wsconform serve: {} cases for clients at ws://{local} (GET /getCaseCount, /runCase?case=N&agent=NAME, /updateReports?agent=NAME); report: {}",
+        "wsconform serve: {} cases for clients at {scheme}://{local} (GET /getCaseCount, /runCase?case=N&agent=NAME, /updateReports?agent=NAME); report: {}",
         server.cases().len(),
         args.out.display()
     );
+    for line in tls.iter().flat_map(|t| t.describe()) {
+        println!("{line}");
+    }
+    let serving = async {
+        match tls {
+            Some(tls) => server.serve_tls(listener, tls).await,
+            None => server.serve(listener).await,
+        }
+    };
     tokio::select! {
-        _ = server.serve(listener) => {}
+        _ = serving => {}
         _ = shutdown_signal() => server.stop(),
     }
     let written = server.write_reports(None)?;
