@@ -101,3 +101,37 @@ pub fn run(data: &[u8]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seeds;
+
+    fn seed(name: &str) -> Vec<u8> {
+        seeds::all()
+            .into_iter()
+            .find(|s| s.target == "deflate_negotiation" && s.name == format!("seed-{name}"))
+            .expect("seed exists")
+            .bytes
+    }
+
+    fn negotiated(name: &str) -> Option<DeflateParams> {
+        let data = seed(name);
+        let text = String::from_utf8_lossy(&data[CONFIG_LEN..]);
+        let offers_text = text.split('\0').next().unwrap();
+        let offers = parse_extensions(&offers_text.split('\n').collect::<Vec<_>>()).unwrap();
+        server_negotiate(&offers, &policy([data[0], data[1]]))
+            .unwrap()
+            .map(|(_, p)| p)
+    }
+
+    /// RFC 7692 §7.1: the seeds reach both an acceptance and a decline.
+    #[test]
+    fn seeds_reach_their_paths() {
+        let p = negotiated("autobahn-offer").expect("accepted");
+        assert!(p.server_no_context_takeover && p.server_max_window_bits == 9);
+        assert_eq!(p.client_max_window_bits, 9);
+        // §7: invalid offers are declined, not a failed handshake.
+        assert_eq!(negotiated("invalid-offers"), None);
+    }
+}
