@@ -23,7 +23,7 @@ fi
 # Targets that read HTTP header text get the handshake dictionary.
 dict_for() {
     case "$1" in
-        handshake_request | handshake_response | extensions) echo "-dict=$root/fuzz/http.dict" ;;
+        handshake_request | handshake_response | extensions | deflate_negotiation) echo "-dict=$root/fuzz/http.dict" ;;
         *) echo "" ;;
     esac
 }
