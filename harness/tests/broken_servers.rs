@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use support::{start, Flaws};
 use ws_cases::model::{Behavior, CloseBehavior};
 use ws_cases::select::{parse_list, select};
@@ -249,30 +248,9 @@ async fn accepting_invalid_close_codes_fails_7_9() {
     assert_eq!(failed(&records), want);
 }
 
-/// tokio-tungstenite's echo server, as its own Autobahn server example writes it.
-async fn start_tungstenite() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                while let Some(Ok(msg)) = ws.next().await {
-                    if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    addr
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_tungstenite_passes() {
-    let addr = start_tungstenite().await;
+    let addr = support::start_tungstenite().await;
     let records = run(addr, CASES).await;
     assert_eq!(records.len(), 247);
     // tungstenite validates UTF-8 per frame, not within a frame: 6.4.3 and 6.4.4

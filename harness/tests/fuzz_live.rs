@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use support::{start, Flaws};
 use wsconform::echo::{self, EchoSettings};
 use wsconform::fuzz::{fuzz, FuzzOptions, FuzzOutcome, FuzzStep};
@@ -165,30 +164,9 @@ async fn the_built_in_echo_server_gives_no_mismatch() {
     assert_eq!(outcome.conversations, CLEAN_RUNS);
 }
 
-/// tokio-tungstenite's echo server, as its own Autobahn server example writes it.
-async fn start_tungstenite() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                while let Some(Ok(msg)) = ws.next().await {
-                    if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    addr
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_tungstenite_gives_no_mismatch() {
-    let addr = start_tungstenite().await;
+    let addr = support::start_tungstenite().await;
     let outcome = fuzz_addr(addr, 11, CLEAN_RUNS).await;
     assert!(outcome.mismatch.is_none(), "{}", describe(&outcome));
     assert_eq!(outcome.conversations, CLEAN_RUNS);

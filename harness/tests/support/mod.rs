@@ -264,3 +264,26 @@ async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
         decoder.push(&buf[..n]);
     }
 }
+
+/// tokio-tungstenite's echo server, as its own Autobahn server example writes it.
+pub async fn start_tungstenite() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                while let Some(Ok(msg)) = futures_util::StreamExt::next(&mut ws).await {
+                    if (msg.is_text() || msg.is_binary())
+                        && futures_util::SinkExt::send(&mut ws, msg).await.is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
