@@ -282,3 +282,26 @@ async fn accepting_unmasked_frames_fails_section_14() {
         ids(&["14.1.1", "14.1.2", "14.1.3", "14.1.4", "14.1.5"])
     );
 }
+
+/// The deliberate correction of Autobahn's 9.x cases: the echo's bytes are
+/// compared, not only its length, so a corrupting server fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupted_large_echo_fails_9_1_and_9_2() {
+    let addr = start(Flaws {
+        corrupt_large_echo: true,
+        ..Flaws::default()
+    })
+    .await;
+    let records = run(addr, "9.1.1,9.1.2,9.2.1,9.2.2").await;
+    assert_eq!(failed(&records), ids(&["9.1.1", "9.1.2", "9.2.1", "9.2.2"]));
+    for r in &records {
+        assert!(
+            r.outcome.verdict.result.contains("bytes differ"),
+            "{}: {}",
+            r.case.id,
+            r.outcome.verdict.result
+        );
+    }
+    let correct = start(Flaws::default()).await;
+    assert_eq!(failed(&run(correct, "9.1.1,9.2.1").await), BTreeSet::new());
+}

@@ -40,6 +40,9 @@ pub struct Flaws {
     pub accept_http10: bool,
     /// Drops bytes that arrive with the opening request (§4.2.2: they are the first frame).
     pub lose_early_frame: bool,
+    /// Echoes large messages (64 KiB and up) with one byte changed: the length is
+    /// right, which is all Autobahn's 9.x cases check.
+    pub corrupt_large_echo: bool,
     /// Accepts unmasked frames from the client (§5.1).
     pub accept_unmasked: bool,
 }
@@ -180,7 +183,11 @@ impl Conn {
                     return false;
                 }
                 let op = self.msg.take().unwrap_or(Opcode::Binary);
-                let data = std::mem::take(&mut self.msg_buf);
+                let mut data = std::mem::take(&mut self.msg_buf);
+                if self.flaws.corrupt_large_echo && data.len() >= 65536 {
+                    // Flip a bit that keeps ASCII text valid UTF-8.
+                    data[1000] ^= 0x01;
+                }
                 self.send(Frame::new(op, data));
             }
             _ => {}
