@@ -44,6 +44,7 @@ pub fn case(id: &str, section: &'static str, subsection: &str) -> CaseBuilder {
             handshake: None,
             only_role: None,
             deflate: None,
+            response: None,
         },
     }
 }
@@ -209,6 +210,12 @@ impl CaseBuilder {
     /// Negotiates permessage-deflate as `setup` says.
     pub fn deflate(mut self, setup: crate::model::DeflateSetup) -> Self {
         self.case.deflate = Some(setup);
+        self
+    }
+
+    /// Makes this a client-side opening-handshake case (the suite as server).
+    pub fn response(mut self, response: crate::model::ResponseCase) -> Self {
+        self.case.response = Some(response);
         self
     }
 

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::{
-    Behavior, Case, CloseBehavior, Event, HandshakeCase, HandshakeExpect, Level, VerdictRule,
+    Behavior, Case, CloseBehavior, Event, HandshakeCase, HandshakeExpect, Level, ResponseExpect,
+    VerdictRule,
 };
 
 /// What happened on one connection, as the verdict needs it.
@@ -72,6 +73,8 @@ pub struct Observation {
     pub handshake_ms: Option<u64>,
     /// When the peer dropped TCP before any response (ms since the case started).
     pub peer_dropped_during_handshake_ms: Option<u64>,
+    /// When the peer dropped TCP, at whatever stage (ms since the case started).
+    pub peer_dropped_ms: Option<u64>,
     /// Frames the suite wrote, per opcode.
     pub tx_frame_stats: BTreeMap<u8, u64>,
 }
@@ -224,6 +227,11 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
             return v;
         }
     }
+    if let Some(r) = &case.response {
+        if r.expect == ResponseExpect::Fail {
+            return judge_refused_response(case, obs);
+        }
+    }
 
     if let Some(why) = &obs.aborted {
         behavior = Behavior::Failed;
@@ -350,6 +358,82 @@ fn describe_answer(obs: &Observation) -> String {
 /// Opening-handshake cases (section 0): the answer to the request decides,
 /// graded by the requirement level the case cites. `None` when the case got
 /// past the handshake as expected and the ordinary rules apply.
+/// Client-side handshake cases (RFC 6455 §4.1): the client must fail the
+/// connection on an invalid response, which means closing TCP without using it.
+fn judge_refused_response(case: &Case, obs: &Observation) -> Verdict {
+    let (behavior, behavior_close, result) = if !obs.received.is_empty() {
+        (
+            by_level(case),
+            CloseBehavior::Failed,
+            format!(
+                "The client accepted the invalid response: it sent back {}.",
+                describe_events(&obs.received)
+            ),
+        )
+    } else if let Some(violation) = &obs.peer_violation {
+        // §7.1.7: failing means closing TCP; a client that goes on writing (e.g. reusing
+        // the connection for its next HTTP request) did not.
+        (
+            by_level(case),
+            CloseBehavior::Failed,
+            format!(
+                "The client did not fail the connection: it went on sending on it, which the \
+                 suite read as frames ({violation})."
+            ),
+        )
+    } else if obs.received_close {
+        // Not required before the connection is established (§7.1.7), and harmless:
+        // the client still refused to use the connection.
+        let code = obs
+            .remote_close_code
+            .map(|c| format!(" with code {c}"))
+            .unwrap_or_default();
+        (
+            Behavior::Ok,
+            CloseBehavior::Ok,
+            format!(
+                "The client failed the connection: it sent a Close frame{code} and never used \
+                 the connection."
+            ),
+        )
+    } else if let Some(ms) = obs.peer_dropped_ms.filter(|_| !obs.dropped_by_me) {
+        (
+            Behavior::Ok,
+            CloseBehavior::Ok,
+            format!(
+                "The client failed the connection: it closed TCP {ms} ms into the case and never \
+                 used the connection."
+            ),
+        )
+    } else if let Some(why) = &obs.aborted {
+        (
+            by_level(case),
+            CloseBehavior::Failed,
+            format!("The client did not fail the connection: the case was aborted ({why})."),
+        )
+    } else {
+        (
+            by_level(case),
+            CloseBehavior::Failed,
+            "The client did not fail the connection: it kept TCP open until the suite dropped \
+             it."
+            .to_string(),
+        )
+    };
+    let result_close = if behavior_close == CloseBehavior::Ok {
+        "The client closed the connection as it must".to_string()
+    } else {
+        "The client did not close the connection as it must".to_string()
+    };
+    Verdict {
+        behavior,
+        behavior_close,
+        reason: result.clone(),
+        result,
+        result_close,
+    }
+}
+
 fn judge_handshake(case: &Case, h: &HandshakeCase, obs: &Observation) -> Option<Verdict> {
     let answer = describe_answer(obs);
     let verdict = |behavior: Behavior, close: CloseBehavior, result: String| {

@@ -438,6 +438,9 @@ pub struct Case {
     pub only_role: Option<crate::run::Role>,
     /// permessage-deflate offers and acceptance, for cases that need the extension.
     pub deflate: Option<DeflateSetup>,
+    /// A client-side opening-handshake case (section 0, suite as server): how the
+    /// response deviates and what the client must do about it.
+    pub response: Option<ResponseCase>,
 }
 
 /// How a case negotiates permessage-deflate (RFC 7692), as Autobahn's
@@ -458,10 +461,12 @@ impl Case {
     }
 
     /// Whether the suite can play this case in `role` (handshake cases vary the
-    /// client's request, so they exist with the suite as client only).
+    /// client's request, so they exist with the suite as client only; response
+    /// cases vary the server's answer, so they exist with the suite as server only).
     pub fn plays_in(&self, role: crate::run::Role) -> bool {
         let handshake_ok = self.handshake.is_none() || role == crate::run::Role::Client;
-        handshake_ok && self.only_role.is_none_or(|r| r == role)
+        let response_ok = self.response.is_none() || role == crate::run::Role::Server;
+        handshake_ok && response_ok && self.only_role.is_none_or(|r| r == role)
     }
 
     /// The RFC references as one line.
@@ -532,6 +537,47 @@ pub struct HandshakeCase {
     pub truncate_at: Option<usize>,
     /// What must follow.
     pub expect: HandshakeExpect,
+}
+
+/// One change to the reference 101 response (RFC 6455 §4.2.2), for client-side
+/// handshake cases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResponseEdit {
+    /// Replace the status line (e.g. `HTTP/1.1 200 OK`).
+    StatusLine(&'static str),
+    /// Replace (or add) a header.
+    Set(&'static str, &'static str),
+    /// Remove every header of that name.
+    Remove(&'static str),
+    /// Rename a header (e.g. change its case).
+    Rename(&'static str, &'static str),
+    /// A `Sec-WebSocket-Accept` computed from a key one bit off the client's: well
+    /// formed, and wrong.
+    WrongAccept,
+}
+
+/// What a client must do with the response of a client-side handshake case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResponseExpect {
+    /// The response is valid: the connection opens and the script plays as usual.
+    Accept,
+    /// The response is invalid: the client must fail the connection (close TCP)
+    /// without ever using it, so the message the suite sends behind the response
+    /// must not come back.
+    Fail,
+}
+
+/// A client-side opening-handshake case: the response sent and what must follow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseCase {
+    /// Changes to the reference response, applied in order.
+    pub edits: Vec<ResponseEdit>,
+    /// How the response is written (`Chop::Every(1)` dribbles it).
+    pub chop: Chop,
+    /// Write the script's first frames in the same write as the response.
+    pub script_with_response: bool,
+    /// What must follow.
+    pub expect: ResponseExpect,
 }
 
 /// Splits "6.4.3" into `[6, 4, 3]`; a non-numeric component counts as 0.

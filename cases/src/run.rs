@@ -26,7 +26,10 @@ use ws_spec::mask::apply_mask;
 use ws_spec::utf8::Utf8Validator;
 
 use crate::judge::{judge, Observation, Verdict};
-use crate::model::{Case, Chop, DataSet, Ending, Event, MaskMode, Payload, Step, VerdictRule};
+use crate::model::{
+    Case, Chop, DataSet, Ending, Event, MaskMode, Payload, ResponseEdit, ResponseExpect, Step,
+    VerdictRule,
+};
 
 /// Which side of the connection the suite plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -499,10 +502,28 @@ impl<'c> CaseRun<'c> {
                             response =
                                 handshake::accept_response(&key, subprotocol.as_deref(), &[ext]);
                         }
+                        let (response, chop, with_script) = match &self.case.response {
+                            Some(r) => (
+                                edit_response(&response, &r.edits, &key),
+                                r.chop,
+                                r.script_with_response,
+                            ),
+                            None => (response, Chop::Whole, true),
+                        };
                         self.http_response = String::from_utf8_lossy(&response).into_owned();
-                        self.write(response, false);
+                        match chop {
+                            Chop::Every(_) => self.write_chopped(response, chop, true),
+                            // Unflushed, the script's first frames share the response's write.
+                            _ => self.write(response, !with_script),
+                        }
                         self.state = State::Open;
-                        self.obs.connection_was_open = true;
+                        // A response the client must refuse opens nothing: the judge
+                        // looks at what the client does with the frames behind it.
+                        self.obs.connection_was_open = !self
+                            .case
+                            .response
+                            .as_ref()
+                            .is_some_and(|r| r.expect == ResponseExpect::Fail);
                         self.open_deadline = None;
                         self.advance_script();
                         if !rest.is_empty() {
@@ -618,6 +639,7 @@ impl<'c> CaseRun<'c> {
             return;
         }
         self.log(WireEvent::DroppedByPeer { at: now });
+        self.obs.peer_dropped_ms = Some(now.as_millis() as u64);
         if self.state == State::Connecting {
             self.obs.peer_dropped_during_handshake_ms = Some(now.as_millis() as u64);
         }
@@ -1141,7 +1163,23 @@ impl<'c> CaseRun<'c> {
     /// done, the suite is the side expected to close, and what was received is
     /// an expected outcome that no other (longer) outcome extends.
     fn finish_when_done(&mut self) {
-        if !self.script_done || self.state != State::Open {
+        if self.state != State::Open {
+            return;
+        }
+        if self
+            .case
+            .response
+            .as_ref()
+            .is_some_and(|r| r.expect == ResponseExpect::Fail)
+        {
+            // A client that answers at all took the invalid response: the verdict is
+            // decided, so the suite closes instead of sitting out the kill timer.
+            if !self.obs.received.is_empty() && !self.obs.sent_close {
+                self.send_close(Some(close::codes::NORMAL), b"");
+            }
+            return;
+        }
+        if !self.script_done {
             return;
         }
         let expect = &self.case.expect;
@@ -1634,6 +1672,58 @@ fn apply_edits(mut b: RequestBuilder, edits: &[crate::model::RequestEdit]) -> Re
 
 /// The subprotocols and extension names a request offers, so the response can
 /// be held to them (RFC 6455 §4.1: nothing that was not offered).
+/// Applies a client-side handshake case's edits to the reference response.
+fn edit_response(response: &[u8], edits: &[ResponseEdit], key: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.split("\r\n");
+    let mut status = lines.next().unwrap_or_default().to_string();
+    let mut headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.to_string(), v.trim().to_string()))
+        .collect();
+    let set = |headers: &mut Vec<(String, String)>, name: &str, value: String| match headers
+        .iter_mut()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+    {
+        Some(h) => *h = (name.to_string(), value),
+        None => headers.push((name.to_string(), value)),
+    };
+    for edit in edits {
+        match edit {
+            ResponseEdit::StatusLine(line) => status = line.to_string(),
+            ResponseEdit::Set(name, value) => set(&mut headers, name, value.to_string()),
+            ResponseEdit::Remove(name) => headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name)),
+            ResponseEdit::Rename(from, to) => {
+                for (n, _) in headers
+                    .iter_mut()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(from))
+                {
+                    *n = to.to_string();
+                }
+            }
+            ResponseEdit::WrongAccept => {
+                // The accept value of a key one bit away: right shape, wrong value.
+                let mut other = key.as_bytes().to_vec();
+                other[0] ^= 1;
+                let other = String::from_utf8_lossy(&other).into_owned();
+                set(
+                    &mut headers,
+                    "Sec-WebSocket-Accept",
+                    handshake::accept_key(&other),
+                );
+            }
+        }
+    }
+    let mut out = status;
+    out.push_str("\r\n");
+    for (n, v) in headers {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.into_bytes()
+}
+
 fn offered(request: &str) -> (Vec<String>, Vec<String>) {
     let mut protocols = Vec::new();
     let mut extensions = Vec::new();

@@ -59,17 +59,26 @@ impl Peer for Client {
         else {
             return Vec::new();
         };
-        let accepted = handshake::validate_response(
+        // An invalid response fails the connection (RFC 6455 §4.1): close TCP, use nothing.
+        let Ok(accepted) = handshake::validate_response(
             &resp,
             &self.key,
             &[],
             &[deflate::EXTENSION_NAME.to_string()],
-        )
-        .expect("the suite's opening response is valid");
-        let params = accepted.extensions.first().map(|ext| {
-            deflate::client_accept(&[DeflateOffer::autobahn(false, 0)], ext)
-                .expect("the suite's permessage-deflate answer is valid")
-        });
+        ) else {
+            self.closed = true;
+            return Vec::new();
+        };
+        let params = match accepted.extensions.first() {
+            None => None,
+            Some(ext) => match deflate::client_accept(&[DeflateOffer::autobahn(false, 0)], ext) {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    self.closed = true;
+                    return Vec::new();
+                }
+            },
+        };
         let mut ep = Endpoint::new(EndpointConfig {
             deflate: params,
             ..EndpointConfig::echo_client(7)

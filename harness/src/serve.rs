@@ -790,8 +790,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:9001", value_name = "ADDR")]
     pub listen: String,
     /// Cases to offer: comma-separated ids or patterns ("*", "6.*", "1.1.1"); clients
-    /// number them 1..N in catalogue order. Section 0 (opening handshake) varies the
-    /// client's request, so it is not played here.
+    /// number them 1..N in catalogue order. Here section 0 is its client half (0.5,
+    /// 0.6): valid and invalid 101 responses the client must accept or fail on.
     #[arg(long, default_value = "*")]
     pub cases: String,
     /// Cases to leave out, same syntax as --cases.

@@ -7,7 +7,11 @@
 //! FAILED, SHOULD → NON-STRICT, MAY → INFORMATIONAL.
 
 use crate::build::{case, ev_text, text, CaseBuilder, NORMAL};
-use crate::model::{Case, Chop, HandshakeCase, HandshakeExpect, Level, RequestEdit as E};
+use crate::model::{
+    Case, Chop, HandshakeCase, HandshakeExpect, Level, RequestEdit as E, ResponseCase,
+    ResponseEdit as R, ResponseExpect,
+};
+use crate::run::Role;
 
 const SECTION: &str = "Opening Handshake";
 const MESSAGE: &str = "Hello, wsconform!";
@@ -111,8 +115,229 @@ fn reported(id: &str, desc: &str, expectation: &str, hs: HandshakeCase) -> CaseB
         .kill_after(3000)
 }
 
+/// A valid variation of the response (suite as server): the client must open the
+/// connection, echo a message and close cleanly.
+fn client_accepts(id: &str, desc: &str, edits: Vec<R>, chop: Chop, with_script: bool) -> Case {
+    let mut b = case(id, SECTION, "Valid responses must be accepted (client)");
+    if !with_script {
+        // The message follows the response apart, so that only 0.5.5 tests a client
+        // that loses the bytes behind the handshake.
+        b = b.pause(100, None);
+    }
+    b.desc(desc)
+        .expectation(
+            "The client accepts the response, echoes the text message, and completes a clean \
+             close with 1000.",
+        )
+        .only_role(Role::Server)
+        .response(ResponseCase {
+            edits,
+            chop,
+            script_with_response: with_script,
+            expect: ResponseExpect::Accept,
+        })
+        .frame(text(MESSAGE))
+        .ok(vec![ev_text(MESSAGE)])
+        .closed_by_me(&[NORMAL], true)
+        .kill_after(1000)
+        .rfc("4.1", Level::Must)
+        .build()
+}
+
+/// An invalid response (suite as server): the client must fail the connection
+/// (RFC 6455 §4.1) and never echo the message written behind the response.
+fn client_fails(id: &str, desc: &str, edits: Vec<R>, clause: &'static str) -> CaseBuilder {
+    case(
+        id,
+        SECTION,
+        "Invalid responses must fail the connection (client)",
+    )
+    .desc(format!(
+        "{desc} The suite writes a text message right behind the response."
+    ))
+    .expectation(
+        "The client fails the WebSocket connection: it closes TCP (a Close frame first is \
+             tolerated) without echoing the message, within 5 s.",
+    )
+    .only_role(Role::Server)
+    .response(ResponseCase {
+        edits,
+        chop: Chop::Whole,
+        script_with_response: true,
+        expect: ResponseExpect::Fail,
+    })
+    .frame(text(MESSAGE))
+    // Nothing may come back: the connection never opened.
+    .ok(Vec::new())
+    .closed_by_me(&[NORMAL], false)
+    .kill_after(5000)
+    .rfc(clause, Level::Must)
+}
+
+/// Section 0's client-side cases: the suite as server varies its 101 response.
+fn client_cases() -> Vec<Case> {
+    vec![
+        client_accepts(
+            "0.5.1",
+            "Answer with every header name in lower case.",
+            vec![
+                R::Rename("Upgrade", "upgrade"),
+                R::Rename("Connection", "connection"),
+                R::Rename("Sec-WebSocket-Accept", "sec-websocket-accept"),
+            ],
+            Chop::Whole,
+            false,
+        ),
+        client_accepts(
+            "0.5.2",
+            "Answer `Upgrade: WEBSOCKET` and `Connection: UPGRADE` (values are case-insensitive).",
+            vec![
+                R::Set("Upgrade", "WEBSOCKET"),
+                R::Set("Connection", "UPGRADE"),
+            ],
+            Chop::Whole,
+            false,
+        ),
+        client_accepts(
+            "0.5.3",
+            "Answer `Connection: keep-alive, Upgrade` (the token list contains Upgrade).",
+            vec![R::Set("Connection", "keep-alive, Upgrade")],
+            Chop::Whole,
+            false,
+        ),
+        client_accepts(
+            "0.5.4",
+            "Answer with unknown extra headers and another reason phrase.",
+            vec![
+                R::StatusLine("HTTP/1.1 101 Web Socket Protocol Handshake"),
+                R::Set("Server", "wsconform"),
+                R::Set("X-Wsconform-Extra", "ignore me"),
+                R::Set("Cache-Control", "no-cache"),
+            ],
+            Chop::Whole,
+            false,
+        ),
+        client_accepts(
+            "0.5.5",
+            "Answer with the response and the first text frame in one TCP write: the frame \
+             must not be lost with the handshake's buffer.",
+            Vec::new(),
+            Chop::Whole,
+            true,
+        ),
+        client_accepts(
+            "0.5.6",
+            "Answer one byte per write (the response dribbled).",
+            Vec::new(),
+            Chop::Every(1),
+            false,
+        ),
+        client_fails(
+            "0.6.1",
+            "Answer with a wrong Sec-WebSocket-Accept (computed from another key).",
+            vec![R::WrongAccept],
+            "4.1",
+        )
+        .build(),
+        client_fails(
+            "0.6.2",
+            "Answer without Sec-WebSocket-Accept.",
+            vec![R::Remove("Sec-WebSocket-Accept")],
+            "4.1",
+        )
+        .build(),
+        client_fails(
+            "0.6.3",
+            "Answer `HTTP/1.1 200 OK` with otherwise valid upgrade headers.",
+            // Content-Length: a non-101 response has a body, and without a length it would
+            // last until the connection closes (RFC 7230 §3.3.3).
+            vec![
+                R::StatusLine("HTTP/1.1 200 OK"),
+                R::Set("Content-Length", "0"),
+            ],
+            "4.1",
+        )
+        .build(),
+        client_fails(
+            "0.6.4",
+            "Answer `HTTP/1.1 403 Forbidden` with otherwise valid upgrade headers.",
+            // Content-Length: a non-101 response has a body, and without a length it would
+            // last until the connection closes (RFC 7230 §3.3.3).
+            vec![
+                R::StatusLine("HTTP/1.1 403 Forbidden"),
+                R::Set("Content-Length", "0"),
+            ],
+            "4.1",
+        )
+        .build(),
+        client_fails(
+            "0.6.5",
+            "Answer without the Upgrade header.",
+            vec![R::Remove("Upgrade")],
+            "4.1",
+        )
+        .build(),
+        client_fails(
+            "0.6.6",
+            "Answer `Upgrade: h2c` instead of websocket.",
+            vec![R::Set("Upgrade", "h2c")],
+            "4.1",
+        )
+        .build(),
+        client_fails(
+            "0.6.7",
+            "Answer without the Connection header.",
+            vec![R::Remove("Connection")],
+            "4.1",
+        )
+        .build(),
+        client_fails(
+            "0.6.8",
+            "Answer `Connection: keep-alive` (no Upgrade token).",
+            vec![R::Set("Connection", "keep-alive")],
+            "4.1",
+        )
+        .build(),
+        client_fails(
+            "0.6.9",
+            "Answer `Sec-WebSocket-Protocol: x-wsconform-unoffered`, a subprotocol the client \
+             did not offer.",
+            vec![R::Set("Sec-WebSocket-Protocol", "x-wsconform-unoffered")],
+            "4.1",
+        )
+        .build(),
+        client_fails(
+            "0.6.10",
+            "Answer `Sec-WebSocket-Extensions: x-wsconform-unknown`, an extension the client did \
+             not offer.",
+            vec![R::Set("Sec-WebSocket-Extensions", "x-wsconform-unknown")],
+            "4.1",
+        )
+        .build(),
+        client_fails(
+            "0.6.11",
+            "Answer `Sec-WebSocket-Extensions: permessage-deflate; x-wsconform=1`: either not \
+             offered, or with a parameter RFC 7692 does not define.",
+            vec![R::Set(
+                "Sec-WebSocket-Extensions",
+                "permessage-deflate; x-wsconform=1",
+            )],
+            "4.1",
+        )
+        .rfc_of(7692, "5", Level::Must)
+        .build(),
+    ]
+}
+
 /// The cases of section 0.
 pub fn cases() -> Vec<Case> {
+    let mut all = request_cases();
+    all.extend(client_cases());
+    all
+}
+
+/// Section 0's server-side cases: the suite as client varies its request.
+fn request_cases() -> Vec<Case> {
     let valid = "Valid requests must be accepted";
     let lower = vec![
         E::Rename("Host", "host"),

@@ -128,6 +128,49 @@ pub struct RawFlaws {
     pub unmasked: bool,
     /// Never echoes data messages (it still answers pings and closes).
     pub no_echo: bool,
+    /// Skips one of the checks RFC 6455 §4.1 requires of the server's response.
+    pub skips_check: Option<ResponseCheck>,
+    /// Throws away whatever arrived behind the response in the same read, as a client
+    /// that reads the handshake into a buffer of its own and forgets the rest.
+    pub drops_bytes_after_response: bool,
+}
+
+/// One of the response checks a client MUST make (RFC 6455 §4.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseCheck {
+    /// The status is 101.
+    Status,
+    /// Sec-WebSocket-Accept matches the key.
+    Accept,
+    /// Upgrade is websocket.
+    Upgrade,
+    /// Connection has the Upgrade token.
+    Connection,
+    /// No subprotocol that was not offered.
+    Protocol,
+    /// No extension that was not offered.
+    Extensions,
+}
+
+/// The response as a client that skips `check` sees it: the field it never looks at
+/// is made to pass.
+fn overlook(mut resp: handshake::Response, check: ResponseCheck, key: &str) -> handshake::Response {
+    let (name, value) = match check {
+        ResponseCheck::Status => {
+            resp.status = 101;
+            return resp;
+        }
+        ResponseCheck::Accept => ("Sec-WebSocket-Accept", Some(handshake::accept_key(key))),
+        ResponseCheck::Upgrade => ("Upgrade", Some("websocket".to_string())),
+        ResponseCheck::Connection => ("Connection", Some("Upgrade".to_string())),
+        ResponseCheck::Protocol => ("Sec-WebSocket-Protocol", None),
+        ResponseCheck::Extensions => ("Sec-WebSocket-Extensions", None),
+    };
+    resp.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    if let Some(value) = value {
+        resp.headers.push((name.to_string(), value));
+    }
+    resp
 }
 
 fn client_frame(f: Frame, flaws: RawFlaws, n: &mut u32) -> Vec<u8> {
@@ -163,7 +206,17 @@ pub async fn raw_case(addr: SocketAddr, n: usize, agent: &str, flaws: RawFlaws) 
         }
         head.extend_from_slice(&buf[..got]);
         if let Some((resp, used)) = handshake::parse_response(&head, 64 * 1024).unwrap() {
-            handshake::validate_response(&resp, &key, &[], &[]).unwrap();
+            let resp = match flaws.skips_check {
+                Some(check) => overlook(resp, check, &key),
+                None => resp,
+            };
+            // RFC 6455 §4.1: an invalid response fails the connection.
+            if handshake::validate_response(&resp, &key, &[], &[]).is_err() {
+                return;
+            }
+            if flaws.drops_bytes_after_response {
+                break Vec::new();
+            }
             break head.split_off(used);
         }
     };
