@@ -9,22 +9,29 @@
 //! their payloads and written as a case file that `wsconform run --case-file`
 //! replays.
 
+pub mod deflate;
 pub mod oracle;
 pub mod strategy;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
+use ws_cases::judge::{judge, Verdict};
 use ws_cases::model::{
-    Behavior, Chop, CloseBehavior, Ending, Event, Expectation, ExpectedClose, FrameSpec, Level,
-    MaskMode, Payload, Step, VerdictRule,
+    Behavior, Chop, CloseBehavior, DeflateSetup, Ending, Event, Expectation, ExpectedClose,
+    FrameSpec, Level, MaskMode, Payload, Step, VerdictRule,
 };
 use ws_cases::Case;
+use ws_spec::deflate::DeflateOffer;
 use ws_spec::frame::{LengthForm, Opcode};
+
+pub use deflate::Negotiation;
 
 use crate::error::HarnessError;
 use crate::runner::{run_case, CaseRecord, RunSettings};
@@ -49,12 +56,54 @@ pub enum FuzzStep {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         chop: Option<usize>,
     },
+    /// A data message, compressed with permessage-deflate when the conversation
+    /// negotiated it (RSV1 on its first frame, RFC 7692 §6.1) and sent plain
+    /// otherwise. Case files written by the fuzzer hold the frames it became
+    /// instead (see [`deflate::lower`]).
+    Compressed {
+        /// Text (1) or binary (2).
+        opcode: u8,
+        /// The message, uncompressed.
+        message: Vec<u8>,
+        /// Where its compressed payload is cut into frames, in thousandths of its length.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        cuts: Vec<u16>,
+        /// The ping (if any) sent after each frame but the last.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pings: Vec<Option<Vec<u8>>>,
+        /// Each frame written in pieces of at most this many bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chop: Option<usize>,
+        /// A deliberate violation of RFC 7692.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fault: Option<DeflateFault>,
+    },
     /// A close frame that starts the closing handshake.
     Close {
         /// Close code, if any (maybe one the RFC forbids on the wire).
         code: Option<u16>,
         /// Reason bytes (maybe invalid UTF-8).
         reason: Vec<u8>,
+    },
+}
+
+/// A deliberate violation in a compressed message, for which the server must fail
+/// the connection (or, for corrupt data, echo what the data inflates to).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeflateFault {
+    /// RSV1 on every frame of the message, continuations too (RFC 7692 §6.1).
+    Rsv1OnContinuation,
+    /// RSV1 on a ping sent among the message's frames (RFC 7692 §6: control frames
+    /// are never compressed).
+    Rsv1OnPing,
+    /// One byte of the compressed payload changed (RFC 7692 §7.2.2: what does not
+    /// inflate fails the connection).
+    Corrupt {
+        /// Where, in thousandths of the compressed payload.
+        at: u16,
+        /// XORed into that byte (0 counts as 1).
+        xor: u8,
     },
 }
 
@@ -86,10 +135,21 @@ pub struct Expected {
     pub close_codes: Vec<u16>,
 }
 
+/// The permessage-deflate of a case file (RFC 7692).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseDeflate {
+    /// The Sec-WebSocket-Extensions offer of the opening request.
+    pub offer: String,
+    /// The server's acceptance when the case was written: the parameters that
+    /// [`FuzzStep::Compressed`] steps are compressed with.
+    pub response: String,
+}
+
 /// A reproducer: the steps to send and what a conforming echo server does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseFile {
-    /// Format tag, `wsconform-case/1`.
+    /// Format tag: [`CASE_FILE_FORMAT`], or [`CASE_FILE_FORMAT_2`] when the file
+    /// uses `deflate` or `also`.
     pub format: String,
     /// The fuzzing seed that found it, if a fuzz run wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,31 +160,98 @@ pub struct CaseFile {
     /// What went wrong when it was found.
     #[serde(default)]
     pub description: String,
+    /// permessage-deflate offered in the opening request, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deflate: Option<CaseDeflate>,
     /// What to send, in order.
     pub steps: Vec<FuzzStep>,
     /// What must come back.
     pub expect: Expected,
+    /// Other outcomes the RFC allows as well (a server that checks UTF-8 only once a
+    /// message is complete, RFC 6455 §8.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Expected>,
 }
 
-/// Format tag written into every case file.
+/// Format tag of case files without permessage-deflate or alternative outcomes.
 pub const CASE_FILE_FORMAT: &str = "wsconform-case/1";
+/// Format tag of case files that use `deflate` or `also`: a reader that knows
+/// only version 1 would replay them wrongly, so it must refuse them.
+pub const CASE_FILE_FORMAT_2: &str = "wsconform-case/2";
 
-/// Closing after the script, for conversations without a close step (those that a
-/// conforming server fails): time for the server to fail the connection first.
+impl CaseFile {
+    /// The reproducer of `played`, found with `seed` at conversation `index`.
+    pub fn new(seed: Option<u64>, conversation: Option<u64>, played: &Played) -> Self {
+        let deflate = played.deflate.as_ref().map(|n| CaseDeflate {
+            offer: deflate::offer_header(&n.offer),
+            response: ws_spec::handshake::format_extensions(std::slice::from_ref(&n.response)),
+        });
+        let format = if deflate.is_some() || played.expect.len() > 1 {
+            CASE_FILE_FORMAT_2
+        } else {
+            CASE_FILE_FORMAT
+        };
+        CaseFile {
+            format: format.into(),
+            seed,
+            conversation,
+            description: played.reason.clone(),
+            deflate,
+            steps: played.sent.clone(),
+            expect: played.expect[0].clone(),
+            also: played.expect[1..].to_vec(),
+        }
+    }
+
+    /// The negotiation the file records, if it offers permessage-deflate.
+    pub fn negotiation(&self) -> Result<Option<Negotiation>, String> {
+        let Some(d) = &self.deflate else {
+            return Ok(None);
+        };
+        let offer = deflate::parse_offer(&d.offer).map_err(|e| format!("deflate offer: {e}"))?;
+        let response =
+            deflate::parse_header(&d.response).map_err(|e| format!("deflate response: {e}"))?;
+        Negotiation::from_response(&offer, &response)
+            .map(Some)
+            .ok_or_else(|| format!("{:?} is no valid answer to {:?}", d.response, d.offer))
+    }
+
+    /// Every outcome the file accepts, the main one first.
+    pub fn outcomes(&self) -> Vec<Expected> {
+        std::iter::once(self.expect.clone())
+            .chain(self.also.iter().cloned())
+            .collect()
+    }
+}
+
+/// A generated conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conversation {
+    /// permessage-deflate offered in the opening request (played without the
+    /// offer when the server declines it).
+    pub offer: Option<DeflateOffer>,
+    /// What to send.
+    pub steps: Vec<FuzzStep>,
+}
+
+/// Closing after the script, for conversations without a close step that a
+/// conforming server does not fail.
 const SETTLE: Duration = Duration::from_millis(150);
+/// Closing after the script when a conforming server fails the connection: time
+/// for it to do so (it may still be compressing a 64 KiB echo). A conforming
+/// server ends the conversation long before.
+const FAIL_WAIT: Duration = Duration::from_secs(2);
 
 /// The case-file form of an observed event (pause markers have none).
 pub fn expected_event(e: &Event) -> Option<ExpectedEvent> {
-    {
-        match e {
-            Event::Message { payload, binary } => Some(ExpectedEvent::Message {
-                binary: *binary,
-                payload: payload.clone(),
-            }),
-            Event::Pong(p) => Some(ExpectedEvent::Pong(p.clone())),
-            Event::Ping(p) => Some(ExpectedEvent::Ping(p.clone())),
-            Event::Timeout(_) => None,
-        }
+    match e {
+        Event::Message { payload, binary } => Some(ExpectedEvent::Message {
+            binary: *binary,
+            payload: payload.clone(),
+        }),
+        Event::Pong(p) => Some(ExpectedEvent::Pong(p.clone())),
+        Event::Ping(p) => Some(ExpectedEvent::Ping(p.clone())),
+        Event::Timeout(_) => None,
     }
 }
 
@@ -139,8 +266,13 @@ fn to_event(e: &ExpectedEvent) -> Event {
     }
 }
 
-/// The case that sends `steps` and expects `expect`.
-pub fn case_for(steps: &[FuzzStep], expect: &Expected) -> Case {
+/// The case that sends `steps` (frames and closes: [`FuzzStep::Compressed`] steps
+/// must be [lowered](deflate::lower) first), negotiating `deflate`, and accepts any of
+/// `expect`'s event lists; its close expectation is the first outcome's.
+///
+/// # Panics
+/// If `expect` is empty or a step is not lowered.
+pub fn case_for(steps: &[FuzzStep], expect: &[Expected], deflate: Option<&Negotiation>) -> Case {
     let script = steps
         .iter()
         .map(|s| match s {
@@ -166,25 +298,45 @@ pub fn case_for(steps: &[FuzzStep], expect: &Expected) -> Case {
                 code: *code,
                 reason: reason.clone(),
             },
+            FuzzStep::Compressed { .. } => panic!("case_for takes lowered steps"),
         })
         .collect();
-    let codes = if expect.close_codes.is_empty() {
+    let first = &expect[0];
+    let codes = if first.close_codes.is_empty() {
         vec![1000]
     } else {
-        expect.close_codes.clone()
+        first.close_codes.clone()
     };
     // The builder, not a struct literal: fields the catalogue adds later keep their defaults.
-    let mut case = ws_cases::build::case("fuzz", "Fuzzing", "")
+    let mut builder = ws_cases::build::case("fuzz", "Fuzzing", "")
         .desc(format!("A fuzzed conversation of {} steps.", steps.len()))
         .expectation("What the ws-spec reference endpoint does as an echo server.")
-        .rfc("5", Level::Must)
-        .build();
+        .rfc("5", Level::Must);
+    if let Some(n) = deflate {
+        builder = builder.deflate(DeflateSetup {
+            offers: vec![n.offer.clone()],
+            // RFC 7692 §7.1.2.1: the server's echoes stay within the window it
+            // announced. Not under 8 bits, which zlib (and so the reference)
+            // cannot keep to.
+            check_window: n.params.server_max_window_bits > 8,
+            ..DeflateSetup::default()
+        });
+    }
+    let mut case = builder.build();
     case.steps = script;
-    case.ending = Ending::CloseAfter(SETTLE);
+    case.ending = Ending::CloseAfter(if expect.iter().all(|e| e.closed_by_me) {
+        SETTLE
+    } else {
+        FAIL_WAIT
+    });
+    let labels = std::iter::once(Behavior::Ok).chain(std::iter::repeat(Behavior::NonStrict));
     case.expect = Expectation {
-        outcomes: vec![(Behavior::Ok, expect.events.iter().map(to_event).collect())],
+        outcomes: labels
+            .zip(expect)
+            .map(|(label, e)| (label, e.events.iter().map(to_event).collect()))
+            .collect(),
         close: ExpectedClose {
-            closed_by_me: expect.closed_by_me,
+            closed_by_me: first.closed_by_me,
             codes,
             require_clean: false,
             wrong_endpoint_is_fatal: false,
@@ -194,9 +346,8 @@ pub fn case_for(steps: &[FuzzStep], expect: &Expected) -> Case {
     case
 }
 
-/// Whether a played case shows the server disagreeing with the reference.
-pub fn is_mismatch(record: &CaseRecord) -> bool {
-    let v = &record.outcome.verdict;
+/// Whether a verdict shows the server disagreeing with the reference.
+pub fn is_mismatch_verdict(v: &Verdict) -> bool {
     v.behavior == Behavior::Failed
         || matches!(
             v.behavior_close,
@@ -204,17 +355,76 @@ pub fn is_mismatch(record: &CaseRecord) -> bool {
         )
 }
 
-/// Plays `steps` against the server, judged by what the reference says; returns the
-/// steps actually sent (see [`oracle::expected`]), the expectation and the record.
+/// Whether a played case shows the server disagreeing with the reference.
+pub fn is_mismatch(record: &CaseRecord) -> bool {
+    is_mismatch_verdict(&record.outcome.verdict)
+}
+
+/// The verdict of a played conversation against each outcome the reference
+/// allows: the first that agrees, or else the main outcome's.
+fn judge_outcomes(
+    sent: &[FuzzStep],
+    expect: &[Expected],
+    deflate: Option<&Negotiation>,
+    record: &CaseRecord,
+) -> Verdict {
+    let obs = &record.outcome.observation;
+    let mut first = None;
+    for e in expect {
+        let case = case_for(sent, std::slice::from_ref(e), deflate);
+        let v = judge(&case, obs);
+        if !is_mismatch_verdict(&v) {
+            return v;
+        }
+        first.get_or_insert(v);
+    }
+    first.unwrap_or_else(|| record.outcome.verdict.clone())
+}
+
+/// A conversation played against the server.
+#[derive(Clone, Debug)]
+pub struct Played {
+    /// The permessage-deflate it negotiated.
+    pub deflate: Option<Negotiation>,
+    /// The frames sent (see [`oracle::expected`]).
+    pub sent: Vec<FuzzStep>,
+    /// The outcomes the reference allows, the main one first.
+    pub expect: Vec<Expected>,
+    /// Messages sent compressed.
+    pub compressed: usize,
+    /// What happened.
+    pub record: CaseRecord,
+    /// Whether no allowed outcome matches what the server did.
+    pub mismatch: bool,
+    /// The verdict's one-line reason.
+    pub reason: String,
+}
+
+/// Plays `steps` against the server with the permessage-deflate of `deflate`,
+/// judged by what the reference says.
 pub async fn check(
     steps: &[FuzzStep],
+    deflate: Option<&Negotiation>,
     target: &Target,
     settings: &RunSettings,
-) -> (Vec<FuzzStep>, Expected, CaseRecord) {
-    let (sent, expect) = oracle::expected(steps);
-    let case = case_for(&sent, &expect);
+) -> Played {
+    let oracle::Oracle {
+        sent,
+        expect,
+        compressed,
+    } = oracle::expected(steps, deflate);
+    let case = case_for(&sent, &expect, deflate);
     let record = run_case(&case, target, settings).await;
-    (sent, expect, record)
+    let verdict = judge_outcomes(&sent, &expect, deflate, &record);
+    Played {
+        deflate: deflate.cloned(),
+        sent,
+        expect,
+        compressed,
+        mismatch: is_mismatch_verdict(&verdict),
+        reason: verdict.reason,
+        record,
+    }
 }
 
 /// Limits of a fuzzing run.
@@ -270,10 +480,40 @@ pub struct Mismatch {
 pub struct FuzzOutcome {
     /// Conversations played (shrinking not counted).
     pub conversations: u64,
+    /// Of those, the ones that negotiated permessage-deflate.
+    pub deflate_conversations: u64,
+    /// Messages sent compressed in those conversations.
+    pub compressed_messages: u64,
     /// The first disagreement (lowest conversation index), shrunk.
     pub mismatch: Option<Mismatch>,
     /// Wall time of the search.
     pub elapsed: Duration,
+}
+
+/// The server's answers to the offers of a run, each asked once.
+#[derive(Default)]
+struct Negotiations {
+    answers: std::sync::Mutex<HashMap<String, Arc<OnceCell<Option<Negotiation>>>>>,
+}
+
+impl Negotiations {
+    async fn get(
+        &self,
+        offer: &DeflateOffer,
+        target: &Target,
+        settings: &RunSettings,
+    ) -> Option<Negotiation> {
+        let cell = {
+            let mut answers = self
+                .answers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(answers.entry(deflate::offer_header(offer)).or_default())
+        };
+        cell.get_or_init(|| deflate::negotiate(offer, target, settings))
+            .await
+            .clone()
+    }
 }
 
 /// Fuzzes the server at `target`; `progress` is told after each conversation
@@ -282,10 +522,13 @@ pub async fn fuzz(target: &Target, opts: &FuzzOptions, progress: impl Fn(u64, u6
     let t0 = Instant::now();
     let target = Arc::new(target.clone());
     let settings = Arc::new(opts.settings.clone());
+    let negotiations = Arc::new(Negotiations::default());
     let mut set = JoinSet::new();
     let mut next = 0u64;
     let mut done = 0u64;
-    let mut found: Vec<(u64, Vec<FuzzStep>)> = Vec::new();
+    let mut deflate_conversations = 0u64;
+    let mut compressed_messages = 0u64;
+    let mut found: Vec<(u64, Vec<FuzzStep>, Played)> = Vec::new();
     loop {
         let out_of_time = opts.duration.is_some_and(|d| t0.elapsed() >= d);
         while found.is_empty()
@@ -295,30 +538,43 @@ pub async fn fuzz(target: &Target, opts: &FuzzOptions, progress: impl Fn(u64, u6
         {
             let index = next;
             next += 1;
-            let steps = strategy::generate(opts.seed, index);
+            let conv = strategy::generate(opts.seed, index);
             let target = Arc::clone(&target);
             let settings = Arc::clone(&settings);
+            let negotiations = Arc::clone(&negotiations);
             set.spawn(async move {
-                let (_, _, record) = check(&steps, &target, &settings).await;
-                (index, steps, is_mismatch(&record))
+                let neg = match &conv.offer {
+                    Some(offer) => negotiations.get(offer, &target, &settings).await,
+                    None => None,
+                };
+                let played = check(&conv.steps, neg.as_ref(), &target, &settings).await;
+                (index, conv.steps, played)
             });
         }
         let Some(joined) = set.join_next().await else {
             break;
         };
         done += 1;
-        if let Ok((index, steps, true)) = joined {
-            found.push((index, steps));
+        if let Ok((index, steps, played)) = joined {
+            deflate_conversations += u64::from(played.deflate.is_some());
+            compressed_messages += played.compressed as u64;
+            if played.mismatch {
+                found.push((index, steps, played));
+            }
         }
         progress(done, found.len() as u64);
     }
     let elapsed = t0.elapsed();
-    let mismatch = match found.into_iter().min_by_key(|(i, _)| *i) {
-        Some((index, steps)) => Some(shrink_mismatch(&target, opts, index, steps).await),
+    let mismatch = match found.into_iter().min_by_key(|(i, _, _)| *i) {
+        Some((index, steps, played)) => {
+            Some(shrink_mismatch(&target, opts, index, steps, played).await)
+        }
         None => None,
     };
     FuzzOutcome {
         conversations: done,
+        deflate_conversations,
+        compressed_messages,
         mismatch,
         elapsed,
     }
@@ -329,11 +585,22 @@ async fn shrink_mismatch(
     opts: &FuzzOptions,
     index: u64,
     original: Vec<FuzzStep>,
+    found: Played,
 ) -> Mismatch {
     let mut runs = 0usize;
     let budget = opts.shrink_budget;
     let settings = &opts.settings;
     let mut best = original.clone();
+    let mut neg = found.deflate.clone();
+    let mut last = found;
+    // Without the extension, if the disagreement does not need it.
+    if neg.is_some() {
+        if let Some(p) = fails(&best, None, target, settings, &mut runs).await {
+            neg = None;
+            last = p;
+        }
+    }
+    let neg = neg.as_ref();
     let mut progress = true;
     while progress && runs < budget {
         progress = false;
@@ -344,8 +611,13 @@ async fn shrink_mismatch(
             while start < best.len() && runs < budget {
                 let mut cand = best.clone();
                 cand.drain(start..(start + chunk).min(best.len()));
-                if !cand.is_empty() && fails(&cand, target, settings, &mut runs).await {
+                let failed = match cand.is_empty() {
+                    true => None,
+                    false => fails(&cand, neg, target, settings, &mut runs).await,
+                };
+                if let Some(p) = failed {
                     best = cand;
+                    last = p;
                     progress = true;
                 } else {
                     start += chunk;
@@ -365,8 +637,9 @@ async fn shrink_mismatch(
                 }
                 let mut cand = best.clone();
                 cand[i] = cand_step;
-                if fails(&cand, target, settings, &mut runs).await {
+                if let Some(p) = fails(&cand, neg, target, settings, &mut runs).await {
                     best = cand;
+                    last = p;
                     progress = true;
                     break;
                 }
@@ -374,44 +647,37 @@ async fn shrink_mismatch(
             i += 1;
         }
     }
-    let (sent, expect, record) = check(&best, target, settings).await;
-    runs += 1;
-    let reason = record.outcome.verdict.reason.clone();
     Mismatch {
         conversation: index,
         original,
-        repro: CaseFile {
-            format: CASE_FILE_FORMAT.into(),
-            seed: Some(opts.seed),
-            conversation: Some(index),
-            description: reason.clone(),
-            steps: sent,
-            expect,
-        },
-        reason,
+        repro: CaseFile::new(Some(opts.seed), Some(index), &last),
+        reason: last.reason.clone(),
         shrink_runs: runs,
     }
 }
 
 /// A candidate counts only if it fails twice: a one-off timing accident must not
-/// steer the shrinking away from the real bug.
+/// steer the shrinking away from the real bug. The second failing play, if both fail.
 async fn fails(
     steps: &[FuzzStep],
+    neg: Option<&Negotiation>,
     target: &Target,
     settings: &RunSettings,
     runs: &mut usize,
-) -> bool {
+) -> Option<Played> {
+    let mut played = None;
     for _ in 0..2 {
         *runs += 1;
-        let (_, _, record) = check(steps, target, settings).await;
-        if !is_mismatch(&record) {
-            return false;
+        let p = check(steps, neg, target, settings).await;
+        if !p.mismatch {
+            return None;
         }
+        played = Some(p);
     }
-    true
+    played
 }
 
-/// Reads a case file.
+/// Reads a case file (either format version).
 pub fn load_case_file(path: &Path) -> Result<CaseFile, HarnessError> {
     let bad = |why: String| HarnessError::Io {
         what: format!("case file {}", path.display()),
@@ -422,13 +688,32 @@ pub fn load_case_file(path: &Path) -> Result<CaseFile, HarnessError> {
         source,
     })?;
     let file: CaseFile = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    if file.format != CASE_FILE_FORMAT {
+    if file.format != CASE_FILE_FORMAT && file.format != CASE_FILE_FORMAT_2 {
         return Err(bad(format!(
-            "format {:?}, expected {CASE_FILE_FORMAT:?}",
+            "format {:?}, expected {CASE_FILE_FORMAT:?} or {CASE_FILE_FORMAT_2:?}",
             file.format
         )));
     }
+    file.negotiation().map_err(bad)?;
     Ok(file)
+}
+
+/// Plays a case file against `target`: its steps (compressed ones lowered with
+/// the parameters the file records), offering its permessage-deflate, judged
+/// against every outcome it allows.
+pub async fn replay(
+    file: &CaseFile,
+    target: &Target,
+    settings: &RunSettings,
+) -> (Verdict, CaseRecord) {
+    // load_case_file checked it; a file built in memory with a bad one replays plain.
+    let neg = file.negotiation().ok().flatten();
+    let sent = deflate::lower(&file.steps, neg.as_ref()).steps;
+    let expect = file.outcomes();
+    let case = case_for(&sent, &expect, neg.as_ref());
+    let record = run_case(&case, target, settings).await;
+    let verdict = judge_outcomes(&sent, &expect, neg.as_ref(), &record);
+    (verdict, record)
 }
 
 /// Replays a case file against `url`: prints the verdict; exit code 1 when the server
@@ -436,9 +721,7 @@ pub fn load_case_file(path: &Path) -> Result<CaseFile, HarnessError> {
 pub async fn cmd_replay(path: &Path, url: &str, settings: RunSettings) -> anyhow::Result<i32> {
     let file = load_case_file(path)?;
     let target = Target::parse(url)?;
-    let case = case_for(&file.steps, &file.expect);
-    let record = run_case(&case, &target, &settings).await;
-    let v = &record.outcome.verdict;
+    let (v, _) = replay(&file, &target, &settings).await;
     println!(
         "{}: {} / close {}: {}",
         path.display(),
@@ -446,7 +729,7 @@ pub async fn cmd_replay(path: &Path, url: &str, settings: RunSettings) -> anyhow
         v.behavior_close.as_str(),
         v.reason
     );
-    Ok(if is_mismatch(&record) { 1 } else { 0 })
+    Ok(if is_mismatch_verdict(&v) { 1 } else { 0 })
 }
 
 /// Arguments of `fuzz`.
@@ -512,6 +795,10 @@ pub async fn cmd_fuzz(args: FuzzArgs) -> anyhow::Result<i32> {
         outcome.elapsed.as_secs_f64(),
         args.seed
     );
+    println!(
+        "permessage-deflate negotiated in {} conversations, {} messages sent compressed",
+        outcome.deflate_conversations, outcome.compressed_messages
+    );
     let Some(m) = outcome.mismatch else {
         println!("no mismatch");
         return Ok(0);
@@ -537,8 +824,16 @@ pub async fn cmd_fuzz(args: FuzzArgs) -> anyhow::Result<i32> {
         m.repro.steps.len(),
         m.shrink_runs
     );
+    if let Some(d) = &m.repro.deflate {
+        println!("  offer {:?}, accepted as {:?}", d.offer, d.response);
+    }
     for step in &m.repro.steps {
-        println!("  {}", serde_json::to_string(step)?);
+        // Payloads reach 64 KiB: the file has them whole.
+        let line = serde_json::to_string(step)?;
+        match line.char_indices().nth(200) {
+            Some((cut, _)) => println!("  {} ...", &line[..cut]),
+            None => println!("  {line}"),
+        }
     }
     println!("reproducer: {}", out.display());
     println!(

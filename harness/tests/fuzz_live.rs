@@ -2,7 +2,13 @@
 //! bounded number of conversations, shrinks it to a handful of frames, and the
 //! reproducer replays to FAILED through `wsconform run --case-file`; correct servers
 //! (the built-in one and tokio-tungstenite) give no mismatch.
+//!
+//! With permessage-deflate (RFC 7692): against the built-in server, which
+//! negotiates it, conversations carry compressed messages and agree; servers with
+//! a deliberate deflate flaw are caught and shrunk to a few frames.
 
+#[path = "support/broken_deflate.rs"]
+mod broken_deflate;
 mod support;
 
 use std::net::SocketAddr;
@@ -10,9 +16,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use broken_deflate::DeflateFlaw;
 use support::{start, Flaws};
 use wsconform::echo::{self, EchoSettings};
-use wsconform::fuzz::{fuzz, FuzzOptions, FuzzOutcome, FuzzStep};
+use wsconform::fuzz::{fuzz, FuzzOptions, FuzzOutcome, FuzzStep, Mismatch};
 use wsconform::runner::RunSettings;
 use wsconform::target::Target;
 
@@ -73,9 +80,9 @@ async fn replay(file: PathBuf, addr: SocketAddr) -> (i32, String) {
     .unwrap()
 }
 
-/// Finds the flaw, checks the shrunk reproducer and replays it; returns its steps.
-async fn finds(name: &str, flaws: Flaws) -> Vec<FuzzStep> {
-    let addr = start(flaws).await;
+/// Finds the flaw of the server at `addr`, checks the shrunk reproducer and replays
+/// it there (it fails) and against the correct server at `good` (it passes).
+async fn finds_at(name: &str, addr: SocketAddr, good: SocketAddr) -> Mismatch {
     let outcome = fuzz_addr(addr, 1, FIND_WITHIN).await;
     let described = describe(&outcome);
     let m = outcome
@@ -98,10 +105,51 @@ async fn finds(name: &str, flaws: Flaws) -> Vec<FuzzStep> {
     );
 
     // The same reproducer passes against a correct server: it is the flaw that fails it.
-    let good = start(Flaws::default()).await;
     let (code, stdout) = replay(file, good).await;
     assert_eq!(code, 0, "{name}: correct server should pass: {stdout}");
-    m.repro.steps
+    m
+}
+
+/// [`finds_at`] for the flawed server of `support`; returns the reproducer's steps.
+async fn finds(name: &str, flaws: Flaws) -> Vec<FuzzStep> {
+    let addr = start(flaws).await;
+    let good = start(Flaws::default()).await;
+    finds_at(name, addr, good).await.repro.steps
+}
+
+/// The built-in echo server, which negotiates permessage-deflate.
+async fn built_in() -> SocketAddr {
+    let listener = echo::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(echo::serve(listener, EchoSettings::default()));
+    addr
+}
+
+/// [`finds_at`] for a server with a deflate flaw, checked against the built-in one.
+/// The reproducer needs the extension: it offers permessage-deflate.
+async fn finds_deflate(name: &str, flaw: DeflateFlaw) -> Mismatch {
+    let addr = broken_deflate::start(flaw).await;
+    let m = finds_at(name, addr, built_in().await).await;
+    assert!(m.repro.deflate.is_some(), "{name}: {:?}", m.repro);
+    assert_eq!(m.repro.format, "wsconform-case/2");
+    m
+}
+
+/// Messages in `steps` that go compressed: first frames of data messages with RSV1.
+fn compressed_messages(steps: &[FuzzStep]) -> usize {
+    steps
+        .iter()
+        .filter(|s| {
+            matches!(
+                s,
+                FuzzStep::Frame {
+                    opcode: 1 | 2,
+                    rsv: 4,
+                    ..
+                }
+            )
+        })
+        .count()
 }
 
 /// RFC 6455 §5.5.2: a server that never answers pings is caught by a ping.
@@ -154,22 +202,66 @@ async fn finds_a_server_that_accepts_rsv_bits() {
         .any(|s| matches!(s, FuzzStep::Frame { rsv, .. } if *rsv != 0)));
 }
 
+/// RFC 7692: the built-in server negotiates permessage-deflate, so most conversations
+/// carry compressed messages (fragmented, with context takeover or not, some broken
+/// on purpose), and it agrees with the reference on all of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_built_in_echo_server_gives_no_mismatch() {
-    let listener = echo::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(echo::serve(listener, EchoSettings::default()));
+async fn the_built_in_echo_server_gives_no_mismatch_with_compressed_messages() {
+    let addr = built_in().await;
     let outcome = fuzz_addr(addr, 7, CLEAN_RUNS).await;
     assert!(outcome.mismatch.is_none(), "{}", describe(&outcome));
     assert_eq!(outcome.conversations, CLEAN_RUNS);
+    assert!(
+        outcome.deflate_conversations > CLEAN_RUNS / 2,
+        "{} conversations negotiated permessage-deflate",
+        outcome.deflate_conversations
+    );
+    assert!(
+        outcome.compressed_messages > CLEAN_RUNS / 4,
+        "{} messages sent compressed",
+        outcome.compressed_messages
+    );
 }
 
+/// tokio-tungstenite has no permessage-deflate: it declines every offer, and the
+/// conversations go uncompressed without a false mismatch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_tungstenite_gives_no_mismatch() {
     let addr = support::start_tungstenite().await;
     let outcome = fuzz_addr(addr, 11, CLEAN_RUNS).await;
     assert!(outcome.mismatch.is_none(), "{}", describe(&outcome));
     assert_eq!(outcome.conversations, CLEAN_RUNS);
+    assert_eq!(outcome.deflate_conversations, 0);
+    assert_eq!(outcome.compressed_messages, 0);
+}
+
+/// RFC 7692 §7.1.1.2: a server that inflates each message on its own, though the
+/// client may refer back to earlier ones, is caught by two compressed messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_a_server_that_forgets_the_clients_compression_context() {
+    let m = finds_deflate("forgets_client_context", DeflateFlaw::ForgetsClientContext).await;
+    assert!(
+        compressed_messages(&m.repro.steps) >= 2,
+        "{:?}",
+        m.repro.steps
+    );
+}
+
+/// RFC 7692 §7.1.1.1: a server that keeps its compression context after answering
+/// `server_no_context_takeover` is caught by an offer that asks for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_a_server_that_ignores_server_no_context_takeover() {
+    let m = finds_deflate("keeps_server_context", DeflateFlaw::KeepsServerContext).await;
+    let d = m.repro.deflate.as_ref().unwrap();
+    assert!(d.response.contains("server_no_context_takeover"), "{d:?}");
+}
+
+/// RFC 7692 §6.1: a server whose compressed echoes carry RSV1 on a continuation
+/// frame is caught by one message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_a_server_that_sets_rsv1_on_continuation_frames() {
+    let m = finds_deflate("rsv1_on_continuation", DeflateFlaw::Rsv1OnContinuation).await;
+    assert!(m.repro.steps.len() <= 3, "{:?}", m.repro.steps);
 }
 
 /// The command line: `wsconform fuzz` exits 1 on a mismatch, names the seed, and writes
@@ -205,6 +297,7 @@ async fn the_fuzz_command_writes_a_reproducer_that_replays() {
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("mismatch: seed 3 conversation"), "{stdout}");
     assert!(stdout.contains("--case-file"), "{stdout}");
+    assert!(stdout.contains("messages sent compressed"), "{stdout}");
     let (code, replayed) = replay(file, addr).await;
     assert_eq!(code, 1, "{replayed}");
     assert!(replayed.contains("FAILED"), "{replayed}");

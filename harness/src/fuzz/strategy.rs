@@ -5,12 +5,18 @@
 //! between the fragments), lone control frames, and now and then a frame the RFC
 //! forbids (reserved opcodes, RSV bits, a stray continuation, an oversized or
 //! fragmented ping); it usually ends with a close whose code and reason may be invalid.
+//!
+//! Most conversations offer permessage-deflate (RFC 7692) with random parameters,
+//! and carry compressed messages: often repetitive text, so that back-references
+//! reach into earlier messages, cut into frames anywhere in the compressed
+//! payload, and now and then broken (RSV1 where it must not be, a changed byte).
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use ws_spec::deflate::DeflateOffer;
 
-use super::FuzzStep;
+use super::{Conversation, DeflateFault, FuzzStep};
 
 const CONTINUATION: u8 = 0x0;
 const TEXT: u8 = 0x1;
@@ -186,27 +192,110 @@ fn close() -> impl Strategy<Value = FuzzStep> {
     ]
 }
 
+/// Words that repeat within and across messages, so compressed messages refer back.
+const WORDS: &[&str] = &[
+    "hello ",
+    "deflate ",
+    "websocket ",
+    "message ",
+    "h\u{e9}llo ",
+    "\u{1F600}",
+    "0123456789",
+    "aaaaaaaa",
+    " ",
+];
+
+fn repetitive_text() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(prop::sample::select(WORDS), 1..80)
+        .prop_map(|words| words.concat().into_bytes())
+}
+
+fn deflate_fault() -> impl Strategy<Value = DeflateFault> {
+    prop_oneof![
+        1 => Just(DeflateFault::Rsv1OnContinuation),
+        1 => Just(DeflateFault::Rsv1OnPing),
+        2 => (0u16..=1000, any::<u8>()).prop_map(|(at, xor)| DeflateFault::Corrupt { at, xor }),
+    ]
+}
+
+/// A message sent compressed when permessage-deflate is negotiated.
+fn compressed_message() -> impl Strategy<Value = Vec<FuzzStep>> {
+    let payload = prop_oneof![
+        4 => (Just(TEXT), repetitive_text()),
+        2 => (Just(TEXT), text_payload()),
+        2 => (Just(BINARY), binary_payload()),
+        1 => (Just(BINARY), repetitive_text()),
+    ];
+    (
+        payload,
+        prop::collection::vec(0u16..=1000, 0..4),
+        prop::collection::vec(prop::option::weighted(0.2, control_payload()), 4),
+        chop(),
+        prop::option::weighted(0.1, deflate_fault()),
+    )
+        .prop_map(|((opcode, message), cuts, pings, chop, fault)| {
+            let chop = chop.filter(|_| message.len() <= 1024);
+            vec![FuzzStep::Compressed {
+                opcode,
+                message,
+                cuts,
+                pings,
+                chop,
+                fault,
+            }]
+        })
+}
+
+/// A permessage-deflate offer (RFC 7692 §7.1), or none.
+fn offer() -> impl Strategy<Value = Option<DeflateOffer>> {
+    let client_bits = prop_oneof![
+        2 => Just(None),
+        1 => Just(Some(None)),
+        // 8 left out: zlib cannot compress within it (see `deflate::lower`).
+        1 => (9u8..=15).prop_map(|b| Some(Some(b))),
+    ];
+    prop::option::weighted(
+        0.7,
+        (
+            prop::bool::weighted(0.3),
+            prop::bool::weighted(0.3),
+            prop::option::weighted(0.3, 8u8..=15),
+            client_bits,
+        )
+            .prop_map(
+                |(server_nct, client_nct, server_bits, client_bits)| DeflateOffer {
+                    server_no_context_takeover: server_nct,
+                    client_no_context_takeover: client_nct,
+                    server_max_window_bits: server_bits,
+                    client_max_window_bits: client_bits,
+                },
+            ),
+    )
+}
+
 /// A whole conversation.
-pub fn conversation() -> impl Strategy<Value = Vec<FuzzStep>> {
+pub fn conversation() -> impl Strategy<Value = Conversation> {
     let part = prop_oneof![
         10 => message(),
+        6 => compressed_message(),
         2 => control_payload().prop_map(|p| vec![frame(PING, true, p, None)]),
         1 => oddity(),
     ];
     (
+        offer(),
         prop::collection::vec(part, 1..6),
         prop::option::weighted(0.9, close()),
     )
-        .prop_map(|(parts, close)| {
+        .prop_map(|(offer, parts, close)| {
             let mut steps: Vec<FuzzStep> = parts.into_iter().flatten().collect();
             steps.extend(close);
-            steps
+            Conversation { offer, steps }
         })
 }
 
 /// Conversation `index` of the run seeded with `seed`: the same pair always gives the
 /// same conversation, whatever else runs.
-pub fn generate(seed: u64, index: u64) -> Vec<FuzzStep> {
+pub fn generate(seed: u64, index: u64) -> Conversation {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&seed.to_le_bytes());
     key[8..16].copy_from_slice(&index.to_le_bytes());
@@ -217,7 +306,10 @@ pub fn generate(seed: u64, index: u64) -> Vec<FuzzStep> {
         Ok(tree) => tree.current(),
         // The strategy has no filters, so it cannot reject; an empty conversation
         // still plays (the suite closes it).
-        Err(_) => Vec::new(),
+        Err(_) => Conversation {
+            offer: None,
+            steps: Vec::new(),
+        },
     }
 }
 
@@ -258,6 +350,62 @@ pub fn simpler(step: &FuzzStep) -> Vec<FuzzStep> {
                 out.push(with(payload[..payload.len() - 1].to_vec(), *rsv, *chop));
             }
         }
+        FuzzStep::Compressed {
+            opcode,
+            message,
+            cuts,
+            pings,
+            chop,
+            fault,
+        } => {
+            let with = |message: Vec<u8>,
+                        cuts: Vec<u16>,
+                        pings: Vec<Option<Vec<u8>>>,
+                        chop: Option<usize>,
+                        fault: Option<DeflateFault>| FuzzStep::Compressed {
+                opcode: *opcode,
+                message,
+                cuts,
+                pings,
+                chop,
+                fault,
+            };
+            // Plain first: a reproducer that needs no compression is the simpler one.
+            if fault.is_none() {
+                out.push(FuzzStep::Frame {
+                    opcode: *opcode,
+                    fin: true,
+                    rsv: 0,
+                    payload: message.clone(),
+                    chop: None,
+                });
+            }
+            let m = message;
+            if fault.is_some() {
+                out.push(with(m.clone(), cuts.clone(), pings.clone(), *chop, None));
+            }
+            if chop.is_some() {
+                out.push(with(m.clone(), cuts.clone(), pings.clone(), None, *fault));
+            }
+            if pings.iter().any(Option::is_some) {
+                out.push(with(m.clone(), cuts.clone(), Vec::new(), *chop, *fault));
+            }
+            if !cuts.is_empty() {
+                out.push(with(m.clone(), Vec::new(), pings.clone(), *chop, *fault));
+            }
+            if !m.is_empty() {
+                let half = m.len() / 2;
+                for shorter in [
+                    Vec::new(),
+                    m[..half].to_vec(),
+                    m[half..].to_vec(),
+                    m[1..].to_vec(),
+                    m[..m.len() - 1].to_vec(),
+                ] {
+                    out.push(with(shorter, cuts.clone(), pings.clone(), *chop, *fault));
+                }
+            }
+        }
         FuzzStep::Close { code, reason } => {
             if !reason.is_empty() {
                 out.push(FuzzStep::Close {
@@ -283,14 +431,15 @@ mod tests {
             assert_eq!(generate(5, i), generate(5, i));
         }
         let distinct: std::collections::HashSet<_> = (0..20)
-            .map(|i| serde_json::to_string(&generate(5, i)).unwrap())
+            .map(|i| serde_json::to_string(&generate(5, i).steps).unwrap())
             .collect();
         assert!(distinct.len() > 15, "conversations vary with the index");
     }
 
     #[test]
     fn conversations_cover_the_input_space() {
-        let all: Vec<FuzzStep> = (0..300).flat_map(|i| generate(1, i)).collect();
+        let convs: Vec<Conversation> = (0..300).map(|i| generate(1, i)).collect();
+        let all: Vec<FuzzStep> = convs.iter().flat_map(|c| c.steps.clone()).collect();
         let has = |f: &dyn Fn(&FuzzStep) -> bool| all.iter().any(f);
         let frame_with = |pred: &FramePredicate| {
             has(
@@ -311,6 +460,31 @@ mod tests {
                 code: Some(999),
                 ..
             }
+        )));
+        // RFC 7692: offers with each parameter, and compressed messages, cut and
+        // broken in each way.
+        let offers: Vec<&DeflateOffer> = convs.iter().filter_map(|c| c.offer.as_ref()).collect();
+        assert!(offers.len() > 100 && offers.len() < 300);
+        assert!(offers.iter().any(|o| o.server_no_context_takeover));
+        assert!(offers.iter().any(|o| o.client_no_context_takeover));
+        assert!(offers.iter().any(|o| o.server_max_window_bits.is_some()));
+        assert!(offers
+            .iter()
+            .any(|o| o.client_max_window_bits == Some(None)));
+        assert!(offers
+            .iter()
+            .any(|o| matches!(o.client_max_window_bits, Some(Some(_)))));
+        let compressed = |pred: &dyn Fn(&[u16], &Option<DeflateFault>) -> bool| {
+            has(&|s| matches!(s, FuzzStep::Compressed { cuts, fault, .. } if pred(cuts, fault)))
+        };
+        assert!(compressed(&|cuts, f| cuts.len() >= 2 && f.is_none()));
+        assert!(compressed(
+            &|_, f| *f == Some(DeflateFault::Rsv1OnContinuation)
+        ));
+        assert!(compressed(&|_, f| *f == Some(DeflateFault::Rsv1OnPing)));
+        assert!(compressed(&|_, f| matches!(
+            f,
+            Some(DeflateFault::Corrupt { .. })
         )));
     }
 }
