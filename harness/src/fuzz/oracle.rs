@@ -231,8 +231,21 @@ fn play(
     let failure = server.endpoint.as_ref().and_then(Endpoint::failure);
     // RFC 7692 names no close code for data that does not inflate: 1007 (the data
     // does not fit the message) and 1002 (a protocol error) both say it.
-    if let Some((_, FailReason::InvalidCompressedData(_))) = failure {
-        close_codes.push(codes::PROTOCOL_ERROR);
+    match failure {
+        Some((_, FailReason::InvalidCompressedData(_))) => {
+            close_codes.push(codes::PROTOCOL_ERROR);
+        }
+        // A close with a code not allowed on the wire and a reason that is not
+        // UTF-8 breaks two rules (RFC 6455 §7.4.1, §5.5.1): either may be named.
+        Some((_, FailReason::InvalidCloseCode(_)))
+            if steps.iter().rev().find_map(|s| match s {
+                FuzzStep::Close { reason, .. } => Some(std::str::from_utf8(reason).is_err()),
+                _ => None,
+            }) == Some(true) =>
+        {
+            close_codes.push(codes::INVALID_PAYLOAD);
+        }
+        _ => {}
     }
     let expected = Expected {
         events: obs.received.iter().filter_map(expected_event).collect(),
