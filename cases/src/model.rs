@@ -89,9 +89,51 @@ impl Payload {
                 if pattern.is_empty() {
                     return vec![0; *len];
                 }
-                pattern.iter().copied().cycle().take(*len).collect()
+                // Doubling copies: 16 MiB in a couple dozen memcpys, not byte by byte.
+                let mut out = Vec::with_capacity(*len);
+                out.extend_from_slice(&pattern[..pattern.len().min(*len)]);
+                while out.len() < *len {
+                    let n = out.len().min(*len - out.len());
+                    out.extend_from_within(..n);
+                }
+                out
             }
         }
+    }
+}
+
+impl Payload {
+    /// The first offset where `data` differs from these bytes (a length difference
+    /// counts at the shorter length); `None` when equal. Compares without building
+    /// the payload, as the 9.x echo checks run on messages of up to 16 MiB.
+    pub fn first_difference(&self, data: &[u8]) -> Option<usize> {
+        let len = self.len();
+        let common = len.min(data.len());
+        // A block of whole periods of the pattern: the payload is that block over and
+        // over, so chunks compare as slices (memcmp).
+        let block: Vec<u8> = match self {
+            Payload::Bytes(b) => b[..common].to_vec(),
+            Payload::Repeat { pattern, .. } => {
+                let period = pattern.len().max(1);
+                let periods = (64 * 1024 / period).max(1);
+                Payload::Repeat {
+                    pattern: pattern.clone(),
+                    len: (period * periods).min(common.max(1)),
+                }
+                .to_bytes()
+            }
+        };
+        let mut at = 0;
+        while at < common {
+            let n = block.len().min(common - at);
+            let (got, want) = (&data[at..at + n], &block[..n]);
+            if got != want {
+                let off = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(0);
+                return Some(at + off);
+            }
+            at += n;
+        }
+        (len != data.len()).then_some(common)
     }
 }
 
@@ -583,4 +625,50 @@ pub struct ResponseCase {
 /// Splits "6.4.3" into `[6, 4, 3]`; a non-numeric component counts as 0.
 pub fn id_components(id: &str) -> Vec<u32> {
     id.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Payload;
+
+    fn slow(p: &Payload) -> Vec<u8> {
+        match p {
+            Payload::Bytes(b) => b.clone(),
+            Payload::Repeat { pattern, len } if pattern.is_empty() => vec![0; *len],
+            Payload::Repeat { pattern, len } => {
+                pattern.iter().copied().cycle().take(*len).collect()
+            }
+        }
+    }
+
+    #[test]
+    fn repeat_builds_the_cycled_pattern_and_compares_without_building_it() {
+        let patterns: [&[u8]; 4] = [b"", b"*", b"BAsd7&jh23", &[0xce, 0xba, 0xe1, 0xbd]];
+        for pattern in patterns {
+            for len in [0, 1, 9, 10, 11, 65_535, 65_536, 65_541, 200_003] {
+                let p = Payload::Repeat {
+                    pattern: pattern.to_vec(),
+                    len,
+                };
+                let want = slow(&p);
+                assert_eq!(p.to_bytes(), want, "{pattern:?} x {len}");
+                assert_eq!(p.first_difference(&want), None);
+                if len > 0 {
+                    for at in [0, len / 2, len - 1] {
+                        let mut bad = want.clone();
+                        bad[at] ^= 0x20;
+                        assert_eq!(p.first_difference(&bad), Some(at), "{pattern:?} x {len} at {at}");
+                    }
+                    assert_eq!(p.first_difference(&want[..len - 1]), Some(len - 1));
+                }
+                let mut longer = want.clone();
+                longer.push(b'x');
+                assert_eq!(p.first_difference(&longer), Some(len));
+            }
+        }
+        let b = Payload::Bytes(b"hello".to_vec());
+        assert_eq!(b.first_difference(b"hello"), None);
+        assert_eq!(b.first_difference(b"help!"), Some(3));
+        assert_eq!(b.first_difference(b"hell"), Some(4));
+    }
 }

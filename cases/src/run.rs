@@ -1453,12 +1453,7 @@ impl<'c> CaseRun<'c> {
                             data.len()
                         ),
                     )
-                } else if data != payload.to_bytes() {
-                    let at = data
-                        .iter()
-                        .zip(payload.to_bytes())
-                        .position(|(a, b)| *a != b)
-                        .unwrap_or(0);
+                } else if let Some(at) = payload.first_difference(&data) {
                     (
                         false,
                         format!(
