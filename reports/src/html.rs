@@ -534,30 +534,25 @@ pub fn render_html(runs: &[RunReport]) -> String {
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     let width = runs_sorted.len() * 2 + 1;
-    let mut last_section: Option<&str> = None;
-    let mut last_subsection: Option<&str> = None;
+    let mut headings = Headings::default();
     for &id in &case_ids {
         let meta = first(id);
-        let section = section_of(id);
-        let subsection = subsection_of(id);
-        if last_section != Some(section) {
+        let (section, subsection) = headings.enter(id);
+        if let Some(section) = section {
             let _ = writeln!(
                 out,
                 "<tr class=\"sec\"><th colspan=\"{width}\">{} {}</th></tr>",
                 escape_html(section),
                 escape_html(&meta.section_title)
             );
-            last_section = Some(section);
-            last_subsection = None;
         }
-        if last_subsection != Some(subsection) && subsection != id {
+        if let Some(subsection) = subsection {
             let _ = writeln!(
                 out,
                 "<tr class=\"sub\"><th colspan=\"{width}\">{} {}</th></tr>",
                 escape_html(subsection),
                 escape_html(&meta.subsection_title)
             );
-            last_subsection = Some(subsection);
         }
         let cells = row(id);
         let _ = write!(
@@ -599,30 +594,25 @@ pub fn render_html(runs: &[RunReport]) -> String {
 
     // Case blocks.
     out.push_str("<div id=\"cases\">\n<h2>Cases</h2>\n");
-    let mut last_section: Option<&str> = None;
-    let mut last_subsection: Option<&str> = None;
+    let mut headings = Headings::default();
     for &id in &case_ids {
         let meta = first(id);
-        let section = section_of(id);
-        let subsection = subsection_of(id);
-        if last_section != Some(section) {
+        let (section, subsection) = headings.enter(id);
+        if let Some(section) = section {
             let _ = writeln!(
                 out,
                 "<h3 class=\"sec\">{} {}</h3>",
                 escape_html(section),
                 escape_html(&meta.section_title)
             );
-            last_section = Some(section);
-            last_subsection = None;
         }
-        if last_subsection != Some(subsection) && subsection != id {
+        if let Some(subsection) = subsection {
             let _ = writeln!(
                 out,
                 "<h4 class=\"subsec\">{} {}</h4>",
                 escape_html(subsection),
                 escape_html(&meta.subsection_title)
             );
-            last_subsection = Some(subsection);
         }
         let cells = row(id);
         let _ = writeln!(
@@ -658,4 +648,57 @@ pub fn render_html(runs: &[RunReport]) -> String {
     out.push_str(SCRIPT);
     out.push_str("</script>\n</body>\n</html>\n");
     out
+}
+
+/// Tracks which section and subsection headings a list of cases has opened, so
+/// the matrix and the case blocks each print a heading where a new one starts.
+#[derive(Default)]
+struct Headings<'a> {
+    section: Option<&'a str>,
+    subsection: Option<&'a str>,
+}
+
+impl<'a> Headings<'a> {
+    /// The headings case `id` opens: its section when new, its subsection when new
+    /// (none for a case that is its own subsection, as "2.1" in a 2-level id).
+    fn enter(&mut self, id: &'a str) -> (Option<&'a str>, Option<&'a str>) {
+        let (section, subsection) = (section_of(id), subsection_of(id));
+        let new_section = (self.section != Some(section)).then_some(section);
+        if new_section.is_some() {
+            self.section = Some(section);
+            self.subsection = None;
+        }
+        let new_subsection =
+            (self.subsection != Some(subsection) && subsection != id).then_some(subsection);
+        if new_subsection.is_some() {
+            self.subsection = Some(subsection);
+        }
+        (new_section, new_subsection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Headings;
+
+    #[test]
+    fn headings_open_once_per_section_and_subsection() {
+        let mut h = Headings::default();
+        let seen: Vec<_> = ["1.1.1", "1.1.2", "1.2.1", "2.1", "2.2", "10.1.1"]
+            .into_iter()
+            .map(|id| h.enter(id))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Some("1"), Some("1.1")),
+                (None, None),
+                (None, Some("1.2")),
+                // Two-level ids are their own subsection: no subsection heading.
+                (Some("2"), None),
+                (None, None),
+                (Some("10"), Some("10.1")),
+            ]
+        );
+    }
 }
