@@ -44,6 +44,7 @@ pub fn case(id: &str, section: &'static str, subsection: &str) -> CaseBuilder {
             handshake: None,
             only_role: None,
             deflate: None,
+            opt_in: false,
             response: None,
         },
     }
@@ -222,6 +223,13 @@ impl CaseBuilder {
     /// Makes this an opening-handshake case.
     pub fn handshake(mut self, handshake: crate::model::HandshakeCase) -> Self {
         self.case.handshake = Some(handshake);
+        self
+    }
+
+    /// Leaves the case out of `*` (aggressive cases): it runs when its section is
+    /// named or with `--all`.
+    pub fn opt_in(mut self) -> Self {
+        self.case.opt_in = true;
         self
     }
 

@@ -75,8 +75,36 @@ pub struct Observation {
     pub peer_dropped_during_handshake_ms: Option<u64>,
     /// When the peer dropped TCP, at whatever stage (ms since the case started).
     pub peer_dropped_ms: Option<u64>,
+    /// When the peer's close frame arrived (ms since the case started).
+    pub peer_close_ms: Option<u64>,
     /// Frames the suite wrote, per opcode.
     pub tx_frame_stats: BTreeMap<u8, u64>,
+    /// What sections 15 and 16 measure.
+    pub measure: Measurements,
+}
+
+/// Times and counts the measured cases (sections 15 and 16) are judged on; times
+/// are milliseconds since the case started.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Measurements {
+    /// When the connection opened (the opening handshake completed).
+    pub open_ms: Option<u64>,
+    /// When the closing handshake completed (both close frames exchanged).
+    pub close_done_ms: Option<u64>,
+    /// When the message the case checks came back.
+    pub echo_ms: Option<u64>,
+    /// Pongs that answered the case's ping burst, in order.
+    pub pongs: u64,
+    /// When the pong answering the burst's last ping arrived.
+    pub last_pong_ms: Option<u64>,
+    /// The first pong that answers no ping of the burst in order.
+    pub pong_mismatch: Option<String>,
+    /// The second connection of the case: ms until its echo, or why it got none.
+    pub probe: Option<Result<u64, String>>,
+    /// The limit the user declared for the peer (`--peer-max-message`).
+    pub declared_limit: Option<u64>,
+    /// Why the case was not played.
+    pub skipped: Option<String>,
 }
 
 /// The verdicts of one case.
@@ -107,7 +135,7 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
         }
     }
 
-    let (mut behavior_close, result_close) = if obs.connection_was_open {
+    let (mut behavior_close, mut result_close) = if obs.connection_was_open {
         let close = &expect.close;
         if close.closed_by_me != obs.closed_by_me {
             (
@@ -157,6 +185,16 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
 
     match &expect.rule {
         VerdictRule::Events => {}
+        VerdictRule::Measured(m) if obs.connection_was_open => {
+            let (b, text, close) = judge_measured(case, m, obs);
+            behavior = b;
+            result = text;
+            if let Some((c, why)) = close {
+                behavior_close = c;
+                result_close = why;
+            }
+        }
+        VerdictRule::Measured(_) => {}
         VerdictRule::WrongCodeIsFatal => {
             if behavior_close == CloseBehavior::WrongCode {
                 behavior = Behavior::Failed;
@@ -266,7 +304,7 @@ fn one_line_reason(
                     .clone()
                     .unwrap_or_else(|| "opening handshake never completed".into()),
             );
-        } else if obs.perf.is_some() {
+        } else if obs.perf.is_some() || matches!(case.expect.rule, VerdictRule::Measured(_)) {
             parts.push(result.to_string());
         } else {
             parts.push(format!(
@@ -558,6 +596,377 @@ fn judge_handshake(case: &Case, h: &HandshakeCase, obs: &Observation) -> Option<
             }
             text.push('.');
             verdict(Behavior::Informational, CloseBehavior::Informational, text)
+        }
+    }
+}
+
+/// A close verdict replacing the generic one, with its sentence.
+type CloseOverride = Option<(CloseBehavior, String)>;
+
+/// `ms` as people read it: "850 ms", "2.3 s".
+fn span(ms: u64) -> String {
+    if ms < 10_000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+/// Milliseconds from `from` to `to`, when both happened.
+fn between(from: Option<u64>, to: Option<u64>) -> Option<u64> {
+    Some(to?.saturating_sub(from?))
+}
+
+/// The peer's close, in words: "close 1002", "close (no code)".
+fn peer_close_words(obs: &Observation) -> String {
+    match obs.remote_close_code {
+        Some(c) => format!("close {c}"),
+        None => "a close frame without a code".to_string(),
+    }
+}
+
+/// Sections 15 and 16: the measured fact, graded by the level of the clause the
+/// case cites first (a missing close reply is always FAILED: RFC 6455 §5.5.1 MUST).
+fn judge_measured(
+    case: &Case,
+    m: &crate::model::Measure,
+    obs: &Observation,
+) -> (Behavior, String, CloseOverride) {
+    use crate::model::Measure as M;
+    let mo = &obs.measure;
+    let peer = if obs.is_server { "client" } else { "server" };
+    let info = |text: String| {
+        (
+            Behavior::Informational,
+            text,
+            Some((
+                CloseBehavior::Informational,
+                "Left open by the RFC: reported, not judged".to_string(),
+            )),
+        )
+    };
+    let no_close_reply = || {
+        let after = match obs.peer_dropped_ms {
+            Some(ms) => format!("it closed TCP {} into the case", span(ms)),
+            None => "it kept TCP open until the suite closed it".to_string(),
+        };
+        format!(
+            "The {peer} sent no close frame in answer to the suite's close (RFC 6455 §5.5.1 \
+             MUST): {after}."
+        )
+    };
+    let dropped_first = obs.peer_dropped_ms.is_some() && !obs.dropped_by_me;
+    match m {
+        M::ServerDropsFirst { within } => {
+            if !obs.received_close {
+                return (Behavior::Failed, no_close_reply(), None);
+            }
+            match between(mo.close_done_ms, obs.peer_dropped_ms).filter(|_| dropped_first) {
+                Some(ms) => (
+                    Behavior::Ok,
+                    format!(
+                        "The server closed TCP first, {} after the closing handshake.",
+                        span(ms)
+                    ),
+                    None,
+                ),
+                None => (
+                    by_level(case),
+                    format!(
+                        "The server had not closed TCP {} after the closing handshake, so the \
+                         suite closed it (RFC 6455 §7.1.1: the server SHOULD close TCP first).",
+                        span(within.as_millis() as u64)
+                    ),
+                    // Both close frames were exchanged: only the TCP close came from the
+                    // wrong side, which is what FAILED BY CLIENT says.
+                    Some((
+                        CloseBehavior::FailedByClient,
+                        "It is preferred that the server close the TCP connection".to_string(),
+                    )),
+                ),
+            }
+        }
+        M::CloseAnswered => {
+            if !obs.received_close {
+                return (Behavior::Failed, no_close_reply(), None);
+            }
+            let after = between(obs.measure.open_ms, obs.peer_close_ms)
+                .map(|ms| format!(" {} after the connection opened", span(ms)))
+                .unwrap_or_default();
+            let drop =
+                match between(obs.peer_close_ms, obs.peer_dropped_ms).filter(|_| dropped_first) {
+                    Some(ms) => format!(", then closed TCP {} later", span(ms)),
+                    None => ", and did not close TCP".to_string(),
+                };
+            (
+                Behavior::Ok,
+                format!(
+                    "The {peer} answered with {}{after}{drop}.",
+                    peer_close_words(obs)
+                ),
+                None,
+            )
+        }
+        M::DropWithoutAnswer { .. } if obs.closed_by_me => (
+            Behavior::Failed,
+            "The server did not fail the connection on the invalid frame (RFC 6455 §5.2 MUST): \
+             the suite had to close it."
+                .to_string(),
+            None,
+        ),
+        M::DropWithoutAnswer { within } => match (obs.peer_close_ms, obs.peer_dropped_ms) {
+            (Some(_), Some(_)) => info(format!(
+                "The server failed the connection ({}) and closed TCP {} later, with no close \
+                 from the suite.",
+                peer_close_words(obs),
+                span(between(obs.peer_close_ms, obs.peer_dropped_ms).unwrap_or(0))
+            )),
+            (Some(_), None) => info(format!(
+                "The server failed the connection ({}) and then kept TCP open for {} waiting \
+                 for the suite's close, until the suite closed it.",
+                peer_close_words(obs),
+                span(within.as_millis() as u64)
+            )),
+            (None, Some(ms)) => info(format!(
+                "The server closed TCP {} into the case without a close frame.",
+                span(ms)
+            )),
+            (None, None) => (
+                Behavior::Failed,
+                "The server did not fail the connection on the invalid frame (RFC 6455 §5.2 \
+                 MUST)."
+                    .to_string(),
+                None,
+            ),
+        },
+        M::ClientWaits { hold } => {
+            if !obs.received_close {
+                return (Behavior::Failed, no_close_reply(), None);
+            }
+            match between(mo.close_done_ms, obs.peer_dropped_ms).filter(|_| dropped_first) {
+                Some(ms) => (
+                    by_level(case),
+                    format!(
+                        "The client closed TCP {} after the closing handshake, before the server \
+                         did (RFC 6455 §7.1.1: the client SHOULD wait for the server to close it).",
+                        span(ms)
+                    ),
+                    Some((
+                        CloseBehavior::FailedByClient,
+                        "It is preferred that the server close the TCP connection".to_string(),
+                    )),
+                ),
+                None => (
+                    Behavior::Ok,
+                    format!(
+                        "The client kept TCP open for the {} the server waited after the closing \
+                         handshake.",
+                        span(hold.as_millis() as u64)
+                    ),
+                    None,
+                ),
+            }
+        }
+        M::ClientLeaves { within } => {
+            let reply = if obs.received_close {
+                ""
+            } else {
+                " (it never answered the suite's close)"
+            };
+            match between(mo.close_done_ms.or(mo.open_ms), obs.peer_dropped_ms)
+                .filter(|_| dropped_first)
+            {
+                Some(ms) => info(format!(
+                    "The client closed TCP {} after the closing handshake, while the server kept \
+                     it open{reply}.",
+                    span(ms)
+                )),
+                None => info(format!(
+                    "The client kept TCP open for {} after the closing handshake, until the \
+                     server closed it{reply}.",
+                    span(within.as_millis() as u64)
+                )),
+            }
+        }
+        M::StillServes { after, deadline } => {
+            let first = match (obs.peer_close_ms, obs.peer_dropped_ms) {
+                (Some(ms), _) => format!(
+                    "the first connection was failed by the server ({}) {} into the case",
+                    peer_close_words(obs),
+                    span(ms)
+                ),
+                (None, Some(ms)) => format!(
+                    "the server closed the first connection {} into the case without a close frame",
+                    span(ms)
+                ),
+                (None, None) => "the server kept waiting on the first connection for the rest \
+                                 of the announced frame"
+                    .to_string(),
+            };
+            let close = Some((
+                CloseBehavior::Ok,
+                "The first connection may end either way: it was a probe".to_string(),
+            ));
+            match &mo.probe {
+                Some(Ok(ms)) => (
+                    Behavior::Ok,
+                    format!(
+                        "A second connection opened {} into the case got its echo ({} for the \
+                         whole exchange); {first}.",
+                        span(after.as_millis() as u64),
+                        span(*ms)
+                    ),
+                    close,
+                ),
+                Some(Err(why)) => (
+                    by_level(case),
+                    format!(
+                        "A second connection opened {} into the case got no echo within {}: \
+                         {why}; {first} (RFC 6455 §10.4: limits SHOULD protect the server).",
+                        span(after.as_millis() as u64),
+                        span(deadline.as_millis() as u64)
+                    ),
+                    close,
+                ),
+                None => (
+                    Behavior::Failed,
+                    format!(
+                        "No second connection was made, so the case could not be judged; {first}."
+                    ),
+                    close,
+                ),
+            }
+        }
+        M::PeerLimit => {
+            if let Some(why) = &mo.skipped {
+                return info(why.clone());
+            }
+            let limit = mo.declared_limit.unwrap_or(0);
+            let size = limit.saturating_add(1);
+            match obs.remote_close_code {
+                Some(1009) => (
+                    Behavior::Ok,
+                    format!(
+                        "The server refused the {size}-byte message with 1009 (declared limit \
+                         {limit} bytes)."
+                    ),
+                    // The suite cannot answer a close in the middle of its own frame, so
+                    // who closed TCP says nothing here.
+                    Some((
+                        CloseBehavior::Ok,
+                        "The server refused the message; the suite could not answer inside \
+                         its unfinished frame"
+                            .to_string(),
+                    )),
+                ),
+                Some(c) => (
+                    by_level(case),
+                    format!(
+                        "The server refused the {size}-byte message with {c}, not 1009 (message \
+                         too big, RFC 6455 §7.4.1)."
+                    ),
+                    None,
+                ),
+                None if !obs.received.is_empty() || obs.received_unrecorded > 0 => (
+                    by_level(case),
+                    format!(
+                        "The server echoed the {size}-byte message, above the limit of {limit} \
+                         bytes declared for it."
+                    ),
+                    None,
+                ),
+                None => (
+                    by_level(case),
+                    match obs.peer_dropped_ms {
+                        Some(ms) => format!(
+                            "The server closed TCP {} into the case without a close frame \
+                             instead of refusing the {size}-byte message with 1009.",
+                            span(ms)
+                        ),
+                        None => format!(
+                            "The server neither refused nor echoed the {size}-byte message \
+                             (declared limit {limit} bytes)."
+                        ),
+                    },
+                    None,
+                ),
+            }
+        }
+        M::EchoOrLimit { .. } => match &obs.perf {
+            Some((false, why)) => (Behavior::Failed, why.clone(), None),
+            Some((true, why)) => info(format!(
+                "{why} It came back {} after the connection opened: the {peer} set no limit \
+                 that stopped it.",
+                span(between(mo.open_ms, mo.echo_ms).unwrap_or(0))
+            )),
+            None => {
+                let t = |ms: Option<u64>| span(between(mo.open_ms, ms).unwrap_or(0));
+                if obs.received_close {
+                    info(format!(
+                        "The {peer} refused the message: it closed with {} {} after the \
+                         connection opened (a limit; the RFC sets none).",
+                        peer_close_words(obs),
+                        t(obs.peer_close_ms)
+                    ))
+                } else if obs.peer_dropped_ms.is_some() && !obs.dropped_by_me {
+                    info(format!(
+                        "The {peer} closed TCP {} after the connection opened, without a close \
+                         frame and without echoing.",
+                        t(obs.peer_dropped_ms)
+                    ))
+                } else {
+                    info(format!(
+                        "The {peer} neither echoed the message nor closed the connection within \
+                         the case's bound."
+                    ))
+                }
+            }
+        },
+        M::Pongs { count } => {
+            if let Some(why) = &mo.pong_mismatch {
+                return (
+                    Behavior::Failed,
+                    format!("{why} (RFC 6455 §5.5.3: a pong MUST carry its ping's data)."),
+                    None,
+                );
+            }
+            let n = mo.pongs;
+            let t = span(between(mo.open_ms, mo.last_pong_ms).unwrap_or(0));
+            if n == u64::from(*count) {
+                (
+                    Behavior::Ok,
+                    format!(
+                        "All {count} pings were answered in order; the last pong came {t} after \
+                         the connection opened."
+                    ),
+                    None,
+                )
+            } else if mo.last_pong_ms.is_some() {
+                info(format!(
+                    "{n} of {count} pings were answered, the last one included, {t} after the \
+                     connection opened (RFC 6455 §5.5.3 lets a peer answer only the latest)."
+                ))
+            } else if obs.received_close {
+                info(format!(
+                    "The {peer} answered {n} of {count} pings, then closed the connection with \
+                     {} (a limit).",
+                    peer_close_words(obs)
+                ))
+            } else if obs.peer_dropped_ms.is_some() && !obs.dropped_by_me {
+                info(format!(
+                    "The {peer} answered {n} of {count} pings, then closed TCP without a close \
+                     frame."
+                ))
+            } else {
+                (
+                    by_level(case),
+                    format!(
+                        "Only {n} of {count} pings were answered within the case's bound, and \
+                         not the last one (RFC 6455 §5.5.2: a ping MUST be answered)."
+                    ),
+                    None,
+                )
+            }
         }
     }
 }

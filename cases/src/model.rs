@@ -224,6 +224,14 @@ pub enum Chop {
     Whole,
     /// Writes of at most N bytes, each flushed on its own (Autobahn's `chopsize`).
     Every(usize),
+    /// Writes of at most `size` bytes, one every `interval` (a slow peer, §10.4):
+    /// the first goes at once, the rest follow on the clock while the case goes on.
+    Paced {
+        /// Bytes per write.
+        size: usize,
+        /// Time between two writes.
+        interval: Duration,
+    },
 }
 
 /// One step of a case's script.
@@ -288,6 +296,21 @@ pub enum Step {
         payload: Payload,
         /// How many.
         count: usize,
+    },
+    /// Shut the write side of the TCP connection (a half-close): the peer reads
+    /// end-of-stream after what was sent, and nothing more is written.
+    ShutdownWrite,
+    /// Send `count` pings in one write; the payload of ping i is i as 4 big-endian bytes.
+    Pings {
+        /// How many.
+        count: u32,
+    },
+    /// Send one message a byte larger than the limit the user declared for the
+    /// peer (`RunConfig::peer_max_message`), streamed so it is never held in
+    /// memory; without a declared limit the case is not played.
+    AbovePeerLimit {
+        /// Text or binary.
+        opcode: Opcode,
     },
     /// Autobahn 12.x/13.x: send `count` messages of `len` bytes cut one after
     /// another from `data`, each compressed (permessage-deflate) and
@@ -427,6 +450,9 @@ pub enum VerdictRule {
     /// come back with the bytes sent; UNIMPLEMENTED when permessage-deflate
     /// was not negotiated. Autobahn compares SHA-1 digests; we compare the bytes.
     CompressedEchoes,
+    /// Sections 15 and 16: one measured fact decides, graded by the level of the
+    /// clause the case cites; the run also behaves as the measure needs.
+    Measured(Measure),
     /// Autobahn 10.1.1: as `Events`, and the suite's own frame counts must match auto-fragmentation.
     AutoFragment {
         /// Fragment size used.
@@ -434,6 +460,89 @@ pub enum VerdictRule {
         /// Message length.
         len: usize,
     },
+}
+
+/// What a measured case (sections 15 and 16) looks at, and how the run plays it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// RFC 6455 §7.1.1 (suite as client): after the closing handshake the server
+    /// closes TCP first; the suite waits `within` for it.
+    ServerDropsFirst {
+        /// How long the suite waits before closing TCP itself.
+        within: Duration,
+    },
+    /// §5.5.1: the peer answers the suite's close with a close frame (also when
+    /// the suite shut its write side right after its close).
+    CloseAnswered,
+    /// §7.1.7: the peer fails the connection; the suite never answers its close
+    /// and reports how long the peer keeps TCP open, up to `within`.
+    DropWithoutAnswer {
+        /// How long the suite waits before closing TCP itself.
+        within: Duration,
+    },
+    /// §7.1.1 (suite as server): after the closing handshake the suite keeps TCP
+    /// open for `hold`; the client should wait for the server to close it.
+    ClientWaits {
+        /// How long the suite keeps TCP open.
+        hold: Duration,
+    },
+    /// Suite as server: it never closes TCP after the closing handshake; reports
+    /// when the client leaves, up to `within`.
+    ClientLeaves {
+        /// How long the suite waits before closing TCP itself.
+        within: Duration,
+    },
+    /// §10.4: while the case's frame stalls unfinished, a second connection
+    /// opened `after` into the case must still get its echo within `deadline`.
+    StillServes {
+        /// When the second connection opens (after the case's opening handshake).
+        after: Duration,
+        /// How long the second connection may take to echo.
+        deadline: Duration,
+    },
+    /// §7.4.1, §10.4: the message above the declared limit (`Step::AbovePeerLimit`)
+    /// is refused with 1009.
+    PeerLimit,
+    /// No limit is required: the message is echoed (with these bytes, or the
+    /// case FAILS) or refused by a limit; reported with the time taken.
+    EchoOrLimit {
+        /// Expected type.
+        binary: bool,
+        /// Expected payload.
+        payload: Payload,
+    },
+    /// §5.5.2, §5.5.3: the pings of `Step::Pings` are answered, each pong with
+    /// its ping's payload, at least the last one.
+    Pongs {
+        /// Pings sent.
+        count: u32,
+    },
+}
+
+impl Measure {
+    /// Longest the measure may keep a case waiting on the peer, for scheduling:
+    /// a case that mostly waits should not hold a job slot.
+    pub fn wait(&self) -> Duration {
+        match self {
+            Measure::ServerDropsFirst { within }
+            | Measure::DropWithoutAnswer { within }
+            | Measure::ClientLeaves { within } => *within,
+            Measure::ClientWaits { hold } => *hold,
+            Measure::StillServes { after, deadline } => *after + *deadline,
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// True when the RFC leaves the outcome open, so a conforming peer earns
+    /// INFORMATIONAL (what it did, measured) rather than OK.
+    pub fn reports_only(&self) -> bool {
+        matches!(
+            self,
+            Measure::DropWithoutAnswer { .. }
+                | Measure::ClientLeaves { .. }
+                | Measure::EchoOrLimit { .. }
+        )
+    }
 }
 
 /// What a case expects.
@@ -480,6 +589,9 @@ pub struct Case {
     pub only_role: Option<crate::run::Role>,
     /// permessage-deflate offers and acceptance, for cases that need the extension.
     pub deflate: Option<DeflateSetup>,
+    /// Aggressive by design (section 15): left out of `*` unless asked for by
+    /// its own section or with `--all`.
+    pub opt_in: bool,
     /// A client-side opening-handshake case (section 0, suite as server): how the
     /// response deviates and what the client must do about it.
     pub response: Option<ResponseCase>,
@@ -657,7 +769,11 @@ mod tests {
                     for at in [0, len / 2, len - 1] {
                         let mut bad = want.clone();
                         bad[at] ^= 0x20;
-                        assert_eq!(p.first_difference(&bad), Some(at), "{pattern:?} x {len} at {at}");
+                        assert_eq!(
+                            p.first_difference(&bad),
+                            Some(at),
+                            "{pattern:?} x {len} at {at}"
+                        );
                     }
                     assert_eq!(p.first_difference(&want[..len - 1]), Some(len - 1));
                 }

@@ -27,8 +27,8 @@ use ws_spec::utf8::Utf8Validator;
 
 use crate::judge::{judge, Observation, Verdict};
 use crate::model::{
-    Case, Chop, DataSet, Ending, Event, MaskMode, Payload, ResponseEdit, ResponseExpect, Step,
-    VerdictRule,
+    Case, Chop, DataSet, Ending, Event, MaskMode, Measure, Payload, ResponseEdit, ResponseExpect,
+    Step, VerdictRule,
 };
 
 /// Which side of the connection the suite plays.
@@ -62,6 +62,9 @@ pub struct RunConfig {
     pub open_handshake_timeout: Duration,
     /// Seed of the masking keys and the handshake key (deterministic runs).
     pub seed: u64,
+    /// The largest message the user says the peer accepts (`--peer-max-message`),
+    /// for the case that sends one byte more; `None` leaves that case unplayed.
+    pub peer_max_message: Option<u64>,
 }
 
 impl Default for RunConfig {
@@ -76,6 +79,7 @@ impl Default for RunConfig {
             server_drop_timeout: Duration::from_secs(1),
             open_handshake_timeout: Duration::from_secs(5),
             seed: 1,
+            peer_max_message: None,
         }
     }
 }
@@ -277,6 +281,18 @@ pub struct CaseRun<'c> {
     round_trip: Option<RoundTrip>,
     codec: Option<Codec>,
     echoes: Option<Echoes>,
+    /// Pieces of a paced write (`Chop::Paced`) still to go, the next one due at
+    /// the first time, then one every the second.
+    paced: VecDeque<Vec<u8>>,
+    paced_next: Option<(Duration, Duration)>,
+    /// The write side is shut (`Step::ShutdownWrite`): nothing more is written.
+    write_shut: bool,
+    /// Payload bytes of a streamed frame (`Step::AbovePeerLimit`) still to generate.
+    stream_left: u64,
+    /// Pings of `Step::Pings` sent, for checking their pongs.
+    pings_sent: u32,
+    /// The lowest ping index the next pong of the burst may answer.
+    pong_next: u32,
     // Observation.
     obs: Observation,
     tx_octets: BTreeMap<usize, u64>,
@@ -343,6 +359,12 @@ impl<'c> CaseRun<'c> {
             round_trip: None,
             codec: None,
             echoes: None,
+            paced: VecDeque::new(),
+            paced_next: None,
+            write_shut: false,
+            stream_left: 0,
+            pings_sent: 0,
+            pong_next: 0,
             obs: Observation::default(),
             tx_octets: BTreeMap::new(),
             rx_octets: BTreeMap::new(),
@@ -354,9 +376,9 @@ impl<'c> CaseRun<'c> {
         if run.config.role == Role::Client {
             match &case.handshake {
                 Some(h) => {
-                    if h.truncate_at.is_some() {
+                    if h.truncate_at.is_some() || matches!(h.chop, Chop::Paced { .. }) {
                         // Waiting for the server to give up on a request that never
-                        // ends: the case's own ending bounds the wait.
+                        // ends (or comes too slowly): the case's own ending bounds the wait.
                         run.open_deadline = Some(match case.ending {
                             Ending::KillAfter(d) | Ending::CloseAfter(d) => d,
                         });
@@ -376,7 +398,22 @@ impl<'c> CaseRun<'c> {
 
     /// The next thing to do on the connection, if any.
     pub fn poll_output(&mut self) -> Option<Output> {
+        if self.outputs.is_empty() && self.stream_left > 0 && self.state != State::Closed {
+            self.stream_chunk();
+        }
         self.outputs.pop_front()
+    }
+
+    /// True once the script shut the write side (`Step::ShutdownWrite`): the caller
+    /// half-closes TCP once the bytes already asked for are written.
+    pub fn write_shut(&self) -> bool {
+        self.write_shut
+    }
+
+    /// The outcome of the second connection a `Measure::StillServes` case needs:
+    /// `Ok(ms)` when it got its echo (ms for the whole exchange), or why not.
+    pub fn on_probe(&mut self, result: Result<u64, String>) {
+        self.obs.measure.probe = Some(result);
     }
 
     /// True once the connection is closed and the verdict can be taken.
@@ -395,6 +432,7 @@ impl<'c> CaseRun<'c> {
             self.open_deadline,
             self.close_deadline,
             self.drop_deadline,
+            self.paced_next.map(|(t, _)| t),
         ]
         .into_iter()
         .flatten()
@@ -443,6 +481,7 @@ impl<'c> CaseRun<'c> {
                             }
                             self.state = State::Open;
                             self.obs.connection_was_open = true;
+                            self.obs.measure.open_ms = Some(now.as_millis() as u64);
                             self.open_deadline = None;
                             if self
                                 .case
@@ -524,6 +563,7 @@ impl<'c> CaseRun<'c> {
                             .response
                             .as_ref()
                             .is_some_and(|r| r.expect == ResponseExpect::Fail);
+                        self.obs.measure.open_ms = Some(self.now.as_millis() as u64);
                         self.open_deadline = None;
                         self.advance_script();
                         if !rest.is_empty() {
@@ -685,7 +725,28 @@ impl<'c> CaseRun<'c> {
                 return;
             }
         }
+        if let Some((t, interval)) = self.paced_next {
+            if now >= t {
+                match self.paced.pop_front() {
+                    Some(piece) => {
+                        self.write(piece, true);
+                        self.paced_next = Some((now + interval, interval));
+                    }
+                    None => self.paced_next = None,
+                }
+                if self.paced.is_empty() {
+                    self.paced_next = None;
+                }
+            }
+        }
         if let Some(t) = self.drop_deadline {
+            if now >= t && self.config.role == Role::Server {
+                // The suite as server held TCP open after the closing handshake
+                // (Measure::ClientWaits, ClientLeaves): now it closes it, as a server should.
+                self.drop_deadline = None;
+                self.drop_connection();
+                return;
+            }
             if now >= t {
                 self.drop_deadline = None;
                 self.obs.was_clean = false;
@@ -786,7 +847,7 @@ impl<'c> CaseRun<'c> {
     }
 
     fn write(&mut self, bytes: Vec<u8>, flush: bool) {
-        if self.state == State::Closed || bytes.is_empty() {
+        if self.state == State::Closed || self.write_shut || bytes.is_empty() {
             return;
         }
         *self.tx_octets.entry(bytes.len()).or_default() += 1;
@@ -860,7 +921,7 @@ impl<'c> CaseRun<'c> {
             head: payload[..payload.len().min(LOG_HEAD)].to_vec(),
             chop: match chop {
                 Chop::Whole => None,
-                Chop::Every(n) => Some(n),
+                Chop::Every(n) | Chop::Paced { size: n, .. } => Some(n),
             },
             sync,
         });
@@ -873,6 +934,19 @@ impl<'c> CaseRun<'c> {
             Chop::Every(n) if n > 0 => {
                 for piece in bytes.chunks(n) {
                     self.write(piece.to_vec(), true);
+                }
+            }
+            Chop::Paced { size, interval } if size > 0 => {
+                let mut pieces = bytes.chunks(size).map(<[u8]>::to_vec);
+                if self.paced.is_empty() {
+                    if let Some(first) = pieces.next() {
+                        self.write(first, true);
+                    }
+                    self.paced_next = Some((self.now + interval, interval));
+                }
+                self.paced.extend(pieces);
+                if self.paced.is_empty() {
+                    self.paced_next = None;
                 }
             }
             _ => self.write(bytes, sync),
@@ -911,13 +985,45 @@ impl<'c> CaseRun<'c> {
         self.obs.failed_by_me = true;
         // A close reason must fit in a control frame with the 2-byte code (RFC 6455 §5.5).
         let reason = &reason[..reason.len().min(123)];
-        if self.state == State::Closing {
+        if self.state == State::Closing || self.frame_unfinished() {
+            // Inside an unfinished frame of ours a close frame would be read as its
+            // payload: the only way out is TCP.
             self.drop_connection();
         } else if self.state == State::Open {
             self.send_close(Some(code), reason);
         } else {
             self.drop_connection();
         }
+    }
+
+    /// A frame of ours is on the wire with part of its payload still unsent.
+    fn frame_unfinished(&self) -> bool {
+        self.stream_left > 0
+            || self
+                .open_frame
+                .as_ref()
+                .is_some_and(|(h, sent)| *sent < h.payload_len)
+    }
+
+    /// The next piece of the frame `Step::AbovePeerLimit` streams, generated only
+    /// when the caller has taken everything before it, so it never sits in memory whole.
+    fn stream_chunk(&mut self) {
+        const CHUNK: u64 = 256 * 1024;
+        let n = self.stream_left.min(CHUNK) as usize;
+        let mut data = vec![b'*'; n];
+        if let Some((header, offset)) = self.open_frame.as_mut() {
+            if let Some(key) = header.mask {
+                apply_mask(&mut data, key, *offset as usize);
+            }
+            *offset += n as u64;
+        }
+        self.stream_left -= n as u64;
+        // Counted and logged as one write: the wire log keeps the frame, not its chunks.
+        *self.tx_octets.entry(n).or_default() += 1;
+        self.outputs.push_back(Output::Write {
+            bytes: data,
+            flush: false,
+        });
     }
 
     fn drop_connection(&mut self) {
@@ -932,6 +1038,10 @@ impl<'c> CaseRun<'c> {
     }
 
     fn clear_timers(&mut self) {
+        // Writes still waiting on the clock (or on the caller) die with the connection.
+        self.paced_next = None;
+        self.paced.clear();
+        self.stream_left = 0;
         self.pause_until = None;
         self.ending_at = None;
         self.open_deadline = None;
@@ -1015,6 +1125,9 @@ impl<'c> CaseRun<'c> {
                     self.write(data, true);
                 }
                 Step::Close { code, reason } => self.send_close(*code, reason),
+                Step::ShutdownWrite => self.write_shut = true,
+                Step::Pings { count } => self.send_pings(*count),
+                Step::AbovePeerLimit { opcode } => self.send_above_peer_limit(*opcode),
                 Step::Raw { bytes, chop } => self.write_chopped(bytes.clone(), *chop, true),
                 Step::Pause { duration, marker } => {
                     self.log(WireEvent::TimerSet {
@@ -1058,6 +1171,66 @@ impl<'c> CaseRun<'c> {
                 }
             }
         }
+    }
+
+    /// `Step::Pings`: the burst in one write, each ping's payload its index.
+    fn send_pings(&mut self, count: u32) {
+        let mut bytes = Vec::with_capacity(count as usize * 10);
+        for i in 0..count {
+            let mask = self.frame_mask();
+            let frame = Frame::new(Opcode::Ping, i.to_be_bytes().to_vec()).with_mask(mask);
+            if i == 0 {
+                self.log(WireEvent::TxFrame {
+                    at: self.now,
+                    header: frame.header.clone(),
+                    head: frame.payload.clone(),
+                    chop: None,
+                    sync: false,
+                });
+            }
+            frame.encode_into(&mut bytes);
+        }
+        *self.tx_frames.entry(Opcode::Ping.as_u4()).or_default() += u64::from(count);
+        self.pings_sent = count;
+        self.write(bytes, false);
+    }
+
+    /// `Step::AbovePeerLimit`: the header now, the payload streamed by
+    /// [`CaseRun::poll_output`]; without a declared limit the case ends here.
+    fn send_above_peer_limit(&mut self, opcode: Opcode) {
+        let Some(limit) = self.config.peer_max_message else {
+            self.obs.measure.skipped = Some(
+                "Not played: no --peer-max-message was given. The RFC sets no size limit, so \
+                 only the user can say which message is too big for this server."
+                    .into(),
+            );
+            self.script_done = true;
+            self.send_close(Some(close::codes::NORMAL), b"");
+            return;
+        };
+        self.obs.measure.declared_limit = Some(limit);
+        let len = limit.saturating_add(1);
+        let header = FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode,
+            mask: self.frame_mask(),
+            payload_len: len,
+            length_form: LengthForm::Minimal,
+        };
+        *self.tx_frames.entry(opcode.as_u4()).or_default() += 1;
+        self.log(WireEvent::TxFrame {
+            at: self.now,
+            header: header.clone(),
+            head: Vec::new(),
+            chop: None,
+            sync: false,
+        });
+        let mut bytes = Vec::new();
+        header.encode_into(&mut bytes);
+        self.write(bytes, false);
+        self.open_frame = Some((header, 0));
+        self.stream_left = len;
     }
 
     /// Autobahn 12.x/13.x: the next message, compressed, RSV1 on its first frame.
@@ -1385,7 +1558,15 @@ impl<'c> CaseRun<'c> {
     }
 
     fn on_message(&mut self, data: Vec<u8>, binary: bool) {
-        match self.case.expect.rule.clone() {
+        let rule = match self.case.expect.rule.clone() {
+            // Checked as an echo; the judge reports it with the time it took.
+            VerdictRule::Measured(Measure::EchoOrLimit { binary, payload }) => {
+                self.obs.measure.echo_ms = Some(self.now.as_millis() as u64);
+                VerdictRule::Echo { binary, payload }
+            }
+            rule => rule,
+        };
+        match rule {
             VerdictRule::CompressedEchoes => {
                 let Some(e) = self.echoes.as_ref() else {
                     return;
@@ -1523,6 +1704,10 @@ impl<'c> CaseRun<'c> {
                 );
             }
             Opcode::Pong => {
+                if let VerdictRule::Measured(Measure::Pongs { count }) = self.case.expect.rule {
+                    self.on_burst_pong(&payload, count);
+                    return;
+                }
                 self.record(Event::Pong(payload));
                 self.finish_when_done();
             }
@@ -1538,6 +1723,7 @@ impl<'c> CaseRun<'c> {
         match close::parse_close_payload(payload) {
             Ok(body) => {
                 self.obs.received_close = true;
+                self.obs.peer_close_ms = Some(self.now.as_millis() as u64);
                 self.obs.remote_close_reason = body
                     .map(|b| b.reason)
                     .filter(|r| !r.is_empty() || payload.len() > 2);
@@ -1560,6 +1746,29 @@ impl<'c> CaseRun<'c> {
                 self.after_close_handshake();
             }
             State::Open => {
+                if let VerdictRule::Measured(Measure::DropWithoutAnswer { within }) =
+                    self.case.expect.rule
+                {
+                    // Never answered: how long the peer keeps TCP open is what is measured.
+                    self.state = State::Closing;
+                    self.script_done = true;
+                    self.pause_until = None;
+                    self.ending_at = None;
+                    self.drop_deadline = Some(self.now + within);
+                    return;
+                }
+                if self.stream_left > 0 {
+                    // The peer refused the streamed message mid-frame: a close frame
+                    // of ours would land inside that frame, so the suite stops writing
+                    // and waits for the peer to close TCP.
+                    self.stream_left = 0;
+                    self.state = State::Closing;
+                    self.script_done = true;
+                    self.pause_until = None;
+                    self.ending_at = None;
+                    self.drop_deadline = Some(self.now + self.config.server_drop_timeout);
+                    return;
+                }
                 self.obs.was_clean = true;
                 self.send_close(Some(close::codes::NORMAL), b"");
                 self.after_close_handshake();
@@ -1568,13 +1777,58 @@ impl<'c> CaseRun<'c> {
         }
     }
 
+    /// A pong of the case's ping burst (`Step::Pings`): it must answer a later
+    /// ping than the pong before it (RFC 6455 §5.5.3 lets a peer skip to the
+    /// latest), with that ping's payload. The pong of the last ping ends the case.
+    fn on_burst_pong(&mut self, payload: &[u8], count: u32) {
+        if self.obs.measure.pong_mismatch.is_some() {
+            return;
+        }
+        let index = <[u8; 4]>::try_from(payload)
+            .ok()
+            .map(u32::from_be_bytes)
+            .filter(|i| *i >= self.pong_next && *i < self.pings_sent);
+        let Some(index) = index else {
+            self.obs.measure.pong_mismatch = Some(format!(
+                "Pong {} carries {} bytes ({:02x?}), which answer no later ping of the burst",
+                self.obs.measure.pongs + 1,
+                payload.len(),
+                &payload[..payload.len().min(8)]
+            ));
+            self.send_close(Some(close::codes::NORMAL), b"");
+            return;
+        };
+        self.obs.measure.pongs += 1;
+        self.pong_next = index + 1;
+        if index + 1 == count {
+            self.obs.measure.last_pong_ms = Some(self.now.as_millis() as u64);
+            self.send_close(Some(close::codes::NORMAL), b"");
+        }
+    }
+
     /// RFC 6455 §7.1.1: the server closes TCP first; a client waits for it, within limits.
     fn after_close_handshake(&mut self) {
-        match self.config.role {
-            Role::Client => {
+        self.obs.measure.close_done_ms = Some(self.now.as_millis() as u64);
+        let measured = match &self.case.expect.rule {
+            VerdictRule::Measured(m) => {
+                // What follows the handshake is the measurement: no kill timer cuts it short.
+                self.ending_at = None;
+                Some(m)
+            }
+            _ => None,
+        };
+        match (self.config.role, measured) {
+            (Role::Client, Some(Measure::ServerDropsFirst { within })) => {
+                self.drop_deadline = Some(self.now + *within);
+            }
+            (Role::Client, _) => {
                 self.drop_deadline = Some(self.now + self.config.server_drop_timeout);
             }
-            Role::Server => self.drop_connection(),
+            (Role::Server, Some(Measure::ClientWaits { hold: wait }))
+            | (Role::Server, Some(Measure::ClientLeaves { within: wait })) => {
+                self.drop_deadline = Some(self.now + *wait);
+            }
+            (Role::Server, _) => self.drop_connection(),
         }
     }
 

@@ -102,6 +102,20 @@ pub fn select<'a>(
         .collect())
 }
 
+/// Whether a selected case may run as far as opt-in goes: a case that is not
+/// opt-in always may; an opt-in one (section 15, aggressive by design) only with
+/// `all` (`--all`) or when an include pattern that matches it names its section
+/// (`15.*`, `15.2.1`), not through a wildcard section such as `*` or `1*`.
+pub fn opt_in_allowed(case: &Case, include: &[Pattern], all: bool) -> bool {
+    if !case.opt_in || all {
+        return true;
+    }
+    let section = case.id.split('.').next().unwrap_or_default();
+    include
+        .iter()
+        .any(|p| p.matches(&case.id) && p.as_str().split('.').next() == Some(section))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +147,21 @@ mod tests {
         assert!(p.matches("1.1.8"));
         assert!(p.matches("1.2.8"));
         assert!(!p.matches("1.2.7"));
+    }
+
+    #[test]
+    fn opt_in_cases_need_their_section_named_or_all() {
+        let all = crate::all_cases();
+        let flood = all.iter().find(|c| c.id == "15.2.1").unwrap();
+        let plain = all.iter().find(|c| c.id == "1.1.1").unwrap();
+        let pats = |t: &str| parse_list(t).unwrap();
+        assert!(!opt_in_allowed(flood, &pats("*"), false));
+        assert!(!opt_in_allowed(flood, &pats("1*"), false));
+        assert!(opt_in_allowed(flood, &pats("*"), true));
+        assert!(opt_in_allowed(flood, &pats("15.*"), false));
+        assert!(opt_in_allowed(flood, &pats("*,15.2.1"), false));
+        assert!(!opt_in_allowed(flood, &pats("15.1.*"), false));
+        assert!(opt_in_allowed(plain, &pats("*"), false));
     }
 
     #[test]

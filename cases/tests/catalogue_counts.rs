@@ -271,7 +271,10 @@ fn every_case_is_documented_and_has_an_expectation() {
         let judged_by_rule = ends_at_handshake
             || matches!(
                 case.expect.rule,
-                VerdictRule::Echo { .. } | VerdictRule::RoundTrips | VerdictRule::CompressedEchoes
+                VerdictRule::Echo { .. }
+                    | VerdictRule::RoundTrips
+                    | VerdictRule::CompressedEchoes
+                    | VerdictRule::Measured(_)
             );
         assert!(
             judged_by_rule || !case.expect.outcomes.is_empty(),
@@ -544,4 +547,70 @@ fn case_10_1_1_auto_fragments_at_1300() {
             len: 65_536
         }
     );
+}
+
+// ---- sections 15 and 16 (wsconform's own) ------------------------------------------------
+
+/// Cases per subsection of the sections wsconform adds for limits (15) and the
+/// closing handshake (16).
+const OWN_COUNTS: &[(&str, usize)] = &[
+    ("15.1", 3),
+    ("15.2", 2),
+    ("15.3", 2),
+    ("16.1", 4),
+    ("16.2", 13),
+    ("16.3", 1),
+];
+
+#[test]
+fn sections_15_and_16_have_their_cases() {
+    let cases = all_cases();
+    for &(group, expected) in OWN_COUNTS {
+        let got = cases.iter().filter(|c| group_of(c) == group).count();
+        assert_eq!(got, expected, "{group}");
+    }
+    let total: usize = OWN_COUNTS.iter().map(|&(_, n)| n).sum();
+    let in_15_16 = cases
+        .iter()
+        .filter(|c| matches!(c.id_components()[0], 15 | 16))
+        .count();
+    assert_eq!(in_15_16, total);
+}
+
+/// Section 15 is aggressive by design: opt-in, and nothing else is.
+#[test]
+fn only_section_15_is_opt_in() {
+    for c in all_cases() {
+        assert_eq!(c.opt_in, c.id_components()[0] == 15, "{}", c.id);
+    }
+}
+
+/// Every case of sections 15 and 16 says how long it may wait, in its description
+/// (the bounds the issue asks for); measured waits are within the hard case timeout.
+#[test]
+fn sections_15_and_16_state_their_bounds() {
+    for c in all_cases()
+        .into_iter()
+        .filter(|c| matches!(c.id_components()[0], 15 | 16))
+    {
+        assert!(
+            states_seconds(&c.description),
+            "{}: no time bound in {:?}",
+            c.id,
+            c.description
+        );
+        if let VerdictRule::Measured(m) = &c.expect.rule {
+            assert!(m.wait() < Duration::from_secs(60), "{}", c.id);
+        }
+    }
+}
+
+/// True when `text` names a number of seconds ("2 s", "30 s").
+fn states_seconds(text: &str) -> bool {
+    let b = text.as_bytes();
+    (1..b.len().saturating_sub(1)).any(|i| {
+        b[i - 1].is_ascii_digit()
+            && &b[i..i + 2] == b" s"
+            && b.get(i + 2).is_none_or(|c| !c.is_ascii_alphabetic())
+    })
 }

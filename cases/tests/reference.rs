@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use ws_cases::model::{Behavior, CloseBehavior, HandshakeExpect, VerdictRule};
+use ws_cases::model::{Behavior, CloseBehavior, HandshakeExpect, Measure, VerdictRule};
 use ws_cases::run::{CaseRun, Output, Role, RunConfig, RunOutcome};
 use ws_cases::Case;
 use ws_spec::deflate::{self, DeflateOffer, ServerPolicy};
@@ -289,6 +289,8 @@ fn play_as_server(case: &Case) -> RunOutcome {
 fn play_against(case: &Case, role: Role, peer: &mut dyn Peer) -> RunOutcome {
     let config = RunConfig {
         role,
+        // The reference endpoint's own message limit (EndpointConfig's default), for 15.1.3.
+        peer_max_message: Some(64 << 20),
         ..RunConfig::default()
     };
     let mut run = CaseRun::new(case, config);
@@ -321,6 +323,14 @@ fn play_against(case: &Case, role: Role, peer: &mut dyn Peer) -> RunOutcome {
             moved = true;
         }
         if run.is_finished() {
+            if let VerdictRule::Measured(Measure::StillServes { .. }) = case.expect.rule {
+                // The second connection of the case, against a fresh reference server.
+                let probe = play(&ws_cases::catalogue::probe_case()).verdict;
+                run.on_probe(match probe.behavior {
+                    Behavior::Ok => Ok(0),
+                    _ => Err(probe.reason),
+                });
+            }
             return run.finish();
         }
         if !moved {
@@ -342,7 +352,9 @@ fn expected_verdict(case: &Case) -> (Behavior, CloseBehavior) {
         .handshake
         .as_ref()
         .is_some_and(|h| h.expect == HandshakeExpect::Report);
-    if reported || case.expect.rule == VerdictRule::Informational {
+    // Sections 15 and 16 report some measures (how long, how many) without judging them.
+    let measured_only = matches!(&case.expect.rule, VerdictRule::Measured(m) if m.reports_only());
+    if reported || measured_only || case.expect.rule == VerdictRule::Informational {
         (Behavior::Informational, CloseBehavior::Informational)
     } else {
         (Behavior::Ok, CloseBehavior::Ok)

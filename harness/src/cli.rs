@@ -203,6 +203,16 @@ pub struct RunArgs {
     /// the catalogue: prints its verdict; exit code 1 when the server fails it.
     #[arg(long, value_name = "FILE", conflicts_with = "spec", requires = "url")]
     pub case_file: Option<PathBuf>,
+    /// Also run the opt-in cases where a wildcard such as `*` matches them: section 15
+    /// (limits and resource protection), aggressive by design (2^62-byte frames, floods,
+    /// slow handshakes). Naming the section (`--cases '15.*'`) selects it without --all.
+    #[arg(long)]
+    pub all: bool,
+    /// The largest message, in bytes, the server under test accepts (its documented
+    /// limit): case 15.1.3 sends one byte more and expects close code 1009. Without it
+    /// that case is not played and is reported as INFORMATIONAL.
+    #[arg(long, value_name = "BYTES")]
+    pub peer_max_message: Option<u64>,
 }
 
 fn parse_shard(text: &str) -> Result<Shard, HarnessError> {
@@ -268,6 +278,10 @@ pub struct ListArgs {
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also list the opt-in cases (section 15) where a wildcard such as `*` matches
+    /// them; naming the section (`--cases '15.*'`) lists it without --all.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Arguments of `report`.
@@ -394,17 +408,25 @@ fn one_line(e: &anyhow::Error) -> String {
     text.replace(['\n', '\r'], " ")
 }
 
-fn selected(catalogue: &[Case], cases: &str, exclude: &str) -> Result<Vec<Case>, HarnessError> {
+/// The cases `cases` selects minus `exclude`; opt-in cases (section 15) only
+/// where a pattern names their section, or with `all`.
+fn selected(
+    catalogue: &[Case],
+    cases: &str,
+    exclude: &str,
+    all: bool,
+) -> Result<Vec<Case>, HarnessError> {
     let include = parse_list(cases)?;
     let exclude = parse_list(exclude)?;
     Ok(select(catalogue, &include, &exclude)?
         .into_iter()
+        .filter(|c| ws_cases::select::opt_in_allowed(c, &include, all))
         .cloned()
         .collect())
 }
 
 fn cmd_list(args: ListArgs) -> anyhow::Result<i32> {
-    for case in selected(&ws_cases::all_cases(), &args.cases, &args.exclude)? {
+    for case in selected(&ws_cases::all_cases(), &args.cases, &args.exclude, args.all)? {
         if args.json {
             let line = serde_json::json!({
                 "id": case.id,
@@ -499,7 +521,10 @@ async fn plan(args: &RunArgs, base: &RunSettings, catalogue: &[Case]) -> anyhow:
                 spec.ignored.join(", ")
             );
         }
-        let selection = spec.select(catalogue)?;
+        let mut selection = spec.select(catalogue)?;
+        selection
+            .cases
+            .retain(|c| ws_cases::select::opt_in_allowed(c, &spec.cases, args.all));
         if !selection.unmatched.is_empty() {
             eprintln!(
                 "wsconform: spec {}: skipping patterns that match no case of this catalogue: {}",
@@ -552,7 +577,7 @@ async fn plan(args: &RunArgs, base: &RunSettings, catalogue: &[Case]) -> anyhow:
         });
     }
 
-    let cases = shard(selected(catalogue, &args.cases, &args.exclude)?);
+    let cases = shard(selected(catalogue, &args.cases, &args.exclude, args.all)?);
     // Without a URL, test the built-in reference server on a free loopback port.
     let mut server = None;
     let (target, default_agent) = match &args.url {
@@ -622,6 +647,7 @@ async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
         max_message: args.max_message_size,
         headers,
         tls: args.tls.client()?,
+        peer_max_message: args.peer_max_message,
     };
     if let (Some(file), Some(url)) = (&args.case_file, &args.url) {
         return crate::fuzz::cmd_replay(file, url, base).await;

@@ -33,6 +33,9 @@ pub struct RunSettings {
     pub headers: Vec<(String, String)>,
     /// Certificate verification for wss:// targets.
     pub tls: ClientTls,
+    /// The largest message the server accepts, as the user declares it
+    /// (`--peer-max-message`), for the case that sends one byte more.
+    pub peer_max_message: Option<u64>,
 }
 
 impl Default for RunSettings {
@@ -43,6 +46,7 @@ impl Default for RunSettings {
             max_message: 64 << 20,
             headers: Vec::new(),
             tls: ClientTls::default(),
+            peer_max_message: None,
         }
     }
 }
@@ -189,15 +193,22 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
         extra_headers: settings.headers.clone(),
         max_message: settings.max_message,
         seed: seed_for(&case.id),
+        peer_max_message: settings.peer_max_message,
         ..RunConfig::default()
     };
     let mut run = CaseRun::new(case, config);
     let addr = target.socket_addr();
-    match tokio::time::timeout(settings.case_timeout, connect(target, settings)).await {
-        Ok(Ok(Conn::Plain(stream))) => drive(&mut run, stream, t0, settings.case_timeout).await,
-        Ok(Ok(Conn::Tls(stream))) => drive(&mut run, stream, t0, settings.case_timeout).await,
-        Ok(Err(why)) => run.abort(t0.elapsed(), &why),
-        Err(_) => run.abort(t0.elapsed(), &format!("connecting to {addr} timed out")),
+    let driving = async {
+        match tokio::time::timeout(settings.case_timeout, connect(target, settings)).await {
+            Ok(Ok(Conn::Plain(stream))) => drive(&mut run, stream, t0, settings.case_timeout).await,
+            Ok(Ok(Conn::Tls(stream))) => drive(&mut run, stream, t0, settings.case_timeout).await,
+            Ok(Err(why)) => run.abort(t0.elapsed(), &why),
+            Err(_) => run.abort(t0.elapsed(), &format!("connecting to {addr} timed out")),
+        }
+    };
+    let ((), probed) = tokio::join!(driving, second_connection(case, target, settings, t0));
+    if let Some(result) = probed {
+        run.on_probe(result);
     }
     let outcome = run.finish();
     CaseRecord {
@@ -207,6 +218,40 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
         started,
         duration: t0.elapsed(),
     }
+}
+
+/// What [`second_connection`] resolves to; boxed, since it runs a case itself.
+type ProbeFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Option<Result<u64, String>>> + Send + 'a>>;
+
+/// The second connection a `Measure::StillServes` case needs (`None` for any
+/// other case): opened `after` into the case, it must get its echo within
+/// `deadline`; `Ok(ms)` with the time the exchange took, or why it failed.
+fn second_connection<'a>(
+    case: &Case,
+    target: &'a Target,
+    settings: &'a RunSettings,
+    t0: Instant,
+) -> ProbeFuture<'a> {
+    use ws_cases::model::{Measure, VerdictRule};
+    let VerdictRule::Measured(Measure::StillServes { after, deadline }) = case.expect.rule else {
+        return Box::pin(std::future::ready(None));
+    };
+    Box::pin(async move {
+        tokio::time::sleep_until(tokio::time::Instant::from_std(t0 + after)).await;
+        let probe = ws_cases::catalogue::probe_case();
+        let settings = RunSettings {
+            case_timeout: deadline,
+            ..settings.clone()
+        };
+        let record = run_case(&probe, target, &settings).await;
+        let v = &record.outcome.verdict;
+        Some(if v.behavior == ws_cases::Behavior::Ok {
+            Ok(record.duration.as_millis() as u64)
+        } else {
+            Err(v.reason.clone())
+        })
+    })
 }
 
 fn seed_for(id: &str) -> u64 {
@@ -235,6 +280,8 @@ where
     // goes on. Flushing a TCP stream does nothing.
     let mut unflushed = false;
     let mut read_done = false;
+    // Set once the write side is half-closed for a case that asks for it.
+    let mut shut = false;
     let mut buf = vec![0u8; 64 * 1024];
     // Timers live across iterations and are re-armed only when their deadline moves:
     // a fresh timer per wake-up costs more than a round trip of 9.7/9.8 does.
@@ -245,7 +292,12 @@ where
     tokio::pin!(case_sleep);
     let mut armed: Option<tokio::time::Instant> = None;
     loop {
-        while let Some(out) = run.poll_output() {
+        // Taken only while little is queued: a streamed message is generated as it
+        // is written, never held whole.
+        while pending.iter().map(|(b, _)| b.len()).sum::<usize>() < MAX_QUEUED {
+            let Some(out) = run.poll_output() else {
+                break;
+            };
             match out {
                 Output::Write { bytes, flush } => {
                     if !write_broken {
@@ -254,6 +306,11 @@ where
                 }
                 Output::Drop => drop_requested = true,
             }
+        }
+        if run.write_shut() && !shut && pending.is_empty() && !write_broken && !drop_requested {
+            shut = true;
+            unflushed = false;
+            let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
         }
         if (drop_requested || run.is_finished()) && (pending.is_empty() || write_broken || expired)
         {
@@ -322,6 +379,9 @@ where
     let _ = tokio::time::timeout_at(shutdown_by, wr.shutdown()).await;
 }
 
+/// Bytes queued for writing above which no more output is taken from the run.
+const MAX_QUEUED: usize = 1 << 20;
+
 /// Runs the performance cases in order on a single-threaded runtime, sending each
 /// record as it is done; stops early when `stop` turns true.
 fn run_exclusive(
@@ -377,9 +437,17 @@ const IDLE_PAUSE: Duration = Duration::from_millis(500);
 
 /// A handshake case that sends part of a request and waits for the server to give up.
 fn waits_on_handshake(case: &Case) -> bool {
-    case.handshake
-        .as_ref()
-        .is_some_and(|h| h.truncate_at.is_some())
+    case.handshake.as_ref().is_some_and(|h| {
+        h.truncate_at.is_some() || matches!(h.chop, ws_cases::model::Chop::Paced { .. })
+    })
+}
+
+/// Longest a measured case (sections 15, 16) waits on the peer.
+fn measured_wait(case: &Case) -> Duration {
+    match &case.expect.rule {
+        ws_cases::model::VerdictRule::Measured(m) => m.wait(),
+        _ => Duration::ZERO,
+    }
 }
 
 /// Total time a case's script spends in pauses.
@@ -418,7 +486,9 @@ where
     for (index, case) in cases.into_iter().enumerate() {
         if case.exclusive {
             exclusive.push((index, case));
-        } else if scripted_pause(&case) >= IDLE_PAUSE || waits_on_handshake(&case) {
+        } else if scripted_pause(&case) + measured_wait(&case) >= IDLE_PAUSE
+            || waits_on_handshake(&case)
+        {
             idle.push((index, case));
         } else {
             shared.push((index, case));

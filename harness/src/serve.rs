@@ -816,6 +816,11 @@ pub struct ServeArgs {
     /// Print nothing per case (only the address, and the summary at the end).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Also offer the opt-in cases where a wildcard such as `*` matches them: section 15
+    /// (limits: frames announcing 2^63 bytes, floods of fragments and pings), aggressive
+    /// by design. Naming the section (`--cases '15.*'`) offers it without --all.
+    #[arg(long)]
+    pub all: bool,
     /// wss:// instead of ws://.
     #[command(flatten)]
     pub tls: ServerTlsArgs,
@@ -847,6 +852,7 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
     let cases: Vec<Case> = ws_cases::select::select(&catalogue, &include, &exclude)
         .map_err(HarnessError::from)?
         .into_iter()
+        .filter(|c| ws_cases::select::opt_in_allowed(c, &include, args.all))
         .cloned()
         .collect();
     if cases.is_empty() {

@@ -3,12 +3,15 @@
 use crate::model::Case;
 
 pub mod deflate_data;
+pub use section15::probe_case;
 mod section0;
 mod section1;
 mod section10;
 mod section12;
 mod section13;
 mod section14;
+mod section15;
+mod section16;
 mod section2;
 mod section3;
 mod section4;
@@ -33,6 +36,8 @@ pub fn all_cases() -> Vec<Case> {
     cases.extend(section12::cases());
     cases.extend(section13::cases());
     cases.extend(section14::cases());
+    cases.extend(section15::cases());
+    cases.extend(section16::cases());
     cases
 }
 

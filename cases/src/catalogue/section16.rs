@@ -56,7 +56,7 @@ pub fn cases() -> Vec<Case> {
         case("16.1.2", SECTION, AS_CLIENT)
             .desc(
                 "Send a close frame with code 1000, then (each in a write of its own) a text \
-                 message and a binary message.",
+                 message and a binary message; wait up to 1 s for the server's close.",
             )
             .expectation(
                 "The server answers the close and ignores the messages that follow it: nothing \
@@ -75,7 +75,8 @@ pub fn cases() -> Vec<Case> {
         case("16.1.3", SECTION, AS_CLIENT)
             .desc(
                 "Send a close frame with code 1000, then shut the TCP write side (half-close): \
-                 the server reads end-of-stream right after the close frame.",
+                 the server reads end-of-stream right after the close frame. Wait up to 1 s \
+                 for its close.",
             )
             .expectation(
                 "The server still answers with a close frame (the client's read side is open) \

@@ -45,6 +45,14 @@ pub struct Flaws {
     pub corrupt_large_echo: bool,
     /// Accepts unmasked frames from the client (§5.1).
     pub accept_unmasked: bool,
+    /// After a closing handshake (or failing the connection) waits this long for
+    /// the client to close TCP before closing it (§7.1.1: the server closes first).
+    pub linger_after_close: Option<std::time::Duration>,
+    /// Keeps echoing data frames that arrive after it answered a close (§5.5.1).
+    pub echo_after_close: bool,
+    /// Reads on before answering a close; when the client's write side is shut
+    /// (end-of-stream behind the close frame), closes TCP without answering (§5.5.1).
+    pub silent_on_half_close: bool,
 }
 
 /// Starts the server on a free loopback port; it runs until the test ends.
@@ -71,6 +79,10 @@ struct Conn {
     header: Option<FrameHeader>,
     control: Vec<u8>,
     done: bool,
+    /// The client sent the first close frame.
+    client_closed: bool,
+    /// A close frame went out (with `echo_after_close` the connection goes on).
+    close_sent: bool,
 }
 
 impl Conn {
@@ -153,7 +165,9 @@ impl Conn {
                 self.send(Frame::pong(p));
             }
             Opcode::Ping | Opcode::Pong => {}
+            Opcode::Close if self.close_sent => {}
             Opcode::Close => {
+                self.client_closed = true;
                 let payload = std::mem::take(&mut self.control);
                 match close::parse_close_payload(&payload) {
                     Ok(body) => {
@@ -164,7 +178,11 @@ impl Conn {
                             code
                         };
                         self.send(Frame::close(reply, b""));
-                        self.done = true;
+                        self.close_sent = true;
+                        self.done = !self.flaws.echo_after_close;
+                        if !self.done {
+                            return true;
+                        }
                     }
                     Err(close::CloseError::InvalidCode(_)) if self.flaws.accept_any_close_code => {
                         self.send(Frame::close(Some(close::codes::NORMAL), b""));
@@ -240,6 +258,8 @@ async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
         header: None,
         control: Vec::new(),
         done: false,
+        client_closed: false,
+        close_sent: false,
     };
     loop {
         while !conn.done {
@@ -257,10 +277,24 @@ async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
                 break;
             }
         }
+        if conn.done && conn.client_closed && flaws.silent_on_half_close {
+            let peek =
+                tokio::time::timeout(std::time::Duration::from_millis(200), stream.read(&mut buf))
+                    .await;
+            if matches!(peek, Ok(Ok(0)) | Ok(Err(_))) {
+                return Ok(());
+            }
+        }
         if !conn.out.is_empty() {
             stream.write_all(&std::mem::take(&mut conn.out)).await?;
         }
         if conn.done {
+            if let Some(linger) = flaws.linger_after_close {
+                let _ = tokio::time::timeout(linger, async {
+                    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+                })
+                .await;
+            }
             // The server closes TCP first after the closing handshake (RFC 6455 §7.1.1).
             return stream.shutdown().await;
         }
