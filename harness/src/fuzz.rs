@@ -238,9 +238,21 @@ pub struct Conversation {
 /// conforming server does not fail.
 const SETTLE: Duration = Duration::from_millis(150);
 /// Closing after the script when a conforming server fails the connection: time
-/// for it to do so (it may still be compressing a 64 KiB echo). A conforming
-/// server ends the conversation long before.
-const FAIL_WAIT: Duration = Duration::from_secs(2);
+/// for it to do so, which grows with what it has to echo first (a 64 KiB echo,
+/// compressed, takes a debug build under load a good part of a second). A
+/// conforming server ends the conversation long before; this is the wait a
+/// server that does not fail costs, shrinking included.
+fn fail_wait(steps: &[FuzzStep]) -> Duration {
+    let bytes: usize = steps
+        .iter()
+        .map(|s| match s {
+            FuzzStep::Frame { payload, .. } => payload.len(),
+            FuzzStep::Compressed { message, .. } => message.len(),
+            FuzzStep::Close { reason, .. } => reason.len(),
+        })
+        .sum();
+    Duration::from_millis(250 + 10 * (bytes as u64 / 1024))
+}
 
 /// The case-file form of an observed event (pause markers have none).
 pub fn expected_event(e: &Event) -> Option<ExpectedEvent> {
@@ -327,7 +339,7 @@ pub fn case_for(steps: &[FuzzStep], expect: &[Expected], deflate: Option<&Negoti
     case.ending = Ending::CloseAfter(if expect.iter().all(|e| e.closed_by_me) {
         SETTLE
     } else {
-        FAIL_WAIT
+        fail_wait(steps)
     });
     let labels = std::iter::once(Behavior::Ok).chain(std::iter::repeat(Behavior::NonStrict));
     case.expect = Expectation {
@@ -454,6 +466,16 @@ pub struct Played {
     pub mismatch: bool,
     /// The verdict's one-line reason.
     pub reason: String,
+    /// The verdict: the main outcome's, or the first allowed one that agrees.
+    pub verdict: Verdict,
+}
+
+impl Played {
+    /// What kind of disagreement this is: the shrinker keeps to one kind, so a
+    /// smaller conversation that fails for another reason does not replace it.
+    fn kind(&self) -> (Behavior, CloseBehavior) {
+        (self.verdict.behavior, self.verdict.behavior_close)
+    }
 }
 
 /// Plays `steps` against the server with the permessage-deflate of `deflate`,
@@ -478,7 +500,8 @@ pub async fn check(
         expect,
         compressed,
         mismatch: is_mismatch_verdict(&verdict),
-        reason: verdict.reason,
+        reason: verdict.reason.clone(),
+        verdict,
         record,
     }
 }
@@ -648,10 +671,11 @@ async fn shrink_mismatch(
     let settings = &opts.settings;
     let mut best = original.clone();
     let mut neg = found.deflate.clone();
+    let kind = found.kind();
     let mut last = found;
     // Without the extension, if the disagreement does not need it.
     if neg.is_some() {
-        if let Some(p) = fails(&best, None, target, settings, &mut runs).await {
+        if let Some(p) = fails(&best, None, kind, target, settings, &mut runs).await {
             neg = None;
             last = p;
         }
@@ -669,7 +693,7 @@ async fn shrink_mismatch(
                 cand.drain(start..(start + chunk).min(best.len()));
                 let failed = match cand.is_empty() {
                     true => None,
-                    false => fails(&cand, neg, target, settings, &mut runs).await,
+                    false => fails(&cand, neg, kind, target, settings, &mut runs).await,
                 };
                 if let Some(p) = failed {
                     best = cand;
@@ -693,7 +717,7 @@ async fn shrink_mismatch(
                 }
                 let mut cand = best.clone();
                 cand[i] = cand_step;
-                if let Some(p) = fails(&cand, neg, target, settings, &mut runs).await {
+                if let Some(p) = fails(&cand, neg, kind, target, settings, &mut runs).await {
                     best = cand;
                     last = p;
                     progress = true;
@@ -712,11 +736,14 @@ async fn shrink_mismatch(
     }
 }
 
-/// A candidate counts only if it fails twice: a one-off timing accident must not
-/// steer the shrinking away from the real bug. The second failing play, if both fail.
+/// A candidate counts only if it fails twice the same way as the original: a
+/// one-off timing accident must not steer the shrinking away from the real bug,
+/// nor a smaller conversation that breaks another rule. The second failing play,
+/// if both fail.
 async fn fails(
     steps: &[FuzzStep],
     neg: Option<&Negotiation>,
+    kind: (Behavior, CloseBehavior),
     target: &Target,
     settings: &RunSettings,
     runs: &mut usize,
@@ -725,7 +752,7 @@ async fn fails(
     for _ in 0..2 {
         *runs += 1;
         let p = check(steps, neg, target, settings).await;
-        if !p.mismatch {
+        if !p.mismatch || p.kind() != kind {
             return None;
         }
         played = Some(p);

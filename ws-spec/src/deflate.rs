@@ -807,7 +807,13 @@ impl Decompressor {
         // bare tail would leave the inflater inside a stored block and break
         // the next message, so it is taken as empty without inflating.
         if !self.ended && self.fed {
-            self.inflate(&TAIL)?;
+            // A final block may end inside the tail the receiver appends itself:
+            // the rest of the tail is then not data the peer sent (zlib-based
+            // receivers ignore it too).
+            match self.inflate(&TAIL) {
+                Err(DeflateError::DataAfterFinalBlock { .. }) => {}
+                other => other?,
+            }
         }
         if let Some(compressed) = self.compressed.as_mut().filter(|c| !c.is_empty()) {
             let distance = max_back_reference(compressed)?;

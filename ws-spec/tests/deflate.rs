@@ -113,6 +113,20 @@ mod deflate {
         );
     }
 
+    /// RFC 7692 §7.2.2: a final block that ends inside the appended tail (one
+    /// byte: BFINAL, fixed Huffman, the first bits of the literal "x") is a
+    /// whole message; what is left of the tail is not the peer's data.
+    #[test]
+    fn rfc7692_7_2_2_a_final_block_may_end_inside_the_tail() {
+        let mut d = Decompressor::new(15, false, 1024);
+        assert_eq!(inflate_one(&mut d, &[0xab]).unwrap(), b"x");
+        // And the next message inflates as usual.
+        let stored = [
+            0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
+        ];
+        assert_eq!(inflate_one(&mut d, &stored).unwrap(), b"Hello");
+    }
+
     #[test]
     fn rfc7692_7_2_3_5_two_blocks_in_one_message() {
         // "He" sync-flushed (tail kept inside the message), then "llo".
