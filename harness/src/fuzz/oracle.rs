@@ -245,6 +245,11 @@ fn play(
         {
             close_codes.push(codes::INVALID_PAYLOAD);
         }
+        // The suite closed with a valid code: RFC 6455 §5.5.1 says a server
+        // "typically" echoes it, and Autobahn (7.7.x) accepts 1000 as well.
+        None if obs.closed_by_me && close_codes != [codes::NORMAL] => {
+            close_codes.push(codes::NORMAL);
+        }
         _ => {}
     }
     let expected = Expected {
@@ -458,5 +463,17 @@ mod tests {
             .expect
             .iter()
             .all(|e| !e.closed_by_me && e.close_codes == vec![1007]));
+    }
+
+    /// RFC 6455 §5.5.1: a valid close is answered with its code, or with 1000.
+    #[test]
+    fn rfc6455_5_5_1_a_valid_close_may_be_answered_with_1000() {
+        let steps = [FuzzStep::Close {
+            code: Some(3000),
+            reason: Vec::new(),
+        }];
+        let o = expected(&steps, None);
+        assert_eq!(o.expect[0].close_codes, vec![3000, 1000]);
+        assert!(o.expect[0].closed_by_me);
     }
 }
