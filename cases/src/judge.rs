@@ -789,17 +789,25 @@ fn judge_measured(
             }
         }
         M::StillServes { after, deadline } => {
-            let first = match (obs.peer_close_ms, obs.peer_dropped_ms) {
+            let first = match (
+                obs.peer_close_ms.filter(|_| peer_closed),
+                obs.peer_dropped_ms,
+            ) {
                 (Some(ms), _) => format!(
                     "the first connection was failed by the server ({}) {} into the case",
                     peer_close_words(obs),
                     span(ms)
                 ),
-                (None, Some(ms)) => format!(
+                (None, Some(ms)) if peer_left => format!(
+    // The peer started the close (a limit, a failure), as opposed to answering the
+    // suite's own close (its kill timer).
+    let peer_closed = obs.received_close && !obs.closed_by_me;
+    // The peer closed TCP before the suite started any close of its own.
+    let peer_left = dropped_first && !obs.closed_by_me;
                     "the server closed the first connection {} into the case without a close frame",
                     span(ms)
                 ),
-                (None, None) => "the server kept waiting on the first connection for the rest \
+                _ => "the server kept waiting on the first connection for the rest \
                                  of the announced frame"
                     .to_string(),
             };
@@ -843,7 +851,7 @@ fn judge_measured(
             }
             let limit = mo.declared_limit.unwrap_or(0);
             let size = limit.saturating_add(1);
-            match obs.remote_close_code {
+            match obs.remote_close_code.filter(|_| peer_closed) {
                 Some(1009) => (
                     Behavior::Ok,
                     format!(
@@ -877,7 +885,7 @@ fn judge_measured(
                 ),
                 None => (
                     by_level(case),
-                    match obs.peer_dropped_ms {
+                    match obs.peer_dropped_ms.filter(|_| peer_left) {
                         Some(ms) => format!(
                             "The server closed TCP {} into the case without a close frame \
                              instead of refusing the {size}-byte message with 1009.",
@@ -901,14 +909,14 @@ fn judge_measured(
             )),
             None => {
                 let t = |ms: Option<u64>| span(between(mo.open_ms, ms).unwrap_or(0));
-                if obs.received_close {
+                if peer_closed {
                     info(format!(
                         "The {peer} refused the message: it closed with {} {} after the \
                          connection opened (a limit; the RFC sets none).",
                         peer_close_words(obs),
                         t(obs.peer_close_ms)
                     ))
-                } else if obs.peer_dropped_ms.is_some() && !obs.dropped_by_me {
+                } else if peer_left {
                     info(format!(
                         "The {peer} closed TCP {} after the connection opened, without a close \
                          frame and without echoing.",
@@ -946,13 +954,13 @@ fn judge_measured(
                     "{n} of {count} pings were answered, the last one included, {t} after the \
                      connection opened (RFC 6455 §5.5.3 lets a peer answer only the latest)."
                 ))
-            } else if obs.received_close {
+            } else if peer_closed {
                 info(format!(
                     "The {peer} answered {n} of {count} pings, then closed the connection with \
                      {} (a limit).",
                     peer_close_words(obs)
                 ))
-            } else if obs.peer_dropped_ms.is_some() && !obs.dropped_by_me {
+            } else if peer_left {
                 info(format!(
                     "The {peer} answered {n} of {count} pings, then closed TCP without a close \
                      frame."

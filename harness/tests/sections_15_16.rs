@@ -18,6 +18,7 @@ use ws_cases::run::Role;
 use ws_cases::select::{parse_list, select};
 use ws_reports::{Behavior as RB, CloseBehavior as RC};
 use ws_spec::endpoint::{Endpoint, EndpointConfig, State};
+use ws_spec::frame::{DecoderConfig, FrameDecoder, Opcode};
 use ws_spec::handshake;
 use wsconform::runner::{run_all, CaseRecord, RunSettings};
 use wsconform::serve::ServeSettings;
@@ -178,8 +179,26 @@ enum Leaving {
     NeverAnswers,
 }
 
-/// A client on the reference endpoint that echoes and leaves as `leaving` says.
-async fn endpoint_client(addr: SocketAddr, n: usize, agent: &str, leaving: Leaving) {
+/// A rule a test client breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ClientFlaw {
+    /// None.
+    Conforming,
+    /// Never sends pongs (RFC 6455 §5.5.2).
+    NoPong,
+    /// Reads the first frame's 64-bit length without its top bit (§5.2).
+    IgnoreLengthTopBit,
+}
+
+/// A client on the reference endpoint that echoes and leaves as `leaving` says,
+/// breaking the rule `flaw` names.
+async fn flawed_client(
+    addr: SocketAddr,
+    n: usize,
+    agent: &str,
+    leaving: Leaving,
+    flaw: ClientFlaw,
+) {
     let Ok(mut s) = TcpStream::connect(addr).await else {
         return;
     };
@@ -202,12 +221,23 @@ async fn endpoint_client(addr: SocketAddr, n: usize, agent: &str, leaving: Leavi
     };
     let mut ep = Endpoint::new(EndpointConfig::echo_client(n as u64));
     let t0 = Instant::now();
+    let mut first_frame = true;
     loop {
         if !data.is_empty() {
+            if std::mem::take(&mut first_frame)
+                && flaw == ClientFlaw::IgnoreLengthTopBit
+                && data.len() > 2
+                && data[1] & 0x7f == 127
+            {
+                data[2] &= 0x7f;
+            }
             ep.receive(&data, t0.elapsed().as_millis() as u64);
         }
         while ep.poll_event().is_some() {}
-        let out = ep.take_output();
+        let mut out = ep.take_output();
+        if flaw == ClientFlaw::NoPong {
+            out = without_pongs(&out);
+        }
         let silent = leaving == Leaving::NeverAnswers && ep.state() != State::Open;
         if !out.is_empty() && !silent && s.write_all(&out).await.is_err() {
             return;
@@ -232,13 +262,37 @@ async fn endpoint_client(addr: SocketAddr, n: usize, agent: &str, leaving: Leavi
     }
 }
 
+/// The frames of `out` but its pongs.
+fn without_pongs(out: &[u8]) -> Vec<u8> {
+    let mut d = FrameDecoder::new(DecoderConfig {
+        max_frame_payload: u64::MAX,
+    });
+    d.push(out);
+    let mut kept = Vec::new();
+    while let Ok(Some(f)) = d.next_frame() {
+        if f.header.opcode != Opcode::Pong {
+            kept.extend(f.encode());
+        }
+    }
+    kept
+}
+
 /// Plays every offered case with the client, one after the other; returns the
 /// verdicts the server recorded.
 async fn serve_run(patterns: &str, leaving: Leaving) -> BTreeMap<String, (RB, RC, String)> {
+    serve_run_flawed(patterns, leaving, ClientFlaw::Conforming).await
+}
+
+/// [`serve_run`] with a client that breaks one rule.
+async fn serve_run_flawed(
+    patterns: &str,
+    leaving: Leaving,
+    flaw: ClientFlaw,
+) -> BTreeMap<String, (RB, RC, String)> {
     let offered = serve_support::cases(patterns);
     let srv = serve_support::start(offered.clone(), ServeSettings::default()).await;
     for n in 1..=offered.len() {
-        endpoint_client(srv.addr, n, "t", leaving).await;
+        flawed_client(srv.addr, n, "t", leaving, flaw).await;
     }
     // A case is recorded as its connection ends on the server's side.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -301,4 +355,248 @@ async fn client_leaving_after_2_s_is_reported_in_16_3_1() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no figure in {why:?}"));
     assert!((1900..3000).contains(&ms), "{why}");
+}
+
+// ---- section 15 --------------------------------------------------------------------
+
+/// A conforming server: 15.1.x and 15.2.2 OK, 15.2.1 reported (echoed), 15.1.3
+/// reported as not played (no declared limit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correct_server_passes_section_15_lengths_and_floods() {
+    let addr = start(Flaws::default()).await;
+    let v = verdicts(&run(addr, "15.1.*,15.2.*").await);
+    for id in ["15.1.1", "15.1.2", "15.2.2"] {
+        let (b, c, why) = get(&v, id);
+        assert_eq!((*b, *c), (Behavior::Ok, CloseBehavior::Ok), "{id}: {why}");
+    }
+    let (b, _, why) = get(&v, "15.1.3");
+    assert_eq!(*b, Behavior::Informational, "{why}");
+    assert!(why.contains("--peer-max-message"), "{why}");
+    let (b, _, why) = get(&v, "15.2.1");
+    assert_eq!(*b, Behavior::Informational, "{why}");
+    assert!(why.contains("length 100000"), "{why}");
+}
+
+/// RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6455_5_2_ignoring_the_length_top_bit_fails_15_1_1() {
+    let addr = start(Flaws {
+        ignore_length_top_bit: true,
+        ..Flaws::default()
+    })
+    .await;
+    let v = verdicts(&run(addr, "15.1.1").await);
+    let (b, _, why) = get(&v, "15.1.1");
+    assert_eq!(*b, Behavior::Failed, "{why}");
+}
+
+/// RFC 6455 §10.4: a server that trusts a 2^62-byte frame and serves one client at a
+/// time stops serving anyone else: the second connection gets no echo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6455_10_4_server_blocked_by_a_stalled_frame_is_non_strict_in_15_1_2() {
+    let addr = start(Flaws {
+        serve_one_at_a_time: true,
+        ..Flaws::default()
+    })
+    .await;
+    let records = run(addr, "15.1.2").await;
+    let r = &records[0];
+    let v = &r.outcome.verdict;
+    assert_eq!(v.behavior, Behavior::NonStrict, "{}", v.result);
+    assert!(
+        v.result.contains("got no echo within 5000 ms"),
+        "{}",
+        v.result
+    );
+    assert!(
+        matches!(r.outcome.observation.measure.probe, Some(Err(_))),
+        "{:?}",
+        r.outcome.observation.measure.probe
+    );
+    assert!(r.duration < Duration::from_secs(9), "{:?}", r.duration);
+}
+
+/// RFC 6455 §7.4.1, §10.4: above its declared limit a server refuses with 1009; one
+/// that echoes what it said it would refuse is NON-STRICT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6455_7_4_1_message_above_the_declared_limit_needs_1009() {
+    let settings = |limit| RunSettings {
+        jobs: 1,
+        peer_max_message: Some(limit),
+        ..RunSettings::default()
+    };
+    // The support server has no 1000-byte limit: it echoes.
+    let addr = start(Flaws::default()).await;
+    let v = verdicts(&run_with(addr, "15.1.3", settings(1000)).await);
+    let (b, _, why) = get(&v, "15.1.3");
+    assert_eq!(*b, Behavior::NonStrict, "{why}");
+    assert!(why.contains("echoed the 1001-byte message"), "{why}");
+    // The built-in server with a 1000-byte limit refuses 1001 bytes with 1009.
+    let listener = wsconform::echo::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(wsconform::echo::serve(
+        listener,
+        wsconform::echo::EchoSettings { max_message: 1000 },
+    ));
+    let v = verdicts(&run_with(addr, "15.1.3", settings(1000)).await);
+    let (b, c, why) = get(&v, "15.1.3");
+    assert_eq!((*b, *c), (Behavior::Ok, CloseBehavior::Ok), "{why}");
+}
+
+/// Resident set size of this process, in bytes.
+fn rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// 15.1.3 streams its message: 256 MiB go out while the suite's memory grows by
+/// far less than that. The peer reads everything and then closes TCP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_above_the_limit_is_streamed_not_held() {
+    const LIMIT: u64 = 256 << 20;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let (req, used) = loop {
+            let n = s.read(&mut buf).await.unwrap();
+            head.extend_from_slice(&buf[..n]);
+            if let Ok(Some(parsed)) = handshake::parse_request(&head, 64 * 1024) {
+                break parsed;
+            }
+        };
+        if let handshake::ServerDecision::Accept { response, .. } =
+            handshake::server_respond(&req, &handshake::ServerConfig::default())
+        {
+            s.write_all(&response).await.unwrap();
+        }
+        // Header (2 + 8 + 4 bytes), then the payload: read it all, then leave.
+        let mut left = 14 + LIMIT + 1 - (head.len() - used) as u64;
+        while left > 0 {
+            match s.read(&mut buf).await {
+                Ok(n) if n > 0 => left = left.saturating_sub(n as u64),
+                _ => break,
+            }
+        }
+    });
+    let base = rss();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(base));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, stop) = (peak.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(rss(), std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let settings = RunSettings {
+        jobs: 1,
+        peer_max_message: Some(LIMIT),
+        ..RunSettings::default()
+    };
+    let records = run_with(addr, "15.1.3", settings).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    sampler.join().unwrap();
+    let growth = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(base);
+    let r = &records[0];
+    let sent: u64 = r
+        .outcome
+        .tx_octet_stats
+        .iter()
+        .map(|(len, n)| *len as u64 * n)
+        .sum();
+    assert!(sent > LIMIT, "sent {sent} bytes");
+    assert!(
+        growth < 64 << 20,
+        "resident set grew by {} MiB",
+        growth >> 20
+    );
+    assert_eq!(
+        r.outcome.verdict.behavior,
+        Behavior::NonStrict,
+        "{}",
+        r.outcome.verdict.result
+    );
+}
+
+/// The fragment flood is echoed byte for byte, or the case FAILS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupted_echo_of_the_fragment_flood_fails_15_2_1() {
+    let addr = start(Flaws {
+        corrupt_large_echo: true,
+        ..Flaws::default()
+    })
+    .await;
+    let v = verdicts(&run(addr, "15.2.1").await);
+    let (b, _, why) = get(&v, "15.2.1");
+    assert_eq!(*b, Behavior::Failed, "{why}");
+}
+
+/// RFC 6455 §5.5.2: pings MUST be answered (at least the latest, §5.5.3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6455_5_5_2_unanswered_ping_flood_fails_15_2_2() {
+    let addr = start(Flaws {
+        no_pong: true,
+        ..Flaws::default()
+    })
+    .await;
+    let v = verdicts(&run(addr, "15.2.2").await);
+    let (b, _, why) = get(&v, "15.2.2");
+    assert_eq!(*b, Behavior::Failed, "{why}");
+    assert!(why.contains("Only 0 of 10000"), "{why}");
+}
+
+/// 15.3.x report when the server gave up on a slow or unfinished handshake: the
+/// built-in server allows 10 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_timeouts_are_reported_with_the_servers_figure() {
+    let listener = wsconform::echo::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(wsconform::echo::serve(listener, Default::default()));
+    let records = run(addr, "15.3.*").await;
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        let v = &r.outcome.verdict;
+        assert_eq!(v.behavior, Behavior::Informational, "{}", v.result);
+        let ms = r
+            .outcome
+            .observation
+            .peer_dropped_during_handshake_ms
+            .unwrap_or_else(|| panic!("{}: {}", r.case.id, v.result));
+        assert!((9_900..11_000).contains(&ms), "{}: {ms} ms", r.case.id);
+        assert!(v.result.contains(&format!("{ms} ms")), "{}", v.result);
+    }
+}
+
+/// Suite as server: the reference client passes 15.1.1 and 15.2.2 and echoes 15.2.1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conforming_client_passes_section_15_as_served() {
+    let v = serve_run("15.1.1,15.2.*", Leaving::WaitsFor(Duration::from_secs(5))).await;
+    assert_eq!(v.len(), 3, "{v:#?}");
+    for id in ["15.1.1", "15.2.2"] {
+        let (b, c, why) = &v[id];
+        assert_eq!((*b, *c), (RB::Ok, RC::Ok), "{id}: {why}");
+    }
+    assert_eq!(v["15.2.1"].0, RB::Informational, "{}", v["15.2.1"].2);
+}
+
+/// Suite as server: RFC 6455 §5.2 and §5.5.2 bind clients too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6455_5_2_and_5_5_2_flawed_clients_fail_section_15_as_served() {
+    let wait = Leaving::WaitsFor(Duration::from_secs(5));
+    let v = serve_run_flawed("15.1.1", wait, ClientFlaw::IgnoreLengthTopBit).await;
+    assert_eq!(v["15.1.1"].0, RB::Failed, "{}", v["15.1.1"].2);
+    let v = serve_run_flawed("15.2.2", wait, ClientFlaw::NoPong).await;
+    assert_eq!(v["15.2.2"].0, RB::Failed, "{}", v["15.2.2"].2);
 }

@@ -53,6 +53,12 @@ pub struct Flaws {
     /// Reads on before answering a close; when the client's write side is shut
     /// (end-of-stream behind the close frame), closes TCP without answering (§5.5.1).
     pub silent_on_half_close: bool,
+    /// Reads a 64-bit length without its most significant bit (§5.2 says it MUST
+    /// be 0), as a parser that masks it off would; applied to the first frame.
+    pub ignore_length_top_bit: bool,
+    /// Serves one connection at a time and trusts announced lengths (no frame size
+    /// limit): a frame that never ends blocks every other client (§10.4).
+    pub serve_one_at_a_time: bool,
 }
 
 /// Starts the server on a free loopback port; it runs until the test ends.
@@ -62,6 +68,10 @@ pub async fn start(flaws: Flaws) -> SocketAddr {
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let _ = stream.set_nodelay(true);
+            if flaws.serve_one_at_a_time {
+                let _ = serve(stream, flaws).await;
+                continue;
+            }
             tokio::spawn(async move {
                 let _ = serve(stream, flaws).await;
             });
@@ -245,9 +255,27 @@ async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
         }
     };
     stream.write_all(&response).await?;
-    let mut decoder = FrameDecoder::new(DecoderConfig::default());
-    if !flaws.lose_early_frame {
-        decoder.push(&head[consumed..]);
+    let mut decoder = FrameDecoder::new(if flaws.serve_one_at_a_time {
+        DecoderConfig {
+            max_frame_payload: u64::MAX,
+        }
+    } else {
+        DecoderConfig::default()
+    });
+    let mut first_frame = true;
+    let mut push = |decoder: &mut FrameDecoder, bytes: &[u8]| {
+        let mut bytes = bytes.to_vec();
+        if std::mem::take(&mut first_frame)
+            && flaws.ignore_length_top_bit
+            && bytes.len() > 2
+            && bytes[1] & 0x7f == 127
+        {
+            bytes[2] &= 0x7f;
+        }
+        decoder.push(&bytes);
+    };
+    if !flaws.lose_early_frame && head.len() > consumed {
+        push(&mut decoder, &head[consumed..]);
     }
     let mut conn = Conn {
         flaws,
@@ -302,7 +330,7 @@ async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
         if n == 0 {
             return Ok(());
         }
-        decoder.push(&buf[..n]);
+        push(&mut decoder, &buf[..n]);
     }
 }
 
