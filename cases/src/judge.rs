@@ -656,6 +656,11 @@ fn judge_measured(
         )
     };
     let dropped_first = obs.peer_dropped_ms.is_some() && !obs.dropped_by_me;
+    // The peer started the close (a limit, a failure), as opposed to answering the
+    // suite's own close (its kill timer).
+    let peer_closed = obs.received_close && !obs.closed_by_me;
+    // The peer closed TCP before the suite started any close of its own.
+    let peer_left = dropped_first && !obs.closed_by_me;
     match m {
         M::ServerDropsFirst { within } => {
             if !obs.received_close {
@@ -799,11 +804,6 @@ fn judge_measured(
                     span(ms)
                 ),
                 (None, Some(ms)) if peer_left => format!(
-    // The peer started the close (a limit, a failure), as opposed to answering the
-    // suite's own close (its kill timer).
-    let peer_closed = obs.received_close && !obs.closed_by_me;
-    // The peer closed TCP before the suite started any close of its own.
-    let peer_left = dropped_first && !obs.closed_by_me;
                     "the server closed the first connection {} into the case without a close frame",
                     span(ms)
                 ),

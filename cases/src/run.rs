@@ -1683,6 +1683,14 @@ impl<'c> CaseRun<'c> {
                     self.send_close(Some(close::codes::NORMAL), b"");
                 }
             }
+            VerdictRule::Measured(Measure::PeerLimit) => {
+                // Echoed above the declared limit: nothing more can change the verdict.
+                self.record(Event::Message {
+                    payload: data,
+                    binary,
+                });
+                self.send_close(Some(close::codes::NORMAL), b"");
+            }
             _ => {
                 self.record(Event::Message {
                     payload: data,
@@ -1700,14 +1708,6 @@ impl<'c> CaseRun<'c> {
                     Bits::plain(Opcode::Pong, true),
                     &payload,
                     Chop::Whole,
-            VerdictRule::Measured(Measure::PeerLimit) => {
-                // Echoed above the declared limit: nothing more can change the verdict.
-                self.record(Event::Message {
-                    payload: data,
-                    binary,
-                });
-                self.send_close(Some(close::codes::NORMAL), b"");
-            }
                     false,
                 );
             }
