@@ -246,6 +246,11 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
                 }
             }
         }
+        VerdictRule::Report => {
+            result = describe_reaction(case, obs);
+            behavior = Behavior::Informational;
+            behavior_close = CloseBehavior::Informational;
+        }
         VerdictRule::AutoFragment { fragment, len } => {
             let want_cont = (len / fragment) as u64;
             let want_text = u64::from(len % fragment > 0);
@@ -257,6 +262,16 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
                     "Frames sent (continuation {got_cont}, text {got_text}) differ from auto-fragmentation (continuation {want_cont}, text {want_text})."
                 );
             }
+        }
+    }
+
+    if let (Some(_), Some(Err(why))) = (&case.deflate, &obs.deflate) {
+        // Autobahn: a peer that does not negotiate the extension has not
+        // implemented it, and the case is not played (the suite closes normally).
+        behavior = Behavior::Unimplemented;
+        result = why.clone();
+        if obs.closed_by_me && obs.was_clean {
+            behavior_close = CloseBehavior::Ok;
         }
     }
 
@@ -368,6 +383,80 @@ pub fn describe_events(events: &[Event]) -> String {
         String::new()
     };
     format!("[{}{}]", items.join(", "), more)
+}
+
+/// What the peer did, in one sentence, for cases whose outcome the RFC
+/// leaves open: what it sent back, how and when it closed, what the suite
+/// had to fail.
+fn describe_reaction(case: &Case, obs: &Observation) -> String {
+    if !obs.connection_was_open {
+        return "The opening handshake never completed.".to_string();
+    }
+    let mut parts = Vec::new();
+    if !obs.received.is_empty() {
+        let more = if obs.received_unrecorded > 0 {
+            format!(" (and {} more events)", obs.received_unrecorded)
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "the peer sent back {}{more}",
+            describe_events(&obs.received)
+        ));
+    }
+    if let Some(v) = &obs.peer_violation {
+        let code = obs
+            .local_close_code
+            .map(|c| format!(" with {c}"))
+            .unwrap_or_default();
+        parts.push(format!("the suite failed the connection{code}: {v}"));
+    }
+    match (obs.received_close, obs.closed_by_me) {
+        (true, false) => {
+            let code = obs
+                .remote_close_code
+                .map(|c| format!("code {c}"))
+                .unwrap_or_else(|| "no code".into());
+            let reason = obs
+                .remote_close_reason
+                .as_deref()
+                .filter(|r| !r.is_empty())
+                .map(|r| format!(" ({r:?})"))
+                .unwrap_or_default();
+            let at = obs
+                .peer_close_ms
+                .map(|ms| format!(" after {ms} ms"))
+                .unwrap_or_default();
+            parts.push(format!("the peer closed with {code}{reason}{at}"));
+        }
+        (_, true) if obs.peer_violation.is_none() => {
+            let limit = match case.ending {
+                crate::model::Ending::KillAfter(d) | crate::model::Ending::CloseAfter(d) => {
+                    d.as_millis()
+                }
+            };
+            parts.push(format!(
+                "the peer did not close within {limit} ms, so the suite closed"
+            ));
+        }
+        _ => {}
+    }
+    if !obs.received_close && !obs.dropped_by_me {
+        if let Some(ms) = obs.peer_dropped_ms {
+            parts.push(format!(
+                "the peer dropped the TCP connection after {ms} ms without a close frame"
+            ));
+        }
+    }
+    if parts.is_empty() {
+        return "The peer did nothing the suite could observe.".to_string();
+    }
+    let mut text = parts.join("; ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    text.push('.');
+    text
 }
 
 /// The verdict a deviation earns from the level of the clause it breaks.
@@ -596,6 +685,57 @@ fn judge_handshake(case: &Case, h: &HandshakeCase, obs: &Observation) -> Option<
             }
             text.push('.');
             verdict(Behavior::Informational, CloseBehavior::Informational, text)
+        }
+        HandshakeExpect::Decline(name) => {
+            let accepted: Vec<&str> = obs
+                .handshake_headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-extensions"))
+                .flat_map(|(_, v)| v.split(','))
+                .map(str::trim)
+                .filter(|e| {
+                    e.split(';')
+                        .next()
+                        .is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
+                })
+                .collect();
+            if obs.handshake_status == Some(101) && !accepted.is_empty() {
+                return verdict(
+                    by_level(case),
+                    CloseBehavior::Failed,
+                    format!(
+                        "The offer must be declined, but the server accepted it: \
+                         Sec-WebSocket-Extensions: {}.",
+                        accepted.join(", ")
+                    ),
+                );
+            }
+            if obs.connection_was_open {
+                // Declined: the script's echo decides, as in any case.
+                return None;
+            }
+            match obs.handshake_status {
+                Some(s) if (400..600).contains(&s) => verdict(
+                    Behavior::Ok,
+                    CloseBehavior::Ok,
+                    format!("The server refused the whole handshake ({s}), which declines the offer too."),
+                ),
+                _ if obs.handshake_status.is_none()
+                    && obs.handshake_error.is_none()
+                    && obs.peer_dropped_during_handshake_ms.is_some() =>
+                {
+                    verdict(
+                        Behavior::NonStrict,
+                        CloseBehavior::Ok,
+                        format!("The server refused the handshake without an HTTP error: it {answer}."),
+                    )
+                }
+                _ => verdict(
+                    by_level(case),
+                    CloseBehavior::Failed,
+                    format!("The server must decline the offer (or refuse the handshake), but it {answer}."),
+                ),
+            }
         }
     }
 }

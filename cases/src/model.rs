@@ -450,6 +450,10 @@ pub enum VerdictRule {
     /// come back with the bytes sent; UNIMPLEMENTED when permessage-deflate
     /// was not negotiated. Autobahn compares SHA-1 digests; we compare the bytes.
     CompressedEchoes,
+    /// The RFC leaves the reaction open (a decompression bomb): both verdicts
+    /// are INFORMATIONAL and the result says what the peer did (close code and
+    /// when, messages sent back, what the suite had to fail).
+    Report,
     /// Sections 15 and 16: one measured fact decides, graded by the level of the
     /// clause the case cites; the run also behaves as the measure needs.
     Measured(Measure),
@@ -599,13 +603,22 @@ pub struct Case {
 
 /// How a case negotiates permessage-deflate (RFC 7692), as Autobahn's
 /// sections 12 and 13 do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct DeflateSetup {
     /// The suite as client: the offers of its request, in order of preference.
     pub offers: Vec<DeflateOffer>,
     /// The suite as server: the policies tried in turn on the client's offers
     /// ([`ws_spec::deflate::server_negotiate_first`]).
     pub accept: Vec<ServerPolicy>,
+    /// Fail a compressed message from the peer whose back-references reach
+    /// beyond the window it agreed to (RFC 7692 §7.1.2); off in sections 12
+    /// and 13, where Autobahn does not check it and the check costs a second
+    /// decoding of every message.
+    pub check_window: bool,
+    /// The script's compressed payloads refer back to earlier messages
+    /// (RFC 7692 §7.2.3.2), so the case cannot be played when the
+    /// negotiation takes context takeover away from the suite.
+    pub sends_with_context: bool,
 }
 
 impl Case {
@@ -621,6 +634,19 @@ impl Case {
         let handshake_ok = self.handshake.is_none() || role == crate::run::Role::Client;
         let response_ok = self.response.is_none() || role == crate::run::Role::Server;
         handshake_ok && response_ok && self.only_role.is_none_or(|r| r == role)
+    }
+
+    /// The hard deadline of this case, given the runner's: sections 12 and 13
+    /// are judged on Autobahn's own time limits (60 to 480 s), which a shorter
+    /// hard deadline would cut short on a slow server, so theirs wins, with a
+    /// few seconds for the closing handshake.
+    pub fn hard_deadline(&self, runner: Duration) -> Duration {
+        match (&self.expect.rule, self.ending) {
+            (VerdictRule::CompressedEchoes, Ending::CloseAfter(own) | Ending::KillAfter(own)) => {
+                runner.max(own + Duration::from_secs(5))
+            }
+            _ => runner,
+        }
     }
 
     /// The RFC references as one line.
@@ -675,6 +701,11 @@ pub enum HandshakeExpect {
     },
     /// The RFC leaves it open: what the server did is reported.
     Report,
+    /// The request offers this extension in a form the server must decline
+    /// (RFC 7692 §7): a 101 without it in `Sec-WebSocket-Extensions`, after
+    /// which the script plays as in any case, or an HTTP error refusing the
+    /// whole handshake. Accepting it breaks the rule.
+    Decline(&'static str),
 }
 
 /// An opening-handshake case: the request sent and what must follow.

@@ -487,7 +487,7 @@ impl<'c> CaseRun<'c> {
                                 .case
                                 .handshake
                                 .as_ref()
-                                .is_some_and(|h| h.expect != crate::model::HandshakeExpect::Accept)
+                                .is_some_and(|h| !continues_after(&h.expect, &accepted.extensions))
                             {
                                 // Accepted where a refusal was due (or reported): leave politely.
                                 self.script_done = true;
@@ -658,10 +658,27 @@ impl<'c> CaseRun<'c> {
             Role::Client => ws_spec::endpoint::Role::Client,
             Role::Server => ws_spec::endpoint::Role::Server,
         };
+        let setup = self.case.deflate.clone().unwrap_or_default();
+        let own_no_context_takeover = match self.config.role {
+            Role::Client => params.client_no_context_takeover,
+            Role::Server => params.server_no_context_takeover,
+        };
+        if setup.sends_with_context && own_no_context_takeover {
+            self.obs.deflate = Some(Err(
+                "The negotiation took context takeover away from the suite, and the case's \
+                 messages refer back to earlier ones (RFC 7692 §7.2.3.2): not played."
+                    .into(),
+            ));
+            return;
+        }
         let limit = usize::try_from(self.config.max_message).unwrap_or(usize::MAX);
+        let mut decompressor = params.decompressor(role, limit);
+        if setup.check_window {
+            decompressor = decompressor.with_window_check();
+        }
         self.codec = Some(Codec {
             compressor: params.compressor(role),
-            decompressor: params.decompressor(role, limit),
+            decompressor,
         });
         self.obs.deflate = Some(Ok(format!(
             "server_no_context_takeover={}, client_no_context_takeover={}, server_max_window_bits={}, client_max_window_bits={}",
@@ -1905,6 +1922,21 @@ fn kind(binary: bool) -> &'static str {
         "binary"
     } else {
         "text"
+    }
+}
+
+/// Whether the script plays once the server accepted a handshake case's
+/// request: only where acceptance was expected, or where the extension the
+/// server had to decline is indeed absent from its response.
+fn continues_after(
+    expect: &crate::model::HandshakeExpect,
+    accepted: &[handshake::ExtensionOffer],
+) -> bool {
+    use crate::model::HandshakeExpect as H;
+    match expect {
+        H::Accept => true,
+        H::Decline(name) => !accepted.iter().any(|e| e.name.eq_ignore_ascii_case(name)),
+        _ => false,
     }
 }
 

@@ -614,3 +614,85 @@ fn states_seconds(text: &str) -> bool {
             && b.get(i + 2).is_none_or(|c| !c.is_ascii_alphabetic())
     })
 }
+
+// ---- sections 12, 13 (Autobahn's compression) and 17 (wsconform's own) ------------------
+
+/// Autobahn's 12.1–12.5 and 13.1–13.7 have 18 cases each (`case/__init__.py`: five
+/// data sets, seven parameter sets, one row per message size), and section 17's
+/// subsections their own counts.
+const COMPRESSION_COUNTS: &[(&str, usize)] = &[
+    ("12.1", 18),
+    ("12.2", 18),
+    ("12.3", 18),
+    ("12.4", 18),
+    ("12.5", 18),
+    ("13.1", 18),
+    ("13.2", 18),
+    ("13.3", 18),
+    ("13.4", 18),
+    ("13.5", 18),
+    ("13.6", 18),
+    ("13.7", 18),
+    ("17.1", 11),
+    ("17.2", 2),
+    ("17.3", 6),
+    ("17.4", 9),
+    ("17.5", 4),
+    ("17.6", 1),
+];
+
+#[test]
+fn compression_sections_have_their_cases() {
+    let cases = all_cases();
+    for &(group, expected) in COMPRESSION_COUNTS {
+        let got = cases.iter().filter(|c| group_of(c) == group).count();
+        assert_eq!(got, expected, "{group}");
+    }
+    let total: usize = COMPRESSION_COUNTS.iter().map(|&(_, n)| n).sum();
+    let in_12_13_17 = cases
+        .iter()
+        .filter(|c| matches!(c.id_components()[0], 12 | 13 | 17))
+        .count();
+    assert_eq!(in_12_13_17, total);
+}
+
+/// RFC 7692 §7: every 17.1 case offers permessage-deflate in a form the server must
+/// decline, and cites the requirement as a MUST.
+#[test]
+fn section_17_1_offers_must_be_declined() {
+    use ws_cases::model::{HandshakeExpect, Level, RequestEdit};
+    for c in all_cases().into_iter().filter(|c| group_of(c) == "17.1") {
+        let h = c.handshake.as_ref().expect("a handshake case");
+        assert_eq!(h.expect, HandshakeExpect::Decline("permessage-deflate"));
+        assert!(matches!(
+            h.edits[..],
+            [RequestEdit::Set("Sec-WebSocket-Extensions", offer)] if offer.starts_with("permessage-deflate;")
+        ));
+        assert!(c
+            .rfc
+            .iter()
+            .all(|r| r.rfc == 7692 && r.level == Level::Must));
+    }
+}
+
+/// 17.6.1 (RFC 6455 §10.4): the bomb is about 1 MiB on the wire in three frames and
+/// reports what the peer did rather than judging it.
+#[test]
+fn case_17_6_1_is_a_one_mib_bomb_that_reports() {
+    let case = find("17.6.1");
+    let sizes: Vec<(u8, usize)> = case
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::Frame { frame, .. } => (frame.rsv, frame.payload.len()),
+            other => panic!("unexpected step {other:?}"),
+        })
+        .collect();
+    assert_eq!(sizes.len(), 3);
+    assert_eq!(sizes[0].0, 0b100, "RSV1 on the first frame only");
+    assert!(sizes[1..].iter().all(|&(rsv, _)| rsv == 0));
+    let wire: usize = sizes.iter().map(|&(_, n)| n).sum();
+    assert!((1 << 20..(1 << 20) + 64).contains(&wire), "{wire}");
+    assert_eq!(case.expect.rule, VerdictRule::Report);
+    assert!(case.deflate.is_some());
+}

@@ -198,10 +198,11 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
     };
     let mut run = CaseRun::new(case, config);
     let addr = target.socket_addr();
+    let deadline = case.hard_deadline(settings.case_timeout);
     let driving = async {
         match tokio::time::timeout(settings.case_timeout, connect(target, settings)).await {
-            Ok(Ok(Conn::Plain(stream))) => drive(&mut run, stream, t0, settings.case_timeout).await,
-            Ok(Ok(Conn::Tls(stream))) => drive(&mut run, stream, t0, settings.case_timeout).await,
+            Ok(Ok(Conn::Plain(stream))) => drive(&mut run, stream, t0, deadline).await,
+            Ok(Ok(Conn::Tls(stream))) => drive(&mut run, stream, t0, deadline).await,
             Ok(Err(why)) => run.abort(t0.elapsed(), &why),
             Err(_) => run.abort(t0.elapsed(), &format!("connecting to {addr} timed out")),
         }

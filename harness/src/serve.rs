@@ -578,7 +578,7 @@ impl FuzzingServer {
             &mut run,
             KeepOpen(&mut stream),
             t0,
-            self.settings.case_timeout,
+            case.hard_deadline(self.settings.case_timeout),
         )
         .await;
         let duration = t0.elapsed();

@@ -12,6 +12,7 @@ mod section13;
 mod section14;
 mod section15;
 mod section16;
+mod section17;
 mod section2;
 mod section3;
 mod section4;
@@ -38,6 +39,7 @@ pub fn all_cases() -> Vec<Case> {
     cases.extend(section14::cases());
     cases.extend(section15::cases());
     cases.extend(section16::cases());
+    cases.extend(section17::cases());
     cases
 }
 

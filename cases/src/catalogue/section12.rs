@@ -112,6 +112,7 @@ pub fn cases() -> Vec<Case> {
             let setup = DeflateSetup {
                 offers: vec![DeflateOffer::autobahn(false, 0)],
                 accept: vec![ServerPolicy::autobahn(false, 0)],
+                ..DeflateSetup::default()
             };
             cases.push(compression_case(
                 format!("12.{}.{}", j + 1, i + 1),

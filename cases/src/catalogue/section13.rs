@@ -57,6 +57,7 @@ pub fn cases() -> Vec<Case> {
                     .iter()
                     .map(|&(nct, bits)| ServerPolicy::autobahn(nct, bits))
                     .collect(),
+                ..DeflateSetup::default()
             };
             cases.push(compression_case(
                 format!("13.{}.{}", j + 1, i + 1),

@@ -1,0 +1,551 @@
+//! Section 17 (permessage-deflate negotiation and limits) is able to fail:
+//! a small echo server with permessage-deflate, written here apart from the
+//! reference endpoint, passes every 17.x case; each flaw breaks one rule of
+//! RFC 7692 (or RFC 6455 on compressed messages), and exactly the cases that
+//! check that rule must fail. The built-in echo server passes them all.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use ws_cases::model::{Behavior, CloseBehavior};
+use ws_cases::select::{parse_list, select};
+use ws_spec::close;
+use ws_spec::deflate::{Compressor, Decompressor, DeflateError};
+use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, Opcode};
+use ws_spec::handshake::{self, ServerConfig, ServerDecision};
+use wsconform::runner::{run_all, CaseRecord, RunSettings};
+use wsconform::target::Target;
+
+/// Which rules the server breaks.
+#[derive(Clone, Copy, Debug, Default)]
+struct Flaws {
+    /// Skips parameters it does not know (RFC 7692 §7: must decline).
+    accept_unknown_params: bool,
+    /// Reads any window-bits value as a number clamped to 8..=15, and a
+    /// missing or non-numeric one as 15 (§7.1.2: must decline).
+    lenient_window_bits: bool,
+    /// Takes a value on a flag parameter (§7.1.1: must decline).
+    accept_flag_values: bool,
+    /// Lets a repeated parameter override the first (§7: must decline).
+    accept_duplicates: bool,
+    /// Compresses its echoes (RSV1) even when nothing was negotiated
+    /// (RFC 6455 §5.2).
+    compress_unnegotiated: bool,
+    /// Takes RSV1 on control frames as if clear (RFC 7692 §6).
+    accept_rsv1_control: bool,
+    /// Takes RSV1 on continuation frames as if clear (§6).
+    accept_rsv1_continuation: bool,
+    /// Agrees to server_no_context_takeover but keeps its context (§7.1.1.1).
+    keep_own_context: bool,
+    /// Agrees to server_max_window_bits but compresses with 15 (§7.1.2.1).
+    ignore_window_limit: bool,
+    /// Skips the UTF-8 check of text messages that arrived compressed
+    /// (RFC 6455 §8.1).
+    skip_utf8_after_inflate: bool,
+    /// Resets its inflater after every message, though the client keeps
+    /// its context (§7.1.1.2).
+    reset_peer_context: bool,
+}
+
+/// Largest message the server inflates; above it, 1009.
+const INFLATE_LIMIT: usize = 16 << 20;
+
+/// What the negotiation settled on, from the server's side.
+#[derive(Clone, Copy, Debug)]
+struct Agreed {
+    server_no_context_takeover: bool,
+    server_bits: u8,
+}
+
+/// Reads one offer as this server would, flaws included; `None` declines it.
+fn read_offer(ext: &handshake::ExtensionOffer, f: Flaws) -> Option<Agreed> {
+    let mut agreed = Agreed {
+        server_no_context_takeover: false,
+        server_bits: 15,
+    };
+    let mut seen = Vec::new();
+    let bits = |value: &Option<String>, required: bool| -> Option<Option<u8>> {
+        let Some(v) = value else {
+            return if required && !f.lenient_window_bits {
+                None
+            } else {
+                Some(None)
+            };
+        };
+        let strict = !v.starts_with('0') && v.len() <= 2 && v.bytes().all(|b| b.is_ascii_digit());
+        match v.parse::<u32>() {
+            Ok(n) if strict && (8..=15).contains(&n) => Some(Some(n as u8)),
+            Ok(n) if f.lenient_window_bits => Some(Some(n.clamp(8, 15) as u8)),
+            Err(_) if f.lenient_window_bits => Some(Some(15)),
+            _ => None,
+        }
+    };
+    for (name, value) in &ext.params {
+        if seen.contains(name) && !f.accept_duplicates {
+            return None;
+        }
+        seen.push(name.clone());
+        let flag_ok = value.is_none() || f.accept_flag_values;
+        match name.as_str() {
+            "server_no_context_takeover" if flag_ok => agreed.server_no_context_takeover = true,
+            "client_no_context_takeover" if flag_ok => {}
+            "server_max_window_bits" => {
+                agreed.server_bits = bits(value, true)?.unwrap_or(15);
+            }
+            "client_max_window_bits" => {
+                bits(value, false)?;
+            }
+            "server_no_context_takeover" | "client_no_context_takeover" => return None,
+            _ if f.accept_unknown_params => {}
+            _ => return None,
+        }
+    }
+    Some(agreed)
+}
+
+fn response_extension(a: Agreed) -> handshake::ExtensionOffer {
+    let mut ext = handshake::ExtensionOffer::new("permessage-deflate");
+    if a.server_no_context_takeover {
+        ext = ext.with_param("server_no_context_takeover", None);
+    }
+    if a.server_bits < 15 {
+        ext = ext.with_param("server_max_window_bits", Some(&a.server_bits.to_string()));
+    }
+    ext
+}
+
+async fn start(flaws: Flaws) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let _ = serve(stream, flaws).await;
+            });
+        }
+    });
+    addr
+}
+
+/// One connection's frame handling; `out` collects what to write.
+struct Conn {
+    f: Flaws,
+    agreed: Option<Agreed>,
+    compressor: Option<Compressor>,
+    inflater: Option<Decompressor>,
+    /// The message being assembled: opcode, payload, came compressed.
+    msg: Option<(Opcode, Vec<u8>, bool)>,
+    out: Vec<u8>,
+    done: bool,
+}
+
+impl Conn {
+    fn fail(&mut self, code: u16) {
+        Frame::close(Some(code), b"").encode_into(&mut self.out);
+        self.done = true;
+    }
+
+    fn echo(&mut self, opcode: Opcode, data: Vec<u8>) {
+        let compressor = match (&mut self.compressor, self.f.compress_unnegotiated) {
+            (Some(c), _) => Some(c),
+            (None, true) => Some(self.compressor.insert(Compressor::new(15, true))),
+            (None, false) => None,
+        };
+        let frame = match compressor {
+            Some(c) => Frame::new(opcode, c.compress(&data)).with_rsv(0b100),
+            None => Frame::new(opcode, data),
+        };
+        frame.encode_into(&mut self.out);
+    }
+
+    fn on_frame(&mut self, frame: Frame) {
+        let h = &frame.header;
+        let rsv1 = h.rsv & 0b100 != 0;
+        let rsv1_allowed = self.agreed.is_some()
+            && match h.opcode {
+                Opcode::Text | Opcode::Binary => true,
+                Opcode::Continuation => self.f.accept_rsv1_continuation,
+                _ => self.f.accept_rsv1_control,
+            };
+        if h.mask.is_none()
+            || h.rsv & 0b011 != 0
+            || (rsv1 && !rsv1_allowed)
+            || h.opcode.is_reserved()
+            || (h.opcode.is_control() && (!h.fin || frame.payload.len() > 125))
+        {
+            return self.fail(close::codes::PROTOCOL_ERROR);
+        }
+        match h.opcode {
+            Opcode::Ping => Frame::pong(frame.payload).encode_into(&mut self.out),
+            Opcode::Pong => {}
+            Opcode::Close => {
+                let reply = match close::parse_close_payload(&frame.payload) {
+                    Ok(body) => body.map(|b| b.code),
+                    Err(e) => Some(e.close_code()),
+                };
+                Frame::close(reply, b"").encode_into(&mut self.out);
+                self.done = true;
+            }
+            Opcode::Text | Opcode::Binary if self.msg.is_some() => {
+                self.fail(close::codes::PROTOCOL_ERROR)
+            }
+            Opcode::Continuation if self.msg.is_none() => self.fail(close::codes::PROTOCOL_ERROR),
+            op => {
+                if op != Opcode::Continuation {
+                    self.msg = Some((op, Vec::new(), rsv1));
+                }
+                let (_, buf, compressed) = self.msg.as_mut().expect("a message is open");
+                if *compressed {
+                    if let Some(inflater) = self.inflater.as_mut() {
+                        if let Err(e) = inflater.push(&frame.payload) {
+                            return self.inflate_failed(e);
+                        }
+                    }
+                } else {
+                    buf.extend_from_slice(&frame.payload);
+                }
+                if frame.header.fin {
+                    self.on_message();
+                }
+            }
+        }
+    }
+
+    fn inflate_failed(&mut self, e: DeflateError) {
+        let code = match e {
+            DeflateError::TooLarge { .. } => close::codes::TOO_BIG,
+            _ => close::codes::INVALID_PAYLOAD,
+        };
+        self.fail(code);
+    }
+
+    fn on_message(&mut self) {
+        let Some((opcode, mut data, compressed)) = self.msg.take() else {
+            return;
+        };
+        if compressed {
+            let Some(inflater) = self.inflater.as_mut() else {
+                return self.fail(close::codes::PROTOCOL_ERROR);
+            };
+            data = match inflater.finish_message() {
+                Ok(d) => d,
+                Err(e) => return self.inflate_failed(e),
+            };
+            if self.f.reset_peer_context {
+                self.inflater = Some(Decompressor::new(15, true, INFLATE_LIMIT));
+            }
+        }
+        let check_utf8 = !(compressed && self.f.skip_utf8_after_inflate);
+        if opcode == Opcode::Text && check_utf8 && std::str::from_utf8(&data).is_err() {
+            return self.fail(close::codes::INVALID_PAYLOAD);
+        }
+        self.echo(opcode, data);
+    }
+}
+
+async fn serve(mut stream: TcpStream, f: Flaws) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    let (req, consumed) = loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(&buf[..n]);
+        if let Some(parsed) = handshake::parse_request(&head, 16 * 1024).ok().flatten() {
+            break parsed;
+        }
+    };
+    let (response, key) = match handshake::server_respond(&req, &ServerConfig::default()) {
+        ServerDecision::Accept { response, key, .. } => (response, key),
+        ServerDecision::Refuse { response, .. } => {
+            stream.write_all(&response).await?;
+            return stream.shutdown().await;
+        }
+    };
+    let offers = handshake::parse_extensions(&req.header_all("Sec-WebSocket-Extensions"))
+        .unwrap_or_default();
+    let agreed = offers
+        .iter()
+        .filter(|o| o.name == "permessage-deflate")
+        .find_map(|o| read_offer(o, f));
+    let response = match agreed {
+        Some(a) => handshake::accept_response(&key, None, &[response_extension(a)]),
+        None => response,
+    };
+    stream.write_all(&response).await?;
+    let mut conn = Conn {
+        f,
+        agreed,
+        compressor: agreed.map(|a| {
+            let bits = if f.ignore_window_limit {
+                15
+            } else {
+                a.server_bits
+            };
+            Compressor::new(bits, a.server_no_context_takeover && !f.keep_own_context)
+        }),
+        inflater: agreed.map(|_| Decompressor::new(15, false, INFLATE_LIMIT)),
+        msg: None,
+        out: Vec::new(),
+        done: false,
+    };
+    let mut decoder = FrameDecoder::new(DecoderConfig::default());
+    decoder.push(&head[consumed..]);
+    loop {
+        while !conn.done {
+            match decoder.next_frame() {
+                Ok(Some(frame)) => conn.on_frame(frame),
+                Ok(None) => break,
+                Err(_) => conn.fail(close::codes::PROTOCOL_ERROR),
+            }
+        }
+        if !conn.out.is_empty() {
+            stream.write_all(&std::mem::take(&mut conn.out)).await?;
+        }
+        if conn.done {
+            // The server closes TCP first after the closing handshake (RFC 6455 §7.1.1).
+            return stream.shutdown().await;
+        }
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        decoder.push(&buf[..n]);
+    }
+}
+
+async fn run(addr: SocketAddr, patterns: &str) -> Vec<CaseRecord> {
+    let all = ws_cases::cases_for(ws_cases::run::Role::Client);
+    let cases: Vec<_> = select(&all, &parse_list(patterns).unwrap(), &[])
+        .unwrap()
+        .into_iter()
+        .cloned()
+        .collect();
+    let target = Target::parse(&format!("ws://{addr}/")).unwrap();
+    let settings = RunSettings {
+        jobs: 8,
+        case_timeout: Duration::from_secs(30),
+        ..RunSettings::default()
+    };
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    run_all(cases, target, settings, |_| {}, rx).await
+}
+
+/// Cases whose message verdict is FAILED or whose close verdict is not OK
+/// (INFORMATIONAL aside), with the reason, for assertion messages.
+fn not_ok(records: &[CaseRecord]) -> BTreeSet<String> {
+    records
+        .iter()
+        .filter(|r| {
+            let v = &r.outcome.verdict;
+            v.behavior == Behavior::Failed
+                || !matches!(
+                    v.behavior_close,
+                    CloseBehavior::Ok | CloseBehavior::Informational
+                )
+        })
+        .map(|r| r.case.id.clone())
+        .collect()
+}
+
+fn failed(records: &[CaseRecord]) -> BTreeSet<String> {
+    records
+        .iter()
+        .filter(|r| r.outcome.verdict.behavior == Behavior::Failed)
+        .map(|r| r.case.id.clone())
+        .collect()
+}
+
+fn reasons(records: &[CaseRecord]) -> String {
+    records
+        .iter()
+        .filter(|r| r.outcome.verdict.behavior != Behavior::Ok)
+        .map(|r| {
+            format!(
+                "{}: {}/{} {}",
+                r.case.id,
+                r.outcome.verdict.behavior.as_str(),
+                r.outcome.verdict.behavior_close.as_str(),
+                r.outcome.verdict.reason
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn ids(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// Every 17.x case but the bomb, which only reports.
+const JUDGED: &str = "17.1.*,17.2.*,17.3.*,17.4.*,17.5.*";
+
+async fn failing_with(flaws: Flaws) -> (BTreeSet<String>, String) {
+    let records = run(start(flaws).await, JUDGED).await;
+    (failed(&records), reasons(&records))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correct_deflate_server_passes_section_17() {
+    let records = run(start(Flaws::default()).await, "17.*").await;
+    assert_eq!(records.len(), 33);
+    assert_eq!(not_ok(&records), BTreeSet::new(), "{}", reasons(&records));
+    let informational: Vec<_> = records
+        .iter()
+        .filter(|r| r.outcome.verdict.behavior == Behavior::Informational)
+        .map(|r| r.case.id.as_str())
+        .collect();
+    assert_eq!(informational, ["17.6.1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn built_in_echo_server_passes_section_17() {
+    let listener = wsconform::echo::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(wsconform::echo::serve(listener, Default::default()));
+    let records = run(addr, "17.*").await;
+    assert_eq!(not_ok(&records), BTreeSet::new(), "{}", reasons(&records));
+    let ok = records
+        .iter()
+        .filter(|r| r.outcome.verdict.behavior == Behavior::Ok)
+        .count();
+    assert_eq!(ok, records.len() - 1, "{}", reasons(&records));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_7_accepting_unknown_parameters_fails_17_1_1() {
+    let (got, why) = failing_with(Flaws {
+        accept_unknown_params: true,
+        ..Flaws::default()
+    })
+    .await;
+    assert_eq!(got, ids(&["17.1.1"]), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_7_1_2_lenient_window_bits_fail_17_1_2_to_17_1_7() {
+    let (got, why) = failing_with(Flaws {
+        lenient_window_bits: true,
+        ..Flaws::default()
+    })
+    .await;
+    assert_eq!(
+        got,
+        ids(&["17.1.2", "17.1.3", "17.1.4", "17.1.5", "17.1.6", "17.1.7"]),
+        "{why}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_7_1_1_value_on_a_flag_fails_17_1_8() {
+    let (got, why) = failing_with(Flaws {
+        accept_flag_values: true,
+        ..Flaws::default()
+    })
+    .await;
+    assert_eq!(got, ids(&["17.1.8"]), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_7_duplicate_parameters_fail_17_1_9_to_17_1_11() {
+    let (got, why) = failing_with(Flaws {
+        accept_duplicates: true,
+        ..Flaws::default()
+    })
+    .await;
+    assert_eq!(got, ids(&["17.1.9", "17.1.10", "17.1.11"]), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6455_5_2_compressing_without_agreement_fails_17_1_and_17_2_1() {
+    // After declining (17.1.x) or without any offer (17.2.1), an echo with
+    // RSV1 breaks RFC 6455 §5.2.
+    let (got, why) = failing_with(Flaws {
+        compress_unnegotiated: true,
+        ..Flaws::default()
+    })
+    .await;
+    let mut want: BTreeSet<String> = (1..=11).map(|i| format!("17.1.{i}")).collect();
+    want.insert("17.2.1".into());
+    assert_eq!(got, want, "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_6_rsv1_on_control_frames_fails_17_3_1_to_17_3_3() {
+    let (got, why) = failing_with(Flaws {
+        accept_rsv1_control: true,
+        ..Flaws::default()
+    })
+    .await;
+    assert_eq!(got, ids(&["17.3.1", "17.3.2", "17.3.3"]), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_6_rsv1_on_continuation_fails_17_3_4_and_17_3_5() {
+    let (got, why) = failing_with(Flaws {
+        accept_rsv1_continuation: true,
+        ..Flaws::default()
+    })
+    .await;
+    assert_eq!(got, ids(&["17.3.4", "17.3.5"]), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6455_8_1_no_utf8_check_after_inflating_fails_17_4_9() {
+    let (got, why) = failing_with(Flaws {
+        skip_utf8_after_inflate: true,
+        ..Flaws::default()
+    })
+    .await;
+    assert_eq!(got, ids(&["17.4.9"]), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_7_1_1_2_resetting_the_clients_context_fails_17_4_3() {
+    let (got, why) = failing_with(Flaws {
+        reset_peer_context: true,
+        ..Flaws::default()
+    })
+    .await;
+    assert_eq!(got, ids(&["17.4.3"]), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_7_1_1_1_keeping_context_when_agreed_not_to_fails_17_5_1() {
+    let (got, why) = failing_with(Flaws {
+        keep_own_context: true,
+        ..Flaws::default()
+    })
+    .await;
+    assert_eq!(got, ids(&["17.5.1"]), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_7_1_2_1_ignoring_the_window_limit_fails_17_5_3_and_17_5_4() {
+    let (got, why) = failing_with(Flaws {
+        ignore_window_limit: true,
+        ..Flaws::default()
+    })
+    .await;
+    assert_eq!(got, ids(&["17.5.3", "17.5.4"]), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc6455_10_4_bomb_report_says_the_server_closed_with_1009() {
+    let records = run(start(Flaws::default()).await, "17.6.1").await;
+    let v = &records[0].outcome.verdict;
+    assert_eq!(v.behavior, Behavior::Informational);
+    assert_eq!(v.behavior_close, CloseBehavior::Informational);
+    assert!(
+        v.result
+            .starts_with("The peer closed with code 1009 after "),
+        "{}",
+        v.result
+    );
+    assert_eq!(records[0].outcome.observation.remote_close_code, Some(1009));
+}
