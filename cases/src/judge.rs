@@ -959,8 +959,8 @@ fn judge_measured(
                 Some(Ok(ms)) => (
                     Behavior::Ok,
                     format!(
-                        "A second connection opened {} into the case got its echo ({} for the \
-                         whole exchange); {first}.",
+                        "A second connection opened {} into the case got its echo {} after it \
+                         connected; {first}.",
                         span(after.as_millis() as u64),
                         span(*ms)
                     ),

@@ -329,10 +329,10 @@ fn play_against(case: &Case, role: Role, peer: &mut dyn Peer) -> RunOutcome {
         if run.is_finished() {
             if let VerdictRule::Measured(Measure::StillServes { .. }) = case.expect.rule {
                 // The second connection of the case, against a fresh reference server.
-                let probe = play(&ws_cases::catalogue::probe_case()).verdict;
-                run.on_probe(match probe.behavior {
-                    Behavior::Ok => Ok(0),
-                    _ => Err(probe.reason),
+                let probe = play(&ws_cases::catalogue::probe_case());
+                run.on_probe(match probe.observation.perf {
+                    Some((true, _)) => Ok(0),
+                    _ => Err(probe.verdict.reason),
                 });
             }
             return run.finish();

@@ -246,11 +246,10 @@ fn second_connection<'a>(
             ..settings.clone()
         };
         let record = run_case(&probe, target, &settings).await;
-        let v = &record.outcome.verdict;
-        Some(if v.behavior == ws_cases::Behavior::Ok {
-            Ok(record.duration.as_millis() as u64)
-        } else {
-            Err(v.reason.clone())
+        let obs = &record.outcome.observation;
+        Some(match (&obs.perf, obs.measure.echo_ms) {
+            (Some((true, _)), Some(ms)) => Ok(ms),
+            _ => Err(record.outcome.verdict.reason.clone()),
         })
     })
 }
