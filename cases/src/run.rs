@@ -404,6 +404,14 @@ impl<'c> CaseRun<'c> {
         self.outputs.pop_front()
     }
 
+    /// The caller can no longer write (the peer reset the connection): what
+    /// would be generated for writing (a streamed message) stops.
+    pub fn on_write_failed(&mut self) {
+        self.stream_left = 0;
+        self.paced.clear();
+        self.paced_next = None;
+    }
+
     /// True once the script shut the write side (`Step::ShutdownWrite`): the caller
     /// half-closes TCP once the bytes already asked for are written.
     pub fn write_shut(&self) -> bool {

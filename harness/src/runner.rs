@@ -294,7 +294,12 @@ where
     loop {
         // Taken only while little is queued: a streamed message is generated as it
         // is written, never held whole.
-        while pending.iter().map(|(b, _)| b.len()).sum::<usize>() < MAX_QUEUED {
+        // Past the deadline (or with the write side gone) nothing more is written:
+        // everything is taken, so a drop the run asks for is seen.
+        while expired
+            || write_broken
+            || pending.iter().map(|(b, _)| b.len()).sum::<usize>() < MAX_QUEUED
+        {
             let Some(out) = run.poll_output() else {
                 break;
             };
@@ -358,6 +363,7 @@ where
                         // The peer is gone for writing; keep reading what it already sent.
                         write_broken = true;
                         pending.clear();
+                        run.on_write_failed();
                     }
                 }
             }
