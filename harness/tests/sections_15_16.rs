@@ -600,3 +600,28 @@ async fn rfc6455_5_2_and_5_5_2_flawed_clients_fail_section_15_as_served() {
     let v = serve_run_flawed("15.2.2", wait, ClientFlaw::NoPong).await;
     assert_eq!(v["15.2.2"].0, RB::Failed, "{}", v["15.2.2"].2);
 }
+
+/// Section 15 is opt-in: `list` (as `run` and `serve`) leaves it out of `*`, and
+/// takes it with `--all` or a pattern naming the section.
+#[test]
+fn section_15_is_listed_only_when_asked_for() {
+    let list = |args: &[&str]| -> Vec<String> {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsconform"))
+            .arg("list")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .filter(|id| id.starts_with("15."))
+            .collect()
+    };
+    assert!(list(&[]).is_empty());
+    assert!(list(&["--cases", "1*"]).is_empty());
+    assert_eq!(list(&["--all"]).len(), 7);
+    assert_eq!(list(&["--cases", "15.*"]).len(), 7);
+    assert_eq!(list(&["--cases", "15.2.*"]), ["15.2.1", "15.2.2"]);
+}
