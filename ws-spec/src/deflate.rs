@@ -158,8 +158,9 @@ pub enum DeflateError {
         /// The negotiated window bits.
         window_bits: u8,
     },
-    /// Bytes follow a DEFLATE block with BFINAL set in the same message
-    /// (RFC 7692 §7.2.3.4 allows BFINAL, not data after it).
+    /// Bytes follow a DEFLATE block with BFINAL set in the same message,
+    /// beyond what is left of the empty stored block a sender appends after
+    /// it (RFC 7692 §7.2.1 step 2, §7.2.3.4).
     #[error("{extra} bytes after the final DEFLATE block of the message")]
     DataAfterFinalBlock {
         /// How many bytes were left over.
@@ -731,6 +732,9 @@ pub struct Decompressor {
     out: Vec<u8>,
     /// The current message's DEFLATE stream ended with a BFINAL block.
     ended: bool,
+    /// The octet after the final block, the rest of the empty stored block
+    /// the sender appended (§7.2.1 step 2), was taken.
+    took_stored_header: bool,
     /// Some byte of the current message's payload was pushed.
     fed: bool,
     /// The last `2^window_bits` bytes of output, kept (with context
@@ -769,6 +773,7 @@ impl Decompressor {
             max_output,
             out: Vec::new(),
             ended: false,
+            took_stored_header: false,
             fed: false,
             history: Vec::new(),
             compressed: None,
@@ -851,6 +856,7 @@ impl Decompressor {
             }
         }
         self.ended = false;
+        self.took_stored_header = false;
         self.fed = false;
         Ok(message)
     }
@@ -859,6 +865,14 @@ impl Decompressor {
         loop {
             if self.ended {
                 if input.is_empty() {
+                    return Ok(());
+                }
+                // §7.2.1 step 2: a sender appends an empty stored block after a
+                // final block and removes its last four octets, which leaves its
+                // three header bits (BTYPE 00), padded with zeros: at most one
+                // octet, as in §7.2.3.4's example (f3 48 cd c9 c9 07 00 00).
+                if !self.took_stored_header && input.len() == 1 && input[0] & !0b001 == 0 {
+                    self.took_stored_header = true;
                     return Ok(());
                 }
                 return Err(DeflateError::DataAfterFinalBlock { extra: input.len() });

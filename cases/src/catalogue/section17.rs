@@ -36,8 +36,9 @@ const HELLO_AGAIN: [u8; 5] = [0xf2, 0x00, 0x11, 0x00, 0x00];
 const HELLO_STORED: [u8; 11] = [
     0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
 ];
-/// "Hello" in a block with BFINAL set (RFC 7692 §7.2.3.4).
-const HELLO_BFINAL: [u8; 7] = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+/// "Hello" in a block with BFINAL set, then the header of the empty stored
+/// block the sender appends (RFC 7692 §7.2.3.4, and §7.2.1 step 2).
+const HELLO_BFINAL: [u8; 8] = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
 /// "Hello" in two DEFLATE blocks, "He" and "llo" (RFC 7692 §7.2.3.5).
 const HELLO_TWO_BLOCKS: [u8; 13] = [
     0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00,
@@ -468,16 +469,27 @@ pub fn cases() -> Vec<Case> {
             "17.4.5",
             "7.2.3.4",
             "With permessage-deflate agreed, send \"Hello\" in a DEFLATE block with BFINAL \
-             set (f3 48 cd c9 c9 07 00, RFC 7692 §7.2.3.4), then \"Hello\" again in an \
-             ordinary block: an inflater that stops at the final block must be ready for \
-             the next message.",
-            2,
+             set, followed by the empty stored block's header (f3 48 cd c9 c9 07 00 00, RFC \
+             7692 §7.2.3.4).",
+            1,
         )
         .frame(rsv1(text(HELLO_BFINAL.to_vec())))
-        .frame(rsv1(text(HELLO.to_vec())))
         .build(),
         inflates(
             "17.4.6",
+            "7.2.3.4",
+            "With permessage-deflate agreed, send the same BFINAL \"Hello\" twice, as a \
+             sender that flushes every message with a final block does (RFC 7692 §7.2.3.4 \
+             names it the way to flush where an empty stored block is not available): an \
+             inflater that stops at the first final block must be ready for the next \
+             message.",
+            2,
+        )
+        .frame(rsv1(text(HELLO_BFINAL.to_vec())))
+        .frame(rsv1(text(HELLO_BFINAL.to_vec())))
+        .build(),
+        inflates(
+            "17.4.7",
             "7.2.3.5",
             "With permessage-deflate agreed, send \"Hello\" in two DEFLATE blocks, the \
              first ended by a sync flush (f2 48 05 00 00 00 ff ff ca c9 c9 07 00, RFC 7692 \
@@ -487,7 +499,7 @@ pub fn cases() -> Vec<Case> {
         .frame(rsv1(text(HELLO_TWO_BLOCKS.to_vec())))
         .build(),
         inflates(
-            "17.4.7",
+            "17.4.8",
             "6",
             "With permessage-deflate agreed, send \"Hello\" uncompressed (RSV1 clear): the \
              extension compresses per message, and an uncompressed message stays valid.",
@@ -498,7 +510,7 @@ pub fn cases() -> Vec<Case> {
     ]);
     let empty = deflated(b"");
     cases.push(
-        case("17.4.8", SECTION, INFLATE)
+        case("17.4.9", SECTION, INFLATE)
             .desc(format!(
                 "With permessage-deflate agreed, send an empty text message compressed ({}).",
                 hex(&empty)
@@ -520,7 +532,7 @@ pub fn cases() -> Vec<Case> {
     bad_utf8.extend_from_slice(&[0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce]);
     bad_utf8.extend_from_slice(&[0xb5, 0xed, 0xa0, 0x80, 0x65, 0x64, 0x69, 0x74, 0x65, 0x64]);
     cases.push(
-        case("17.4.9", SECTION, INFLATE)
+        case("17.4.10", SECTION, INFLATE)
             .desc(
                 "With permessage-deflate agreed, send a text message whose compressed payload \
                  is valid DEFLATE but inflates to invalid UTF-8 (a UTF-16 surrogate, ed a0 80, \
