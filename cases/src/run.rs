@@ -622,16 +622,40 @@ impl<'c> CaseRun<'c> {
                     self.use_deflate(params);
                     true
                 }
-                Err(e) => {
-                    let why = format!("invalid permessage-deflate response: {e}");
-                    self.obs.handshake_error = Some(why.clone());
-                    self.obs.was_not_clean_reason =
-                        Some(format!("opening handshake failed: {why}"));
-                    self.drop_connection();
-                    false
+                Err(e) if self.case.expect.rule == VerdictRule::CompressedEchoes => {
+                    // Autobahn's client in sections 12 and 13 takes any valid response,
+                    // whether or not it answers the offer (a server that ignores a
+                    // requested server_max_window_bits still passes there): so do these
+                    // cases, saying so. Section 17 holds servers to the offer.
+                    let any = DeflateOffer {
+                        client_max_window_bits: Some(None),
+                        ..DeflateOffer::default()
+                    };
+                    match deflate::client_accept(&[any], ext) {
+                        Ok(params) => {
+                            self.use_deflate(params);
+                            self.obs.peer_violation = Some(format!(
+                                "the permessage-deflate response does not answer the offer ({e}); \
+                                 taken as it stands, as Autobahn does"
+                            ));
+                            true
+                        }
+                        Err(e) => self.refuse_deflate_response(e),
+                    }
                 }
+                Err(e) => self.refuse_deflate_response(e),
             },
         }
+    }
+
+    /// Client role: a permessage-deflate response the suite cannot take fails
+    /// the opening handshake (RFC 7692 §7). Always false: the connection is dropped.
+    fn refuse_deflate_response(&mut self, e: DeflateError) -> bool {
+        let why = format!("invalid permessage-deflate response: {e}");
+        self.obs.handshake_error = Some(why.clone());
+        self.obs.was_not_clean_reason = Some(format!("opening handshake failed: {why}"));
+        self.drop_connection();
+        false
     }
 
     /// Server role: answers the client's permessage-deflate offers with the

@@ -48,6 +48,10 @@ struct Flaws {
     /// Resets its inflater after every message, though the client keeps
     /// its context (§7.1.1.2).
     reset_peer_context: bool,
+    /// Accepts an offer with server_max_window_bits but leaves the parameter
+    /// out of its response and compresses with 15 bits, as gorilla does
+    /// (§7.1.2.1: accepting means answering it).
+    unanswered_window_bits: bool,
 }
 
 /// Largest message the server inflates; above it, 1009.
@@ -106,12 +110,12 @@ fn read_offer(ext: &handshake::ExtensionOffer, f: Flaws) -> Option<Agreed> {
     Some(agreed)
 }
 
-fn response_extension(a: Agreed) -> handshake::ExtensionOffer {
+fn response_extension(a: Agreed, f: Flaws) -> handshake::ExtensionOffer {
     let mut ext = handshake::ExtensionOffer::new("permessage-deflate");
     if a.server_no_context_takeover {
         ext = ext.with_param("server_no_context_takeover", None);
     }
-    if a.server_bits < 15 {
+    if a.server_bits < 15 && !f.unanswered_window_bits {
         ext = ext.with_param("server_max_window_bits", Some(&a.server_bits.to_string()));
     }
     ext
@@ -274,7 +278,7 @@ async fn serve(mut stream: TcpStream, f: Flaws) -> std::io::Result<()> {
         .filter(|o| o.name == "permessage-deflate")
         .find_map(|o| read_offer(o, f));
     let response = match agreed {
-        Some(a) => handshake::accept_response(&key, None, &[response_extension(a)]),
+        Some(a) => handshake::accept_response(&key, None, &[response_extension(a, f)]),
         None => response,
     };
     stream.write_all(&response).await?;
@@ -282,7 +286,7 @@ async fn serve(mut stream: TcpStream, f: Flaws) -> std::io::Result<()> {
         f,
         agreed,
         compressor: agreed.map(|a| {
-            let bits = if f.ignore_window_limit {
+            let bits = if f.ignore_window_limit || f.unanswered_window_bits {
                 15
             } else {
                 a.server_bits
@@ -548,4 +552,34 @@ async fn rfc6455_10_4_bomb_report_says_the_server_closed_with_1009() {
         v.result
     );
     assert_eq!(records[0].outcome.observation.remote_close_code, Some(1009));
+}
+
+/// Autobahn's client takes a response that leaves out a requested
+/// server_max_window_bits, so 13.3.x pass as in wstest (the report says what
+/// was wrong); section 17 holds the server to RFC 7692 §7.1.2.1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_7_1_2_1_unanswered_window_bits_pass_13_3_1_as_in_autobahn_but_fail_17_5() {
+    let addr = start(Flaws {
+        unanswered_window_bits: true,
+        ..Flaws::default()
+    })
+    .await;
+    let records = run(addr, "13.3.1,17.5.*").await;
+    assert_eq!(
+        failed(&records),
+        ids(&["17.5.3", "17.5.4"]),
+        "{}",
+        reasons(&records)
+    );
+    let autobahns = records.iter().find(|r| r.case.id == "13.3.1").unwrap();
+    let v = &autobahns.outcome.verdict;
+    assert_eq!(
+        (v.behavior, v.behavior_close),
+        (Behavior::Ok, CloseBehavior::Ok)
+    );
+    assert!(
+        v.reason.contains("does not answer the offer"),
+        "{}",
+        v.reason
+    );
 }
