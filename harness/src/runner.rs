@@ -269,6 +269,9 @@ where
     let (mut rd, mut wr) = tokio::io::split(stream);
     let hard_deadline = tokio::time::Instant::from_std(t0) + hard_timeout;
     let mut pending: VecDeque<(Vec<u8>, bool)> = VecDeque::new();
+    // Bytes in `pending`, kept as a count: chopped cases queue tens of thousands of
+    // pieces, and summing them on every turn of the loop costs more than writing them.
+    let mut queued = 0usize;
     let mut written = 0usize;
     let mut drop_requested = false;
     // Set once the hard deadline has fired: from then on nothing is waited for,
@@ -296,16 +299,14 @@ where
         // is written, never held whole.
         // Past the deadline (or with the write side gone) nothing more is written:
         // everything is taken, so a drop the run asks for is seen.
-        while expired
-            || write_broken
-            || pending.iter().map(|(b, _)| b.len()).sum::<usize>() < MAX_QUEUED
-        {
+        while expired || write_broken || queued < MAX_QUEUED {
             let Some(out) = run.poll_output() else {
                 break;
             };
             match out {
                 Output::Write { bytes, flush } => {
                     if !write_broken {
+                        queued += bytes.len();
                         pending.push_back((bytes, flush));
                     }
                 }
@@ -352,6 +353,7 @@ where
                         let (front_len, flush) = pending.front().map(|(b, f)| (b.len(), *f)).unwrap_or((0, false));
                         if written >= front_len {
                             pending.pop_front();
+                            queued -= front_len;
                             written = 0;
                             if flush {
                                 let _ = wr.flush().await;
@@ -363,6 +365,7 @@ where
                         // The peer is gone for writing; keep reading what it already sent.
                         write_broken = true;
                         pending.clear();
+                        queued = 0;
                         run.on_write_failed();
                     }
                 }
