@@ -265,6 +265,22 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
         }
     }
 
+    if let (Some(_), None, Some(status)) = (&case.deflate, &case.handshake, obs.handshake_status) {
+        if expect.rule != VerdictRule::CompressedEchoes
+            && !obs.connection_was_open
+            && (400..600).contains(&status)
+        {
+            // RFC 7692 §7: an offer the server does not support is declined (the
+            // connection goes on without the extension). Refusing the whole
+            // handshake breaks no MUST, but it is not what the RFC asks.
+            behavior = Behavior::NonStrict;
+            behavior_close = CloseBehavior::Ok;
+            result = format!(
+                "The server refused the opening handshake ({status}) instead of declining the \
+                 permessage-deflate offer."
+            );
+        }
+    }
     if let (Some(_), Some(Err(why))) = (&case.deflate, &obs.deflate) {
         // Autobahn: a peer that does not negotiate the extension has not
         // implemented it, and the case is not played (the suite closes normally).

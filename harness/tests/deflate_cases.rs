@@ -52,6 +52,9 @@ struct Flaws {
     /// out of its response and compresses with 15 bits, as gorilla does
     /// (§7.1.2.1: accepting means answering it).
     unanswered_window_bits: bool,
+    /// Refuses the whole handshake (400) when an offer limits its window,
+    /// instead of declining the offer, as nhooyr does (§7.1.2.1).
+    refuse_window_bits: bool,
 }
 
 /// Largest message the server inflates; above it, 1009.
@@ -273,6 +276,14 @@ async fn serve(mut stream: TcpStream, f: Flaws) -> std::io::Result<()> {
     };
     let offers = handshake::parse_extensions(&req.header_all("Sec-WebSocket-Extensions"))
         .unwrap_or_default();
+    let limits_window =
+        |o: &handshake::ExtensionOffer| o.params.iter().any(|(n, _)| n == "server_max_window_bits");
+    if f.refuse_window_bits && offers.iter().any(limits_window) {
+        stream
+            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await?;
+        return stream.shutdown().await;
+    }
     let agreed = offers
         .iter()
         .filter(|o| o.name == "permessage-deflate")
@@ -581,5 +592,30 @@ async fn rfc7692_7_1_2_1_unanswered_window_bits_pass_13_3_1_as_in_autobahn_but_f
         v.reason.contains("does not answer the offer"),
         "{}",
         v.reason
+    );
+}
+
+/// RFC 7692 §7.1.2.1: a server that does not support a window limit declines
+/// the offer; refusing the handshake instead is NON-STRICT in 17.5 (and a fine
+/// way to decline the invalid offers of 17.1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc7692_7_1_2_1_refusing_the_handshake_on_window_bits_is_non_strict_in_17_5() {
+    let addr = start(Flaws {
+        refuse_window_bits: true,
+        ..Flaws::default()
+    })
+    .await;
+    let records = run(addr, JUDGED).await;
+    assert_eq!(not_ok(&records), BTreeSet::new(), "{}", reasons(&records));
+    let non_strict: BTreeSet<String> = records
+        .iter()
+        .filter(|r| r.outcome.verdict.behavior == Behavior::NonStrict)
+        .map(|r| r.case.id.clone())
+        .collect();
+    assert_eq!(
+        non_strict,
+        ids(&["17.5.3", "17.5.4"]),
+        "{}",
+        reasons(&records)
     );
 }
