@@ -105,7 +105,9 @@ pub enum Command {
     ///
     /// Plays conversations generated from --seed (valid and invalid frames, random
     /// fragmentation and chop sizes, pings between fragments, UTF-8 split anywhere,
-    /// close codes and reasons) and compares what the server does with what the ws-spec
+    /// close codes and reasons; most conversations offer permessage-deflate with random
+    /// parameters and, where the server accepts, send compressed messages, some broken
+    /// on purpose) and compares what the server does with what the ws-spec
     /// reference endpoint says a conforming echo server does. The first mismatch is
     /// shrunk to a minimal conversation and written as a case file that `wsconform run
     /// --case-file FILE URL` replays. Exit code 0: no mismatch; 1: a mismatch (the

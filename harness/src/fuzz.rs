@@ -901,11 +901,13 @@ pub async fn cmd_fuzz(args: FuzzArgs) -> anyhow::Result<i32> {
         "mismatch: seed {} conversation {}: {}",
         args.seed, m.conversation, m.reason
     );
+    // A generated step can be a whole message that the reproducer spells out as
+    // several frames, so the two counts are of different things.
     println!(
-        "shrunk from {} to {} steps in {} runs:",
+        "shrunk in {} runs: {} generated steps became these {} wire steps:",
+        m.shrink_runs,
         m.original.len(),
-        m.repro.steps.len(),
-        m.shrink_runs
+        m.repro.steps.len()
     );
     if let Some(d) = &m.repro.deflate {
         println!("  offer {:?}, accepted as {:?}", d.offer, d.response);
