@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -55,6 +56,9 @@ struct Flaws {
     /// Refuses the whole handshake (400) when an offer limits its window,
     /// instead of declining the offer, as nhooyr does (§7.1.2.1).
     refuse_window_bits: bool,
+    /// Takes 50 ms over each echo, one echo at a time across all its
+    /// connections: a single-threaded server as slow as a busy Python one.
+    one_at_a_time_slow: bool,
 }
 
 /// Largest message the server inflates; above it, 1009.
@@ -127,11 +131,13 @@ fn response_extension(a: Agreed, f: Flaws) -> handshake::ExtensionOffer {
 async fn start(flaws: Flaws) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let one_at_a_time = Arc::new(tokio::sync::Mutex::new(()));
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let _ = stream.set_nodelay(true);
+            let one_at_a_time = one_at_a_time.clone();
             tokio::spawn(async move {
-                let _ = serve(stream, flaws).await;
+                let _ = serve(stream, flaws, one_at_a_time).await;
             });
         }
     });
@@ -254,7 +260,11 @@ impl Conn {
     }
 }
 
-async fn serve(mut stream: TcpStream, f: Flaws) -> std::io::Result<()> {
+async fn serve(
+    mut stream: TcpStream,
+    f: Flaws,
+    one_at_a_time: Arc<tokio::sync::Mutex<()>>,
+) -> std::io::Result<()> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut head = Vec::new();
     let (req, consumed) = loop {
@@ -320,6 +330,13 @@ async fn serve(mut stream: TcpStream, f: Flaws) -> std::io::Result<()> {
             }
         }
         if !conn.out.is_empty() {
+            let _turn = if f.one_at_a_time_slow {
+                let turn = one_at_a_time.lock().await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Some(turn)
+            } else {
+                None
+            };
             stream.write_all(&std::mem::take(&mut conn.out)).await?;
         }
         if conn.done {
@@ -618,4 +635,60 @@ async fn rfc7692_7_1_2_1_refusing_the_handshake_on_window_bits_is_non_strict_in_
         "{}",
         reasons(&records)
     );
+}
+
+/// Autobahn times each compression case alone on the server. Two short
+/// versions of 12.1.1 (40 echoes, a 3 s limit) against a server that takes
+/// 50 ms per echo, one echo at a time: side by side, each needs 4 s and runs
+/// out of time; run again alone, each needs 2 s and passes. Each is reported
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compression_case_out_of_time_beside_another_runs_again_alone() {
+    use ws_cases::model::{Ending, Step};
+    let addr = start(Flaws {
+        one_at_a_time_slow: true,
+        ..Flaws::default()
+    })
+    .await;
+    let base = ws_cases::all_cases()
+        .into_iter()
+        .find(|c| c.id == "12.1.1")
+        .unwrap();
+    let short = |id: &str| {
+        let mut c = base.clone();
+        c.id = id.into();
+        c.ending = Ending::CloseAfter(Duration::from_secs(3));
+        if let Step::CompressedEchoes { count, .. } = &mut c.steps[0] {
+            *count = 40;
+        }
+        c
+    };
+    let target = Target::parse(&format!("ws://{addr}/")).unwrap();
+    let settings = RunSettings {
+        jobs: 4,
+        case_timeout: Duration::from_secs(30),
+        ..RunSettings::default()
+    };
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let mut reported = Vec::new();
+    let records = run_all(
+        vec![short("12.1.1"), short("12.1.2")],
+        target,
+        settings,
+        |r| reported.push(r.case.id.clone()),
+        rx,
+    )
+    .await;
+    assert_eq!(reported.len(), 2, "{reported:?}");
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        let v = &r.outcome.verdict;
+        assert_eq!(
+            (v.behavior, v.behavior_close),
+            (Behavior::Ok, CloseBehavior::Ok),
+            "{}: {}",
+            r.case.id,
+            v.reason
+        );
+    }
 }
