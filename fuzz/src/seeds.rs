@@ -237,14 +237,17 @@ fn deflate_inflate_seeds() -> Vec<(&'static str, Vec<u8>)> {
     // One MiB of zeroes: a bomb far over the 64 KiB limit.
     let (stream, _) = compressed(15, false, &[&vec![0u8; 1 << 20]]);
     out.push(("bomb", SplitInput::encode(0, &[7, 0, 0], &[], &stream)));
-    // A BFINAL fixed block followed by more data in the same message.
+    // A BFINAL fixed block followed by more data in the same message: RFC 7692
+    // §7.2.3.4's "Hello" (f3 48 cd c9 c9 07 00 00, valid as it is: the last octet
+    // holds the header bits of the empty stored block §7.2.1 appends) and two
+    // octets beyond it.
     out.push((
         "data-after-final",
         SplitInput::encode(
             0,
             &[7, 0, 0],
             &[],
-            &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00],
+            &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00, 0xab, 0xcd],
         ),
     ));
     // Stored block whose LEN and NLEN disagree.
