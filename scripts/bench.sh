@@ -8,9 +8,18 @@
 #   scripts/bench.sh                 # JOBS=4 by default
 #   JOBS=8 PANEL_URL=ws://127.0.0.1:9120/ scripts/bench.sh
 #
+# Compression: sections 12 and 13 (216 cases) against COMPRESSION_URL (default: the
+# `wsconform echo` server, which negotiates permessage-deflate), with wstest's wall
+# time on the same server beside it. wstest needs about half an hour for these, so it
+# runs only with WSTEST=1 (via AUTOBAHN_RUN, default /work/shared/tools/autobahn/run.sh);
+# WSTEST_REPORT=DIR instead prints the time of an earlier wstest run of 12/13 on that
+# server, the sum of its case durations (wstest runs cases one at a time).
+#
+#   COMPRESSION_URL=ws://127.0.0.1:9100/ WSTEST=1 scripts/bench.sh
+#
 # PANEL_URL, when set, is tested too. When `kosoku` (PyPI) is on PATH, it runs
 # the same third-party server with the same parallelism (sections 12 and 13
-# excluded: this catalogue has no permessage-deflate cases yet) for comparison.
+# excluded: tokio-tungstenite has no permessage-deflate) for comparison.
 # Every server is on loopback; the script stops the ones it starts.
 set -euo pipefail
 
@@ -134,6 +143,27 @@ measure "wsconform echo, ws://" "${RUN[@]}" "$PLAIN_URL"
 measure "wsconform echo --tls, wss://" "${RUN[@]}" --ca "$SCRATCH/ca.pem" "$TLS_URL"
 measure "wsconform echo, ws://, 9.* only" "${RUN[@]}" --cases '9.*' "$PLAIN_URL"
 measure "wsconform echo --tls, wss://, 9.* only" "${RUN[@]}" --cases '9.*' --ca "$SCRATCH/ca.pem" "$TLS_URL"
+
+echo "== compression: sections 12 and 13 (216 cases), wsconform and wstest on one server"
+COMPRESSION_URL="${COMPRESSION_URL:-$PLAIN_URL}"
+measure "wsconform, 12.* 13.* ($COMPRESSION_URL)" "${RUN[@]}" --cases '12.*,13.*' "$COMPRESSION_URL"
+if [[ "${WSTEST:-0}" == 1 ]]; then
+    AUTOBAHN_RUN="${AUTOBAHN_RUN:-/work/shared/tools/autobahn/run.sh}"
+    measure "wstest, 12.* 13.* ($COMPRESSION_URL)" \
+        bash "$AUTOBAHN_RUN" "$COMPRESSION_URL" "$SCRATCH/wstest" '12.*,13.*'
+elif [[ -n "${WSTEST_REPORT:-}" ]]; then
+    python3 - "$WSTEST_REPORT/index.json" <<'EOF'
+import json, sys
+index = json.load(open(sys.argv[1]))
+for agent, cases in index.items():
+    ids = [c for c in cases if c.split(".")[0] in ("12", "13")]
+    total = sum(cases[c].get("duration", 0) for c in ids) / 1000
+    label = f"wstest, {agent} (earlier run, sum of cases)"
+    print(f"{label:<44} wall {total:7.2f} s   {len(ids)} cases")
+EOF
+else
+    echo "wstest: not run (WSTEST=1 runs it, about 30 min; WSTEST_REPORT=DIR reads an earlier run)"
+fi
 
 PORT="$(free_port)"
 "$ECHO_BIN" "$PORT" 2>/dev/null &
