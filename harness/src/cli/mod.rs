@@ -1,0 +1,154 @@
+//! The command line: `run`, `echo`, `list`, `report`, `fuzz`, `serve`; one module per command.
+
+mod echo;
+mod gate;
+mod list;
+mod report;
+mod run;
+
+use clap::{Parser, Subcommand};
+use ws_cases::select::{parse_list, select};
+use ws_cases::Case;
+
+use crate::error::HarnessError;
+
+pub use echo::EchoArgs;
+pub use list::ListArgs;
+pub use report::{BaselineArgs, DiffArgs, HtmlArgs, MergeArgs, ReportArgs, ReportCommand};
+pub use run::{FailOnArg, Format, RunArgs};
+
+/// WebSocket conformance suite: tests servers against RFC 6455, case by case,
+/// with Autobahn|Testsuite's case ids and verdicts.
+#[derive(Debug, Parser)]
+#[command(name = "wsconform", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Test WebSocket echo servers (default: the built-in reference server).
+    ///
+    /// Plays the case catalogue against URL, a server that echoes every text and binary
+    /// message back unchanged (as Autobahn|Testsuite's testees do): one connection per
+    /// case, several cases at once, the 9.x performance cases alone. Without URL the
+    /// built-in reference echo server is started on a free loopback port and tested; every
+    /// case comes out OK. With --spec, every server of an Autobahn fuzzingclient spec file
+    /// is tested, one after the other, into one report directory.
+    ///
+    /// Output: a summary table on stdout (per section, then the failing cases with their
+    /// reasons), or with --format json a machine summary; the report directory (--out)
+    /// with Autobahn-compatible index.json, one JSON file per case and index.html; JUnit
+    /// XML with --junit. Without --baseline a case fails when its verdict is at least
+    /// --fail-on; with --baseline only regressions against the accepted verdicts fail the
+    /// run, and improvements are listed (accept them by regenerating the baseline with
+    /// `wsconform report baseline`).
+    #[command(after_help = run::RUN_EXIT_CODES)]
+    Run(Box<RunArgs>),
+    /// Run the built-in reference echo server (for other tools to test).
+    ///
+    /// It echoes every message back and answers every ping, as RFC 6455 requires, and
+    /// fails connections exactly where the reference endpoint says a conforming server
+    /// must. Runs until Ctrl-C.
+    #[command(after_help = echo::ECHO_EXIT_CODES)]
+    Echo(EchoArgs),
+    /// List the cases of the catalogue: id, title and the RFC clause each checks.
+    #[command(after_help = list::LIST_EXIT_CODES)]
+    List(ListArgs),
+    /// Work with report directories: baselines for CI gating, shard merges, diffs, HTML.
+    ///
+    /// A report directory is what `run --out DIR` writes (or Autobahn|Testsuite's
+    /// fuzzingclient writes): index.json plus one JSON file per agent and case.
+    #[command(after_help = report::REPORT_EXIT_CODES)]
+    Report(ReportArgs),
+    /// Fuzz an echo server live: random conversations judged by the reference endpoint.
+    ///
+    /// Plays conversations generated from --seed (valid and invalid frames, random
+    /// fragmentation and chop sizes, pings between fragments, UTF-8 split anywhere,
+    /// close codes and reasons; most conversations offer permessage-deflate with random
+    /// parameters and, where the server accepts, send compressed messages, some broken
+    /// on purpose) and compares what the server does with what the ws-spec
+    /// reference endpoint says a conforming echo server does. The first mismatch is
+    /// shrunk to a minimal conversation and written as a case file that `wsconform run
+    /// --case-file FILE URL` replays. Exit code 0: no mismatch; 1: a mismatch (the
+    /// reproducer was written); 2: the run could not be done.
+    Fuzz(crate::fuzz::FuzzArgs),
+    /// Test WebSocket clients: serve the cases, speaking Autobahn's fuzzingserver protocol.
+    ///
+    /// Existing Autobahn client drivers work unchanged: the client asks GET /getCaseCount,
+    /// then /runCase?case=N&agent=NAME for N in 1..=count (the suite plays the server side
+    /// of case N; the client echoes every text and binary message until the connection
+    /// closes), then /updateReports?agent=NAME, which writes NAME's report into --out.
+    /// Also /getCaseInfo?case=N, /getCaseStatus?case=N&agent=NAME, /stopServer, and
+    /// /updateReports?agent=NAME&shutdownOnComplete=true to stop after the report. Several
+    /// clients may connect at once. Runs until stopped; then every agent's report is
+    /// written and summarized.
+    #[command(after_help = crate::serve::SERVE_EXIT_CODES)]
+    Serve(crate::serve::ServeArgs),
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wsconform: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::cmd_run(*args).await,
+            Command::Echo(args) => echo::cmd_echo(args).await,
+            Command::List(args) => list::cmd_list(args),
+            Command::Report(args) => report::cmd_report(args),
+            Command::Fuzz(args) => crate::fuzz::cmd_fuzz(args).await,
+            Command::Serve(args) => crate::serve::cmd_serve(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("wsconform: {}", one_line(&e));
+            2
+        }
+    }
+}
+
+/// The error and its causes on one line. Several error types quote their source in
+/// their own message, so a cause already at the end of the text is not repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.ends_with(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text.replace(['\n', '\r'], " ")
+}
+
+/// The cases `cases` selects minus `exclude`; opt-in cases (section 15) only
+/// where a pattern names their section, or with `all`.
+pub(crate) fn selected(
+    catalogue: &[Case],
+    cases: &str,
+    exclude: &str,
+    all: bool,
+) -> Result<Vec<Case>, HarnessError> {
+    let include = parse_list(cases)?;
+    let exclude = parse_list(exclude)?;
+    Ok(select(catalogue, &include, &exclude)?
+        .into_iter()
+        .filter(|c| ws_cases::select::opt_in_allowed(c, &include, all))
+        .cloned()
+        .collect())
+}

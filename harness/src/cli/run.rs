@@ -1,0 +1,575 @@
+//! `wsconform run`: test servers.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+use ws_cases::Case;
+use ws_reports::{compare, failing_cases, Baseline, FailOn, RunReport};
+
+use super::gate::{junit_for, BaselineGate};
+use super::selected;
+use crate::echo::{self, EchoSettings};
+use crate::error::HarnessError;
+use crate::report::run_report;
+use crate::runner::{self, default_jobs, RunSettings};
+use crate::shard::Shard;
+use crate::spec::Spec;
+use crate::target::Target;
+use crate::tls::ClientTlsArgs;
+
+pub(super) const RUN_EXIT_CODES: &str = "\
+Exit codes:
+  0    no case fails under --fail-on (with --baseline: no regression, no failing new case)
+  1    some case fails under --fail-on (with --baseline: some case is worse than its
+       baseline, or a case the baseline does not list fails under --fail-on)
+  2    bad input: an option, URL, case pattern, --shard, spec or baseline file; a server
+       that cannot be reached or does not speak WebSocket; a wss:// server whose
+       certificate is refused (wrong host name, expired, unknown issuer) or whose TLS
+       handshake fails; a --ca file that cannot be used
+  130  interrupted by Ctrl-C: the report holds the cases that finished";
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// ws://host:port/path or wss://host:port/path of the server under test. Without it
+    /// (and without --spec), the built-in reference echo server is started on a free
+    /// loopback port and tested.
+    #[arg(conflicts_with = "spec")]
+    pub url: Option<String>,
+    /// Cases to run: comma-separated ids or patterns ("*", "6.*", "9.7.*", "1.1.1"). A
+    /// pattern that matches no case is an error.
+    #[arg(long, default_value = "*", conflicts_with = "spec")]
+    pub cases: String,
+    /// Cases to leave out, same syntax as --cases.
+    #[arg(long, default_value = "", conflicts_with = "spec")]
+    pub exclude: String,
+    /// Cases running at once; the 9.x performance cases always run alone.
+    #[arg(long, short = 'j', default_value_t = default_jobs())]
+    pub jobs: usize,
+    /// Name of the implementation under test, as the report shows it [default: the URL;
+    /// "wsconform-reference" for the built-in server].
+    #[arg(long, conflicts_with = "spec")]
+    pub agent: Option<String>,
+    /// Extra header for the opening handshake, as 'Name: value' (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Directory of the report (Autobahn-compatible index.json, per-case JSON, index.html).
+    /// Agents already in it that this run does not test are kept [default:
+    /// wsconform-report; with --spec, the spec's outdir, else ./reports/servers].
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write no report directory.
+    #[arg(long)]
+    pub no_report: bool,
+    /// Hard deadline of one case, in seconds; past it the case is FAILED ("timed out").
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub case_timeout: f64,
+    /// Largest message accepted from the server, in bytes; larger ones fail the case (1009).
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub max_message_size: u64,
+    /// What to print on stdout at the end. The JSON summary is one object per run
+    /// (verdict counts, failing case ids, baseline comparison, exitCode); with --spec it
+    /// is {"spec", "runs": [...], "interrupted", "exitCode"}.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write JUnit XML to FILE: one testsuite per section, one testcase per case;
+    /// FAILED cases are failures, UNIMPLEMENTED ones skipped, other verdicts pass with
+    /// their verdicts as properties.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Gate on FILE, the accepted verdict of each case (written by `wsconform report
+    /// baseline DIR > FILE`): exit 1 only when a case is worse than its baseline or a
+    /// case the baseline does not list fails under --fail-on. Regressions and
+    /// improvements are printed; baseline cases this run did not execute are only counted.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// What counts as failing (exit code and the table's failing list): "failed" = behavior
+    /// FAILED or close UNCLEAN/FAILED; "non-strict" adds NON-STRICT, UNIMPLEMENTED, WRONG
+    /// CODE and FAILED BY CLIENT; "informational" fails everything but OK.
+    #[arg(long, value_enum, default_value_t = FailOnArg::Failed, value_name = "LEVEL")]
+    pub fail_on: FailOnArg,
+    /// Run shard K of N (K in 1..=N): case i of the selection (0-based, catalogue order)
+    /// goes to shard i mod N + 1, so the N shards of a CI matrix together run every case
+    /// once. Join their report directories with `wsconform report merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Test the servers of an Autobahn|Testsuite fuzzingclient spec file (servers with
+    /// agent, url and options; cases; exclude-cases; exclude-agent-cases; outdir) into
+    /// one report directory. Patterns for sections this catalogue lacks are skipped with
+    /// a note; Autobahn's protocol options are listed once as ignored.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Certificate verification for wss:// URLs.
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
+    /// Replay one case file (a reproducer `wsconform fuzz` writes) against URL instead of
+    /// the catalogue: prints its verdict; exit code 1 when the server fails it.
+    #[arg(long, value_name = "FILE", conflicts_with = "spec", requires = "url")]
+    pub case_file: Option<PathBuf>,
+    /// Also run the opt-in cases where a wildcard such as `*` matches them: section 15
+    /// (limits and resource protection), aggressive by design (2^62-byte frames, floods,
+    /// slow handshakes). Naming the section (`--cases '15.*'`) selects it without --all.
+    #[arg(long)]
+    pub all: bool,
+    /// The largest message, in bytes, the server under test accepts (its documented
+    /// limit): case 15.1.3 sends one byte more and expects close code 1009. Without it
+    /// that case is not played and is reported as INFORMATIONAL.
+    #[arg(long, value_name = "BYTES")]
+    pub peer_max_message: Option<u64>,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, HarnessError> {
+    text.parse()
+}
+
+/// Output format of the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables for people.
+    Table,
+    /// A JSON summary for machines.
+    Json,
+}
+
+/// `--fail-on`: the command-line face of [`FailOn`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    /// Only failures (the default).
+    Failed,
+    /// Failures and anything non-strict or unimplemented.
+    NonStrict,
+    /// Everything that is not a clean pass.
+    Informational,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(arg: FailOnArg) -> Self {
+        match arg {
+            FailOnArg::Failed => FailOn::Failed,
+            FailOnArg::NonStrict => FailOn::NonStrict,
+            FailOnArg::Informational => FailOn::Informational,
+        }
+    }
+}
+
+fn parse_header(h: &str) -> Result<(String, String), HarnessError> {
+    match h.split_once(':') {
+        Some((k, v)) if !k.trim().is_empty() && !k.contains(char::is_whitespace) => {
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(HarnessError::BadUrl {
+            url: h.to_string(),
+            why: "a --header must look like 'Name: value'".into(),
+        }),
+    }
+}
+
+/// One server to test, with the cases it gets.
+struct Job {
+    agent: String,
+    target: Target,
+    cases: Vec<Case>,
+    settings: RunSettings,
+}
+
+/// Everything `run` will do, decided before any connection is made.
+struct Plan {
+    jobs: Vec<Job>,
+    out: PathBuf,
+    spec: Option<PathBuf>,
+    /// The built-in server, when it is the one under test; it lives as long as the plan.
+    _server: Option<tokio::task::JoinHandle<()>>,
+}
+
+async fn plan(args: &RunArgs, base: &RunSettings, catalogue: &[Case]) -> anyhow::Result<Plan> {
+    let shard = |cases: Vec<Case>| match args.shard {
+        Some(s) => s.pick(cases),
+        None => cases,
+    };
+    if let Some(path) = &args.spec {
+        let spec = Spec::read(path)?;
+        if !spec.ignored.is_empty() {
+            eprintln!(
+                "wsconform: spec {}: ignoring settings wsconform does not use: {}",
+                path.display(),
+                spec.ignored.join(", ")
+            );
+        }
+        let mut selection = spec.select(catalogue)?;
+        selection
+            .cases
+            .retain(|c| ws_cases::select::opt_in_allowed(c, &spec.cases, args.all));
+        if !selection.unmatched.is_empty() {
+            eprintln!(
+                "wsconform: spec {}: skipping patterns that match no case of this catalogue: {}",
+                path.display(),
+                selection.unmatched.join(", ")
+            );
+        }
+        let cases = shard(selection.cases);
+        let mut jobs = Vec::with_capacity(spec.servers.len());
+        for server in &spec.servers {
+            let (kept, skipped): (Vec<Case>, Vec<Case>) = cases
+                .iter()
+                .cloned()
+                .partition(|c| !spec.excludes(&server.agent, &c.id));
+            if !skipped.is_empty() {
+                eprintln!(
+                    "wsconform: {}: {} case(s) skipped by exclude-agent-cases",
+                    server.agent,
+                    skipped.len()
+                );
+            }
+            let mut settings = base.clone();
+            if let Some(origin) = &server.origin {
+                // An explicit --header Origin wins over the spec.
+                if !settings
+                    .headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("origin"))
+                {
+                    settings.headers.push(("Origin".into(), origin.clone()));
+                }
+            }
+            jobs.push(Job {
+                agent: server.agent.clone(),
+                target: Target::parse(&server.url)?,
+                cases: kept,
+                settings,
+            });
+        }
+        let out = args
+            .out
+            .clone()
+            .or(spec.outdir)
+            .unwrap_or_else(|| PathBuf::from("./reports/servers"));
+        return Ok(Plan {
+            jobs,
+            out,
+            spec: Some(path.clone()),
+            _server: None,
+        });
+    }
+
+    let cases = shard(selected(catalogue, &args.cases, &args.exclude, args.all)?);
+    // Without a URL, test the built-in reference server on a free loopback port.
+    let mut server = None;
+    let (target, default_agent) = match &args.url {
+        Some(url) => (Target::parse(url)?, None),
+        None => {
+            let listener = echo::bind("127.0.0.1:0").await?;
+            let local = listener.local_addr()?;
+            server = Some(tokio::spawn(echo::serve(
+                listener,
+                EchoSettings {
+                    max_message: args.max_message_size,
+                },
+            )));
+            (
+                Target::parse(&format!("ws://{local}/"))?,
+                Some("wsconform-reference".to_string()),
+            )
+        }
+    };
+    let agent = args
+        .agent
+        .clone()
+        .or(default_agent)
+        .unwrap_or_else(|| target.url.clone());
+    Ok(Plan {
+        jobs: vec![Job {
+            agent,
+            target,
+            cases,
+            settings: base.clone(),
+        }],
+        out: args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("wsconform-report")),
+        spec: None,
+        _server: server,
+    })
+}
+
+/// One server's finished (or interrupted) run.
+struct Done {
+    report: RunReport,
+    url: String,
+    planned: usize,
+    wall: Duration,
+}
+
+/// What the run comes to: the gate's view and the exit code.
+struct Verdict {
+    fail_on: FailOn,
+    gate: Option<BaselineGate>,
+    interrupted: bool,
+    code: i32,
+}
+
+pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| parse_header(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !(args.case_timeout > 0.0 && args.case_timeout.is_finite()) {
+        anyhow::bail!("--case-timeout must be a positive number of seconds");
+    }
+    let baseline = match &args.baseline {
+        Some(path) => {
+            Some(Baseline::read(path).with_context(|| format!("--baseline {}", path.display()))?)
+        }
+        None => None,
+    };
+    let base = RunSettings {
+        jobs: args.jobs.max(1),
+        case_timeout: Duration::from_secs_f64(args.case_timeout),
+        max_message: args.max_message_size,
+        headers,
+        tls: args.tls.client()?,
+        peer_max_message: args.peer_max_message,
+    };
+    if let (Some(file), Some(url)) = (&args.case_file, &args.url) {
+        return crate::fuzz::cmd_replay(file, url, base).await;
+    }
+    let catalogue = ws_cases::cases_for(ws_cases::run::Role::Client);
+    let plan = plan(&args, &base, &catalogue).await?;
+    if baseline.is_some() && plan.jobs.len() != 1 {
+        anyhow::bail!(
+            "--baseline gates one server, but the spec names {} servers: run each with its own baseline",
+            plan.jobs.len()
+        );
+    }
+    probe_all(&plan).await?;
+    let (done, interrupted) = execute(&plan, &catalogue).await;
+    let reports: Vec<RunReport> = done.iter().map(|d| d.report.clone()).collect();
+
+    if !args.no_report {
+        ws_reports::write_autobahn_dir(&plan.out, &reports)
+            .with_context(|| format!("writing the report to {}", plan.out.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit_for(&reports))
+            .with_context(|| format!("writing JUnit XML to {}", path.display()))?;
+    }
+
+    let verdict = judge(&args, baseline.as_ref(), &reports, interrupted);
+    match args.format {
+        Format::Table => print_table(&args, &plan, &done, &verdict),
+        Format::Json => print_json(&args, &plan, &done, &verdict),
+    }
+    Ok(verdict.code)
+}
+
+/// Checks every server answers before any case runs, so a typo fails fast.
+async fn probe_all(plan: &Plan) -> anyhow::Result<()> {
+    for job in &plan.jobs {
+        if job.target.tls && job.settings.tls.is_insecure() {
+            eprintln!(
+                "wsconform: --insecure: the certificate of {} is not verified",
+                job.target.socket_addr()
+            );
+        }
+        let probed = runner::probe(&job.target, &job.settings).await;
+        if plan.spec.is_some() {
+            probed.with_context(|| format!("server {:?}", job.agent))?;
+        } else {
+            probed?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs every job of the plan, one server after the other, until done or Ctrl-C.
+async fn execute(plan: &Plan, catalogue: &[Case]) -> (Vec<Done>, bool) {
+    // Autobahn numbers a case by its place in the whole catalogue; doing the same keeps
+    // the numbers of shards and of differently selected runs consistent.
+    let catalogue_index: HashMap<&str, usize> = catalogue
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i + 1))
+        .collect();
+
+    let bar = progress_bar(plan.jobs.iter().map(|j| j.cases.len() as u64).sum());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let interrupted = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, Ordering::SeqCst);
+                let _ = stop_tx.send(true);
+            }
+        });
+    }
+    let mut done = Vec::with_capacity(plan.jobs.len());
+    for job in &plan.jobs {
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        let started = SystemTime::now();
+        let t0 = Instant::now();
+        let bar_cb = bar.clone();
+        let records = runner::run_all(
+            job.cases.clone(),
+            job.target.clone(),
+            job.settings.clone(),
+            move |r| {
+                bar_cb.set_message(r.case.id.clone());
+                bar_cb.inc(1);
+            },
+            stop_rx.clone(),
+        )
+        .await;
+        let insecure_tls = job.target.tls && job.settings.tls.is_insecure();
+        let mut report = run_report(&records, &job.agent, started, insecure_tls);
+        for case in &mut report.results {
+            if let Some(&n) = catalogue_index.get(case.id.as_str()) {
+                case.case_index = n;
+            }
+        }
+        done.push(Done {
+            report,
+            url: job.target.url.clone(),
+            planned: job.cases.len(),
+            wall: t0.elapsed(),
+        });
+    }
+    bar.finish_and_clear();
+    (done, interrupted.load(Ordering::SeqCst))
+}
+
+/// The exit code of the run: 130 when interrupted, 1 when the gate fails, else 0.
+fn judge(
+    args: &RunArgs,
+    baseline: Option<&Baseline>,
+    reports: &[RunReport],
+    interrupted: bool,
+) -> Verdict {
+    let fail_on = FailOn::from(args.fail_on);
+    let gate = match (baseline, reports.first()) {
+        (Some(b), Some(run)) => Some(BaselineGate::new(compare(b, run), run, fail_on)),
+        _ => None,
+    };
+    let failing: usize = reports
+        .iter()
+        .map(|r| failing_cases(r, fail_on).len())
+        .sum();
+    let gate_failed = match &gate {
+        Some(g) => g.fails(),
+        None => failing > 0,
+    };
+    let code = if interrupted {
+        130
+    } else if gate_failed {
+        1
+    } else {
+        0
+    };
+    Verdict {
+        fail_on,
+        gate,
+        interrupted,
+        code,
+    }
+}
+
+fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict) {
+    let fail_on = verdict.fail_on;
+    for d in done {
+        println!("{}", ws_reports::summary_table_with(&d.report, fail_on));
+        let shard_note = args
+            .shard
+            .map(|s| format!(" (shard {s})"))
+            .unwrap_or_default();
+        let interrupted_note = if d.report.results.len() < d.planned {
+            format!(
+                " (interrupted: {} of {} cases ran)",
+                d.report.results.len(),
+                d.planned
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "{} cases{shard_note} against {} in {:.2} s: {} fail (fail-on {fail_on}){interrupted_note}",
+            d.report.results.len(),
+            d.url,
+            d.wall.as_secs_f64(),
+            failing_cases(&d.report, fail_on).len(),
+        );
+    }
+    if verdict.interrupted && done.len() < plan.jobs.len() {
+        let skipped: Vec<&str> = plan.jobs[done.len()..]
+            .iter()
+            .map(|j| j.agent.as_str())
+            .collect();
+        println!("interrupted before testing: {}", skipped.join(", "));
+    }
+    if let (Some(g), Some(path)) = (&verdict.gate, &args.baseline) {
+        print!("{}", g.render(path));
+    }
+    if !args.no_report {
+        println!("report: {}", plan.out.join("index.html").display());
+    }
+    if let Some(path) = &args.junit {
+        println!("junit: {}", path.display());
+    }
+}
+
+fn print_json(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict) {
+    let summary = |d: &Done| {
+        let mut s = ws_reports::summary_json_with(&d.report, verdict.fail_on);
+        if let Some(obj) = s.as_object_mut() {
+            obj.insert("url".into(), d.url.clone().into());
+            obj.insert("planned".into(), d.planned.into());
+        }
+        s
+    };
+    let mut out = match &plan.spec {
+        None => done.first().map(summary).unwrap_or_else(|| json!({})),
+        Some(path) => json!({
+            "spec": path.display().to_string(),
+            "runs": done.iter().map(summary).collect::<Vec<_>>(),
+        }),
+    };
+    if let Some(obj) = out.as_object_mut() {
+        obj.insert("interrupted".into(), verdict.interrupted.into());
+        obj.insert("exitCode".into(), verdict.code.into());
+        if let Some(s) = args.shard {
+            obj.insert("shard".into(), s.to_string().into());
+        }
+        if let (Some(g), Some(path)) = (&verdict.gate, &args.baseline) {
+            obj.insert("baseline".into(), g.to_json(path));
+        }
+        if !args.no_report {
+            obj.insert("reportDir".into(), plan.out.display().to_string().into());
+        }
+    }
+    println!("{out}");
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed}  {msg}")
+        {
+            bar.set_style(style);
+        }
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar
+}
