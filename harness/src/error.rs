@@ -91,6 +91,19 @@ pub enum HarnessError {
         /// What is wrong.
         why: String,
     },
+    /// An output path (`--out`, `--junit`) cannot be written.
+    #[error("{option} {}{why}", path.display())]
+    Output {
+        /// The option naming the path.
+        option: String,
+        /// The path as given.
+        path: PathBuf,
+        /// What is wrong with it, from ": …" or " is …" on.
+        why: String,
+    },
+    /// The selection of cases is empty, or a pattern matches no case.
+    #[error("{0}")]
+    Selection(String),
     /// Another I/O failure, with what was being done.
     #[error("{what}: {source}")]
     Io {

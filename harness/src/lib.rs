@@ -9,6 +9,7 @@ pub mod cli;
 pub mod echo;
 pub mod error;
 pub mod fuzz;
+pub mod output;
 pub mod report;
 pub mod runner;
 pub mod serve;

@@ -1,9 +1,10 @@
-//! What counts as a failing case when no baseline is given (`--fail-on`).
+//! What counts as a failing case: `--fail-on` alone, or with a baseline ([`Gate`]).
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::model::{Behavior, CaseResult, RunReport};
+use crate::baseline::{classify_change, Baseline, Change};
+use crate::model::{Behavior, CaseResult, CloseBehavior, RunReport};
 
 /// The lowest verdict that fails a run.
 ///
@@ -73,4 +74,62 @@ impl FromStr for FailOn {
 /// The cases of `run` that fail under `fail_on`, in the run's order.
 pub fn failing_cases(run: &RunReport, fail_on: FailOn) -> Vec<&CaseResult> {
     run.results.iter().filter(|c| fail_on.fails(c)).collect()
+}
+
+/// Where one case stands against a run's gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseGate {
+    /// The case fails the run.
+    Fails,
+    /// The case would fail under `--fail-on`, but the baseline accepts its verdicts as they
+    /// are (or accepts worse ones); it does not fail the run.
+    Accepted((Behavior, CloseBehavior)),
+    /// The case does not fail the run.
+    Passes,
+}
+
+/// The one rule deciding which cases fail a run, shared by the exit code, the summary and
+/// JUnit so they cannot disagree.
+///
+/// Without a baseline a case fails when [`FailOn::fails`] says so. With one, a case the
+/// baseline lists fails only when its verdicts are worse than the accepted ones (a
+/// [`Change::Regression`]); a case the baseline does not list fails under `fail_on`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Gate<'a> {
+    /// The lowest verdict that fails a case nobody accepted.
+    pub fail_on: FailOn,
+    /// The accepted verdicts, if the run is gated on a baseline.
+    pub baseline: Option<&'a Baseline>,
+}
+
+impl Gate<'_> {
+    /// Where `case` stands.
+    pub fn judge(&self, case: &CaseResult) -> CaseGate {
+        let accepted = self.baseline.and_then(|b| b.cases.get(&case.id));
+        match accepted {
+            None if self.fail_on.fails(case) => CaseGate::Fails,
+            None => CaseGate::Passes,
+            Some(&accepted) => match classify_change(accepted, case.verdict()) {
+                Some(Change::Regression) => CaseGate::Fails,
+                _ if self.fail_on.fails(case) => CaseGate::Accepted(accepted),
+                _ => CaseGate::Passes,
+            },
+        }
+    }
+
+    /// The cases of `run` that fail it, in the run's order.
+    pub fn failing<'r>(&self, run: &'r RunReport) -> Vec<&'r CaseResult> {
+        run.results
+            .iter()
+            .filter(|c| self.judge(c) == CaseGate::Fails)
+            .collect()
+    }
+
+    /// The cases of `run` that would fail under `fail_on` but the baseline accepts.
+    pub fn accepted<'r>(&self, run: &'r RunReport) -> Vec<&'r CaseResult> {
+        run.results
+            .iter()
+            .filter(|c| matches!(self.judge(c), CaseGate::Accepted(_)))
+            .collect()
+    }
 }

@@ -3,16 +3,18 @@
 //! testcase[name,classname,time] > failure | skipped`.
 //!
 //! Mapping: one `testsuite` per section (`section 6: UTF-8 Handling`), one `testcase` per
-//! case. A case that fails under [`FailOn::Failed`] (behavior FAILED, or close UNCLEAN /
-//! FAILED) gets a `<failure>` whose message is the one-line reason; UNIMPLEMENTED becomes
-//! `<skipped>`; NON-STRICT and INFORMATIONAL pass, with `<properties>` naming the verdicts.
+//! case. A case that fails the run's [`Gate`] (`--fail-on`, `--baseline`) gets a
+//! `<failure>` whose message is the one-line reason, so the XML fails exactly when the exit
+//! code does; a case the baseline accepts is `<skipped>` ("accepted by baseline: FAILED");
+//! UNIMPLEMENTED becomes `<skipped>` unless it fails the gate; other verdicts pass, with
+//! `<properties>` naming them when they are not OK.
 
 use std::fmt::Write as _;
 
 use crate::autobahn_json::clean_for_filename;
 use crate::case_id::{compare_case_ids, section_of};
-use crate::gating::FailOn;
-use crate::model::{Behavior, CaseResult, RunReport};
+use crate::gating::{CaseGate, Gate};
+use crate::model::{Behavior, CaseResult, CloseBehavior, RunReport};
 use crate::table::parse_utc_millis;
 
 /// Escapes text for XML 1.0 content and attribute values. Characters XML 1.0 forbids
@@ -55,17 +57,25 @@ fn seconds(ms: u64) -> String {
 
 enum Outcome {
     Failure,
-    Skipped,
+    Skipped(String),
     Passed,
 }
 
-fn outcome(case: &CaseResult) -> Outcome {
-    if case.behavior == Behavior::Unimplemented {
-        Outcome::Skipped
-    } else if FailOn::Failed.fails(case) {
-        Outcome::Failure
-    } else {
-        Outcome::Passed
+fn outcome(case: &CaseResult, gate: &Gate) -> Outcome {
+    match gate.judge(case) {
+        CaseGate::Fails => Outcome::Failure,
+        CaseGate::Accepted((b, c)) => Outcome::Skipped(format!(
+            "accepted by baseline: {}",
+            if c == CloseBehavior::Ok {
+                b.to_string()
+            } else {
+                format!("{b} / {c}")
+            }
+        )),
+        CaseGate::Passes if case.behavior == Behavior::Unimplemented => {
+            Outcome::Skipped(format!("UNIMPLEMENTED: {}", case.reason))
+        }
+        CaseGate::Passes => Outcome::Passed,
     }
 }
 
@@ -87,8 +97,51 @@ fn failure_details(case: &CaseResult) -> String {
     d
 }
 
-/// Renders one run as a JUnit XML document.
+/// Renders one run as a JUnit XML document, failing what [`crate::FailOn::Failed`] fails.
 pub fn render_junit(run: &RunReport) -> String {
+    render_junit_gated(std::slice::from_ref(run), &Gate::default())
+}
+
+/// Renders runs as one JUnit XML document whose `<failure>`s are exactly the cases that
+/// fail `gate`; cases the gate's baseline accepts are `<skipped>` with the accepted
+/// verdict as message, UNIMPLEMENTED ones that pass the gate are `<skipped>` too. With
+/// several runs each suite name starts with its agent, so CI test views keep them apart.
+pub fn render_junit_gated(runs: &[RunReport], gate: &Gate) -> String {
+    let all: Vec<&CaseResult> = runs.iter().flat_map(|r| &r.results).collect();
+    let outcomes: Vec<Outcome> = all.iter().map(|c| outcome(c, gate)).collect();
+    let failures = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Failure))
+        .count();
+    let skipped = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Skipped(_)))
+        .count();
+    let root = match runs {
+        [run] => format!("wsconform: {}", run.agent),
+        _ => "wsconform".to_owned(),
+    };
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{}\">",
+        escape_xml(&root),
+        all.len(),
+        seconds(all.iter().map(|c| c.duration_ms).sum()),
+    );
+    for run in runs {
+        let prefix = match runs {
+            [_] => String::new(),
+            _ => format!("{}: ", run.agent),
+        };
+        write_run(&mut out, run, gate, &prefix);
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Groups a run's cases by section, in case-id order.
+fn sections(run: &RunReport) -> Vec<(&str, Vec<&CaseResult>)> {
     let mut cases: Vec<&CaseResult> = run.results.iter().collect();
     cases.sort_by(|a, b| compare_case_ids(&a.id, &b.id));
     let mut groups: Vec<(&str, Vec<&CaseResult>)> = Vec::new();
@@ -99,46 +152,34 @@ pub fn render_junit(run: &RunReport) -> String {
             _ => groups.push((section, vec![case])),
         }
     }
+    groups
+}
+
+/// One `testsuite` per section of `run`, suite names starting with `prefix`.
+fn write_run(out: &mut String, run: &RunReport, gate: &Gate, prefix: &str) {
     let agent_class = match clean_for_filename(&run.agent) {
         a if a.is_empty() => "agent".to_owned(),
         a => a,
     };
-
-    let count = |list: &[&CaseResult], want: fn(&Outcome) -> bool| {
-        list.iter().filter(|c| want(&outcome(c))).count()
-    };
-    let is_failure = |o: &Outcome| matches!(o, Outcome::Failure);
-    let is_skipped = |o: &Outcome| matches!(o, Outcome::Skipped);
-    let all: Vec<&CaseResult> = run.results.iter().collect();
-
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\">",
-        escape_xml(&format!("wsconform: {}", run.agent)),
-        all.len(),
-        count(&all, is_failure),
-        count(&all, is_skipped),
-        seconds(all.iter().map(|c| c.duration_ms).sum()),
-    );
-    for (section, list) in &groups {
+    for (section, list) in sections(run) {
+        let outcomes: Vec<Outcome> = list.iter().map(|c| outcome(c, gate)).collect();
         let title = list
             .iter()
             .map(|c| c.section_title.as_str())
             .find(|t| !t.is_empty())
             .unwrap_or("");
         let name = if title.is_empty() {
-            format!("section {section}")
+            format!("{prefix}section {section}")
         } else {
-            format!("section {section}: {title}")
+            format!("{prefix}section {section}: {title}")
         };
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{}\"{}>",
             escape_xml(&name),
             list.len(),
-            count(list, is_failure),
-            count(list, is_skipped),
+            outcomes.iter().filter(|o| matches!(o, Outcome::Failure)).count(),
+            outcomes.iter().filter(|o| matches!(o, Outcome::Skipped(_))).count(),
             seconds(list.iter().map(|c| c.duration_ms).sum()),
             timestamp_attr(&run.started),
         );
@@ -149,52 +190,54 @@ pub fn render_junit(run: &RunReport) -> String {
             escape_xml(&run.tool_version)
         );
         let classname = format!("{agent_class}.section_{}", clean_for_filename(section));
-        for case in list {
-            let name = if case.subsection_title.is_empty() {
-                case.id.clone()
-            } else {
-                format!("{} {}", case.id, case.subsection_title)
-            };
-            let _ = write!(
-                out,
-                "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\"",
-                escape_xml(&name),
-                escape_xml(&classname),
-                seconds(case.duration_ms)
-            );
-            match outcome(case) {
-                Outcome::Failure => {
-                    let _ = writeln!(
-                        out,
-                        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
-                        escape_xml(&case.reason),
-                        escape_xml(&format!("{}/{}", case.behavior, case.behavior_close)),
-                        escape_xml(&failure_details(case)),
-                    );
-                }
-                Outcome::Skipped => {
-                    let _ = writeln!(
-                        out,
-                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        escape_xml(&format!("UNIMPLEMENTED: {}", case.reason)),
-                    );
-                }
-                Outcome::Passed
-                    if case.behavior != Behavior::Ok || !case.behavior_close.is_acceptable() =>
-                {
-                    let _ = writeln!(
-                        out,
-                        ">\n      <properties><property name=\"behavior\" value=\"{}\"/><property name=\"behaviorClose\" value=\"{}\"/><property name=\"reason\" value=\"{}\"/></properties>\n    </testcase>",
-                        case.behavior,
-                        escape_xml(case.behavior_close.as_str()),
-                        escape_xml(&case.reason),
-                    );
-                }
-                Outcome::Passed => out.push_str("/>\n"),
-            }
+        for (case, outcome) in list.iter().zip(outcomes) {
+            write_case(out, case, outcome, &classname);
         }
         out.push_str("  </testsuite>\n");
     }
-    out.push_str("</testsuites>\n");
-    out
+}
+
+fn write_case(out: &mut String, case: &CaseResult, outcome: Outcome, classname: &str) {
+    let name = if case.subsection_title.is_empty() {
+        case.id.clone()
+    } else {
+        format!("{} {}", case.id, case.subsection_title)
+    };
+    let _ = write!(
+        out,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\"",
+        escape_xml(&name),
+        escape_xml(classname),
+        seconds(case.duration_ms)
+    );
+    match outcome {
+        Outcome::Failure => {
+            let _ = writeln!(
+                out,
+                ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                escape_xml(&case.reason),
+                escape_xml(&format!("{}/{}", case.behavior, case.behavior_close)),
+                escape_xml(&failure_details(case)),
+            );
+        }
+        Outcome::Skipped(message) => {
+            let _ = writeln!(
+                out,
+                ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                escape_xml(&message),
+            );
+        }
+        Outcome::Passed
+            if case.behavior != Behavior::Ok || !case.behavior_close.is_acceptable() =>
+        {
+            let _ = writeln!(
+                out,
+                ">\n      <properties><property name=\"behavior\" value=\"{}\"/><property name=\"behaviorClose\" value=\"{}\"/><property name=\"reason\" value=\"{}\"/></properties>\n    </testcase>",
+                case.behavior,
+                escape_xml(case.behavior_close.as_str()),
+                escape_xml(&case.reason),
+            );
+        }
+        Outcome::Passed => out.push_str("/>\n"),
+    }
 }

@@ -36,10 +36,13 @@ pub use baseline::{classify_change, compare, Baseline, CaseChange, Change, Compa
 pub use case_id::compare_case_ids;
 pub use diff::{diff, render_diff, DiffKind, DiffRow};
 pub use error::ReportError;
-pub use gating::{failing_cases, FailOn};
+pub use gating::{failing_cases, CaseGate, FailOn, Gate};
 pub use html::render_html;
-pub use junit::render_junit;
+pub use junit::{render_junit, render_junit_gated};
 pub use merge::merge;
 pub use model::{Behavior, CaseResult, CloseBehavior, RunReport};
-pub use table::{summary_json, summary_json_with, summary_table, summary_table_with};
+pub use table::{
+    summary_json, summary_json_gated, summary_json_with, summary_table, summary_table_gated,
+    summary_table_with,
+};
 pub use wirelog::WireLogEntry;

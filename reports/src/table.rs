@@ -7,7 +7,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use crate::case_id::{compare_case_ids, section_of};
-use crate::gating::{failing_cases, FailOn};
+use crate::gating::{FailOn, Gate};
 use crate::model::{Behavior, CaseResult, CloseBehavior, RunReport};
 
 /// Longest reason shown in a terminal table cell.
@@ -65,6 +65,19 @@ pub fn summary_table(run: &RunReport) -> String {
 /// (and of close verdicts other than OK/INFORMATIONAL), a total row, then the cases failing
 /// under `fail_on` with their verdicts and one-line reason.
 pub fn summary_table_with(run: &RunReport, fail_on: FailOn) -> String {
+    summary_table_gated(
+        run,
+        &Gate {
+            fail_on,
+            baseline: None,
+        },
+    )
+}
+
+/// [`summary_table_with`] for a run gated by `gate`: the failing list is exactly the cases
+/// that fail the gate, and the cases its baseline accepts are named after it.
+pub fn summary_table_gated(run: &RunReport, gate: &Gate) -> String {
+    let fail_on = gate.fail_on;
     let mut builder = Builder::new();
     let mut header = vec!["section".to_owned(), "title".to_owned()];
     header.extend(Behavior::ALL.iter().map(|b| b.to_string()));
@@ -101,7 +114,7 @@ pub fn summary_table_with(run: &RunReport, fail_on: FailOn) -> String {
     table.with(Style::sharp());
 
     let mut out = format!("agent: {}\n{table}\n", run.agent);
-    let mut failing = failing_cases(run, fail_on);
+    let mut failing = gate.failing(run);
     failing.sort_by(|a, b| compare_case_ids(&a.id, &b.id));
     if failing.is_empty() {
         out.push_str(&format!("no case fails (fail-on {fail_on})\n"));
@@ -123,7 +136,25 @@ pub fn summary_table_with(run: &RunReport, fail_on: FailOn) -> String {
             failing.len()
         ));
     }
+    let accepted = accepted_ids(run, gate);
+    if !accepted.is_empty() {
+        out.push_str(&format!(
+            "{} failing case(s) accepted by the baseline: {}\n",
+            accepted.len(),
+            accepted.join(", ")
+        ));
+    }
     out
+}
+
+fn accepted_ids<'r>(run: &'r RunReport, gate: &Gate) -> Vec<&'r str> {
+    let mut ids: Vec<&str> = gate
+        .accepted(run)
+        .into_iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    ids.sort_by(|a, b| compare_case_ids(a, b));
+    ids
 }
 
 /// Milliseconds since the Unix epoch of an ISO 8601 UTC timestamp as Autobahn and the harness
@@ -202,6 +233,19 @@ pub fn summary_json(run: &RunReport) -> Value {
 /// parse; `caseDurationSumMs` adds up case durations, which overlap when cases run
 /// concurrently.
 pub fn summary_json_with(run: &RunReport, fail_on: FailOn) -> Value {
+    summary_json_gated(
+        run,
+        &Gate {
+            fail_on,
+            baseline: None,
+        },
+    )
+}
+
+/// [`summary_json_with`] for a run gated by `gate`: `failing` lists the cases that fail the
+/// gate, `accepted` those its baseline accepts.
+pub fn summary_json_gated(run: &RunReport, gate: &Gate) -> Value {
+    let fail_on = gate.fail_on;
     let counts = |filter: &dyn Fn(&CaseResult) -> bool| -> Value {
         Behavior::ALL
             .iter()
@@ -227,7 +271,8 @@ pub fn summary_json_with(run: &RunReport, fail_on: FailOn) -> Value {
             (b.to_string(), json!(n))
         })
         .collect();
-    let mut failing: Vec<&str> = failing_cases(run, fail_on)
+    let mut failing: Vec<&str> = gate
+        .failing(run)
         .into_iter()
         .map(|c| c.id.as_str())
         .collect();
@@ -254,6 +299,7 @@ pub fn summary_json_with(run: &RunReport, fail_on: FailOn) -> Value {
         "closeCounts": close_counts,
         "failOn": fail_on.as_str(),
         "failing": failing,
+        "accepted": accepted_ids(run, gate),
         "passed": failing.is_empty(),
         "wallMs": wall_millis(&run.results),
         "caseDurationSumMs": run.results.iter().map(|c| c.duration_ms).sum::<u64>(),

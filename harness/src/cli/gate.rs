@@ -1,12 +1,9 @@
-//! Gating a run: the baseline comparison and the JUnit document.
+//! A run compared with its baseline, as the summary prints it.
 
 use std::path::Path;
 
 use serde_json::{json, Value};
-use ws_reports::junit::escape_xml;
-use ws_reports::{
-    render_junit, Behavior, CaseChange, CloseBehavior, Comparison, FailOn, RunReport,
-};
+use ws_reports::{Behavior, CaseChange, CloseBehavior, Comparison, FailOn, RunReport};
 
 /// A run compared with its baseline, and what that means for the exit code.
 pub(super) struct BaselineGate {
@@ -24,10 +21,6 @@ impl BaselineGate {
             .cloned()
             .collect();
         BaselineGate { cmp, new_failing }
-    }
-
-    pub(super) fn fails(&self) -> bool {
-        self.cmp.has_regressions() || !self.new_failing.is_empty()
     }
 
     pub(super) fn render(&self, path: &Path) -> String {
@@ -108,48 +101,4 @@ fn verdict_text((b, c): (Behavior, CloseBehavior)) -> String {
 
 fn verdict_json((b, c): (Behavior, CloseBehavior)) -> Value {
     json!({"behavior": b.as_str(), "behaviorClose": c.as_str()})
-}
-
-/// JUnit XML for the runs: the document of `render_junit` for one run; for several
-/// agents, their testsuites under one root, each suite name prefixed with its agent so
-/// CI test views keep the servers apart.
-pub(super) fn junit_for(runs: &[RunReport]) -> String {
-    if let [run] = runs {
-        return render_junit(run);
-    }
-    let (mut tests, mut failures, mut skipped, mut ms) = (0usize, 0usize, 0usize, 0u64);
-    let mut body = String::new();
-    for run in runs {
-        tests += run.results.len();
-        skipped += run
-            .results
-            .iter()
-            .filter(|c| c.behavior == Behavior::Unimplemented)
-            .count();
-        failures += run
-            .results
-            .iter()
-            .filter(|c| c.behavior != Behavior::Unimplemented && FailOn::Failed.fails(c))
-            .count();
-        ms += run.results.iter().map(|c| c.duration_ms).sum::<u64>();
-        let agent = escape_xml(&run.agent);
-        // Markup lines start with '<' after indentation; text inside elements is escaped,
-        // so no line of a failure message can be mistaken for a tag here.
-        for line in render_junit(run).lines() {
-            let tag = line.trim_start();
-            if tag.starts_with("<?xml") || tag.starts_with("<testsuites") || tag == "</testsuites>"
-            {
-                continue;
-            }
-            match line.strip_prefix("  <testsuite name=\"") {
-                Some(rest) => body.push_str(&format!("  <testsuite name=\"{agent}: {rest}")),
-                None => body.push_str(line),
-            }
-            body.push('\n');
-        }
-    }
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"wsconform\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{:.3}\">\n{body}</testsuites>\n",
-        ms as f64 / 1000.0
-    )
 }

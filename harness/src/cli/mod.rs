@@ -7,8 +7,8 @@ mod report;
 mod run;
 
 use clap::{Parser, Subcommand};
-use ws_cases::select::{parse_list, select};
-use ws_cases::Case;
+use ws_cases::select::{parse_list, select, Pattern};
+use ws_cases::{Case, CasesError};
 
 use crate::error::HarnessError;
 
@@ -137,7 +137,8 @@ fn one_line(e: &anyhow::Error) -> String {
 }
 
 /// The cases `cases` selects minus `exclude`; opt-in cases (section 15) only
-/// where a pattern names their section, or with `all`.
+/// where a pattern names their section, or with `all`. An empty selection is an error,
+/// so an empty CI variable cannot pass a run that tested nothing.
 pub(crate) fn selected(
     catalogue: &[Case],
     cases: &str,
@@ -145,10 +146,42 @@ pub(crate) fn selected(
     all: bool,
 ) -> Result<Vec<Case>, HarnessError> {
     let include = parse_list(cases)?;
-    let exclude = parse_list(exclude)?;
-    Ok(select(catalogue, &include, &exclude)?
-        .into_iter()
-        .filter(|c| ws_cases::select::opt_in_allowed(c, &include, all))
-        .cloned()
-        .collect())
+    if include.is_empty() {
+        return Err(HarnessError::Selection(format!(
+            "--cases {cases:?} names no case: give ids or patterns (\"*\" selects every case)"
+        )));
+    }
+    let exclude_list = parse_list(exclude)?;
+    let chosen: Vec<Case> = match select(catalogue, &include, &exclude_list) {
+        Err(CasesError::NoMatch(p)) => return Err(no_match(catalogue, &p)),
+        other => other?,
+    }
+    .into_iter()
+    .filter(|c| ws_cases::select::opt_in_allowed(c, &include, all))
+    .cloned()
+    .collect();
+    if chosen.is_empty() {
+        return Err(HarnessError::Selection(format!(
+            "no case left to run: --cases {cases:?} minus --exclude {exclude:?} selects nothing"
+        )));
+    }
+    Ok(chosen)
+}
+
+/// "PATTERN matches no case", with a close pattern that does match one when there is
+/// one: the same ids one level down (`6.1` → `6.1.*`) or one level up (`1.1.99` → `1.1.*`).
+fn no_match(catalogue: &[Case], pattern: &str) -> HarnessError {
+    let trimmed = pattern.trim_end_matches(['*', '.']);
+    let mut candidates = vec![format!("{trimmed}.*"), format!("{trimmed}*")];
+    if let Some((parent, _)) = trimmed.rsplit_once('.') {
+        candidates.push(format!("{parent}.*"));
+    }
+    let hit = candidates.into_iter().find(|c| {
+        c != pattern
+            && Pattern::new(c).is_ok_and(|p| catalogue.iter().any(|case| p.matches(&case.id)))
+    });
+    HarnessError::Selection(match hit {
+        Some(close) => format!("case pattern {pattern:?} matches no case; did you mean {close}?"),
+        None => format!("case pattern {pattern:?} matches no case"),
+    })
 }

@@ -12,9 +12,9 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use ws_cases::Case;
-use ws_reports::{compare, failing_cases, Baseline, FailOn, RunReport};
+use ws_reports::{compare, render_junit_gated, Baseline, FailOn, Gate, RunReport};
 
-use super::gate::{junit_for, BaselineGate};
+use super::gate::BaselineGate;
 use super::selected;
 use crate::echo::{self, EchoSettings};
 use crate::error::HarnessError;
@@ -30,7 +30,8 @@ Exit codes:
   0    no case fails under --fail-on (with --baseline: no regression, no failing new case)
   1    some case fails under --fail-on (with --baseline: some case is worse than its
        baseline, or a case the baseline does not list fails under --fail-on)
-  2    bad input: an option, URL, case pattern, --shard, spec or baseline file; a server
+  2    bad input: an option, URL, case pattern, an empty selection, --shard, spec or
+       baseline file, an --out or --junit path that cannot be written; a server
        that cannot be reached or does not speak WebSocket; a wss:// server whose
        certificate is refused (wrong host name, expired, unknown issuer) or whose TLS
        handshake fails; a --ca file that cannot be used
@@ -80,9 +81,13 @@ pub struct RunArgs {
     /// is {"spec", "runs": [...], "interrupted", "exitCode"}.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Also write JUnit XML to FILE: one testsuite per section, one testcase per case;
-    /// FAILED cases are failures, UNIMPLEMENTED ones skipped, other verdicts pass with
-    /// their verdicts as properties.
+    /// Also write JUnit XML to FILE: one testsuite per section, one testcase per case. A
+    /// case is a <failure> exactly when it fails the run (under --fail-on, or against
+    /// --baseline), so the XML fails when the exit code does; failing cases the baseline
+    /// accepts are <skipped> ("accepted by baseline: FAILED"), UNIMPLEMENTED ones too unless
+    /// they fail the run; other verdicts pass with their verdicts as properties. FILE and
+    /// --out are checked before the first case; if writing still fails at the end, the
+    /// summary is printed first and the exit code is 2.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Gate on FILE, the accepted verdict of each case (written by `wsconform report
@@ -308,10 +313,10 @@ struct Done {
     wall: Duration,
 }
 
-/// What the run comes to: the gate's view and the exit code.
-struct Verdict {
-    fail_on: FailOn,
-    gate: Option<BaselineGate>,
+/// What the run comes to: the gate, the baseline comparison and the exit code.
+struct Verdict<'a> {
+    gate: Gate<'a>,
+    comparison: Option<BaselineGate>,
     interrupted: bool,
     code: i32,
 }
@@ -350,25 +355,62 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
             plan.jobs.len()
         );
     }
+    check_outputs(&args, &plan)?;
     probe_all(&plan).await?;
     let (done, interrupted) = execute(&plan, &catalogue).await;
     let reports: Vec<RunReport> = done.iter().map(|d| d.report.clone()).collect();
 
-    if !args.no_report {
-        ws_reports::write_autobahn_dir(&plan.out, &reports)
-            .with_context(|| format!("writing the report to {}", plan.out.display()))?;
-    }
-    if let Some(path) = &args.junit {
-        std::fs::write(path, junit_for(&reports))
-            .with_context(|| format!("writing JUnit XML to {}", path.display()))?;
-    }
-
     let verdict = judge(&args, baseline.as_ref(), &reports, interrupted);
+    // What the run measured is never lost to an output that fails: the summary is printed
+    // first, then the write errors, and the exit code says the outputs are incomplete.
+    let written = write_outputs(&args, &plan, &reports, &verdict.gate);
     match args.format {
         Format::Table => print_table(&args, &plan, &done, &verdict),
         Format::Json => print_json(&args, &plan, &done, &verdict),
     }
+    written?;
     Ok(verdict.code)
+}
+
+/// Checks the report directory and the JUnit file can be written, before any case runs.
+fn check_outputs(args: &RunArgs, plan: &Plan) -> anyhow::Result<()> {
+    if !args.no_report {
+        crate::output::check_dir("--out", &plan.out)?;
+        if plan.out.join("index.json").exists() {
+            // The new run is merged into it at the end; a broken one would fail only then.
+            ws_reports::read_autobahn_dir(&plan.out)
+                .with_context(|| format!("--out {}", plan.out.display()))?;
+        }
+    }
+    if let Some(path) = &args.junit {
+        crate::output::check_file("--junit", path)?;
+    }
+    Ok(())
+}
+
+/// Writes the report directory and the JUnit file; tries both even when one fails.
+fn write_outputs(
+    args: &RunArgs,
+    plan: &Plan,
+    reports: &[RunReport],
+    gate: &Gate,
+) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    if !args.no_report {
+        if let Err(e) = ws_reports::write_autobahn_dir(&plan.out, reports) {
+            errors.push(format!("writing the report to {}: {e}", plan.out.display()));
+        }
+    }
+    if let Some(path) = &args.junit {
+        if let Err(e) = std::fs::write(path, render_junit_gated(reports, gate)) {
+            errors.push(format!("writing JUnit XML to {}: {e}", path.display()));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{} (the summary above is complete)", errors.join("; "))
+    }
 }
 
 /// Checks every server answers before any case runs, so a typo fails fast.
@@ -449,45 +491,44 @@ async fn execute(plan: &Plan, catalogue: &[Case]) -> (Vec<Done>, bool) {
     (done, interrupted.load(Ordering::SeqCst))
 }
 
-/// The exit code of the run: 130 when interrupted, 1 when the gate fails, else 0.
-fn judge(
+/// The exit code of the run: 130 when interrupted, 1 when a case fails the gate, else 0.
+fn judge<'a>(
     args: &RunArgs,
-    baseline: Option<&Baseline>,
+    baseline: Option<&'a Baseline>,
     reports: &[RunReport],
     interrupted: bool,
-) -> Verdict {
-    let fail_on = FailOn::from(args.fail_on);
-    let gate = match (baseline, reports.first()) {
-        (Some(b), Some(run)) => Some(BaselineGate::new(compare(b, run), run, fail_on)),
+) -> Verdict<'a> {
+    let gate = Gate {
+        fail_on: FailOn::from(args.fail_on),
+        baseline,
+    };
+    let comparison = match (baseline, reports.first()) {
+        (Some(b), Some(run)) => Some(BaselineGate::new(compare(b, run), run, gate.fail_on)),
         _ => None,
     };
-    let failing: usize = reports
-        .iter()
-        .map(|r| failing_cases(r, fail_on).len())
-        .sum();
-    let gate_failed = match &gate {
-        Some(g) => g.fails(),
-        None => failing > 0,
-    };
+    let failing: usize = reports.iter().map(|r| gate.failing(r).len()).sum();
     let code = if interrupted {
         130
-    } else if gate_failed {
+    } else if failing > 0 {
         1
     } else {
         0
     };
     Verdict {
-        fail_on,
         gate,
+        comparison,
         interrupted,
         code,
     }
 }
 
-fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict) {
-    let fail_on = verdict.fail_on;
+fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>) {
+    let fail_on = verdict.gate.fail_on;
     for d in done {
-        println!("{}", ws_reports::summary_table_with(&d.report, fail_on));
+        println!(
+            "{}",
+            ws_reports::summary_table_gated(&d.report, &verdict.gate)
+        );
         let shard_note = args
             .shard
             .map(|s| format!(" (shard {s})"))
@@ -506,7 +547,7 @@ fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict) {
             d.report.results.len(),
             d.url,
             d.wall.as_secs_f64(),
-            failing_cases(&d.report, fail_on).len(),
+            verdict.gate.failing(&d.report).len(),
         );
     }
     if verdict.interrupted && done.len() < plan.jobs.len() {
@@ -516,7 +557,7 @@ fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict) {
             .collect();
         println!("interrupted before testing: {}", skipped.join(", "));
     }
-    if let (Some(g), Some(path)) = (&verdict.gate, &args.baseline) {
+    if let (Some(g), Some(path)) = (&verdict.comparison, &args.baseline) {
         print!("{}", g.render(path));
     }
     if !args.no_report {
@@ -527,9 +568,9 @@ fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict) {
     }
 }
 
-fn print_json(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict) {
+fn print_json(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>) {
     let summary = |d: &Done| {
-        let mut s = ws_reports::summary_json_with(&d.report, verdict.fail_on);
+        let mut s = ws_reports::summary_json_gated(&d.report, &verdict.gate);
         if let Some(obj) = s.as_object_mut() {
             obj.insert("url".into(), d.url.clone().into());
             obj.insert("planned".into(), d.planned.into());
@@ -549,7 +590,7 @@ fn print_json(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict) {
         if let Some(s) = args.shard {
             obj.insert("shard".into(), s.to_string().into());
         }
-        if let (Some(g), Some(path)) = (&verdict.gate, &args.baseline) {
+        if let (Some(g), Some(path)) = (&verdict.comparison, &args.baseline) {
             obj.insert("baseline".into(), g.to_json(path));
         }
         if !args.no_report {

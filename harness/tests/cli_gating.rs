@@ -1,0 +1,332 @@
+//! Gating a CI can trust (issue 16): nothing a run measured is lost to a bad output path,
+//! JUnit fails exactly the cases that fail the run, an empty selection is an error. Each
+//! checked on the built binary against servers on loopback.
+
+mod cli_common;
+
+use std::collections::BTreeSet;
+use std::io::ErrorKind;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use cli_common::*;
+use futures_util::{SinkExt, StreamExt};
+
+/// A port that takes connections but is never answered; `connections()` says whether
+/// anything connected to it.
+struct Untouched(TcpListener);
+
+impl Untouched {
+    fn new() -> Self {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        Untouched(l)
+    }
+
+    fn url(&self) -> String {
+        format!("ws://{}/", self.0.local_addr().unwrap())
+    }
+
+    fn was_connected(&self) -> bool {
+        match self.0.accept() {
+            Ok(_) => true,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => false,
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
+}
+
+#[test]
+fn bad_output_paths_fail_before_the_first_case() {
+    let dir = scratch("gating-bad-outputs");
+    std::fs::write(dir.join("afile"), "not a directory").unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--out", "afile"],
+            "--out afile is a file, not a directory",
+        ),
+        (
+            &["--no-report", "--junit", "afile/x.xml"],
+            "--junit afile/x.xml: afile is a file, not a directory",
+        ),
+        (
+            &["--out", "afile/deeper"],
+            "--out afile/deeper: afile is a file, not a directory",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let server = Untouched::new();
+        let mut args = vec![
+            "run".to_string(),
+            server.url(),
+            "--cases".into(),
+            "1.1.1".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let r = wsconform_in(&dir, &args);
+        assert_eq!(r.code, 2, "{extra:?}: {r}");
+        assert_eq!(
+            r.stderr.trim(),
+            format!("wsconform: {expected}"),
+            "{extra:?}: {r}"
+        );
+        assert!(
+            !server.was_connected(),
+            "{extra:?}: the server was contacted: {r}"
+        );
+    }
+    // A report directory whose index.json is not a report would fail the final merge.
+    let broken = dir.join("broken");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::write(broken.join("index.json"), "{ not json").unwrap();
+    let server = Untouched::new();
+    let r = wsconform_in(
+        &dir,
+        &["run", &server.url(), "--cases", "1.1.1", "--out", "broken"],
+    );
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.starts_with("wsconform: --out broken"), "{r}");
+    assert!(!server.was_connected(), "{r}");
+}
+
+/// A server that echoes, but only a second after each message, and says on `seen` when
+/// a message has arrived: time for the test to spoil the output path mid-run.
+fn slow_echo_server(rt: &tokio::runtime::Runtime, seen: mpsc::Sender<()>) -> String {
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                while let Some(Ok(msg)) = ws.next().await {
+                    if msg.is_text() || msg.is_binary() {
+                        let _ = seen.send(());
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        if ws.send(msg).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    format!("ws://{addr}/")
+}
+
+#[test]
+fn the_summary_is_printed_when_the_report_cannot_be_written_at_the_end() {
+    let rt = runtime();
+    let (tx, rx) = mpsc::channel();
+    let url = slow_echo_server(&rt, tx);
+    let dir = scratch("gating-late-write-failure");
+    let out = dir.join("report");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wsconform"))
+        .args(["run", &url, "--cases", "1.1.1", "--out", &arg(&out)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the case reaches the server");
+    // The directory passed the check at the start; now it turns into a file.
+    std::fs::remove_dir_all(&out).unwrap();
+    std::fs::write(&out, "in the way").unwrap();
+    let done = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr),
+    );
+    let shown = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert_eq!(done.status.code(), Some(2), "{shown}");
+    assert!(
+        stdout.contains("1 cases against ws://127.0.0.1:"),
+        "{shown}"
+    );
+    assert!(stdout.contains("no case fails (fail-on failed)"), "{shown}");
+    assert!(stderr.contains("writing the report to"), "{shown}");
+    assert!(stderr.contains("the summary above is complete"), "{shown}");
+}
+
+/// `(failures, skipped messages by case id)` of a JUnit file, checking that the counts
+/// in the attributes agree with the elements.
+fn junit(path: &Path) -> (BTreeSet<String>, Vec<(String, String)>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let id = |n: roxmltree::Node| {
+        n.attribute("name")
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let failures: BTreeSet<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter(|n| n.children().any(|c| c.has_tag_name("failure")))
+        .map(id)
+        .collect();
+    let skipped: Vec<(String, String)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("skipped"))
+        .map(|s| {
+            let case = s.parent().unwrap();
+            (id(case), s.attribute("message").unwrap_or("").to_owned())
+        })
+        .collect();
+    let root = doc.root_element();
+    assert_eq!(
+        root.attribute("failures"),
+        Some(failures.len().to_string().as_str()),
+        "{text}"
+    );
+    assert_eq!(
+        root.attribute("skipped"),
+        Some(skipped.len().to_string().as_str()),
+        "{text}"
+    );
+    (failures, skipped)
+}
+
+#[test]
+fn junit_failures_follow_fail_on() {
+    let dir = scratch("gating-junit-fail-on");
+    let file = dir.join("j.xml");
+    // Against the reference server 7.13.1 and 7.13.2 are INFORMATIONAL: they fail the
+    // run under --fail-on informational, so they are JUnit failures too.
+    let r = wsconform(&[
+        "run".into(),
+        "--cases".into(),
+        "1.1.1,7.13.*".into(),
+        "--no-report".into(),
+        "--fail-on".into(),
+        "informational".into(),
+        "--junit".into(),
+        arg(&file),
+    ]);
+    assert_eq!(r.code, 1, "{r}");
+    let (failures, skipped) = junit(&file);
+    assert_eq!(
+        failures,
+        BTreeSet::from(["7.13.1".into(), "7.13.2".into()]),
+        "{r}"
+    );
+    assert!(skipped.is_empty());
+    // The default gate: they pass, and so does the XML.
+    let r = wsconform(&[
+        "run".into(),
+        "--cases".into(),
+        "1.1.1,7.13.*".into(),
+        "--no-report".into(),
+        "--junit".into(),
+        arg(&file),
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(junit(&file).0.is_empty());
+}
+
+#[test]
+fn junit_skips_the_failures_a_baseline_accepts_and_fails_the_rest() {
+    let rt = runtime();
+    let broken = closes_on_text_server(&rt);
+    let dir = scratch("gating-junit-baseline");
+    let bad = dir.join("bad");
+    let r = wsconform(&[
+        "run".into(),
+        broken.clone(),
+        "--cases".into(),
+        "1.1.*".into(),
+        "--out".into(),
+        arg(&bad),
+    ]);
+    assert_eq!(r.code, 1, "{r}");
+    let known = baseline_of(&bad);
+    let file = dir.join("j.xml");
+    let gated = |baseline: &Path| {
+        wsconform(&[
+            "run".into(),
+            broken.clone(),
+            "--cases".into(),
+            "1.1.*".into(),
+            "--no-report".into(),
+            "--baseline".into(),
+            arg(baseline),
+            "--junit".into(),
+            arg(&file),
+        ])
+    };
+
+    // Every failure accepted: exit 0, no <failure>, eight skipped with the verdict.
+    let all = dir.join("all.txt");
+    std::fs::write(&all, &known).unwrap();
+    let r = gated(&all);
+    assert_eq!(r.code, 0, "{r}");
+    let (failures, skipped) = junit(&file);
+    assert!(failures.is_empty(), "{r}");
+    assert_eq!(skipped.len(), 8);
+    for (id, message) in &skipped {
+        assert!(
+            message.starts_with("accepted by baseline: FAILED"),
+            "{id}: {message}"
+        );
+    }
+    assert!(
+        r.stdout.contains("0 case(s) fail") || r.stdout.contains("no case fails"),
+        "{r}"
+    );
+    assert!(
+        r.stdout
+            .contains("8 failing case(s) accepted by the baseline"),
+        "{r}"
+    );
+
+    // 1.1.8 not in the baseline: it alone fails, in the exit code and in the XML.
+    let partial = dir.join("partial.txt");
+    let without: String = known
+        .lines()
+        .filter(|l| !l.starts_with("1.1.8\t"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&partial, without).unwrap();
+    let r = gated(&partial);
+    assert_eq!(r.code, 1, "{r}");
+    let (failures, skipped) = junit(&file);
+    assert_eq!(failures, BTreeSet::from(["1.1.8".to_string()]), "{r}");
+    assert_eq!(skipped.len(), 7);
+    assert!(r.stdout.contains("1 case(s) fail (fail-on failed)"), "{r}");
+}
+
+#[test]
+fn an_empty_selection_is_an_error() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["run", "--cases", ""], "--cases \"\" names no case"),
+        (&["run", "--cases", " , "], "names no case"),
+        (
+            &["run", "--cases", "1.*", "--exclude", "1.*"],
+            "no case left to run: --cases \"1.*\" minus --exclude \"1.*\" selects nothing",
+        ),
+        (
+            &["run", "--cases", "6.1"],
+            "case pattern \"6.1\" matches no case; did you mean 6.1.*?",
+        ),
+        (
+            &["list", "--cases", "1.1.99"],
+            "case pattern \"1.1.99\" matches no case; did you mean 1.1.*?",
+        ),
+    ];
+    for (args, expected) in cases {
+        let r = wsconform(args);
+        assert_eq!(r.code, 2, "{args:?}: {r}");
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{args:?}: {r}");
+        assert!(r.stderr.contains(expected), "{args:?}: {r}");
+        assert!(r.stdout.is_empty(), "{args:?}: {r}");
+    }
+}
