@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# install-peers.sh: install the pinned third-party peers of the parity check.
+#
+#   scripts/parity/install-peers.sh [python] [node] [rust]     (default: all three)
+#
+# Where: ${WSCONFORM_PEERS:-$HOME/.cache/wsconform-peers}, reused when present; a step
+# whose pins have not changed since it last succeeded only checks (idempotent).
+#   venv/          Python venv: websockets 17.4, aiohttp 3.14.5, autobahn 26.10.2 and their
+#                  dependencies, every one pinned (peers/python/requirements.txt), from PyPI
+#   node/          `npm ci` of peers/node/package-lock.json: ws 8.23.0, from npm
+#   rust           tokio-tungstenite 0.30.0 and fastwebsockets 0.10.0 (crates.io, Cargo.lock):
+#                  the harness crate's examples, built into the workspace's target/release
+#                  (`cargo test --release` builds them too, so CI shares the build)
+# Needs python3 (with venv), node and npm (node 18 or later), cargo.
+# Exit status 1, naming what is missing, when a step fails.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PEERS=${WSCONFORM_PEERS:-$HOME/.cache/wsconform-peers}
+
+log() { echo "[install-peers] $*" >&2; }
+die() { echo "[install-peers] ERROR: $*" >&2; exit 1; }
+
+python_step() {
+  local req="$HERE/peers/python/requirements.txt" stamp="$PEERS/venv/.requirements.txt"
+  command -v python3 >/dev/null || die "python3 missing: apt-get install python3 python3-venv"
+  if [ -x "$PEERS/venv/bin/python" ] && cmp -s "$req" "$stamp" \
+     && "$PEERS/venv/bin/python" -c 'import websockets, aiohttp, autobahn' 2>/dev/null; then
+    log "python: venv up to date ($PEERS/venv)"
+    return
+  fi
+  log "python: creating $PEERS/venv from peers/python/requirements.txt"
+  rm -rf "$PEERS/venv"
+  python3 -m venv "$PEERS/venv" || die "python3 -m venv failed: apt-get install python3-venv"
+  "$PEERS/venv/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$req" \
+    || die "pip install -r $req failed"
+  cp "$req" "$stamp"
+}
+
+node_step() {
+  local dir="$PEERS/node"
+  command -v node >/dev/null && command -v npm >/dev/null || die "node or npm missing: apt-get install nodejs npm (node 18 or later)"
+  if [ -f "$dir/node_modules/ws/package.json" ] && cmp -s "$HERE/peers/node/package-lock.json" "$dir/package-lock.json"; then
+    log "node: node_modules up to date ($dir)"
+    return
+  fi
+  log "node: npm ci in $dir"
+  mkdir -p "$dir"
+  cp "$HERE/peers/node/package.json" "$HERE/peers/node/package-lock.json" "$dir/"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci failed in $dir"
+}
+
+rust_step() {
+  command -v cargo >/dev/null || die "cargo missing: install a Rust toolchain (rustup)"
+  log "rust: cargo build --release -p wsconform --examples"
+  (cd "$ROOT" && cargo build --release -q -p wsconform --examples) || die "cargo build of the example peers failed"
+}
+
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(python node rust)
+mkdir -p "$PEERS"
+for step in "${steps[@]}"; do
+  case "$step" in
+    python) python_step ;;
+    node) node_step ;;
+    rust) rust_step ;;
+    *) die "unknown step $step (python, node, rust)" ;;
+  esac
+done
+log "ready: $PEERS"
