@@ -3,8 +3,9 @@
 # and fails on any crash. Prints, per target, the executions per second and
 # how long it ran, from libFuzzer's final stats (-print_final_stats=1).
 #
-# Needs a nightly toolchain (cargo-fuzz builds with sanitizers); without one it
-# says so and exits 0, so stable-only machines can still run the CI script.
+# Needs a nightly toolchain (cargo-fuzz builds with sanitizers). Without one it
+# fails under CI=true (naming what to install); elsewhere it says it skipped and
+# exits 0, so stable-only machines can still run the CI script.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -12,7 +13,11 @@ root=$PWD
 seconds="${FUZZ_SECONDS:-30}"
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
-    echo "fuzz-ci: no nightly toolchain (cargo +nightly failed); fuzzing skipped"
+    if [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; then
+        echo "fuzz-ci: FAILED: no nightly toolchain under CI=true (install it: rustup toolchain install nightly)"
+        exit 1
+    fi
+    echo "fuzz-ci: SKIPPED: no nightly toolchain (cargo +nightly failed; rustup toolchain install nightly)"
     exit 0
 fi
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then

@@ -78,7 +78,10 @@ async fn tungstenite_client_passes_and_update_reports_writes_every_case() {
 
 /// Section 9 in full (messages up to 16 MiB, 1000 round trips): tungstenite passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "about 30 s in a debug build; run with --ignored (or --release)"]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "about 30 s in a debug build; runs in release builds (CI), or with --ignored"
+)]
 async fn tungstenite_client_passes_section_9() {
     let offered = cases("9.*");
     let srv = start(offered.clone(), settings(None)).await;

@@ -1,7 +1,8 @@
 //! `wsconform serve` against a non-Rust client: Python `websockets`, driven by the
 //! same Autobahn client loop its project runs against `wstest -m fuzzingserver`
-//! (`tests/serve_python/websockets_client.py`). Skipped, with a note, where that Python
-//! is not installed (see `../shared/tools/panel/install.sh`).
+//! (`tests/serve_python/websockets_client.py`). Uses the parity peers' venv
+//! (`scripts/parity/install-peers.sh python`, which `.ci/run` runs first); where no such
+//! Python is installed it fails under `CI=true` and is skipped with a note elsewhere.
 
 mod serve_support;
 
@@ -13,11 +14,18 @@ use serve_support::*;
 use ws_reports::{Behavior, CloseBehavior};
 use wsconform::serve::ServeSettings;
 
-/// A Python that can `import websockets`: $WSCONFORM_PYTHON, else the panel's venv.
+/// A Python that can `import websockets`: $WSCONFORM_PYTHON, else the parity peers'
+/// venv ($WSCONFORM_PEERS or ~/.cache/wsconform-peers), else the panel's venv.
 fn python() -> Option<PathBuf> {
+    let peers = std::env::var_os("WSCONFORM_PEERS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/wsconform-peers"))
+        });
     let candidates = std::env::var_os("WSCONFORM_PYTHON")
         .map(PathBuf::from)
         .into_iter()
+        .chain(peers.map(|p| p.join("venv/bin/python")))
         .chain(
             std::env::var_os("HOME")
                 .map(|h| PathBuf::from(h).join(".cache/ws-panel/venv/bin/python")),
@@ -42,9 +50,9 @@ fn python() -> Option<PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_websockets_client_through_its_autobahn_driver() {
     let Some(py) = python() else {
-        eprintln!(
-            "note: skipped, no Python with `websockets` (set WSCONFORM_PYTHON or run \
-             ../shared/tools/panel/install.sh python)"
+        missing_dependency(
+            "a Python with `websockets`",
+            "run scripts/parity/install-peers.sh python, or set WSCONFORM_PYTHON",
         );
         return;
     };

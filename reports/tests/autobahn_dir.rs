@@ -251,7 +251,10 @@ fn a_second_agent_accumulates_and_a_rerun_replaces() {
 #[test]
 fn autobahn_users_python_one_liner_reads_our_index() {
     let Ok(probe) = Command::new("python3").arg("--version").output() else {
-        println!("note: python3 not found; skipping the Python compatibility check");
+        common::missing_dependency(
+            "python3 (the Python compatibility check)",
+            "apt-get install python3",
+        );
         return;
     };
     assert!(probe.status.success());

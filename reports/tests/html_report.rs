@@ -216,7 +216,10 @@ fn run_chromium(
 #[test]
 fn renders_in_headless_chromium_without_console_errors() {
     let Some(chromium) = find_chromium() else {
-        println!("note: chromium not found in PATH; skipping the browser rendering check");
+        common::missing_dependency(
+            "chromium (the browser rendering check)",
+            "apt-get install chromium",
+        );
         return;
     };
     let dir = std::env::temp_dir().join(format!("ws-reports-{}-chromium", std::process::id()));

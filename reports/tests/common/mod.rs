@@ -6,6 +6,20 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use ws_reports::{Behavior, CaseResult, CloseBehavior, RunReport, WireLogEntry};
 
+/// A test dependency that is not installed: with `CI=true` the test fails naming what to
+/// install (CI installs it, so its absence is a defect); elsewhere the test is skipped
+/// with a note on stderr saying so.
+pub fn missing_dependency(what: &str, install: &str) {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(!ci, "{what} missing under CI=true: {install}");
+    // Straight to stderr: the test harness captures eprintln!, and a skip must be seen.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "note: SKIPPED, {what} missing ({install})"
+    );
+}
+
 /// Section titles of the Autobahn catalogue, enough for realistic headers.
 pub fn section_title(section: &str) -> &'static str {
     match section {
