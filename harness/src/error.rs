@@ -13,6 +13,14 @@ pub enum HarnessError {
         /// What is wrong with it.
         why: String,
     },
+    /// A `--header` is not `Name: value`.
+    #[error("bad header {header:?}: {why}")]
+    BadHeader {
+        /// The header as given.
+        header: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// The host cannot be reached at all.
     #[error("cannot connect to {addr}: {source}")]
     Connect {

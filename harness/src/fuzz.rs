@@ -805,7 +805,7 @@ pub async fn cmd_replay(path: &Path, url: &str, settings: RunSettings) -> anyhow
     let file = load_case_file(path)?;
     let target = Target::parse(url)?;
     let (v, _) = replay(&file, &target, &settings).await;
-    println!(
+    crate::outln!(
         "{}: {} / close {}: {}",
         path.display(),
         v.behavior.as_str(),
@@ -830,7 +830,7 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
     /// Conversations at once.
-    #[arg(long, short = 'j', default_value_t = 8)]
+    #[arg(long, short = 'j', default_value_t = 8, value_parser = crate::cli::parse_jobs)]
     pub jobs: usize,
     /// Where to write the reproducer [default: wsconform-fuzz-SEED-INDEX.json].
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -872,18 +872,19 @@ pub async fn cmd_fuzz(args: FuzzArgs) -> anyhow::Result<i32> {
     .await;
     bar.finish_and_clear();
     let rate = outcome.conversations as f64 / outcome.elapsed.as_secs_f64().max(1e-9);
-    println!(
+    crate::outln!(
         "{} conversations in {:.1} s ({rate:.0}/s), seed {}",
         outcome.conversations,
         outcome.elapsed.as_secs_f64(),
         args.seed
     );
-    println!(
+    crate::outln!(
         "permessage-deflate negotiated in {} conversations, {} messages sent compressed",
-        outcome.deflate_conversations, outcome.compressed_messages
+        outcome.deflate_conversations,
+        outcome.compressed_messages
     );
     let Some(m) = outcome.mismatch else {
-        println!("no mismatch");
+        crate::outln!("no mismatch");
         return Ok(0);
     };
     let out = args.out.unwrap_or_else(|| {
@@ -897,31 +898,33 @@ pub async fn cmd_fuzz(args: FuzzArgs) -> anyhow::Result<i32> {
         what: format!("writing {}", out.display()),
         source,
     })?;
-    println!(
+    crate::outln!(
         "mismatch: seed {} conversation {}: {}",
-        args.seed, m.conversation, m.reason
+        args.seed,
+        m.conversation,
+        m.reason
     );
     // A generated step can be a whole message that the reproducer spells out as
     // several frames, so the two counts are of different things.
-    println!(
+    crate::outln!(
         "shrunk in {} runs: {} generated steps became these {} wire steps:",
         m.shrink_runs,
         m.original.len(),
         m.repro.steps.len()
     );
     if let Some(d) = &m.repro.deflate {
-        println!("  offer {:?}, accepted as {:?}", d.offer, d.response);
+        crate::outln!("  offer {:?}, accepted as {:?}", d.offer, d.response);
     }
     for step in &m.repro.steps {
         // Payloads reach 64 KiB: the file has them whole.
         let line = serde_json::to_string(step)?;
         match line.char_indices().nth(200) {
-            Some((cut, _)) => println!("  {} ...", &line[..cut]),
-            None => println!("  {line}"),
+            Some((cut, _)) => crate::outln!("  {} ...", &line[..cut]),
+            None => crate::outln!("  {line}"),
         }
     }
-    println!("reproducer: {}", out.display());
-    println!(
+    crate::outln!("reproducer: {}", out.display());
+    crate::outln!(
         "replay: wsconform run --case-file {} {}",
         out.display(),
         args.url

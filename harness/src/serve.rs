@@ -876,7 +876,7 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
     let mut server = FuzzingServer::new(cases, settings);
     if !args.quiet {
         server = server.with_case_log(|d| {
-            println!(
+            crate::outln!(
                 "{}: case {} ({}/{}) {} / {} in {} ms",
                 d.agent,
                 d.id,
@@ -889,13 +889,13 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
         });
     }
     let server = Arc::new(server);
-    println!(
+    crate::outln!(
         "wsconform serve: {} cases for clients at {scheme}://{local} (GET /getCaseCount, /runCase?case=N&agent=NAME, /updateReports?agent=NAME); report: {}",
         server.cases().len(),
         args.out.display()
     );
     for line in tls.iter().flat_map(|t| t.describe()) {
-        println!("{line}");
+        crate::outln!("{line}");
     }
     let serving = async {
         match tls {
@@ -912,14 +912,14 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
     let fail_on = ws_reports::FailOn::Failed;
     let mut failing = 0;
     for report in &reports {
-        println!("{}", ws_reports::summary_table_with(report, fail_on));
+        crate::outln!("{}", ws_reports::summary_table_with(report, fail_on));
         failing += ws_reports::failing_cases(report, fail_on).len();
     }
     if reports.is_empty() {
-        println!("no client ran a case");
+        crate::outln!("no client ran a case");
     }
     if let Some(dir) = written {
-        println!("report: {}", dir.join("index.html").display());
+        crate::outln!("report: {}", dir.join("index.html").display());
     }
     Ok(if failing > 0 { 1 } else { 0 })
 }

@@ -18,59 +18,49 @@ pub struct Target {
 }
 
 impl Target {
-    /// Parses `ws://host[:port][/path][?query]` or `wss://…`.
-    pub fn parse(url: &str) -> Result<Self, HarnessError> {
+    /// Parses `ws://host[:port][/path][?query]` or `wss://…` with the `url` crate (the
+    /// WHATWG URL parser): the scheme is case-insensitive, IPv6 hosts are bracketed, the
+    /// path is normalized. User information and fragments are refused (RFC 6455 §3).
+    pub fn parse(text: &str) -> Result<Self, HarnessError> {
         let bad = |why: &str| HarnessError::BadUrl {
-            url: url.to_string(),
+            url: text.to_string(),
             why: why.to_string(),
         };
-        let (tls, rest) = if let Some(r) = url.strip_prefix("ws://") {
-            (false, r)
-        } else if let Some(r) = url.strip_prefix("wss://") {
-            (true, r)
-        } else if url.contains("://") {
-            return Err(bad("the scheme must be ws:// or wss://"));
-        } else {
+        if !text.contains("://") {
             return Err(bad("expected ws://host:port/path or wss://host:port/path"));
+        }
+        let url = url::Url::parse(text.trim()).map_err(|e| bad(&e.to_string()))?;
+        let tls = match url.scheme() {
+            "ws" => false,
+            "wss" => true,
+            _ => return Err(bad("the scheme must be ws:// or wss://")),
         };
-        if rest.contains('#') {
+        if url.fragment().is_some() {
             return Err(bad("a WebSocket URL has no fragment (RFC 6455 §3)"));
         }
-        let (authority, path) = match rest.find(['/', '?']) {
-            Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
-            Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
-            None => (rest, "/".to_string()),
-        };
-        if authority.contains('@') {
-            return Err(bad("user information in the URL is not supported"));
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad(
+                "user information (user:password@) in a WebSocket URL is not supported",
+            ));
         }
-        let default_port = if tls { 443 } else { 80 };
-        let (host, port) = if let Some(after) = authority.strip_prefix('[') {
-            let end = after
-                .find(']')
-                .ok_or_else(|| bad("unclosed '[' in an IPv6 address"))?;
-            let host = &after[..end];
-            let tail = &after[end + 1..];
-            let port = match tail.strip_prefix(':') {
-                Some(p) => parse_port(p).ok_or_else(|| bad("invalid port"))?,
-                None if tail.is_empty() => default_port,
-                None => return Err(bad("unexpected characters after the IPv6 address")),
-            };
-            (host.to_string(), port)
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (
-                    h.to_string(),
-                    parse_port(p).ok_or_else(|| bad("invalid port"))?,
-                ),
-                None => (authority.to_string(), default_port),
-            }
+        let host = match url.host() {
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+            _ => return Err(bad("missing host")),
         };
-        if host.is_empty() {
-            return Err(bad("missing host"));
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| bad("missing port"))?;
+        if port == 0 {
+            return Err(bad("invalid port 0"));
         }
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
         Ok(Target {
-            url: url.to_string(),
+            url: text.to_string(),
             tls,
             host,
             port,
@@ -103,13 +93,6 @@ impl Target {
     }
 }
 
-fn parse_port(p: &str) -> Option<u16> {
-    if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    p.parse().ok().filter(|&n| n != 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +112,16 @@ mod tests {
         assert_eq!(t.host_header(), "[::1]:9100");
         assert_eq!(t.socket_addr(), "[::1]:9100");
         assert_eq!(Target::parse("ws://h").unwrap().host_header(), "h");
+        let t = Target::parse("WS://Example.COM:9001/A").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.tls, t.path.as_str()),
+            ("example.com", false, "/A")
+        );
+        assert!(Target::parse("Wss://h/").unwrap().tls);
+        assert_eq!(
+            Target::parse("ws://[::1]:9001/").unwrap().socket_addr(),
+            "[::1]:9001"
+        );
     }
 
     #[test]
@@ -144,6 +137,9 @@ mod tests {
             "ws://h/#frag",
             "ws://[::1",
             "ws://u@h",
+            "ws://u:p@h/",
+            "ws://h/#",
+            "ftp://h/",
         ] {
             assert!(
                 matches!(Target::parse(url), Err(HarnessError::BadUrl { .. })),

@@ -38,9 +38,9 @@ pub(super) async fn cmd_echo(args: EchoArgs) -> anyhow::Result<i32> {
     let local = listener.local_addr().context("reading the bound address")?;
     let tls = args.tls.load(&args.listen, local.port())?;
     let scheme = if tls.is_some() { "wss" } else { "ws" };
-    println!("wsconform echo server listening on {scheme}://{local}/");
+    crate::outln!("wsconform echo server listening on {scheme}://{local}/");
     for line in tls.iter().flat_map(|t| t.describe()) {
-        println!("{line}");
+        crate::outln!("{line}");
     }
     let settings = EchoSettings {
         max_message: args.max_message_size,

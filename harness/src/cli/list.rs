@@ -37,14 +37,14 @@ pub(super) fn cmd_list(args: ListArgs) -> anyhow::Result<i32> {
                 "description": case.description,
                 "rfc": case.rfc_line(),
             });
-            println!("{line}");
+            crate::outln!("{line}");
         } else {
             let title = if case.subsection.is_empty() {
                 case.section.to_string()
             } else {
                 format!("{}: {}", case.section, case.subsection)
             };
-            println!("{:<9} {:<60} {}", case.id, title, case.rfc_line());
+            crate::outln!("{:<9} {:<60} {}", case.id, title, case.rfc_line());
         }
     }
     Ok(0)

@@ -15,6 +15,7 @@ use crate::error::HarnessError;
 pub use echo::EchoArgs;
 pub use list::ListArgs;
 pub use report::{BaselineArgs, DiffArgs, HtmlArgs, MergeArgs, ReportArgs, ReportCommand};
+pub(crate) use run::parse_jobs;
 pub use run::{FailOnArg, Format, RunArgs};
 
 /// WebSocket conformance suite: tests servers against RFC 6455, case by case,

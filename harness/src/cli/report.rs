@@ -95,7 +95,7 @@ pub(super) fn cmd_report(args: ReportArgs) -> anyhow::Result<i32> {
         ReportCommand::Baseline(a) => {
             let runs = ws_reports::read_autobahn_dir(&a.dir)?;
             let run = pick_agent(&a.dir, &runs, a.agent.as_deref())?;
-            print!("{}", Baseline::from_run(run).to_text(Some(&run.agent)));
+            crate::out!("{}", Baseline::from_run(run).to_text(Some(&run.agent)));
         }
         ReportCommand::Merge(a) => {
             let shards = a
@@ -106,9 +106,9 @@ pub(super) fn cmd_report(args: ReportArgs) -> anyhow::Result<i32> {
             let merged = ws_reports::merge(shards)?;
             ws_reports::write_autobahn_dir(&a.out, &merged)?;
             for run in &merged {
-                println!("{}: {} cases", run.agent, run.results.len());
+                crate::outln!("{}: {} cases", run.agent, run.results.len());
             }
-            println!(
+            crate::outln!(
                 "merged {} report(s) into {}",
                 a.dirs.len(),
                 a.out.join("index.json").display()
@@ -117,14 +117,14 @@ pub(super) fn cmd_report(args: ReportArgs) -> anyhow::Result<i32> {
         ReportCommand::Diff(a) => {
             let before = ws_reports::read_autobahn_dir(&a.a)?;
             let after = ws_reports::read_autobahn_dir(&a.b)?;
-            print!(
+            crate::out!(
                 "{}",
                 ws_reports::render_diff(&ws_reports::diff(&before, &after))
             );
         }
         ReportCommand::Html(a) => {
             ws_reports::rewrite_html(&a.dir)?;
-            println!("wrote {}", a.dir.join("index.html").display());
+            crate::outln!("wrote {}", a.dir.join("index.html").display());
         }
     }
     Ok(0)

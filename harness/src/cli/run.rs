@@ -53,7 +53,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "", conflicts_with = "spec")]
     pub exclude: String,
     /// Cases running at once; the 9.x performance cases always run alone.
-    #[arg(long, short = 'j', default_value_t = default_jobs())]
+    #[arg(long, short = 'j', default_value_t = default_jobs(), value_parser = parse_jobs)]
     pub jobs: usize,
     /// Name of the implementation under test, as the report shows it [default: the URL;
     /// "wsconform-reference" for the built-in server].
@@ -166,14 +166,30 @@ impl From<FailOnArg> for FailOn {
 }
 
 fn parse_header(h: &str) -> Result<(String, String), HarnessError> {
-    match h.split_once(':') {
-        Some((k, v)) if !k.trim().is_empty() && !k.contains(char::is_whitespace) => {
-            Ok((k.trim().to_string(), v.trim().to_string()))
-        }
-        _ => Err(HarnessError::BadUrl {
-            url: h.to_string(),
-            why: "a --header must look like 'Name: value'".into(),
-        }),
+    let bad = |why: &str| HarnessError::BadHeader {
+        header: h.to_string(),
+        why: why.to_string(),
+    };
+    let (name, value) = h
+        .split_once(':')
+        .ok_or_else(|| bad("a --header must look like 'Name: value'"))?;
+    let name = name.trim();
+    // RFC 9110 §5.1: a field name is a token.
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(bad("the name before ':' must be a token such as X-Api-Key"));
+    }
+    if value.contains(['\r', '\n']) {
+        return Err(bad("the value must be one line"));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
+pub(crate) fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (the number of cases running at once)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -337,7 +353,7 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
         None => None,
     };
     let base = RunSettings {
-        jobs: args.jobs.max(1),
+        jobs: args.jobs,
         case_timeout: Duration::from_secs_f64(args.case_timeout),
         max_message: args.max_message_size,
         headers,
@@ -525,7 +541,7 @@ fn judge<'a>(
 fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>) {
     let fail_on = verdict.gate.fail_on;
     for d in done {
-        println!(
+        crate::outln!(
             "{}",
             ws_reports::summary_table_gated(&d.report, &verdict.gate)
         );
@@ -542,7 +558,7 @@ fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>
         } else {
             String::new()
         };
-        println!(
+        crate::outln!(
             "{} cases{shard_note} against {} in {:.2} s: {} fail (fail-on {fail_on}){interrupted_note}",
             d.report.results.len(),
             d.url,
@@ -555,16 +571,16 @@ fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>
             .iter()
             .map(|j| j.agent.as_str())
             .collect();
-        println!("interrupted before testing: {}", skipped.join(", "));
+        crate::outln!("interrupted before testing: {}", skipped.join(", "));
     }
     if let (Some(g), Some(path)) = (&verdict.comparison, &args.baseline) {
-        print!("{}", g.render(path));
+        crate::out!("{}", g.render(path));
     }
     if !args.no_report {
-        println!("report: {}", plan.out.join("index.html").display());
+        crate::outln!("report: {}", plan.out.join("index.html").display());
     }
     if let Some(path) = &args.junit {
-        println!("junit: {}", path.display());
+        crate::outln!("junit: {}", path.display());
     }
 }
 
@@ -597,7 +613,7 @@ fn print_json(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>)
             obj.insert("reportDir".into(), plan.out.display().to_string().into());
         }
     }
-    println!("{out}");
+    crate::outln!("{out}");
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
