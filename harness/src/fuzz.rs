@@ -848,7 +848,9 @@ pub async fn cmd_fuzz(args: FuzzArgs) -> anyhow::Result<i32> {
         case_timeout: Duration::from_secs_f64(args.case_timeout.max(0.1)),
         ..RunSettings::default()
     };
-    crate::runner::probe(&target, &settings).await?;
+    crate::runner::probe(&target, &settings)
+        .await?
+        .require_valid(&target)?;
     let opts = FuzzOptions {
         seed: args.seed,
         iterations: args.iterations,

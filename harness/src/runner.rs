@@ -75,7 +75,7 @@ pub struct CaseRecord {
 
 /// Checks once that the target accepts a WebSocket connection, so a wrong URL
 /// is a one-line error instead of 300 failed cases.
-pub async fn probe(target: &Target, settings: &RunSettings) -> Result<(), HarnessError> {
+pub async fn probe(target: &Target, settings: &RunSettings) -> Result<Probe, HarnessError> {
     let addr = target.socket_addr();
     let stream = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&addr))
         .await
@@ -102,12 +102,35 @@ pub async fn probe(target: &Target, settings: &RunSettings) -> Result<(), Harnes
     probe_handshake(stream, target, settings).await
 }
 
+/// What the probe found at a URL that speaks HTTP and answers 101.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// A valid opening handshake (RFC 6455 §4.1).
+    Valid,
+    /// A 101 that breaks RFC 6455 §4.1 (wrong Sec-WebSocket-Accept, no Upgrade, ...):
+    /// a WebSocket server with a finding, not a wrong URL. The text says what is wrong.
+    BrokenHandshake(String),
+}
+
+impl Probe {
+    /// `Ok` only for a valid handshake, for callers that need one to work at all.
+    pub fn require_valid(self, target: &Target) -> Result<(), HarnessError> {
+        match self {
+            Probe::Valid => Ok(()),
+            Probe::BrokenHandshake(why) => Err(HarnessError::NotWebSocket {
+                url: target.url.clone(),
+                why: format!("handshake refused: {why}"),
+            }),
+        }
+    }
+}
+
 /// The opening handshake and a polite close, on a connected (and maybe TLS) stream.
 async fn probe_handshake<S>(
     mut stream: S,
     target: &Target,
     settings: &RunSettings,
-) -> Result<(), HarnessError>
+) -> Result<Probe, HarnessError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -147,8 +170,16 @@ where
             Err(e) => return Err(not_ws(format!("not an HTTP response: {e}"))),
         }
     };
-    ws_spec::handshake::validate_response(&response, &key, &[], &[])
-        .map_err(|e| not_ws(format!("handshake refused: {e}")))?;
+    if response.status != 101 {
+        return Err(not_ws(format!(
+            "it answered {} {} to a valid opening handshake, not 101",
+            response.status, response.reason
+        )));
+    }
+    if let Err(e) = ws_spec::handshake::validate_response(&response, &key, &[], &[]) {
+        // A conforming client fails such a connection (§4.1): it just goes.
+        return Ok(Probe::BrokenHandshake(e.to_string()));
+    }
     // Leave politely: a normal close, masked as a client must.
     let close = ws_spec::frame::Frame::close(Some(1000), b"")
         .with_mask(Some([0x11, 0x22, 0x33, 0x44]))
@@ -156,7 +187,7 @@ where
     let _ = stream.write_all(&close).await;
     let _ = stream.flush().await;
     let _ = tokio::time::timeout(Duration::from_millis(500), stream.read(&mut chunk)).await;
-    Ok(())
+    Ok(Probe::Valid)
 }
 
 /// A connection to the server under test.

@@ -330,3 +330,107 @@ fn an_empty_selection_is_an_error() {
         assert!(r.stdout.is_empty(), "{args:?}: {r}");
     }
 }
+
+/// A server that answers every opening handshake with `response`, then reads until the
+/// client goes.
+fn fixed_answer_server(rt: &tokio::runtime::Runtime, response: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if stream.write_all(response.as_bytes()).await.is_err() {
+                    return;
+                }
+                while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    format!("ws://{addr}/")
+}
+
+#[test]
+fn a_101_that_breaks_the_handshake_is_a_finding() {
+    let rt = runtime();
+    let servers = [
+        (
+            "wrong accept",
+            fixed_answer_server(
+                &rt,
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
+            ),
+            "Sec-WebSocket-Accept",
+        ),
+        (
+            "no Upgrade",
+            fixed_answer_server(
+                &rt,
+                "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
+            ),
+            "Upgrade",
+        ),
+    ];
+    for (name, url, why) in servers {
+        let dir = scratch(&format!(
+            "gating-broken-handshake-{}",
+            name.replace(' ', "-")
+        ));
+        let out = dir.join("report");
+        let junit_file = dir.join("j.xml");
+        let r = wsconform(&[
+            "run".into(),
+            url,
+            "--cases".into(),
+            "0.1.1,1.1.1,2.1".into(),
+            "--agent".into(),
+            "broken".into(),
+            "--out".into(),
+            arg(&out),
+            "--junit".into(),
+            arg(&junit_file),
+        ]);
+        assert_eq!(r.code, 1, "{name}: {r}");
+        assert!(
+            r.stderr
+                .contains("opening handshake is invalid (RFC 6455 §4.1)"),
+            "{name}: {r}"
+        );
+        assert!(r.stdout.contains("3 case(s) fail"), "{name}: {r}");
+        let ids = case_ids(&out, "broken");
+        assert_eq!(ids.len(), 3, "{name}: the report is written");
+        for id in ["0.1.1", "1.1.1", "2.1"] {
+            let text = std::fs::read_to_string(case_file(&out, "broken", id)).unwrap();
+            let case: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(case["behavior"], "FAILED", "{name} {id}");
+            let reason = case["reason"].as_str().unwrap();
+            assert!(reason.contains(why), "{name} {id}: {reason}");
+            let expected = if id == "0.1.1" {
+                // The case of the rule names it.
+                "answered 101 with an invalid response"
+            } else {
+                "opening handshake failed"
+            };
+            assert!(reason.contains(expected), "{name} {id}: {reason}");
+        }
+        assert_eq!(junit(&junit_file).0.len(), 3, "{name}");
+    }
+
+    // Not a WebSocket endpoint at all: bad input, exit 2, nothing run.
+    let url = fixed_answer_server(&rt, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    let r = wsconform(&["run", &url, "--cases", "1.1.1", "--no-report"]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.contains("does not speak WebSocket"), "{r}");
+    assert!(r.stderr.contains("200 OK"), "{r}");
+    assert!(r.stdout.is_empty(), "{r}");
+}

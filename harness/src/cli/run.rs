@@ -19,7 +19,7 @@ use super::selected;
 use crate::echo::{self, EchoSettings};
 use crate::error::HarnessError;
 use crate::report::run_report;
-use crate::runner::{self, default_jobs, RunSettings};
+use crate::runner::{self, default_jobs, Probe, RunSettings};
 use crate::shard::Shard;
 use crate::spec::Spec;
 use crate::target::Target;
@@ -31,8 +31,10 @@ Exit codes:
   1    some case fails under --fail-on (with --baseline: some case is worse than its
        baseline, or a case the baseline does not list fails under --fail-on)
   2    bad input: an option, URL, case pattern, an empty selection, --shard, spec or
-       baseline file, an --out or --junit path that cannot be written; a server
-       that cannot be reached or does not speak WebSocket; a wss:// server whose
+       baseline file, an --out or --junit path that cannot be written; a server that
+       cannot be reached or answers a valid opening handshake with anything but 101 (a
+       101 that breaks RFC 6455 §4.1 is a finding: every case runs and fails, exit 1,
+       with the report written); a wss:// server whose
        certificate is refused (wrong host name, expired, unknown issuer) or whose TLS
        handshake fails; a --ca file that cannot be used
   130  interrupted by Ctrl-C: the report holds the cases that finished";
@@ -429,7 +431,9 @@ fn write_outputs(
     }
 }
 
-/// Checks every server answers before any case runs, so a typo fails fast.
+/// Checks every server answers before any case runs, so a typo fails fast. A server that
+/// answers 101 but breaks RFC 6455 §4.1 is tested all the same (every case fails, and
+/// the report says why in each case).
 async fn probe_all(plan: &Plan) -> anyhow::Result<()> {
     for job in &plan.jobs {
         if job.target.tls && job.settings.tls.is_insecure() {
@@ -439,10 +443,16 @@ async fn probe_all(plan: &Plan) -> anyhow::Result<()> {
             );
         }
         let probed = runner::probe(&job.target, &job.settings).await;
-        if plan.spec.is_some() {
-            probed.with_context(|| format!("server {:?}", job.agent))?;
+        let probed = if plan.spec.is_some() {
+            probed.with_context(|| format!("server {:?}", job.agent))?
         } else {
-            probed?;
+            probed?
+        };
+        if let Probe::BrokenHandshake(why) = probed {
+            eprintln!(
+                "wsconform: {} answers 101 but its opening handshake is invalid (RFC 6455 §4.1): {why}; every case will fail",
+                job.target.url
+            );
         }
     }
     Ok(())
