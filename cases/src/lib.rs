@@ -6,6 +6,7 @@
 //! observed into Autobahn's verdicts, so the same code drives the tokio harness
 //! and the in-memory tests against the reference endpoint.
 
+pub mod api_limits;
 pub mod build;
 pub mod catalogue;
 pub mod error;

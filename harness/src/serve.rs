@@ -14,6 +14,9 @@
 //! | `/updateReports?agent=A[&shutdownOnComplete=true]` | writes A's report into the report directory, then a close |
 //! | `/stopServer` | a close, then the server stops |
 //!
+//! A plain HTTP request (no `Upgrade: websocket`) gets the driver page and what it reads
+//! ([`http`]): `GET /` makes a browser the client under test.
+//!
 //! Any other path gets HTTP 404 (Autobahn's "direct command mode" is not offered), and a
 //! request with missing or malformed parameters HTTP 400. Each connection runs on its own
 //! task: a client that stalls holds up nothing but its own case, which its timers or the
@@ -43,6 +46,8 @@ use crate::error::HarnessError;
 use crate::report::run_report;
 use crate::runner::{drive, CaseRecord};
 use crate::tls::{ServerTls, ServerTlsArgs};
+
+pub mod http;
 
 /// Largest opening request accepted.
 const MAX_HEAD: usize = 64 * 1024;
@@ -473,6 +478,13 @@ impl FuzzingServer {
         let Some((request, head, consumed)) = read_request(&mut stream).await else {
             return;
         };
+        if http::is_plain_http(&request) {
+            let answer = http::answer(&self, &request).await;
+            let _ = stream.write_all(&answer).await;
+            let _ = stream.flush().await;
+            let _ = stream.shutdown().await;
+            return;
+        }
         let command = match parse_command(&request.target, &self.cases) {
             Ok(c) => c,
             Err(e) => {
@@ -890,8 +902,9 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
     }
     let server = Arc::new(server);
     crate::outln!(
-        "wsconform serve: {} cases for clients at {scheme}://{local} (GET /getCaseCount, /runCase?case=N&agent=NAME, /updateReports?agent=NAME); report: {}",
+        "wsconform serve: {} cases for clients at {scheme}://{local} (GET /getCaseCount, /runCase?case=N&agent=NAME, /updateReports?agent=NAME); a browser runs them from {}://{local}/; report: {}",
         server.cases().len(),
+        if scheme == "wss" { "https" } else { "http" },
         args.out.display()
     );
     for line in tls.iter().flat_map(|t| t.describe()) {
