@@ -2,6 +2,7 @@
 """The parity check: wsconform's verdicts against wstest's, case by case, on real peers.
 
     check.py --wsconform BIN [--peers a,b] [--roles server,client] [--work DIR]
+    check.py --reports DIR [--corpus DIR] [--differences FILE] ...   (compare only)
 
 For every recording in parity/corpus/PEER/ROLE/ (index.json, plus index-2.json ... where
 wstest was run again), starts the peer (scripts/parity/peer.sh) on a free loopback
@@ -16,6 +17,10 @@ behaviorClose of every case with wstest's:
 A `deliberate` row of that file that matched no case of the peers checked is stale,
 and reported: the file must stay true. Exit status 1 on any difference, stale row,
 missing case or peer that did not run; 2 on usage errors.
+
+--reports DIR compares wsconform reports already in DIR/PEER/ROLE/ instead of running
+the peers (scripts/parity/test_check.py uses it to show the check can fail);
+--corpus and --differences name another corpus and list.
 """
 
 import argparse
@@ -70,14 +75,14 @@ def load_recordings(folder):
     return cases, names, sentences
 
 
-def load_rules():
+def load_rules(path):
     """Rows of deliberate-differences.tsv: kind, peer, role, case, wstest, wsconform, reason."""
     rules = []
-    with open(DIFFS) as f:
+    with open(path) as f:
         rows = (line for line in f if line.strip() and not line.startswith("#"))
         for n, row in enumerate(csv.reader(rows, delimiter="\t"), 1):
             if len(row) != 7 or row[0] not in ("deliberate", "alternative"):
-                sys.exit(f"{DIFFS}: row {n} needs 7 tab-separated fields, kind deliberate or alternative: {row}")
+                sys.exit(f"{path}: row {n} needs 7 tab-separated fields, kind deliberate or alternative: {row}")
             kind, peer, role, case, wstest, ours, reason = row
             rules.append(dict(kind=kind, peer=peer, role=role, case=case, wstest=wstest,
                               ours=ours, reason=reason, used=0, checked=False))
@@ -196,10 +201,14 @@ def check_one(args, rules, peer, role, folder, totals):
     recorded, names, sentences = load_recordings(folder)
     cases = sorted(recorded, key=case_key)
     out = os.path.join(args.work, peer, role)
-    os.makedirs(out, exist_ok=True)
     started = time.time()
-    with open(os.path.join(args.work, f"{peer}-{role}.log"), "w") as log:
-        error = (run_server if role == "server" else run_client)(args, peer, cases, out, log)
+    error = None
+    if args.reports:
+        out = os.path.join(args.reports, peer, role)
+    else:
+        with open(os.path.join(args.work, f"{peer}-{role}.log"), "w") as log:
+            os.makedirs(out, exist_ok=True)
+            error = (run_server if role == "server" else run_client)(args, peer, cases, out, log)
     seconds = time.time() - started
     ours = our_results(out, peer)
     if error or ours is None:
@@ -248,25 +257,31 @@ def check_one(args, rules, peer, role, folder, totals):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--wsconform", required=True)
+    ap.add_argument("--wsconform")
+    ap.add_argument("--reports", help="compare the wsconform reports in DIR/PEER/ROLE, run nothing")
+    ap.add_argument("--corpus", default=CORPUS)
+    ap.add_argument("--differences", default=DIFFS)
     ap.add_argument("--peers", default="*", help="comma-separated peer patterns")
     ap.add_argument("--roles", default="server,client")
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "parity"))
     args = ap.parse_args()
-    rules = load_rules()
+    if not args.wsconform and not args.reports:
+        ap.error("--wsconform BIN (or --reports DIR) is required")
+    os.makedirs(args.work, exist_ok=True)
+    rules = load_rules(args.differences)
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     totals = dict(cases=0, differences=0, failures=0, seconds=0.0)
-    for peer in sorted(os.listdir(CORPUS)):
+    for peer in sorted(os.listdir(args.corpus)):
         if not any(fnmatch.fnmatchcase(peer, p) for p in peers):
             continue
         for role in roles:
-            folder = os.path.join(CORPUS, peer, role)
+            folder = os.path.join(args.corpus, peer, role)
             if os.path.isdir(folder):
                 check_one(args, rules, peer, role, folder, totals)
     stale = [r for r in rules if r["kind"] == "deliberate" and r["checked"] and not r["used"]]
     for r in stale:
-        print(f"STALE deliberate difference (no case shows it any more; fix {os.path.relpath(DIFFS, ROOT)}): "
+        print(f"STALE deliberate difference (no case shows it any more; fix {args.differences}): "
               f"{r['peer']} {r['role']} {r['case']}: wstest {r['wstest']}, wsconform {r['ours']} ({r['reason']})")
     for r in rules:
         if r["used"]:

@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$(date +%s)
 command -v python3 >/dev/null || { echo "parity: python3 missing: apt-get install python3 python3-venv" >&2; exit 1; }
+python3 scripts/parity/test_check.py
 bash scripts/parity/install-peers.sh
 cargo build --release -q -p wsconform --bin wsconform
 target=${CARGO_TARGET_DIR:-target}
