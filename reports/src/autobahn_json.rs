@@ -165,9 +165,10 @@ fn validate(runs: &[RunReport]) -> Result<(), ReportError> {
 /// agent and case, `index.json`, the run sidecar and `index.html`.
 ///
 /// Agents accumulate as in Autobahn's index: agents already in `dir` that are not in `runs`
-/// are kept (their per-case files are read back so the HTML shows them too); an agent in
-/// `runs` replaces its earlier results, and per-case files the earlier results listed but the
-/// new ones do not are removed. Every file is written through a temporary file and a rename;
+/// are kept (their per-case files are read back so the HTML shows them too). An agent in
+/// `runs` that is already there keeps its earlier cases that the new run did not play (so a
+/// re-run of a few cases does not lose the rest); the cases it played replace their earlier
+/// results, and the run's metadata (start time, tool version) is the new run's. Every file is written through a temporary file and a rename;
 /// per-case files go first and the index last, so an interrupted write leaves the previous
 /// index (or none) in place, never half of one.
 pub fn write_autobahn_dir(dir: &Path, runs: &[RunReport]) -> Result<(), ReportError> {
@@ -183,21 +184,18 @@ pub fn write_autobahn_dir(dir: &Path, runs: &[RunReport]) -> Result<(), ReportEr
     } else {
         Vec::new()
     };
-    let new_agents: BTreeSet<&str> = runs.iter().map(|r| r.agent.as_str()).collect();
-    let mut stale_files = BTreeSet::new();
-    let mut all: Vec<RunReport> = Vec::new();
+    let mut all: Vec<RunReport> = runs.to_vec();
     for old in existing {
-        if new_agents.contains(old.agent.as_str()) {
-            stale_files.extend(
-                old.results
-                    .iter()
-                    .map(|c| case_report_filename(&c.agent, &c.id)),
-            );
-        } else {
-            all.push(old);
+        match all.iter_mut().find(|r| r.agent == old.agent) {
+            Some(new) => {
+                let played: BTreeSet<String> = new.results.iter().map(|c| c.id.clone()).collect();
+                new.results
+                    .extend(old.results.into_iter().filter(|c| !played.contains(&c.id)));
+                new.results.sort_by(|a, b| compare_case_ids(&a.id, &b.id));
+            }
+            None => all.push(old),
         }
     }
-    all.extend(runs.iter().cloned());
     all.sort_by(|a, b| a.agent.cmp(&b.agent));
     // Kept agents must not collide with new ones either.
     validate(&all)?;
@@ -205,7 +203,6 @@ pub fn write_autobahn_dir(dir: &Path, runs: &[RunReport]) -> Result<(), ReportEr
     for run in runs {
         for case in &run.results {
             let name = case_report_filename(&case.agent, &case.id);
-            stale_files.remove(&name);
             let text = to_autobahn_json_string(&case_json(case));
             write_atomic(&dir.join(&name), text.as_bytes(), false)?;
         }
@@ -236,15 +233,6 @@ pub fn write_autobahn_dir(dir: &Path, runs: &[RunReport]) -> Result<(), ReportEr
         true,
     )?;
     write_atomic(&dir.join(HTML_FILE), render_html(&all).as_bytes(), false)?;
-
-    for name in stale_files {
-        let path = dir.join(&name);
-        if let Err(source) = fs::remove_file(&path) {
-            if source.kind() != std::io::ErrorKind::NotFound {
-                return Err(ReportError::Write { path, source });
-            }
-        }
-    }
     Ok(())
 }
 

@@ -102,6 +102,14 @@ impl Baseline {
     }
 }
 
+/// The agent a baseline file was recorded for (its `# agent: NAME` comment), if it says.
+pub fn recorded_agent(text: &str) -> Option<String> {
+    text.lines()
+        .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        .find_map(|l| l.trim().strip_prefix("# agent:"))
+        .map(|a| a.trim().to_owned())
+}
+
 /// How a verdict pair changed from one run (or baseline) to another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Change {

@@ -134,3 +134,40 @@ pub fn render_diff(rows: &[DiffRow]) -> String {
         count(DiffKind::Removed),
     )
 }
+
+/// The rows as JSON for machines (`report diff --format json`):
+/// `{"changes": [{"agent", "case", "before", "after", "change"}], "counts": {"regression":
+/// n, …}}`, where `before`/`after` are `{"behavior", "behaviorClose"}` or `null`.
+pub fn diff_json(rows: &[DiffRow]) -> serde_json::Value {
+    let verdict = |v: Option<(Behavior, CloseBehavior)>| match v {
+        Some((b, c)) => serde_json::json!({"behavior": b.as_str(), "behaviorClose": c.as_str()}),
+        None => serde_json::Value::Null,
+    };
+    let changes: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "agent": r.agent,
+                "case": r.case_id,
+                "before": verdict(r.before),
+                "after": verdict(r.after),
+                "change": r.kind.as_str(),
+            })
+        })
+        .collect();
+    let kinds = [
+        DiffKind::Regression,
+        DiffKind::Improvement,
+        DiffKind::Changed,
+        DiffKind::Added,
+        DiffKind::Removed,
+    ];
+    let counts: serde_json::Map<String, serde_json::Value> = kinds
+        .iter()
+        .map(|k| {
+            let n = rows.iter().filter(|r| r.kind == *k).count();
+            (k.as_str().to_owned(), n.into())
+        })
+        .collect();
+    serde_json::json!({"changes": changes, "counts": counts})
+}

@@ -166,7 +166,7 @@ fn opcode_name(op: u8) -> &'static str {
 }
 
 /// One wire-log row as a line of text (without its index) and its CSS class.
-fn wirelog_line(entry: &WireLogEntry) -> (String, &'static str) {
+pub(crate) fn wirelog_line(entry: &WireLogEntry) -> (String, &'static str) {
     let opt = |o: &Option<u64>| o.map_or_else(|| "-".to_owned(), |v| v.to_string());
     match entry {
         WireLogEntry::RxOctets { len, hex } => (

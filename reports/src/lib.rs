@@ -10,7 +10,8 @@
 //! | terminal tables / machine summary | [`summary_table`], [`summary_json`] (and `_with` a [`FailOn`]) |
 //! | JUnit XML | [`render_junit`] |
 //! | gating | [`failing_cases`] with [`FailOn`]; [`Baseline`] and [`compare`] |
-//! | shards and run comparison | [`merge()`], [`diff()`], [`render_diff`] |
+//! | shards and run comparison | [`merge()`], [`diff()`], [`render_diff`], [`diff_json`] |
+//! | one case as text | [`render_case_text`] |
 //!
 //! Verdict severity, used by every gate: `OK < INFORMATIONAL < NON-STRICT < UNIMPLEMENTED <
 //! FAILED` (the derived `Ord` of [`Behavior`]); close verdicts map onto it through
@@ -28,19 +29,21 @@ pub mod html;
 pub mod junit;
 pub mod merge;
 pub mod model;
+pub mod show;
 pub mod table;
 pub mod wirelog;
 
 pub use autobahn_json::{read_autobahn_dir, rewrite_html, write_autobahn_dir};
 pub use baseline::{classify_change, compare, Baseline, CaseChange, Change, Comparison};
 pub use case_id::compare_case_ids;
-pub use diff::{diff, render_diff, DiffKind, DiffRow};
+pub use diff::{diff, diff_json, render_diff, DiffKind, DiffRow};
 pub use error::ReportError;
 pub use gating::{failing_cases, CaseGate, FailOn, Gate};
 pub use html::render_html;
 pub use junit::{render_junit, render_junit_gated};
 pub use merge::merge;
 pub use model::{Behavior, CaseResult, CloseBehavior, RunReport};
+pub use show::render_case_text;
 pub use table::{
     summary_json, summary_json_gated, summary_json_with, summary_table, summary_table_gated,
     summary_table_with,

@@ -208,7 +208,7 @@ fn per_case_file_has_every_autobahn_key_and_ours() {
 }
 
 #[test]
-fn a_second_agent_accumulates_and_a_rerun_replaces() {
+fn a_second_agent_accumulates_and_a_rerun_keeps_the_cases_it_did_not_play() {
     let dir = scratch("accumulate");
     write_autobahn_dir(&dir, &[three_cases("Alpha")]).unwrap();
     write_autobahn_dir(&dir, &[three_cases("Beta")]).unwrap();
@@ -222,24 +222,33 @@ fn a_second_agent_accumulates_and_a_rerun_replaces() {
     let html = fs::read_to_string(dir.join(HTML_FILE)).unwrap();
     assert!(html.contains("Alpha") && html.contains("Beta"));
 
-    // Alpha runs again with one case only: its old results go, Beta stays.
-    let rerun = common::run("Alpha", &[("2.1", B::Failed, C::Ok)]);
+    // Alpha runs 1.1.1 again (now FAILED) and a new case 2.1: its other two cases stay,
+    // 1.1.1 takes the new result, Beta stays as it was.
+    let mut rerun = common::run(
+        "Alpha",
+        &[("1.1.1", B::Failed, C::Ok), ("2.1", B::Ok, C::Ok)],
+    );
+    rerun.started = "2030-01-01T00:00:00.000Z".into();
     write_autobahn_dir(&dir, &[rerun]).unwrap();
     let runs = read_autobahn_dir(&dir).unwrap();
     assert_eq!(runs.len(), 2);
+    let alpha: Vec<(&str, B)> = runs[0]
+        .results
+        .iter()
+        .map(|c| (c.id.as_str(), c.behavior))
+        .collect();
     assert_eq!(
-        runs[0]
-            .results
-            .iter()
-            .map(|c| c.id.as_str())
-            .collect::<Vec<_>>(),
-        ["2.1"]
+        alpha,
+        [
+            ("1.1.1", B::Failed),
+            ("1.1.9", B::Failed),
+            ("1.1.10", B::NonStrict),
+            ("2.1", B::Ok)
+        ]
     );
+    assert_eq!(runs[0].started, "2030-01-01T00:00:00.000Z");
     assert_eq!(runs[1].results.len(), 3);
-    assert!(
-        !dir.join(case_report_filename("Alpha", "1.1.1")).exists(),
-        "stale file left"
-    );
+    assert!(dir.join(case_report_filename("Alpha", "1.1.10")).exists());
     assert!(dir.join(case_report_filename("Beta", "1.1.1")).exists());
     // No temporary files are left behind.
     for entry in fs::read_dir(&dir).unwrap() {

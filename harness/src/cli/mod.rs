@@ -14,7 +14,9 @@ use crate::error::HarnessError;
 
 pub use echo::EchoArgs;
 pub use list::ListArgs;
-pub use report::{BaselineArgs, DiffArgs, HtmlArgs, MergeArgs, ReportArgs, ReportCommand};
+pub use report::{
+    BaselineArgs, DiffArgs, HtmlArgs, JunitArgs, MergeArgs, ReportArgs, ReportCommand, ShowArgs,
+};
 pub(crate) use run::parse_jobs;
 pub use run::{FailOnArg, Format, RunArgs};
 

@@ -373,6 +373,9 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
             plan.jobs.len()
         );
     }
+    if let (Some(path), [job]) = (&args.baseline, plan.jobs.as_slice()) {
+        warn_on_other_agent(path, &job.agent);
+    }
     check_outputs(&args, &plan)?;
     probe_all(&plan).await?;
     let (done, interrupted) = execute(&plan, &catalogue).await;
@@ -388,6 +391,20 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
     }
     written?;
     Ok(verdict.code)
+}
+
+/// A baseline says which agent it was recorded for; gating another one on it is allowed
+/// (a renamed agent, a new version) but rarely meant, so it is said.
+fn warn_on_other_agent(path: &std::path::Path, agent: &str) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    if let Some(recorded) = ws_reports::baseline::recorded_agent(&text) {
+        if recorded != agent {
+            eprintln!(
+                "wsconform: warning: --baseline {} was recorded for agent {recorded:?}, and this run's agent is {agent:?}",
+                path.display()
+            );
+        }
+    }
 }
 
 /// Checks the report directory and the JUnit file can be written, before any case runs.

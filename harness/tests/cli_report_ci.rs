@@ -1,0 +1,232 @@
+//! Report commands as a CI job uses them (issue 16 item 5): baselines that say which agent
+//! they belong to, re-runs that keep earlier cases, `report diff` as a gate, `report
+//! junit` after `report merge`, `report show` for one case.
+
+mod cli_common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use cli_common::*;
+use serde_json::Value;
+
+fn run_into(url: Option<&str>, cases: &str, agent: &str, out: &Path, extra: &[&str]) -> Outcome {
+    let mut args = vec!["run".to_string()];
+    args.extend(url.map(str::to_owned));
+    for a in ["--cases", cases, "--agent", agent, "--out", &arg(out)] {
+        args.push(a.to_owned());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    wsconform(&args)
+}
+
+#[test]
+fn a_baseline_of_another_agent_warns() {
+    let dir = scratch("report-ci-baseline-agent");
+    let report = dir.join("report");
+    assert_eq!(run_into(None, "1.1.*", "server-a", &report, &[]).code, 0);
+    let file = dir.join("base.txt");
+    std::fs::write(&file, baseline_of(&report)).unwrap();
+    let gated = |agent: &str| {
+        wsconform(&[
+            "run".into(),
+            "--cases".into(),
+            "1.1.*".into(),
+            "--no-report".into(),
+            "--agent".into(),
+            agent.into(),
+            "--baseline".into(),
+            arg(&file),
+        ])
+    };
+    let r = gated("server-b");
+    assert_eq!(r.code, 0, "{r}");
+    assert!(
+        r.stderr
+            .contains("was recorded for agent \"server-a\", and this run's agent is \"server-b\""),
+        "{r}"
+    );
+    let r = gated("server-a");
+    assert_eq!(r.code, 0, "{r}");
+    assert!(!r.stderr.contains("recorded for agent"), "{r}");
+}
+
+#[test]
+fn a_rerun_into_the_same_out_keeps_earlier_cases() {
+    let dir = scratch("report-ci-rerun");
+    let report = dir.join("report");
+    assert_eq!(run_into(None, "1.1.*,2.1", "srv", &report, &[]).code, 0);
+    assert_eq!(case_ids(&report, "srv").len(), 9);
+    let rt = runtime();
+    let broken = closes_on_text_server(&rt);
+    // 1.1.1 again, now against a server that fails it: it alone changes.
+    assert_eq!(
+        run_into(Some(&broken), "1.1.1", "srv", &report, &[]).code,
+        1
+    );
+    assert_eq!(case_ids(&report, "srv").len(), 9);
+    let lines = baseline_lines(&baseline_of(&report));
+    let failed: Vec<&str> = lines
+        .iter()
+        .filter(|(_, b, _)| b == "FAILED")
+        .map(|(id, _, _)| id.as_str())
+        .collect();
+    assert_eq!(failed, ["1.1.1"]);
+}
+
+#[test]
+fn diff_gates_on_regressions_across_renamed_agents() {
+    let rt = runtime();
+    let broken = closes_on_text_server(&rt);
+    let dir = scratch("report-ci-diff");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    assert_eq!(
+        run_into(None, "1.1.1,1.1.2,2.1", "srv 1.0", &a, &[]).code,
+        0
+    );
+    assert_eq!(
+        run_into(Some(&broken), "1.1.1,1.1.2,2.1", "srv 1.1", &b, &[]).code,
+        1
+    );
+    let diff = |extra: &[&str]| {
+        let mut args = vec!["report".to_string(), "diff".into(), arg(&a), arg(&b)];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        wsconform(&args)
+    };
+    // Different agent names: every case is removed on one side and added on the other,
+    // which is no regression.
+    let r = diff(&["--fail-on-regression", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["counts"]["added"], 3, "{r}");
+    assert_eq!(v["counts"]["removed"], 3, "{r}");
+    assert_eq!(v["counts"]["regression"], 0, "{r}");
+    // Mapped: the two text echoes regressed.
+    let r = diff(&[
+        "--fail-on-regression",
+        "--format",
+        "json",
+        "--agent-map",
+        "srv 1.0=srv 1.1",
+    ]);
+    assert_eq!(r.code, 1, "{r}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["counts"]["regression"], 2, "{r}");
+    let cases: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["case"].as_str().unwrap())
+        .collect();
+    assert_eq!(cases, ["1.1.1", "1.1.2"]);
+    assert_eq!(v["changes"][0]["before"]["behavior"], "OK");
+    assert_eq!(v["changes"][0]["after"]["behavior"], "FAILED");
+    assert_eq!(v["changes"][0]["agent"], "srv 1.1");
+    // Without the flag the table is printed and the exit code stays 0.
+    let r = diff(&["--agent-map", "srv 1.0=srv 1.1"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("regression"), "{r}");
+    let r = diff(&["--agent-map", "nobody=x"]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.contains("no agent \"nobody\""), "{r}");
+}
+
+fn junit_failures(path: &Path) -> (BTreeSet<String>, usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let failures = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter(|n| n.children().any(|c| c.has_tag_name("failure")))
+        .map(|n| {
+            n.attribute("name")
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect::<BTreeSet<_>>();
+    assert_eq!(
+        doc.root_element().attribute("failures"),
+        Some(failures.len().to_string().as_str())
+    );
+    let tests = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    (failures, tests)
+}
+
+#[test]
+fn junit_from_merged_shards_and_show_one_case() {
+    let rt = runtime();
+    let broken = closes_on_text_server(&rt);
+    let dir = scratch("report-ci-junit");
+    let shards = [dir.join("s1"), dir.join("s2")];
+    for (i, out) in shards.iter().enumerate() {
+        let shard = format!("{}/2", i + 1);
+        let r = run_into(Some(&broken), "1.1.*,2.*", "srv", out, &["--shard", &shard]);
+        assert_eq!(r.code, 1, "{r}");
+    }
+    let merged = dir.join("merged");
+    let r = wsconform(&[
+        "report".into(),
+        "merge".into(),
+        arg(&shards[0]),
+        arg(&shards[1]),
+        "--out".into(),
+        arg(&merged),
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+    let file = dir.join("junit.xml");
+    let r = wsconform(&[
+        "report".into(),
+        "junit".into(),
+        arg(&merged),
+        "--out".into(),
+        arg(&file),
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+    let (failures, tests) = junit_failures(&file);
+    assert_eq!(tests, 8 + 11);
+    let expected: BTreeSet<String> = (1..=8).map(|i| format!("1.1.{i}")).collect();
+    assert_eq!(failures, expected);
+    // Gated on a baseline that accepts them: none fail.
+    let base = dir.join("base.txt");
+    std::fs::write(&base, baseline_of(&merged)).unwrap();
+    let r = wsconform(&[
+        "report".into(),
+        "junit".into(),
+        arg(&merged),
+        "--baseline".into(),
+        arg(&base),
+        "--out".into(),
+        arg(&file),
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(junit_failures(&file).0.is_empty());
+    // To stdout by default.
+    let r = wsconform(&["report".into(), "junit".into(), arg(&merged)]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.starts_with("<?xml"), "{r}");
+
+    let r = wsconform(&["report".into(), "show".into(), arg(&merged), "1.1.1".into()]);
+    assert_eq!(r.code, 0, "{r}");
+    for needle in [
+        "case 1.1.1 (srv)",
+        "verdict: FAILED",
+        "reason: ",
+        "expectation: ",
+        "rfc: RFC 6455",
+        "close sent: 1000; close received: none",
+        "wire log (",
+        "TX FRAME",
+        "RX FRAME   opcode=8 (close)",
+    ] {
+        assert!(r.stdout.contains(needle), "{needle}: {r}");
+    }
+    let r = wsconform(&["report".into(), "show".into(), arg(&merged), "9.9.9".into()]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.contains("has no case 9.9.9"), "{r}");
+}
