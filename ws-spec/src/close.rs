@@ -3,6 +3,8 @@
 
 use crate::utf8;
 
+pub use crate::error::CloseError;
+
 /// Named close codes (RFC 6455 §7.4.1 and the IANA registry).
 pub mod codes {
     /// 1000: normal closure.
@@ -87,40 +89,6 @@ pub struct CloseBody {
     pub code: u16,
     /// Reason, valid UTF-8 (possibly empty).
     pub reason: String,
-}
-
-/// Why a close payload is unacceptable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CloseError {
-    /// RFC 6455 §5.5.1: a body, if present, starts with a 2-byte code; one byte cannot be.
-    #[error("close payload of 1 byte: a body must hold at least a 2-byte status code")]
-    OneByteBody,
-    /// RFC 6455 §7.4: the code may not be sent in a close frame.
-    #[error("close code {0} is not allowed on the wire")]
-    InvalidCode(u16),
-    /// RFC 6455 §5.5.1: the reason is not valid UTF-8.
-    #[error("close reason is not valid UTF-8 (byte {offset} of the reason)")]
-    InvalidReasonUtf8 {
-        /// Index within the reason (the payload after the 2-byte code) of the
-        /// first byte that made it invalid, or of the unfinished sequence.
-        offset: u64,
-    },
-    /// RFC 6455 §5.5: control frame payloads are at most 125 bytes.
-    #[error("close payload of {0} bytes exceeds the 125-byte control frame limit")]
-    TooLong(usize),
-}
-
-impl CloseError {
-    /// The code a conforming endpoint fails the connection with:
-    /// 1007 for an invalid reason (§7.4.1), 1002 for everything else.
-    pub fn close_code(&self) -> u16 {
-        match self {
-            CloseError::InvalidReasonUtf8 { .. } => codes::INVALID_PAYLOAD,
-            CloseError::OneByteBody | CloseError::InvalidCode(_) | CloseError::TooLong(_) => {
-                codes::PROTOCOL_ERROR
-            }
-        }
-    }
 }
 
 /// Parses a close frame payload; `Ok(None)` for an empty body.

@@ -35,6 +35,8 @@ use crate::endpoint::Role;
 use crate::extension::ExtensionOffer;
 use crate::frame::Opcode;
 
+pub use crate::error::DeflateError;
+
 /// The registered extension name (RFC 7692 §7).
 pub const EXTENSION_NAME: &str = "permessage-deflate";
 
@@ -46,127 +48,6 @@ const SERVER_NO_CONTEXT_TAKEOVER: &str = "server_no_context_takeover";
 const CLIENT_NO_CONTEXT_TAKEOVER: &str = "client_no_context_takeover";
 const SERVER_MAX_WINDOW_BITS: &str = "server_max_window_bits";
 const CLIENT_MAX_WINDOW_BITS: &str = "client_max_window_bits";
-
-/// Why a negotiation or a (de)compression failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeflateError {
-    /// The extension is not `permessage-deflate`.
-    #[error("extension {name:?} is not permessage-deflate")]
-    NotPermessageDeflate {
-        /// The name found.
-        name: String,
-    },
-    /// RFC 7692 §7: a parameter not defined for permessage-deflate.
-    #[error("unknown permessage-deflate parameter {name:?} (RFC 7692 §7)")]
-    UnknownParameter {
-        /// The parameter name.
-        name: String,
-    },
-    /// RFC 7692 §7: the same parameter twice in one offer or response.
-    #[error("parameter {name} appears more than once (RFC 7692 §7)")]
-    DuplicateParameter {
-        /// The parameter name.
-        name: String,
-    },
-    /// RFC 7692 §7.1.1: `*_no_context_takeover` has no value.
-    #[error("parameter {name} takes no value, got {value:?} (RFC 7692 §7.1.1)")]
-    UnexpectedValue {
-        /// The parameter name.
-        name: String,
-        /// The value found.
-        value: String,
-    },
-    /// RFC 7692 §7.1.2: `server_max_window_bits` (anywhere) and
-    /// `client_max_window_bits` (in a response) need a value.
-    #[error("parameter {name} needs a value (RFC 7692 §7.1.2)")]
-    MissingValue {
-        /// The parameter name.
-        name: String,
-    },
-    /// RFC 7692 §7.1.2: window bits must be a decimal integer without leading
-    /// zeroes from 8 to 15.
-    #[error("parameter {name}={value:?} is not a window size 8..=15 (RFC 7692 §7.1.2)")]
-    BadWindowBits {
-        /// The parameter name.
-        name: String,
-        /// The value found.
-        value: String,
-    },
-    /// A client offered nothing, so no response can be valid.
-    #[error("permessage-deflate was not offered")]
-    NothingOffered,
-    /// RFC 7692 §7.1.1.1: the offer asked for `server_no_context_takeover` and
-    /// the response accepting it lacks the parameter.
-    #[error("offer asked for server_no_context_takeover, response lacks it (RFC 7692 §7.1.1.1)")]
-    ServerNoContextTakeoverMissing,
-    /// RFC 7692 §7.1.2.1: the offer limited the server's window and the
-    /// response lacks `server_max_window_bits`.
-    #[error(
-        "offer asked for server_max_window_bits={offered}, response lacks it (RFC 7692 §7.1.2.1)"
-    )]
-    ServerMaxWindowBitsMissing {
-        /// The limit the client offered.
-        offered: u8,
-    },
-    /// RFC 7692 §7.1.2.1: the response's `server_max_window_bits` exceeds the
-    /// offered limit.
-    #[error(
-        "response server_max_window_bits={got} above the offered {offered} (RFC 7692 §7.1.2.1)"
-    )]
-    ServerMaxWindowBitsTooLarge {
-        /// The limit the client offered.
-        offered: u8,
-        /// The value the server answered.
-        got: u8,
-    },
-    /// RFC 7692 §7.1.2.2: the response has `client_max_window_bits` but the
-    /// offer it accepts did not include the parameter.
-    #[error("response has client_max_window_bits={got} that was not offered (RFC 7692 §7.1.2.2)")]
-    ClientMaxWindowBitsNotOffered {
-        /// The value the server answered.
-        got: u8,
-    },
-    /// The response is a valid acceptance of none of several offers; one
-    /// error per offer, in offer order.
-    #[error("response accepts none of the {} offers (first: {})", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
-    NoOfferMatches(Vec<DeflateError>),
-    /// A [`ServerPolicy`] that cannot be put on the wire.
-    #[error("invalid server policy: {what}")]
-    BadPolicy {
-        /// What is wrong with it.
-        what: String,
-    },
-    /// The compressed payload is not valid DEFLATE data (including a
-    /// back-reference beyond the decoder's window or history).
-    #[error("invalid DEFLATE data: {message}")]
-    Inflate {
-        /// The inflater's message.
-        message: String,
-    },
-    /// A decompressed message would exceed the decompressor's limit.
-    #[error("decompressed message exceeds {limit} bytes")]
-    TooLarge {
-        /// The limit that was hit.
-        limit: usize,
-    },
-    /// RFC 7692 §7.1.2: the peer referenced data further back than the
-    /// window it may use (found by [`Decompressor::with_window_check`]).
-    #[error("back-reference {distance} bytes back exceeds the {window_bits}-bit window (RFC 7692 §7.1.2)")]
-    WindowExceeded {
-        /// The longest distance found in the message.
-        distance: usize,
-        /// The negotiated window bits.
-        window_bits: u8,
-    },
-    /// Bytes follow a DEFLATE block with BFINAL set in the same message,
-    /// beyond what is left of the empty stored block a sender appends after
-    /// it (RFC 7692 §7.2.1 step 2, §7.2.3.4).
-    #[error("{extra} bytes after the final DEFLATE block of the message")]
-    DataAfterFinalBlock {
-        /// How many bytes were left over.
-        extra: usize,
-    },
-}
 
 /// What a negotiation settled on (RFC 7692 §7.1), the same on both ends.
 #[derive(Clone, Debug, PartialEq, Eq)]

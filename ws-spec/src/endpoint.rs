@@ -14,9 +14,11 @@
 //! continue valid UTF-8, even in the middle of a frame's payload. So the
 //! events and output do not depend on how the input is cut into pieces.
 //!
-//! What is not here: extensions (an RSV bit always fails the connection, as
-//! §5.2 requires when none is negotiated), the opening handshake, timers
-//! (the caller owns the clock and passes the time in).
+//! permessage-deflate (RFC 7692) is applied once negotiated: the caller
+//! passes the agreed parameters in [`EndpointConfig::deflate`], and without
+//! them an RSV bit fails the connection, as §5.2 requires. What is not here:
+//! the opening handshake and the negotiation itself, and timers (the caller
+//! owns the clock and passes the time in).
 
 use std::collections::VecDeque;
 

@@ -11,6 +11,8 @@
 
 use crate::mask::apply_mask;
 
+pub use crate::error::{FrameError, FrameErrorKind};
+
 /// Frame opcode (RFC 6455 §5.2, §11.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Opcode {
@@ -403,40 +405,6 @@ impl Default for DecoderConfig {
             max_frame_payload: 64 * 1024 * 1024,
         }
     }
-}
-
-/// Why the byte stream cannot be decoded into frames.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FrameErrorKind {
-    /// RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0.
-    #[error("64-bit payload length has its most significant bit set (RFC 6455 §5.2)")]
-    LengthTopBitSet,
-    /// The header announces more than [`DecoderConfig::max_frame_payload`].
-    #[error("frame payload of {len} bytes exceeds the limit of {max} bytes")]
-    PayloadTooLarge {
-        /// Announced length.
-        len: u64,
-        /// Configured limit.
-        max: u64,
-    },
-    /// The stream ended inside a frame (see [`FrameDecoder::finish`]).
-    #[error("stream ends inside a frame")]
-    Truncated,
-}
-
-/// Error with the rule broken and the byte offset in the stream where it was detected.
-///
-/// Offsets: for `LengthTopBitSet` the first byte of the 64-bit length; for
-/// `PayloadTooLarge` the first byte of the length field that carries the
-/// length (the second header byte for 7-bit lengths); for `Truncated` the
-/// end of the stream.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} at byte {offset}")]
-pub struct FrameError {
-    /// The rule broken.
-    pub kind: FrameErrorKind,
-    /// Byte offset in the stream.
-    pub offset: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

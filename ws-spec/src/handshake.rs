@@ -27,10 +27,10 @@
 //! - Parsing is line by line, each line checked when its terminator arrives, so
 //!   feeding the bytes in any chunks gives the same result as feeding them whole.
 
+pub use crate::error::HandshakeError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
-use thiserror::Error;
 
 pub use crate::extension::{format_extensions, parse_extensions, ExtensionOffer};
 
@@ -65,102 +65,6 @@ fn splitmix64(state: &mut u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
-}
-
-/// Everything that can be wrong with an opening handshake, on either side.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum HandshakeError {
-    /// The HTTP head breaks RFC 9112 syntax at byte `offset` of the buffer.
-    #[error("malformed HTTP head at byte {offset}: {what}")]
-    Malformed {
-        /// Offset of the offending byte from the start of the parsed buffer.
-        offset: usize,
-        /// What is wrong there.
-        what: String,
-    },
-    /// No empty line ended the head within the limit (the limit is carried).
-    #[error("HTTP head does not end within {0} bytes")]
-    HeadTooLarge(usize),
-    /// The request method is not GET (RFC 6455 §4.1, §4.2.1 item 1).
-    #[error("method is {0:?}; the opening handshake must be a GET (RFC 6455 §4.2.1)")]
-    NotGet(String),
-    /// The HTTP version is below 1.1 or not of the form `HTTP/x.y` (RFC 6455 §4.1).
-    #[error("HTTP version {0:?}; the opening handshake needs HTTP/1.1 or higher (RFC 6455 §4.1)")]
-    HttpVersion(String),
-    /// A required header is absent.
-    #[error("missing {0} header (RFC 6455 §4)")]
-    MissingHeader(&'static str),
-    /// A header that may appear only once appears several times (RFC 6455 §11.3,
-    /// RFC 9112 §3.2 for Host).
-    #[error("{0} header appears more than once")]
-    DuplicateHeader(&'static str),
-    /// The Host header value is not `host[:port]` (RFC 9112 §3.2, RFC 6455 §4.1 item 4).
-    #[error("invalid Host header {0:?}")]
-    BadHost(String),
-    /// The Upgrade header does not name websocket (RFC 6455 §4.1, §4.2.1 item 3).
-    #[error("Upgrade header {0:?} does not name websocket (RFC 6455 §4.2.1, §4.1)")]
-    UpgradeNotWebsocket(String),
-    /// The Connection header has no `upgrade` token (RFC 6455 §4.1, §4.2.1 item 4).
-    #[error("Connection header {0:?} has no upgrade token (RFC 6455 §4.2.1, §4.1)")]
-    ConnectionNoUpgrade(String),
-    /// Sec-WebSocket-Key does not base64-decode to 16 bytes (RFC 6455 §4.2.1 item 5).
-    #[error("Sec-WebSocket-Key {0:?} is not the base64 of 16 bytes (RFC 6455 §4.2.1)")]
-    BadKey(String),
-    /// Sec-WebSocket-Version is not 13 (RFC 6455 §4.2.1 item 6, §4.4): answered with 426.
-    #[error("Sec-WebSocket-Version {0:?} is not supported; only 13 is (RFC 6455 §4.4)")]
-    UnsupportedVersion(String),
-    /// Sec-WebSocket-Protocol is not a list of distinct tokens (RFC 6455 §4.1 item 10).
-    #[error("invalid Sec-WebSocket-Protocol {0:?}: it must be distinct tokens (RFC 6455 §4.1)")]
-    BadSubprotocolList(String),
-    /// Sec-WebSocket-Extensions breaks the grammar of RFC 6455 §9.1.
-    #[error("invalid Sec-WebSocket-Extensions {value:?} at byte {offset}: {what} (RFC 6455 §9.1)")]
-    BadExtensionSyntax {
-        /// The header value in which the error was found.
-        value: String,
-        /// Offset of the error inside `value`.
-        offset: usize,
-        /// What is wrong there.
-        what: String,
-    },
-    /// The server answered with a status other than 101 (RFC 6455 §4.1).
-    #[error("status {0} instead of 101 Switching Protocols (RFC 6455 §4.1)")]
-    Status(u16),
-    /// Sec-WebSocket-Accept is not the hash of the key that was sent (RFC 6455 §4.1).
-    #[error("Sec-WebSocket-Accept is {got:?}, expected {expected:?} (RFC 6455 §4.1)")]
-    WrongAccept {
-        /// The value computed from the key that was sent.
-        expected: String,
-        /// The value received.
-        got: String,
-    },
-    /// The server chose a subprotocol the client did not offer (RFC 6455 §4.1).
-    #[error("server chose subprotocol {0:?}, which was not offered (RFC 6455 §4.1)")]
-    UnofferedSubprotocol(String),
-    /// The server named more than one subprotocol (RFC 6455 §4.2.2, §11.3.4).
-    #[error(
-        "server named several subprotocols {0:?}; at most one may be chosen (RFC 6455 §4.2.2)"
-    )]
-    MultipleSubprotocols(String),
-    /// The server accepted an extension the client did not offer (RFC 6455 §4.1).
-    #[error("server accepted extension {0:?}, which was not offered (RFC 6455 §4.1)")]
-    UnofferedExtension(String),
-}
-
-impl HandshakeError {
-    /// The HTTP status a server refuses the handshake with for this error.
-    ///
-    /// 405 for a method other than GET, 426 for an unsupported WebSocket version
-    /// (RFC 6455 §4.4), 431 for an oversized head, 400 for everything else. Errors only a
-    /// client detects (status, accept, chosen subprotocol or extension) also map to
-    /// 400; they never arise on the server path.
-    pub fn status(&self) -> u16 {
-        match self {
-            HandshakeError::NotGet(_) => 405,
-            HandshakeError::UnsupportedVersion(_) => 426,
-            HandshakeError::HeadTooLarge(_) => 431,
-            _ => 400,
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------

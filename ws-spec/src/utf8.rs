@@ -6,35 +6,7 @@
 //! UTF-8, so the validator keeps the state of an unfinished sequence across
 //! calls and reports the exact byte at which the text became impossible.
 
-/// Error of [`Utf8Validator`]; offsets count from the first byte fed since
-/// [`Utf8Validator::new`] or [`Utf8Validator::reset`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Utf8Error {
-    /// The byte at `offset` cannot occur at this point of any valid UTF-8
-    /// text (bad lead byte, bad continuation, overlong form, surrogate,
-    /// code point above U+10FFFF).
-    #[error("invalid UTF-8 at byte {offset}")]
-    Invalid {
-        /// Index of the first byte after which no valid continuation exists.
-        offset: u64,
-    },
-    /// The text ended inside a multi-byte sequence.
-    #[error("message ends inside a UTF-8 sequence at byte {offset}")]
-    Incomplete {
-        /// Index of the lead byte of the unfinished sequence (what
-        /// `std::str::Utf8Error::valid_up_to` reports).
-        offset: u64,
-    },
-}
-
-impl Utf8Error {
-    /// The byte offset carried by either variant.
-    pub fn offset(&self) -> u64 {
-        match *self {
-            Utf8Error::Invalid { offset } | Utf8Error::Incomplete { offset } => offset,
-        }
-    }
-}
+pub use crate::error::Utf8Error;
 
 /// Incremental UTF-8 validator that can be fed a text message in any pieces.
 ///
