@@ -4,54 +4,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 use ws_spec::deflate::{DeflateOffer, ServerPolicy};
+use ws_spec::endpoint::Role;
 use ws_spec::frame::{LengthForm, Opcode};
 
 pub use crate::catalogue::deflate_data::DataSet;
 
-/// Requirement level of the RFC clause a case checks; it sets how a deviation is graded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum Level {
-    /// RFC 2119 MUST / MUST NOT: a deviation is FAILED.
-    Must,
-    /// RFC 2119 SHOULD / SHOULD NOT: a deviation is NON-STRICT.
-    Should,
-    /// MAY, or left open by the RFC: the outcome is INFORMATIONAL.
-    May,
-}
-
-impl Level {
-    /// The RFC 2119 keyword.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            Level::Must => "MUST",
-            Level::Should => "SHOULD",
-            Level::May => "MAY",
-        }
-    }
-}
-
-/// The RFC clause a case checks.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RfcRef {
-    /// Which RFC, e.g. 6455.
-    pub rfc: u16,
-    /// Section, e.g. "5.5.2".
-    pub section: &'static str,
-    /// Requirement level of the clause.
-    pub level: Level,
-}
-
-impl std::fmt::Display for RfcRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "RFC {} §{} ({})",
-            self.rfc,
-            self.section,
-            self.level.keyword()
-        )
-    }
-}
+/// The RFC clause a case checks, and its requirement level: the same types
+/// ws-spec's rules cite.
+pub use ws_spec::rfc::{Level, RfcRef};
 
 /// A payload, kept small in the catalogue even when the case sends 16 MiB.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -590,7 +550,7 @@ pub struct Case {
     /// An opening-handshake case (section 0): how the request deviates and what must follow.
     pub handshake: Option<HandshakeCase>,
     /// The only role the suite may play this case in, when the case breaks one role's rule.
-    pub only_role: Option<crate::run::Role>,
+    pub only_role: Option<Role>,
     /// permessage-deflate offers and acceptance, for cases that need the extension.
     pub deflate: Option<DeflateSetup>,
     /// Aggressive by design (section 15): left out of `*` unless asked for by
@@ -630,9 +590,9 @@ impl Case {
     /// Whether the suite can play this case in `role` (handshake cases vary the
     /// client's request, so they exist with the suite as client only; response
     /// cases vary the server's answer, so they exist with the suite as server only).
-    pub fn plays_in(&self, role: crate::run::Role) -> bool {
-        let handshake_ok = self.handshake.is_none() || role == crate::run::Role::Client;
-        let response_ok = self.response.is_none() || role == crate::run::Role::Server;
+    pub fn plays_in(&self, role: Role) -> bool {
+        let handshake_ok = self.handshake.is_none() || role == Role::Client;
+        let response_ok = self.response.is_none() || role == Role::Server;
         handshake_ok && response_ok && self.only_role.is_none_or(|r| r == role)
     }
 

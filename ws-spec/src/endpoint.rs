@@ -22,21 +22,26 @@
 
 use std::collections::VecDeque;
 
-use crate::close::{self, CloseError};
-use crate::deflate::{rsv1_allowed, Compressor, Decompressor, DeflateError, DeflateParams};
+use crate::close;
+use crate::deflate::{Compressor, Decompressor, DeflateError, DeflateParams};
 use crate::frame::{
     DecodeEvent, DecoderConfig, FrameDecoder, FrameErrorKind, FrameHeader, LengthForm, Opcode,
+    PartialHeader,
 };
 use crate::mask::apply_mask;
+use crate::rules::{check_header, ReceiveState};
+
+pub use crate::rules::FailReason;
 use crate::utf8::{self, Utf8Error, Utf8Validator};
 
 /// Which side of the connection the endpoint plays (RFC 6455 §5.1 masking
 /// rules and §7.1.1 TCP closing order depend on it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Role {
     /// Receives masked frames, sends unmasked ones, closes TCP first.
     Server,
     /// Receives unmasked frames, sends masked ones, waits for the server to close TCP.
+    #[default]
     Client,
 }
 
@@ -149,171 +154,6 @@ pub enum EndpointEvent {
     Closed,
 }
 
-/// The rule a peer broke, one variant per rule; each makes the endpoint
-/// _Fail the WebSocket Connection_ (RFC 6455 §7.1.7) with
-/// [`FailReason::close_code`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FailReason {
-    /// RFC 6455 §5.1: a server MUST close the connection on an unmasked frame.
-    UnmaskedClientFrame,
-    /// RFC 6455 §5.1: a client MUST close the connection on a masked frame.
-    MaskedServerFrame,
-    /// RFC 6455 §5.2: RSV bits set (the value, RSV1 = 0b100) without a
-    /// negotiated extension that defines them.
-    ReservedBits(u8),
-    /// RFC 6455 §5.2: a reserved opcode (0x3-0x7, 0xB-0xF).
-    ReservedOpcode(u8),
-    /// RFC 6455 §5.5: control frames MUST NOT be fragmented (FIN = 0).
-    FragmentedControl,
-    /// RFC 6455 §5.5: control frame payload above 125 bytes (the length).
-    ControlTooLong(u64),
-    /// RFC 6455 §5.4: a continuation frame with no fragmented message to continue.
-    UnexpectedContinuation,
-    /// RFC 6455 §5.4: a text or binary frame while a fragmented message is
-    /// still open (fragments of different messages MUST NOT interleave).
-    DataInsideFragmented,
-    /// RFC 6455 §5.6, §8.1: a text message holds bytes that cannot be UTF-8.
-    InvalidUtf8,
-    /// RFC 6455 §8.1: a text message ends inside a multi-byte UTF-8 sequence.
-    IncompleteUtf8,
-    /// RFC 6455 §7.4.1, §7.4.2: a close code not allowed on the wire.
-    InvalidCloseCode(u16),
-    /// RFC 6455 §5.5.1: a close body of one byte (a code takes two).
-    CloseBodyOneByte,
-    /// RFC 6455 §5.5.1: a close reason that is not valid UTF-8.
-    InvalidCloseReason,
-    /// RFC 6455 §10.4: the message would exceed
-    /// [`EndpointConfig::max_message_size`] (the size it would reach).
-    MessageTooBig(u64),
-    /// RFC 6455 §10.4: a data frame above [`EndpointConfig::max_frame_size`]
-    /// (its length).
-    FrameTooBig(u64),
-    /// RFC 6455 §5.2: a 64-bit payload length with the most significant bit set.
-    LengthTopBit,
-    /// RFC 6455 §5.2: a length not encoded in the minimal number of bytes
-    /// (only with [`EndpointConfig::reject_non_minimal_length`]).
-    NonMinimalLength,
-    /// RFC 7692 §6: RSV1 on a control or continuation frame with
-    /// permessage-deflate negotiated (the RSV value).
-    CompressedBitMisplaced(u8),
-    /// RFC 7692 §6.2: the payload of a compressed message is not valid
-    /// DEFLATE data for the negotiated parameters (the inflater's message).
-    InvalidCompressedData(String),
-    /// RFC 7692 §8.1, RFC 6455 §10.4: a compressed message inflates above
-    /// [`EndpointConfig::max_message_size`] (the limit).
-    DecompressedTooBig(u64),
-}
-
-impl FailReason {
-    /// The status code to fail with (RFC 6455 §7.4.1): 1007 for data
-    /// inconsistent with its type, 1009 for size limits, 1002 otherwise.
-    pub fn close_code(&self) -> u16 {
-        use close::codes;
-        match self {
-            FailReason::InvalidUtf8
-            | FailReason::IncompleteUtf8
-            | FailReason::InvalidCloseReason => codes::INVALID_PAYLOAD,
-            FailReason::MessageTooBig(_)
-            | FailReason::FrameTooBig(_)
-            | FailReason::DecompressedTooBig(_) => codes::TOO_BIG,
-            // Data that cannot be inflated is not a message of its type at all.
-            FailReason::InvalidCompressedData(_) => codes::INVALID_PAYLOAD,
-            FailReason::CompressedBitMisplaced(_)
-            | FailReason::UnmaskedClientFrame
-            | FailReason::MaskedServerFrame
-            | FailReason::ReservedBits(_)
-            | FailReason::ReservedOpcode(_)
-            | FailReason::FragmentedControl
-            | FailReason::ControlTooLong(_)
-            | FailReason::UnexpectedContinuation
-            | FailReason::DataInsideFragmented
-            | FailReason::InvalidCloseCode(_)
-            | FailReason::CloseBodyOneByte
-            | FailReason::LengthTopBit
-            | FailReason::NonMinimalLength => codes::PROTOCOL_ERROR,
-        }
-    }
-
-    /// The RFC 6455 section that states the rule, e.g. `"5.1"`; a rule of
-    /// RFC 7692 is named with its RFC, e.g. `"RFC 7692 §6"`.
-    pub fn rfc_section(&self) -> &'static str {
-        match self {
-            FailReason::UnmaskedClientFrame | FailReason::MaskedServerFrame => "5.1",
-            FailReason::ReservedBits(_)
-            | FailReason::ReservedOpcode(_)
-            | FailReason::LengthTopBit
-            | FailReason::NonMinimalLength => "5.2",
-            FailReason::FragmentedControl | FailReason::ControlTooLong(_) => "5.5",
-            FailReason::UnexpectedContinuation | FailReason::DataInsideFragmented => "5.4",
-            FailReason::InvalidUtf8 | FailReason::IncompleteUtf8 => "8.1",
-            FailReason::InvalidCloseCode(_) => "7.4",
-            FailReason::CloseBodyOneByte | FailReason::InvalidCloseReason => "5.5.1",
-            FailReason::MessageTooBig(_) | FailReason::FrameTooBig(_) => "10.4",
-            FailReason::CompressedBitMisplaced(_) => "RFC 7692 §6",
-            FailReason::InvalidCompressedData(_) => "RFC 7692 §6.2",
-            FailReason::DecompressedTooBig(_) => "RFC 7692 §8.1",
-        }
-    }
-}
-
-impl std::fmt::Display for FailReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FailReason::UnmaskedClientFrame => write!(f, "unmasked frame from a client"),
-            FailReason::MaskedServerFrame => write!(f, "masked frame from a server"),
-            FailReason::ReservedBits(rsv) => {
-                write!(f, "RSV bits {rsv:#05b} set without a negotiated extension")
-            }
-            FailReason::ReservedOpcode(op) => write!(f, "reserved opcode {op:#x}"),
-            FailReason::FragmentedControl => write!(f, "fragmented control frame"),
-            FailReason::ControlTooLong(len) => {
-                write!(f, "control frame payload of {len} bytes (at most 125)")
-            }
-            FailReason::UnexpectedContinuation => {
-                write!(f, "continuation frame with no message to continue")
-            }
-            FailReason::DataInsideFragmented => {
-                write!(f, "new data frame inside a fragmented message")
-            }
-            FailReason::InvalidUtf8 => write!(f, "invalid UTF-8 in a text message"),
-            FailReason::IncompleteUtf8 => write!(f, "text message ends inside a UTF-8 sequence"),
-            FailReason::InvalidCloseCode(code) => write!(f, "close code {code} not allowed"),
-            FailReason::CloseBodyOneByte => write!(f, "close body of one byte"),
-            FailReason::InvalidCloseReason => write!(f, "close reason is not UTF-8"),
-            FailReason::MessageTooBig(len) => write!(f, "message of {len} bytes above the limit"),
-            FailReason::FrameTooBig(len) => write!(f, "frame of {len} bytes above the limit"),
-            FailReason::LengthTopBit => write!(f, "64-bit length with the top bit set"),
-            FailReason::NonMinimalLength => write!(f, "length not minimally encoded"),
-            FailReason::CompressedBitMisplaced(rsv) => {
-                write!(f, "RSV bits {rsv:#05b} on a control or continuation frame")
-            }
-            FailReason::InvalidCompressedData(why) => {
-                write!(f, "compressed message does not inflate: {why}")
-            }
-            FailReason::DecompressedTooBig(limit) => {
-                write!(f, "compressed message inflates above {limit} bytes")
-            }
-        }?;
-        let section = self.rfc_section();
-        if section.starts_with("RFC") {
-            write!(f, " ({section})")
-        } else {
-            write!(f, " (RFC 6455 §{section})")
-        }
-    }
-}
-
-impl From<&CloseError> for FailReason {
-    fn from(e: &CloseError) -> Self {
-        match e {
-            CloseError::OneByteBody => FailReason::CloseBodyOneByte,
-            CloseError::InvalidCode(c) => FailReason::InvalidCloseCode(*c),
-            CloseError::InvalidReasonUtf8 { .. } => FailReason::InvalidCloseReason,
-            CloseError::TooLong(n) => FailReason::ControlTooLong(*n as u64),
-        }
-    }
-}
-
 /// Connection state as RFC 6455 §4.1/§7 names it, after the opening handshake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -337,80 +177,6 @@ enum MessageKind {
     Binary,
 }
 
-/// A header as far as its bytes have arrived.
-#[derive(Clone, Copy, Debug)]
-struct HeaderView {
-    fin: bool,
-    rsv: u8,
-    opcode: Opcode,
-    masked: Option<bool>,
-    length_top_bit: bool,
-    len: Option<u64>,
-    non_minimal: Option<bool>,
-}
-
-impl HeaderView {
-    fn from_header(h: &FrameHeader) -> HeaderView {
-        HeaderView {
-            fin: h.fin,
-            rsv: h.rsv,
-            opcode: h.opcode,
-            masked: Some(h.mask.is_some()),
-            length_top_bit: false,
-            len: Some(h.payload_len),
-            non_minimal: Some(h.length_form != LengthForm::Minimal),
-        }
-    }
-
-    /// The fields that the first bytes of a header determine; `None` for no bytes.
-    fn from_prefix(b: &[u8]) -> Option<HeaderView> {
-        let b0 = *b.first()?;
-        let mut v = HeaderView {
-            fin: b0 & 0x80 != 0,
-            rsv: (b0 >> 4) & 0b111,
-            opcode: Opcode::from_u4(b0),
-            masked: None,
-            length_top_bit: false,
-            len: None,
-            non_minimal: None,
-        };
-        let Some(&b1) = b.get(1) else {
-            return Some(v);
-        };
-        v.masked = Some(b1 & 0x80 != 0);
-        match b1 & 0x7F {
-            126 => {
-                if let Some(ext) = b.get(2..4) {
-                    let len = u64::from(u16::from_be_bytes([ext[0], ext[1]]));
-                    v.len = Some(len);
-                    v.non_minimal = Some(len <= 125);
-                }
-            }
-            127 => {
-                if let Some(&first) = b.get(2) {
-                    if first & 0x80 != 0 {
-                        v.length_top_bit = true;
-                    } else if let Some(ext) = b.get(2..10) {
-                        let mut be = [0u8; 8];
-                        be.copy_from_slice(ext);
-                        let len = u64::from_be_bytes(be);
-                        v.len = Some(len);
-                        v.non_minimal = Some(len <= 0xFFFF);
-                    }
-                }
-            }
-            n => {
-                v.len = Some(u64::from(n));
-                v.non_minimal = Some(false);
-            }
-        }
-        Some(v)
-    }
-}
-
-/// Longest frame header: 2 + 8 (length) + 4 (mask).
-const MAX_HEADER: usize = 14;
-
 /// The reference WebSocket endpoint; see the module documentation.
 #[derive(Debug)]
 pub struct Endpoint {
@@ -419,8 +185,6 @@ pub struct Endpoint {
     state: State,
     events: VecDeque<EndpointEvent>,
     output: Vec<u8>,
-    /// True between frames (the decoder is reading a header).
-    in_header: bool,
     /// Opcode and FIN of the frame whose payload is being read.
     frame: Option<(Opcode, bool)>,
     /// The data message in progress (after its first frame's header).
@@ -439,10 +203,6 @@ pub struct Endpoint {
     failure: Option<(u16, FailReason)>,
     handshake_done: bool,
     peer_eof: bool,
-    /// Stream bytes received so far, and the last few of them: a header's
-    /// first bytes may have to be judged before the decoder hands it out.
-    stream_len: u64,
-    tail: Vec<u8>,
     /// permessage-deflate codec, when negotiated.
     compressor: Option<Compressor>,
     decompressor: Option<Decompressor>,
@@ -473,7 +233,6 @@ impl Endpoint {
             state: State::Open,
             events: VecDeque::new(),
             output: Vec::new(),
-            in_header: true,
             frame: None,
             message: None,
             message_buf: Vec::new(),
@@ -487,8 +246,6 @@ impl Endpoint {
             failure: None,
             handshake_done: false,
             peer_eof: false,
-            stream_len: 0,
-            tail: Vec::new(),
         }
     }
 
@@ -503,22 +260,16 @@ impl Endpoint {
         if self.ignores_input() {
             return;
         }
-        let chunk_start = self.stream_len;
         self.decoder.push(bytes);
-        self.stream_len += bytes.len() as u64;
         loop {
             match self.decoder.next_event() {
                 Ok(Some(event)) => self.on_decode_event(event),
                 Ok(None) => {
-                    if self.in_header {
-                        // Judge the header's first bytes now: they may break
-                        // a rule whatever the rest says (fail fast).
-                        let from = self.decoder.offset();
-                        let prefix = self.stream_bytes(bytes, chunk_start, from, self.stream_len);
-                        if let Some(view) = HeaderView::from_prefix(&prefix) {
-                            if let Some(reason) = self.header_violation(&view) {
-                                self.fail(reason);
-                            }
+                    // Judge the header's first bytes now: they may break a rule
+                    // whatever the rest says (fail fast).
+                    if let Some(partial) = self.decoder.partial_header() {
+                        if let Err(reason) = check_header(&self.receive_state(), &partial) {
+                            self.fail(reason);
                         }
                     }
                     break;
@@ -526,17 +277,16 @@ impl Endpoint {
                 Err(e) => {
                     // The decoder stopped inside a header; an earlier field
                     // of it may break a rule first.
-                    let from = self.decoder.offset();
-                    let prefix = self.stream_bytes(bytes, chunk_start, from, e.offset + 1);
-                    let reason = HeaderView::from_prefix(&prefix)
-                        .and_then(|view| self.header_violation(&view))
+                    let reason = self
+                        .decoder
+                        .partial_header()
+                        .and_then(|partial| check_header(&self.receive_state(), &partial).err())
                         .unwrap_or(match e.kind {
                             FrameErrorKind::PayloadTooLarge { len, .. } => {
                                 FailReason::FrameTooBig(len)
                             }
-                            FrameErrorKind::LengthTopBitSet | FrameErrorKind::Truncated => {
-                                FailReason::LengthTopBit
-                            }
+                            FrameErrorKind::LengthTopBitSet => FailReason::LengthTopBit,
+                            FrameErrorKind::Truncated => FailReason::TruncatedFrame,
                         });
                     self.fail(reason);
                 }
@@ -545,7 +295,6 @@ impl Endpoint {
                 break;
             }
         }
-        self.remember_tail(bytes);
     }
 
     /// Next thing the endpoint observed, oldest first.
@@ -665,8 +414,9 @@ impl Endpoint {
     fn on_decode_event(&mut self, event: DecodeEvent) {
         match event {
             DecodeEvent::Header(header) => {
-                self.in_header = false;
-                if let Some(reason) = self.header_violation(&HeaderView::from_header(&header)) {
+                if let Err(reason) =
+                    check_header(&self.receive_state(), &PartialHeader::from(&header))
+                {
                     self.fail(reason);
                     return;
                 }
@@ -713,83 +463,25 @@ impl Endpoint {
                 }
                 None => {}
             },
-            DecodeEvent::FrameEnd => {
-                self.in_header = true;
-                match self.frame.take() {
-                    Some((op, _)) if op.is_control() => self.on_control(op),
-                    Some((_, true)) => self.on_message_end(),
-                    _ => {}
-                }
-            }
+            DecodeEvent::FrameEnd => match self.frame.take() {
+                Some((op, _)) if op.is_control() => self.on_control(op),
+                Some((_, true)) => self.on_message_end(),
+                _ => {}
+            },
         }
     }
 
-    /// The first rule `view` breaks, checking fields in wire order so that a
-    /// verdict on a header prefix is the verdict on the whole header.
-    fn header_violation(&self, view: &HeaderView) -> Option<FailReason> {
-        // First byte. With permessage-deflate, RSV1 marks the first frame of
-        // a compressed data message and nothing else (RFC 7692 §6).
-        let rsv = if self.config.deflate.is_some() {
-            if view.rsv & 0b100 != 0
-                && !view.opcode.is_reserved()
-                && !rsv1_allowed(view.opcode, view.opcode != Opcode::Continuation)
-            {
-                return Some(FailReason::CompressedBitMisplaced(view.rsv));
-            }
-            view.rsv & 0b011
-        } else {
-            view.rsv
-        };
-        if rsv != 0 {
-            return Some(FailReason::ReservedBits(view.rsv));
+    /// What the frame rules need to know about this endpoint.
+    fn receive_state(&self) -> ReceiveState {
+        ReceiveState {
+            role: self.config.role,
+            deflate: self.config.deflate.is_some(),
+            in_message: self.message.is_some(),
+            message_len: self.message_len,
+            max_frame_size: self.config.max_frame_size,
+            max_message_size: self.config.max_message_size,
+            reject_non_minimal_length: self.config.reject_non_minimal_length,
         }
-        if view.opcode.is_reserved() {
-            return Some(FailReason::ReservedOpcode(view.opcode.as_u4()));
-        }
-        let control = view.opcode.is_control();
-        if control && !view.fin {
-            return Some(FailReason::FragmentedControl);
-        }
-        match view.opcode {
-            Opcode::Continuation if self.message.is_none() => {
-                return Some(FailReason::UnexpectedContinuation)
-            }
-            Opcode::Text | Opcode::Binary if self.message.is_some() => {
-                return Some(FailReason::DataInsideFragmented)
-            }
-            _ => {}
-        }
-        // Second byte.
-        match (self.config.role, view.masked) {
-            (Role::Server, Some(false)) => return Some(FailReason::UnmaskedClientFrame),
-            (Role::Client, Some(true)) => return Some(FailReason::MaskedServerFrame),
-            _ => {}
-        }
-        // Extended length.
-        if view.length_top_bit {
-            return Some(FailReason::LengthTopBit);
-        }
-        let len = view.len?;
-        if control && len > 125 {
-            return Some(FailReason::ControlTooLong(len));
-        }
-        if self.config.reject_non_minimal_length && view.non_minimal == Some(true) {
-            return Some(FailReason::NonMinimalLength);
-        }
-        if !control {
-            if len > self.config.max_frame_size {
-                return Some(FailReason::FrameTooBig(len));
-            }
-            let total = if view.opcode == Opcode::Continuation {
-                self.message_len.saturating_add(len)
-            } else {
-                len
-            };
-            if total > self.config.max_message_size {
-                return Some(FailReason::MessageTooBig(total));
-            }
-        }
-        None
     }
 
     fn on_message_end(&mut self) {
@@ -965,38 +657,6 @@ impl Endpoint {
 
     /// Stream bytes `[from, to)` (at most a header's worth), taken from the
     /// current chunk and the tail of earlier ones.
-    fn stream_bytes(&self, chunk: &[u8], chunk_start: u64, from: u64, to: u64) -> Vec<u8> {
-        let to = to.min(from + MAX_HEADER as u64).min(self.stream_len);
-        let tail_start = chunk_start - self.tail.len() as u64;
-        let mut out = Vec::with_capacity(MAX_HEADER);
-        for abs in from..to {
-            let byte = if abs >= chunk_start {
-                chunk.get((abs - chunk_start) as usize)
-            } else if abs >= tail_start {
-                self.tail.get((abs - tail_start) as usize)
-            } else {
-                None
-            };
-            match byte {
-                Some(&b) => out.push(b),
-                None => break,
-            }
-        }
-        out
-    }
-
-    fn remember_tail(&mut self, chunk: &[u8]) {
-        if chunk.len() >= MAX_HEADER {
-            self.tail.clear();
-            self.tail
-                .extend_from_slice(&chunk[chunk.len() - MAX_HEADER..]);
-        } else {
-            self.tail.extend_from_slice(chunk);
-            let excess = self.tail.len().saturating_sub(MAX_HEADER);
-            self.tail.drain(..excess);
-        }
-    }
-
     /// Input is ignored from now on: free what it held.
     fn release_buffers(&mut self) {
         self.decoder = FrameDecoder::new(DecoderConfig {
@@ -1709,22 +1369,6 @@ mod tests {
         assert_eq!(&out[..10], &[0x81, 127, 0, 0, 0, 0, 1, 0, 0, 0]);
         assert_eq!(&out[10..], text.as_bytes());
         assert_eq!(events(&mut ep), vec![EndpointEvent::Text(text)]);
-    }
-
-    #[test]
-    fn fail_reason_codes_and_sections() {
-        assert_eq!(FailReason::InvalidCloseReason.close_code(), 1007);
-        assert_eq!(FailReason::MessageTooBig(1).close_code(), 1009);
-        assert_eq!(FailReason::ReservedOpcode(3).close_code(), 1002);
-        assert_eq!(FailReason::UnmaskedClientFrame.rfc_section(), "5.1");
-        assert_eq!(
-            FailReason::ReservedOpcode(0xB).to_string(),
-            "reserved opcode 0xb (RFC 6455 §5.2)"
-        );
-        assert_eq!(
-            FailReason::from(&CloseError::InvalidCode(5)),
-            FailReason::InvalidCloseCode(5)
-        );
     }
 
     fn deflate_server(params: DeflateParams, max: u64) -> Endpoint {

@@ -267,6 +267,87 @@ impl FrameHeader {
     }
 }
 
+/// A frame header as far as its bytes have arrived: what the first bytes
+/// already say, before the rest is there (see [`FrameDecoder::partial_header`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartialHeader {
+    /// FIN bit.
+    pub fin: bool,
+    /// RSV1-3 as 3 bits.
+    pub rsv: u8,
+    /// Opcode, including reserved values.
+    pub opcode: Opcode,
+    /// MASK bit, once the second byte is there.
+    pub masked: Option<bool>,
+    /// A 64-bit length whose most significant bit is set (RFC 6455 §5.2).
+    pub length_top_bit: bool,
+    /// Payload length, once its bytes are there.
+    pub len: Option<u64>,
+    /// The length takes more bytes than it needs, once known.
+    pub non_minimal: Option<bool>,
+}
+
+impl PartialHeader {
+    /// The fields that the first bytes of a header determine; `None` for no bytes.
+    pub fn parse(b: &[u8]) -> Option<PartialHeader> {
+        let b0 = *b.first()?;
+        let mut v = PartialHeader {
+            fin: b0 & 0x80 != 0,
+            rsv: (b0 >> 4) & 0b111,
+            opcode: Opcode::from_u4(b0),
+            masked: None,
+            length_top_bit: false,
+            len: None,
+            non_minimal: None,
+        };
+        let Some(&b1) = b.get(1) else {
+            return Some(v);
+        };
+        v.masked = Some(b1 & 0x80 != 0);
+        match b1 & 0x7F {
+            126 => {
+                if let Some(ext) = b.get(2..4) {
+                    let len = u64::from(u16::from_be_bytes([ext[0], ext[1]]));
+                    v.len = Some(len);
+                    v.non_minimal = Some(len <= 125);
+                }
+            }
+            127 => {
+                if let Some(&first) = b.get(2) {
+                    if first & 0x80 != 0 {
+                        v.length_top_bit = true;
+                    } else if let Some(ext) = b.get(2..10) {
+                        let mut be = [0u8; 8];
+                        be.copy_from_slice(ext);
+                        let len = u64::from_be_bytes(be);
+                        v.len = Some(len);
+                        v.non_minimal = Some(len <= 0xFFFF);
+                    }
+                }
+            }
+            n => {
+                v.len = Some(u64::from(n));
+                v.non_minimal = Some(false);
+            }
+        }
+        Some(v)
+    }
+}
+
+impl From<&FrameHeader> for PartialHeader {
+    fn from(h: &FrameHeader) -> PartialHeader {
+        PartialHeader {
+            fin: h.fin,
+            rsv: h.rsv,
+            opcode: h.opcode,
+            masked: Some(h.mask.is_some()),
+            length_top_bit: false,
+            len: Some(h.payload_len),
+            non_minimal: Some(h.length_form != LengthForm::Minimal),
+        }
+    }
+}
+
 /// A whole frame: header plus unmasked payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
@@ -574,6 +655,16 @@ impl FrameDecoder {
         Ok(())
     }
 
+    /// The header being received, as far as its bytes have arrived: `None`
+    /// inside a payload or before the first byte of the next header. After
+    /// an error it is the header that broke the stream.
+    pub fn partial_header(&self) -> Option<PartialHeader> {
+        match self.state {
+            State::Header => PartialHeader::parse(&self.buf[self.pos..]),
+            State::Payload { .. } => None,
+        }
+    }
+
     /// Bytes pushed but not yet consumed.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.pos
@@ -621,6 +712,22 @@ mod tests {
                 Err(e) => return (frames, Some(e)),
             }
         }
+    }
+
+    #[test]
+    fn partial_header_shows_what_has_arrived_between_frames_only() {
+        let mut d = FrameDecoder::new(DecoderConfig::default());
+        assert_eq!(d.partial_header(), None);
+        d.push(&[0x81, 0xFE, 0x00]);
+        assert_eq!(d.next_event(), Ok(None));
+        let p = d.partial_header().expect("three header bytes");
+        assert_eq!(
+            (p.opcode, p.masked, p.len),
+            (Opcode::Text, Some(true), None)
+        );
+        d.push(&[0x7E, 1, 2, 3, 4]);
+        assert!(matches!(d.next_event(), Ok(Some(DecodeEvent::Header(_)))));
+        assert_eq!(d.partial_header(), None, "inside the payload");
     }
 
     /// RFC 6455 §5.7 examples, byte for byte.

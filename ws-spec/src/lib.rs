@@ -12,4 +12,6 @@ pub mod extension;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
+pub mod rfc;
+pub mod rules;
 pub mod utf8;

@@ -49,15 +49,11 @@ use timer::{Timer, TimerTable};
 pub use wirelog::WireEvent;
 use wirelog::{WireLog, LOG_HEAD};
 
-/// Which side of the connection the suite plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Role {
-    /// The suite is the client and tests a server: it masks, and expects the server to drop TCP.
-    #[default]
-    Client,
-    /// The suite is the server and tests a client: it never masks, and drops TCP itself.
-    Server,
-}
+/// Which side of the connection the suite plays: as `Client` it tests a
+/// server (it masks, and expects the server to drop TCP); as `Server` it
+/// tests a client (it never masks, and drops TCP itself). The same role type
+/// as the reference endpoint's.
+pub use ws_spec::endpoint::Role;
 
 /// Knobs of one run.
 #[derive(Clone, Debug)]

@@ -222,10 +222,7 @@ impl CaseRun<'_> {
     }
 
     pub(super) fn use_deflate(&mut self, params: DeflateParams) {
-        let role = match self.config.role {
-            Role::Client => ws_spec::endpoint::Role::Client,
-            Role::Server => ws_spec::endpoint::Role::Server,
-        };
+        let role = self.config.role;
         let setup = self.case.deflate.clone().unwrap_or_default();
         let own_no_context_takeover = match self.config.role {
             Role::Client => params.client_no_context_takeover,

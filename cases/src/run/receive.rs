@@ -2,6 +2,9 @@
 //! endpoint checks, messages reassembled (inflated, UTF-8 validated), control
 //! frames answered, and the closing handshake followed.
 
+use ws_spec::frame::PartialHeader;
+use ws_spec::rules::{check_header, FailReason, ReceiveState};
+
 use super::*;
 
 impl CaseRun<'_> {
@@ -37,11 +40,11 @@ impl CaseRun<'_> {
     /// A frame header: checked, and a new data message started. False when
     /// the frame broke a rule.
     fn on_frame_header(&mut self, header: FrameHeader) -> bool {
-        if let Err((code, why)) = self.check_header(&header) {
+        if let Err(reason) = self.check_header(&header) {
             // The frame that broke the rule is never delivered: with no
             // current header, its payload and end are skipped as they arrive.
             self.current = None;
-            self.protocol_violation(code, &why);
+            self.protocol_violation(reason.close_code(), &reason.to_string());
             return false;
         }
         if !header.opcode.is_control() {
@@ -164,48 +167,20 @@ impl CaseRun<'_> {
         true
     }
 
-    /// Frame rules a conforming client checks (RFC 6455 §5.1–§5.5), without extensions.
-    pub(super) fn check_header(&self, header: &FrameHeader) -> Result<(), (u16, String)> {
-        let pe = close::codes::PROTOCOL_ERROR;
-        // With permessage-deflate, RSV1 may mark the first frame of a data message (RFC 7692 §6).
-        let rsv = if self.codec.is_some()
-            && deflate::rsv1_allowed(header.opcode, header.opcode != Opcode::Continuation)
-        {
-            header.rsv & 0b011
-        } else {
-            header.rsv
+    /// The frame rules of ws-spec, with what the suite knows as receiver.
+    /// The suite's own size limit is checked apart: it is a local bound, not
+    /// a rule of the RFC.
+    fn check_header(&self, header: &FrameHeader) -> Result<(), FailReason> {
+        let state = ReceiveState {
+            role: self.config.role,
+            deflate: self.codec.is_some(),
+            in_message: self.message.opcode.is_some(),
+            message_len: self.message.data.len() as u64,
+            max_frame_size: u64::MAX,
+            max_message_size: u64::MAX,
+            reject_non_minimal_length: false,
         };
-        if rsv != 0 {
-            let why = if self.codec.is_some() {
-                "set where no negotiated extension allows them"
-            } else {
-                "set with no extension"
-            };
-            return Err((pe, format!("RSV bits {:#05b} {why}", header.rsv)));
-        }
-        if header.opcode.is_reserved() {
-            return Err((pe, format!("reserved opcode {}", header.opcode.as_u4())));
-        }
-        match (self.config.role, header.mask.is_some()) {
-            (Role::Client, true) => return Err((pe, "masked frame from server".into())),
-            (Role::Server, false) => return Err((pe, "unmasked frame from client".into())),
-            _ => {}
-        }
-        if header.opcode.is_control() {
-            if !header.fin {
-                return Err((pe, "fragmented control frame".into()));
-            }
-            if header.payload_len > 125 {
-                return Err((pe, "control frame payload above 125 bytes".into()));
-            }
-        } else if header.opcode == Opcode::Continuation {
-            if self.message.opcode.is_none() {
-                return Err((pe, "continuation frame with no message to continue".into()));
-            }
-        } else if self.message.opcode.is_some() {
-            return Err((pe, "new data frame inside a fragmented message".into()));
-        }
-        Ok(())
+        check_header(&state, &PartialHeader::from(header))
     }
 
     pub(super) fn on_control(&mut self, opcode: Opcode, payload: Vec<u8>) {
