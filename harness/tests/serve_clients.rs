@@ -127,7 +127,7 @@ async fn unmasked_client_frames_fail_rfc6455_5_1() {
     for c in &bad.results {
         assert_eq!(c.local_close_code, Some(1002), "{}: failed with 1002", c.id);
         assert!(
-            c.reason.contains("unmasked frame from client"),
+            c.reason.contains("unmasked frame from a client"),
             "{}: {}",
             c.id,
             c.reason
