@@ -6,6 +6,7 @@
 //! this crate moves bytes and keeps time.
 
 pub mod cli;
+pub mod confirm;
 pub mod console;
 pub mod echo;
 pub mod error;

@@ -186,6 +186,11 @@ pub fn case_result(record: &CaseRecord, agent: &str) -> CaseResult {
         })
         .map(wire_entry)
         .collect();
+    let note = crate::confirm::note(record);
+    let with_note = |text: &str| match &note {
+        Some(n) => format!("{text} {n}"),
+        None => text.to_string(),
+    };
     CaseResult {
         case_index: record.index + 1,
         id: case.id.clone(),
@@ -196,7 +201,7 @@ pub fn case_result(record: &CaseRecord, agent: &str) -> CaseResult {
         duration_ms: record.duration.as_millis() as u64,
         behavior: behavior(v.behavior),
         behavior_close: close_behavior(v.behavior_close),
-        result: v.result.clone(),
+        result: with_note(&v.result),
         result_close: v.result_close.clone(),
         expected: Value::Object(expected),
         expected_close: json!({
@@ -230,7 +235,7 @@ pub fn case_result(record: &CaseRecord, agent: &str) -> CaseResult {
         report_time: case.report_time,
         report_compression_ratio: false,
         rfc: case.rfc_line(),
-        reason: v.reason.clone(),
+        reason: with_note(&v.reason),
         section_title: case.section.to_string(),
         subsection_title: case.subsection.clone(),
     }

@@ -5,7 +5,7 @@
 //! hard deadline. Reading and writing proceed together, so a server that
 //! echoes a 16 MiB message while still receiving it cannot deadlock the run.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -36,6 +36,9 @@ pub struct RunSettings {
     /// The largest message the server accepts, as the user declares it
     /// (`--peer-max-message`), for the case that sends one byte more.
     pub peer_max_message: Option<u64>,
+    /// Play a case again alone when it came out worse than OK beside other
+    /// cases, and report that verdict (see [`crate::confirm`]).
+    pub confirm: bool,
 }
 
 impl Default for RunSettings {
@@ -47,6 +50,7 @@ impl Default for RunSettings {
             headers: Vec::new(),
             tls: ClientTls::default(),
             peer_max_message: None,
+            confirm: true,
         }
     }
 }
@@ -71,6 +75,8 @@ pub struct CaseRecord {
     pub started: SystemTime,
     /// Wall time taken.
     pub duration: Duration,
+    /// Set when the case was (or should have been) played again alone.
+    pub confirmation: Option<crate::confirm::Confirmation>,
 }
 
 /// Checks once that the target accepts a WebSocket connection, so a wrong URL
@@ -249,6 +255,7 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
         outcome,
         started,
         duration: t0.elapsed(),
+        confirmation: None,
     }
 }
 
@@ -422,13 +429,15 @@ where
 /// Bytes queued for writing above which no more output is taken from the run.
 const MAX_QUEUED: usize = 1 << 20;
 
-/// Runs the performance cases in order on a single-threaded runtime, sending each
-/// record as it is done; stops early when `stop` turns true.
+/// Runs cases one after the other on a single-threaded runtime, sending each
+/// record as it is done; stops early when `stop` turns true, and starts no case
+/// past `until`.
 fn run_exclusive(
     cases: Vec<(usize, Case)>,
     target: &Target,
     settings: &RunSettings,
     stop: tokio::sync::watch::Receiver<bool>,
+    until: Option<Instant>,
     done: tokio::sync::mpsc::UnboundedSender<CaseRecord>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -437,13 +446,13 @@ fn run_exclusive(
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("wsconform: cannot start the runtime of the performance cases: {e}");
+            eprintln!("wsconform: cannot start the runtime of the cases run alone: {e}");
             return;
         }
     };
     runtime.block_on(async {
         for (index, case) in cases {
-            if *stop.borrow() {
+            if *stop.borrow() || until.is_some_and(|u| Instant::now() >= u) {
                 break;
             }
             let mut stop_rx = stop.clone();
@@ -458,6 +467,33 @@ fn run_exclusive(
             }
         }
     });
+}
+
+/// Plays `cases` alone, one by one, on a thread of their own with a
+/// single-threaded runtime: socket readiness then wakes the very thread that
+/// runs the case, instead of handing over between worker threads, which on a
+/// round trip of 9.7/9.8 costs more than the echo does. Records arrive on the
+/// returned channel as each case is done; cases not started by `until` are left out.
+fn spawn_alone(
+    cases: Vec<(usize, Case)>,
+    target: &Arc<Target>,
+    settings: &Arc<RunSettings>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+    until: Option<Instant>,
+) -> tokio::sync::mpsc::UnboundedReceiver<CaseRecord> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    if cases.is_empty() || *stop.borrow() {
+        return rx;
+    }
+    let (target, settings, stop) = (target.clone(), settings.clone(), stop.clone());
+    let worker = std::thread::Builder::new()
+        .name("wsconform-alone".into())
+        .spawn(move || run_exclusive(cases, &target, &settings, stop, until, tx));
+    if let Err(e) = worker {
+        // No thread: nothing else could run these cases alone either.
+        eprintln!("wsconform: cannot start the thread of the cases run alone: {e}");
+    }
+    rx
 }
 
 /// Writes some of the front of the queue (`Some(n)`), or with the queue empty, flushes (`None`).
@@ -490,6 +526,12 @@ fn measured_wait(case: &Case) -> Duration {
     }
 }
 
+/// A case that mostly sleeps (scripted pauses, measured waits, a handshake sent
+/// slowly): it holds no job slot and starts first.
+fn sleeps(case: &Case) -> bool {
+    scripted_pause(case) + measured_wait(case) >= IDLE_PAUSE || waits_on_handshake(case)
+}
+
 /// Total time a case's script spends in pauses.
 fn scripted_pause(case: &Case) -> Duration {
     case.steps
@@ -513,12 +555,14 @@ fn ran_out_of_time(record: &CaseRecord) -> bool {
         && (obs.closed_by_me || obs.aborted.is_some())
 }
 
-/// Runs every case: ordinary ones `jobs` at a time, then the performance cases
-/// one by one, with only cases asleep in a scripted pause open beside them.
+/// Runs every case: ordinary ones `jobs` at a time beside the ones asleep in a
+/// scripted pause, then the performance cases one by one, then again alone each
+/// case that came out worse than OK beside the others (unless
+/// [`RunSettings::confirm`] is off).
 ///
-/// `on_done` is called as each case finishes (progress bar, partial reports). When
-/// `stop` resolves (Ctrl-C), cases not yet started are skipped and the ones
-/// running are abandoned; what finished is returned.
+/// `on_done` is called as each case's reported record is settled (progress bar,
+/// partial reports). When `stop` resolves (Ctrl-C), cases not yet started are
+/// skipped and the ones running are abandoned; what finished is returned.
 pub async fn run_all<F>(
     cases: Vec<Case>,
     target: Target,
@@ -529,6 +573,7 @@ pub async fn run_all<F>(
 where
     F: FnMut(&CaseRecord),
 {
+    let t0 = Instant::now();
     let target = Arc::new(target);
     let settings = Arc::new(settings);
     let mut records = Vec::with_capacity(cases.len());
@@ -538,19 +583,16 @@ where
     for (index, case) in cases.into_iter().enumerate() {
         if case.exclusive {
             exclusive.push((index, case));
-        } else if scripted_pause(&case) + measured_wait(&case) >= IDLE_PAUSE
-            || waits_on_handshake(&case)
-        {
+        } else if sleeps(&case) {
             idle.push((index, case));
         } else {
             shared.push((index, case));
         }
     }
     let semaphore = Arc::new(Semaphore::new(settings.jobs.max(1)));
-    let mut set: JoinSet<(bool, Option<CaseRecord>)> = JoinSet::new();
+    let mut set: JoinSet<Option<CaseRecord>> = JoinSet::new();
     // Cases that mostly sleep in scripted pauses start first and take no job
     // slot: they cost nothing while waiting, and finish alongside the rest.
-    let mut shared_left = shared.len();
     for (is_idle, (index, case)) in idle
         .into_iter()
         .map(|c| (true, c))
@@ -566,95 +608,141 @@ where
             let _permit = if is_idle {
                 None
             } else {
-                match semaphore.acquire_owned().await {
-                    Ok(p) => Some(p),
-                    Err(_) => return (is_idle, None),
-                }
+                Some(semaphore.acquire_owned().await.ok()?)
             };
             if *stop.borrow() {
-                return (is_idle, None);
+                return None;
             }
             let mut record = run_case(&case, &target, &settings).await;
             record.index = index;
-            (is_idle, Some(record))
+            Some(record)
         });
     }
-    let mut stop_rx = stop.clone();
     // Sections 12 and 13 are judged on Autobahn's time limits, which Autobahn
     // measures with each case alone on the server: a case that ran out of time
     // beside others (a single-threaded server serves them all) runs again, alone,
     // with the performance cases. Its first record is not reported.
-    let retry: std::cell::RefCell<Vec<(usize, Case)>> = Default::default();
-    let mut take = |joined: Option<Result<(bool, Option<CaseRecord>), tokio::task::JoinError>>,
-                    records: &mut Vec<CaseRecord>,
-                    shared_left: &mut usize| {
-        if let Some(Ok((is_idle, record))) = joined {
-            if !is_idle {
-                *shared_left -= 1;
-            }
-            if let Some(record) = record {
-                if !is_idle && ran_out_of_time(&record) {
-                    retry.borrow_mut().push((record.index, record.case));
-                    return;
-                }
-                on_done(&record);
-                records.push(record);
-            }
-        } else if joined.is_some() {
-            // A task panicked or was aborted: count it so the phases still end.
-            *shared_left = shared_left.saturating_sub(1);
-        }
-    };
-    // Phase 1: the ordinary cases, `jobs` at a time.
-    while shared_left > 0 && !set.is_empty() {
-        tokio::select! {
-            joined = set.join_next() => take(joined, &mut records, &mut shared_left),
-            _ = stop_rx.changed() => {
-                if *stop_rx.borrow() {
-                    set.abort_all();
-                }
-            }
-        }
-    }
-    // Phase 2: performance cases one at a time; only sleeping cases may still be open.
-    // They run on a thread of their own with a single-threaded runtime: socket
-    // readiness then wakes the very thread that runs the case, instead of handing
-    // over between worker threads, which on a round trip of 9.7/9.8 costs more than
-    // the echo does.
-    exclusive.append(&mut retry.borrow_mut());
-    if !exclusive.is_empty() && !*stop.borrow() {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let (target, settings, stop) = (target.clone(), settings.clone(), stop.clone());
-        let worker = std::thread::Builder::new()
-            .name("wsconform-exclusive".into())
-            .spawn(move || run_exclusive(exclusive, &target, &settings, stop, tx));
-        if let Err(e) = worker {
-            // No thread: nothing else could run these cases either; say why per case.
-            eprintln!("wsconform: cannot start the thread of the performance cases: {e}");
-        }
-        loop {
-            tokio::select! {
-                got = rx.recv() => match got {
-                    Some(record) => take(Some(Ok((true, Some(record)))), &mut records, &mut shared_left),
-                    None => break,
-                },
-                joined = set.join_next(), if !set.is_empty() => {
-                    take(joined, &mut records, &mut shared_left);
-                }
-            }
-        }
-    }
-    // Phase 3: whatever still sleeps.
+    let mut retry = Vec::new();
+    let mut beside = Vec::new();
+    // Phase 1: everything but the performance cases. Phase 2 waits for all of it,
+    // the sleeping cases too: their verdicts hang on timers, and a single-threaded
+    // server would answer them only behind the performance cases' 16 MiB echoes.
+    let mut stop_rx = stop.clone();
+    let mut stop_open = true;
     while !set.is_empty() {
         tokio::select! {
-            joined = set.join_next() => take(joined, &mut records, &mut shared_left),
-            _ = stop_rx.changed() => {
+            joined = set.join_next() => {
+                // An error is a task that panicked or was aborted: nothing to report.
+                let Some(Ok(Some(record))) = joined else { continue };
+                if ran_out_of_time(&record) {
+                    retry.push((record.index, record.case));
+                } else if settings.confirm && crate::confirm::needs_confirmation(&record) {
+                    beside.push(record);
+                } else {
+                    on_done(&record);
+                    records.push(record);
+                }
+            }
+            changed = stop_rx.changed(), if stop_open => {
+                // A dropped sender can never stop the run: stop listening to it.
+                stop_open = changed.is_ok();
                 if *stop_rx.borrow() {
                     set.abort_all();
                 }
             }
         }
     }
+    // Phase 2: the performance cases (and the compression cases that ran out of
+    // time), one at a time.
+    exclusive.append(&mut retry);
+    let mut rx = spawn_alone(exclusive, &target, &settings, &stop, None);
+    while let Some(record) = rx.recv().await {
+        on_done(&record);
+        records.push(record);
+    }
+    // Phase 3: what came out worse than OK beside others, again, alone.
+    let until = Instant::now() + crate::confirm::budget(t0.elapsed());
+    confirm_alone(beside, &target, &settings, &stop, until, |record| {
+        on_done(&record);
+        records.push(record);
+    })
+    .await;
     records.sort_by_key(|r| r.index);
     records
+}
+
+/// Plays again the cases of `beside` (records made beside other cases), starting
+/// none after `until`, and hands `settle` the record to report for each: the solo
+/// one carrying the first verdict, or the first one marked as not confirmed. One
+/// case at a time, beside only the sleeping cases among them, which all start at
+/// once (6.4.x spend 2 s each in pauses; one after the other they would cost more
+/// than the rest of a run of sections 1-10).
+async fn confirm_alone<F>(
+    beside: Vec<CaseRecord>,
+    target: &Arc<Target>,
+    settings: &Arc<RunSettings>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+    until: Instant,
+    mut settle: F,
+) where
+    F: FnMut(CaseRecord),
+{
+    let mut sleeping = Vec::new();
+    let mut busy = Vec::new();
+    for r in &beside {
+        let entry = (r.index, r.case.clone());
+        if sleeps(&r.case) {
+            sleeping.push(entry);
+        } else {
+            busy.push(entry);
+        }
+    }
+    let mut beside: HashMap<usize, CaseRecord> = beside.into_iter().map(|r| (r.index, r)).collect();
+    let mut sleepers: JoinSet<Option<CaseRecord>> = JoinSet::new();
+    for (index, case) in sleeping {
+        let (target, settings, stop) = (target.clone(), settings.clone(), stop.clone());
+        sleepers.spawn(async move {
+            if *stop.borrow() {
+                return None;
+            }
+            let mut record = run_case(&case, &target, &settings).await;
+            record.index = index;
+            Some(record)
+        });
+    }
+    let mut rx = spawn_alone(busy, target, settings, stop, Some(until));
+    let mut solo = |record: CaseRecord| {
+        if let Some(first) = beside.remove(&record.index) {
+            settle(crate::confirm::confirmed(first, record));
+        }
+    };
+    let mut stop_rx = stop.clone();
+    let (mut rx_open, mut stop_open) = (true, true);
+    while rx_open || !sleepers.is_empty() {
+        tokio::select! {
+            got = rx.recv(), if rx_open => match got {
+                Some(record) => solo(record),
+                None => rx_open = false,
+            },
+            joined = sleepers.join_next(), if !sleepers.is_empty() => {
+                if let Some(Ok(Some(record))) = joined {
+                    solo(record);
+                }
+            }
+            changed = stop_rx.changed(), if stop_open => {
+                stop_open = changed.is_ok();
+                if *stop_rx.borrow() {
+                    sleepers.abort_all();
+                }
+            }
+        }
+    }
+    let why = if *stop.borrow() {
+        "interrupted"
+    } else {
+        "time budget spent"
+    };
+    for (_, first) in beside {
+        settle(crate::confirm::unconfirmed(first, why));
+    }
 }

@@ -603,6 +603,7 @@ impl FuzzingServer {
                 outcome,
                 started,
                 duration,
+                confirmation: None,
             },
         );
         let _ = stream.shutdown().await;

@@ -44,10 +44,14 @@ fn cases(patterns: &str) -> Vec<ws_cases::Case> {
         .collect()
 }
 
+/// These tests pin what one play of each case observes and how long it may take;
+/// playing failures again alone (tests/confirmation.rs) would replace the first
+/// observation, and against a server that dies, by "cannot connect".
 fn settings(jobs: usize, case_timeout: Duration) -> RunSettings {
     RunSettings {
         jobs,
         case_timeout,
+        confirm: false,
         ..RunSettings::default()
     }
 }

@@ -37,7 +37,8 @@ pub enum Command {
     ///
     /// Plays the case catalogue against URL, a server that echoes every text and binary
     /// message back unchanged (as Autobahn|Testsuite's testees do): one connection per
-    /// case, several cases at once, the 9.x performance cases alone. Without URL the
+    /// case, several cases at once, the 9.x performance cases alone, and a case that comes
+    /// out worse than OK played again alone to confirm it (see --no-confirm). Without URL the
     /// built-in reference echo server is started on a free loopback port and tested; every
     /// case comes out OK. With --spec, every server of an Autobahn fuzzingclient spec file
     /// is tested, one after the other, into one report directory.

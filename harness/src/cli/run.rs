@@ -131,6 +131,14 @@ pub struct RunArgs {
     /// that case is not played and is reported as INFORMATIONAL.
     #[arg(long, value_name = "BYTES")]
     pub peer_max_message: Option<u64>,
+    /// Report each verdict as made beside other cases. By default a case that comes out
+    /// worse than OK (NON-STRICT, FAILED, or a close verdict other than OK) is played
+    /// again alone, after the rest, and that verdict is reported: a busy server can miss
+    /// a timer beside other cases that it keeps alone. Where the two differ, the case's
+    /// result says so and the summary counts it. The reruns take at most as long as the
+    /// run before them (at least 10 s); cases past that keep the first verdict, noted.
+    #[arg(long)]
+    pub no_confirm: bool,
 }
 
 fn parse_shard(text: &str) -> Result<Shard, HarnessError> {
@@ -329,6 +337,7 @@ struct Done {
     url: String,
     planned: usize,
     wall: Duration,
+    confirmed: crate::confirm::Counts,
 }
 
 /// What the run comes to: the gate, the baseline comparison and the exit code.
@@ -361,6 +370,7 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
         headers,
         tls: args.tls.client()?,
         peer_max_message: args.peer_max_message,
+        confirm: !args.no_confirm,
     };
     if let (Some(file), Some(url)) = (&args.case_file, &args.url) {
         return crate::fuzz::cmd_replay(file, url, base).await;
@@ -528,6 +538,7 @@ async fn execute(plan: &Plan, catalogue: &[Case]) -> (Vec<Done>, bool) {
             url: job.target.url.clone(),
             planned: job.cases.len(),
             wall: t0.elapsed(),
+            confirmed: crate::confirm::Counts::of(&records),
         });
     }
     bar.finish_and_clear();
@@ -592,6 +603,9 @@ fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>
             d.wall.as_secs_f64(),
             verdict.gate.failing(&d.report).len(),
         );
+        if let Some(line) = d.confirmed.line() {
+            println!("{line}");
+        }
     }
     if verdict.interrupted && done.len() < plan.jobs.len() {
         let skipped: Vec<&str> = plan.jobs[done.len()..]
@@ -617,6 +631,7 @@ fn print_json(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>)
         if let Some(obj) = s.as_object_mut() {
             obj.insert("url".into(), d.url.clone().into());
             obj.insert("planned".into(), d.planned.into());
+            obj.insert("confirmation".into(), d.confirmed.to_json());
         }
         s
     };

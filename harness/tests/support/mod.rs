@@ -59,25 +59,64 @@ pub struct Flaws {
     /// Serves one connection at a time and trusts announced lengths (no frame size
     /// limit): a frame that never ends blocks every other client (§10.4).
     pub serve_one_at_a_time: bool,
+    /// Serves every connection from one thread (an event loop, as Python's asyncio
+    /// or Twisted servers do): work on one connection holds up all the others.
+    pub single_threaded: bool,
+    /// Blocks its thread this long for every data frame it takes in, as an
+    /// interpreted server spends CPU on each frame.
+    pub cost_per_frame: std::time::Duration,
+    /// Blocks its thread this long per MiB of payload it takes in.
+    pub cost_per_mib: std::time::Duration,
+    /// Checks UTF-8 once a whole text frame is in, not octet by octet as it
+    /// arrives: correct (§8.1), only not fail-fast.
+    pub utf8_per_frame: bool,
+    /// Fails the connection by closing TCP without a close frame (§7.1.7 allows
+    /// it), as autobahn-python's `failByDrop` does.
+    pub fail_by_drop: bool,
+    /// Masks the frames it sends, which a server MUST NOT do (§5.1).
+    pub mask_own_frames: bool,
 }
 
 /// Starts the server on a free loopback port; it runs until the test ends.
 pub async fn start(flaws: Flaws) -> SocketAddr {
+    if flaws.single_threaded {
+        return start_single_threaded(flaws);
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            if flaws.serve_one_at_a_time {
-                let _ = serve(stream, flaws).await;
-                continue;
-            }
-            tokio::spawn(async move {
-                let _ = serve(stream, flaws).await;
-            });
-        }
+    tokio::spawn(accept_loop(listener, flaws));
+    addr
+}
+
+/// The server on a thread of its own with a single-threaded runtime.
+fn start_single_threaded(flaws: Flaws) -> SocketAddr {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    std_listener.set_nonblocking(true).unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = TcpListener::from_std(std_listener).unwrap();
+            accept_loop(listener, flaws).await;
+        });
     });
     addr
+}
+
+async fn accept_loop(listener: TcpListener, flaws: Flaws) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let _ = stream.set_nodelay(true);
+        if flaws.serve_one_at_a_time {
+            let _ = serve(stream, flaws).await;
+            continue;
+        }
+        tokio::spawn(async move {
+            let _ = serve(stream, flaws).await;
+        });
+    }
 }
 
 struct Conn {
@@ -93,16 +132,35 @@ struct Conn {
     client_closed: bool,
     /// A close frame went out (with `echo_after_close` the connection goes on).
     close_sent: bool,
+    /// Where the current frame's payload starts in `msg_buf`.
+    frame_start: usize,
 }
 
 impl Conn {
     fn send(&mut self, frame: Frame) {
+        let frame = if self.flaws.mask_own_frames {
+            frame.with_mask(Some([0x5a, 0xa5, 0x3c, 0xc3]))
+        } else {
+            frame
+        };
         frame.encode_into(&mut self.out);
     }
 
     fn fail(&mut self, code: u16) {
-        self.send(Frame::close(Some(code), b""));
+        if !self.flaws.fail_by_drop {
+            self.send(Frame::close(Some(code), b""));
+        }
         self.done = true;
+    }
+
+    /// The CPU an interpreted server would spend on a data frame, spent by
+    /// blocking the thread: other connections on it wait.
+    fn spend(&self, len: usize) {
+        let f = &self.flaws;
+        let cost = f.cost_per_frame + f.cost_per_mib.mul_f64(len as f64 / (1 << 20) as f64);
+        if !cost.is_zero() {
+            std::thread::sleep(cost);
+        }
     }
 
     fn on_header(&mut self, h: FrameHeader) -> bool {
@@ -140,6 +198,7 @@ impl Conn {
         } else {
             self.control.clear();
         }
+        self.frame_start = self.msg_buf.len();
         self.header = Some(h);
         true
     }
@@ -153,7 +212,10 @@ impl Conn {
             self.control.extend_from_slice(chunk);
             return true;
         }
-        if self.msg == Some(Opcode::Text) && !self.flaws.skip_utf8 && self.utf8.feed(chunk).is_err()
+        if self.msg == Some(Opcode::Text)
+            && !self.flaws.skip_utf8
+            && !self.flaws.utf8_per_frame
+            && self.utf8.feed(chunk).is_err()
         {
             self.fail(close::codes::INVALID_PAYLOAD);
             return false;
@@ -168,6 +230,16 @@ impl Conn {
         };
         if h.opcode.is_reserved() {
             return true;
+        }
+        if !h.opcode.is_control() {
+            self.spend(self.msg_buf.len() - self.frame_start);
+            if self.msg == Some(Opcode::Text)
+                && self.flaws.utf8_per_frame
+                && self.utf8.feed(&self.msg_buf[self.frame_start..]).is_err()
+            {
+                self.fail(close::codes::INVALID_PAYLOAD);
+                return false;
+            }
         }
         match h.opcode {
             Opcode::Ping if !self.flaws.no_pong => {
@@ -288,6 +360,7 @@ async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
         done: false,
         client_closed: false,
         close_sent: false,
+        frame_start: 0,
     };
     loop {
         while !conn.done {
