@@ -498,9 +498,11 @@ async fn message_above_the_limit_is_streamed_not_held() {
             }
         })
     };
+    // The peer takes one connection: a confirming second play could not connect.
     let settings = RunSettings {
         jobs: 1,
         peer_max_message: Some(LIMIT),
+        confirm: false,
         ..RunSettings::default()
     };
     let records = run_with(addr, "15.1.3", settings).await;
