@@ -135,8 +135,9 @@ pub struct RunArgs {
     /// worse than OK (NON-STRICT, FAILED, or a close verdict other than OK) is played
     /// again alone, after the rest, and that verdict is reported: a busy server can miss
     /// a timer beside other cases that it keeps alone. Where the two differ, the case's
-    /// result says so and the summary counts it. The reruns take at most as long as the
-    /// run before them (at least 10 s); cases past that keep the first verdict, noted.
+    /// result says so and the summary counts it. No rerun starts once the reruns have
+    /// taken half as long as the run before them (or 10 s, whichever is more); cases
+    /// left keep their first verdict, with a note.
     #[arg(long)]
     pub no_confirm: bool,
 }
