@@ -101,7 +101,7 @@ def main():
     ap.add_argument("--work", default=os.path.join(check.ROOT, "target", "load-check"))
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    rules = check.load_rules()
+    rules = check.load_rules(check.DIFFS)
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
             for _ in range(args.load)]
     all_ok = True
