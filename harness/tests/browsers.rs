@@ -1,0 +1,288 @@
+//! Real browsers as the client under test: headless Chromium and Firefox ESR open the
+//! driver page `wsconform serve` hands out at `GET /`, run the selected cases through
+//! their standard `WebSocket` and ask for the report, with no code of ours in the
+//! browser but the page. Each test checks the report: every selected case has a
+//! verdict, and the cases every conforming client must pass are OK. A serve broken on
+//! purpose (masking its frames, which RFC 6455 §5.1 forbids a server) makes the same
+//! check fail for exactly the cases it broke.
+//!
+//! The browsers come from Debian (`scripts/browsers/install.sh`); under `CI=true` a
+//! missing one fails the test, elsewhere it is skipped with a note. The selection is
+//! [`CI_CASES`] (sections 12 and 13 cut to their two smallest message sizes, which keeps
+//! each browser under a minute); `WSCONFORM_BROWSER_CASES` runs another, e.g. `*`.
+
+mod browser_support;
+mod serve_support;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use browser_support::{
+    deviations, must_pass, problems, trust_ca, unexpected_problems, Browser, CHROMIUM, FIREFOX,
+};
+use serve_support::{cases, scratch};
+use tokio::net::TcpListener;
+use ws_cases::model::{Chop, MaskMode, ResponseCase, ResponseEdit, ResponseExpect, Step};
+use ws_cases::Case;
+use ws_reports::RunReport;
+use wsconform::serve::{FuzzingServer, ServeSettings};
+use wsconform::tls::ServerTls;
+
+/// Sections 1-7, 9, 10, the client half of section 0 (0.5, 0.6), 14.2, and sections
+/// 12 and 13 at their two smallest sizes (their larger ones take a browser minutes).
+const CI_CASES: &str =
+    "0.5.*,0.6.*,1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*,12.*.1,12.*.2,13.*.1,13.*.2,14.2.*";
+
+/// How long one browser may take for the selection.
+const RUN_LIMIT: Duration = Duration::from_secs(900);
+
+/// Browsers run one at a time: two at once on two cores would make the timed cases
+/// (section 9) measure the other browser.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn selection() -> String {
+    std::env::var("WSCONFORM_BROWSER_CASES").unwrap_or_else(|_| CI_CASES.to_string())
+}
+
+/// Serves `cases` (over TLS with `tls`), lets `browser` run them from the page at
+/// `host`, and returns its report; `None` when the browser is missing (outside CI).
+fn run_in_browser(
+    browser: Browser,
+    cases: Vec<Case>,
+    dir: &Path,
+    tls: Option<(ServerTls, &Path)>,
+    host: &str,
+) -> Option<RunReport> {
+    let program = browser.require()?;
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = dir.join("report");
+    let count = cases.len();
+    let server = Arc::new(FuzzingServer::new(
+        cases,
+        ServeSettings {
+            out: Some(out.clone()),
+            ..ServeSettings::default()
+        },
+    ));
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let s = server.clone();
+    let task = match tls {
+        Some((tls, ca)) => {
+            trust_ca(&browser.nss_db(dir), ca).expect("certutil adds the CA");
+            rt.spawn(async move { s.serve_tls(listener, tls).await })
+        }
+        None => rt.spawn(async move { s.serve(listener).await }),
+    };
+    let url = format!(
+        "{scheme}://{host}:{port}/?agent={}&concurrency=4",
+        browser.agent
+    );
+    let mut launched = browser.open(&program, &url, dir);
+    let started = std::time::Instant::now();
+    let run =
+        browser_support::wait_for_report(&out, browser.agent, count, &mut launched, RUN_LIMIT);
+    drop(launched);
+    // Straight to stderr (libtest captures eprintln!): the time is what CI pays.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}: {} cases in {:.1} s; verdicts other than OK / OK:\n{}",
+        browser.agent,
+        run.results.len(),
+        started.elapsed().as_secs_f64(),
+        deviations(&run)
+    );
+    server.stop();
+    rt.block_on(task).unwrap();
+    Some(run)
+}
+
+fn completes_the_sections(browser: Browser) {
+    let offered = cases(&selection());
+    let dir = scratch(&format!("browser-{}", browser.agent));
+    let Some(run) = run_in_browser(browser, offered.clone(), &dir, None, "127.0.0.1") else {
+        return;
+    };
+    assert_eq!(run.results.len(), offered.len(), "one verdict per case");
+    let checked = offered.iter().filter(|c| must_pass(c).is_some()).count();
+    assert!(
+        checked >= 100,
+        "{checked} must-pass cases of {}",
+        offered.len()
+    );
+    let found = unexpected_problems(browser.agent, &run, &offered);
+    assert!(found.is_empty(), "{}: {found:#?}", browser.agent);
+}
+
+#[test]
+fn chromium_completes_the_sections_and_passes_what_every_client_must() {
+    completes_the_sections(CHROMIUM);
+}
+
+#[test]
+fn firefox_completes_the_sections_and_passes_what_every_client_must() {
+    completes_the_sections(FIREFOX);
+}
+
+/// The ids of the must-pass cases that fail in `run`.
+fn failing_ids(run: &RunReport, offered: &[Case]) -> Vec<String> {
+    problems(run, offered)
+        .iter()
+        .map(|p| p.split(':').next().unwrap().to_string())
+        .collect()
+}
+
+/// A serve broken on purpose, two ways: every 101 response carries a wrong
+/// Sec-WebSocket-Accept (RFC 6455 §4.1: the client MUST fail the connection), and every
+/// frame written is masked (§5.1: a client MUST close the connection on a masked
+/// frame). The browser is right to fail those cases, and the check must name exactly
+/// the must-pass cases broken, where the browser keeps the rule.
+fn broken_serve_fails_the_check(browser: Browser, rejects_masked_frames: bool) {
+    let offered = cases("1.1.*,1.2.*,2.*,5.1,5.3,5.6");
+    let must: Vec<String> = offered
+        .iter()
+        .filter(|c| must_pass(c).is_some())
+        .map(|c| c.id.clone())
+        .collect();
+    assert!(must.len() >= 20, "{must:?}");
+
+    let mut wrong_accept = offered.clone();
+    for case in &mut wrong_accept {
+        case.response = Some(ResponseCase {
+            edits: vec![ResponseEdit::WrongAccept],
+            chop: Chop::Whole,
+            script_with_response: false,
+            expect: ResponseExpect::Accept,
+        });
+    }
+    let dir = scratch(&format!("browser-wrong-accept-{}", browser.agent));
+    let Some(run) = run_in_browser(browser, wrong_accept.clone(), &dir, None, "127.0.0.1") else {
+        return;
+    };
+    assert_eq!(
+        failing_ids(&run, &wrong_accept),
+        must,
+        "{}",
+        deviations(&run)
+    );
+
+    let mut masked = offered;
+    let mut broken = Vec::new();
+    for case in &mut masked {
+        let mut any = false;
+        for step in &mut case.steps {
+            if let Step::Frame { frame, .. } = step {
+                frame.mask = MaskMode::Key([0x5a, 0xa5, 0x0f, 0xf0]);
+                any = true;
+            }
+        }
+        if any && must_pass(case).is_some() {
+            broken.push(case.id.clone());
+        }
+    }
+    assert!(broken.len() >= 20, "{broken:?}");
+    let dir = scratch(&format!("browser-masked-{}", browser.agent));
+    let run = run_in_browser(browser, masked.clone(), &dir, None, "127.0.0.1").unwrap();
+    let want = if rejects_masked_frames {
+        broken
+    } else {
+        Vec::new()
+    };
+    assert_eq!(failing_ids(&run, &masked), want, "{}", deviations(&run));
+}
+
+#[test]
+fn a_broken_serve_fails_the_check_in_chromium() {
+    broken_serve_fails_the_check(CHROMIUM, true);
+}
+
+/// Firefox ESR unmasks masked frames from the server and goes on (section 14.2 FAILED
+/// in its report): only the wrong Sec-WebSocket-Accept shows its check failing.
+#[test]
+fn a_broken_serve_fails_the_check_in_firefox() {
+    broken_serve_fails_the_check(FIREFOX, false);
+}
+
+/// `serve --tls`: the page over https and its cases over wss, the generated CA trusted
+/// in the browser's own certificate store (certutil), verification on.
+fn runs_over_tls(browser: Browser) {
+    let offered = cases("1.1.*,2.*,9.1.1");
+    let dir = scratch(&format!("browser-tls-{}", browser.agent));
+    let ca = dir.join("ca.pem");
+    let tls = ServerTls::generate(&["localhost".to_string()], &ca).unwrap();
+    let Some(run) = run_in_browser(
+        browser,
+        offered.clone(),
+        &dir,
+        Some((tls, &ca)),
+        "localhost",
+    ) else {
+        return;
+    };
+    assert_eq!(run.results.len(), offered.len());
+    let found = problems(&run, &offered);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn chromium_runs_the_page_over_https_and_wss_trusting_the_generated_ca() {
+    runs_over_tls(CHROMIUM);
+}
+
+#[test]
+fn firefox_runs_the_page_over_https_and_wss_trusting_the_generated_ca() {
+    runs_over_tls(FIREFOX);
+}
+
+/// Without the CA in its store the browser refuses the page and nothing runs; with it
+/// added to the same profile, the same page runs: the TLS tests pass on the browser's
+/// own verification, not around it.
+#[test]
+fn chromium_refuses_the_page_until_the_ca_is_trusted() {
+    let Some(program) = CHROMIUM.require() else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("browser-untrusted-chromium");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ca = dir.join("ca.pem");
+    let tls = ServerTls::generate(&["localhost".to_string()], &ca).unwrap();
+    let out = dir.join("report");
+    let server = Arc::new(FuzzingServer::new(
+        cases("1.1.1"),
+        ServeSettings {
+            out: Some(out.clone()),
+            ..ServeSettings::default()
+        },
+    ));
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let s = server.clone();
+    let task = rt.spawn(async move { s.serve_tls(listener, tls).await });
+    let url = |agent: &str| format!("https://localhost:{port}/?agent={agent}");
+    let mut launched = CHROMIUM.open(&program, &url("untrusted"), &dir);
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(launched.exited().is_none(), "{}", launched.log_tail());
+    drop(launched);
+    assert!(server.report("untrusted").is_none(), "a case ran untrusted");
+    trust_ca(&CHROMIUM.nss_db(&dir), &ca).unwrap();
+    let mut launched = CHROMIUM.open(&program, &url("trusted"), &dir);
+    let run = browser_support::wait_for_report(
+        &out,
+        "trusted",
+        1,
+        &mut launched,
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.results.len(), 1);
+    server.stop();
+    rt.block_on(task).unwrap();
+}

