@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod error;
 pub mod judge;
 pub mod model;
+pub mod requirements;
 pub mod run;
 pub mod select;
 

@@ -387,11 +387,16 @@ fn shards_split_the_selection_and_merge_back_to_it() {
     assert!(s1.is_disjoint(&s2));
 
     // Case i of the selection goes to shard i mod N + 1.
-    let listed = wsconform(&["list", "--cases", selection]);
+    let listed = wsconform(&["list", "--cases", selection, "--json"]);
     let order: Vec<String> = listed
         .stdout
         .lines()
-        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     let even: BTreeSet<String> = order.iter().step_by(2).cloned().collect();
     assert_eq!(s1, even);

@@ -1,6 +1,8 @@
 //! `wsconform list`: the catalogue.
 
 use clap::Args;
+use ws_cases::run::Role;
+use ws_cases::Case;
 
 use super::selected;
 
@@ -18,7 +20,9 @@ pub struct ListArgs {
     /// Cases to leave out.
     #[arg(long, default_value = "")]
     pub exclude: String,
-    /// One JSON object per line instead of text.
+    /// One JSON object per line instead of text: id, role (the peer the case tests:
+    /// server, client or both), title, sends, expects, rfc, requirements (clause, level,
+    /// requirement), optIn.
     #[arg(long)]
     pub json: bool,
     /// Also list the opt-in cases (section 15) where a wildcard such as `*` matches
@@ -27,24 +31,73 @@ pub struct ListArgs {
     pub all: bool,
 }
 
+/// The peer a case tests: "server" (`run`), "client" (`serve`) or "both".
+fn role(case: &Case) -> &'static str {
+    match (case.plays_in(Role::Client), case.plays_in(Role::Server)) {
+        (true, true) => "both",
+        (true, false) => "server",
+        (false, true) => "client",
+        (false, false) => "none",
+    }
+}
+
+fn requirements(case: &Case) -> Vec<serde_json::Value> {
+    case.rfc
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "clause": format!("RFC {} §{}", r.rfc, r.section),
+                "level": r.level.keyword(),
+                "requirement": ws_cases::requirements::requirement(r).unwrap_or(""),
+            })
+        })
+        .collect()
+}
+
 pub(super) fn cmd_list(args: ListArgs) -> anyhow::Result<i32> {
-    for case in selected(&ws_cases::all_cases(), &args.cases, &args.exclude, args.all)? {
+    let cases = selected(&ws_cases::all_cases(), &args.cases, &args.exclude, args.all)?;
+    if !args.json {
+        crate::outln!("{:<9} {:<6} {:<40} title", "case", "tests", "clauses");
+    }
+    for case in cases {
+        let title = if case.subsection.is_empty() {
+            case.section.to_string()
+        } else {
+            format!("{}: {}", case.section, case.subsection)
+        };
         if args.json {
             let line = serde_json::json!({
                 "id": case.id,
+                "role": role(&case),
                 "section": case.section,
                 "subsection": case.subsection,
-                "description": case.description,
+                "title": title,
+                "sends": case.description,
+                "expects": case.expectation_text,
                 "rfc": case.rfc_line(),
+                "requirements": requirements(&case),
+                "optIn": case.opt_in,
             });
             crate::outln!("{line}");
-        } else {
-            let title = if case.subsection.is_empty() {
-                case.section.to_string()
-            } else {
-                format!("{}: {}", case.section, case.subsection)
-            };
-            crate::outln!("{:<9} {:<60} {}", case.id, title, case.rfc_line());
+            continue;
+        }
+        // The title comes last, so a long one never pushes the other columns.
+        crate::outln!(
+            "{:<9} {:<6} {:<40} {title}",
+            case.id,
+            role(&case),
+            case.rfc_line()
+        );
+        crate::outln!("          sends:    {}", case.description);
+        crate::outln!("          expects:  {}", case.expectation_text);
+        for r in &case.rfc {
+            let text = ws_cases::requirements::requirement(r).unwrap_or("");
+            crate::outln!(
+                "          {} §{} {}: {text}",
+                r.rfc,
+                r.section,
+                r.level.keyword()
+            );
         }
     }
     Ok(0)

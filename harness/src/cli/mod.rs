@@ -3,10 +3,11 @@
 mod echo;
 mod gate;
 mod list;
+mod progress;
 mod report;
 mod run;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use ws_cases::select::{parse_list, select, Pattern};
 use ws_cases::{Case, CasesError};
 
@@ -59,7 +60,8 @@ pub enum Command {
     /// must. Runs until Ctrl-C.
     #[command(after_help = echo::ECHO_EXIT_CODES)]
     Echo(EchoArgs),
-    /// List the cases of the catalogue: id, title and the RFC clause each checks.
+    /// List the cases of the catalogue: id, the peer it tests, the RFC clauses it checks
+    /// with their level and requirement, what it sends and what a conforming peer does.
     #[command(after_help = list::LIST_EXIT_CODES)]
     List(ListArgs),
     /// Work with report directories: baselines for CI gating, shard merges, diffs, HTML.
@@ -92,11 +94,72 @@ pub enum Command {
     /// written and summarized.
     #[command(after_help = crate::serve::SERVE_EXIT_CODES)]
     Serve(crate::serve::ServeArgs),
+    /// Print a shell completion script (e.g. `wsconform completions bash >
+    /// /etc/bash_completion.d/wsconform`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `wsconform man > wsconform.1`.
+    Man,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `--version` texts: `-V` gives the version, commit and case count; `--version` adds
+/// the count per section of the catalogue built in.
+fn versions() -> (String, String) {
+    use ws_cases::run::Role;
+    let commit = env!("WSCONFORM_GIT_COMMIT");
+    // `run` plays the client side against servers, `serve` the server side against clients.
+    let run_cases = ws_cases::cases_for(Role::Client);
+    let serve_cases = ws_cases::cases_for(Role::Server);
+    let opt_in = run_cases.iter().filter(|c| c.opt_in).count();
+    let mut sections: Vec<(u32, usize)> = Vec::new();
+    for case in &run_cases {
+        let section = case
+            .id
+            .split('.')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        match sections.iter_mut().find(|(s, _)| *s == section) {
+            Some((_, n)) => *n += 1,
+            None => sections.push((section, 1)),
+        }
+    }
+    sections.sort();
+    let short = format!(
+        "{} (git {commit}, {} server cases, {} client cases)",
+        env!("CARGO_PKG_VERSION"),
+        run_cases.len(),
+        serve_cases.len()
+    );
+    let per_section: Vec<String> = sections.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+    let long = format!(
+        "{}\ngit commit: {commit}\ncatalogue: run (servers) {} cases, {} by default and {opt_in} opt-in; serve (clients) {} cases\nrun cases per section: {}",
+        env!("CARGO_PKG_VERSION"),
+        run_cases.len(),
+        run_cases.len() - opt_in,
+        serve_cases.len(),
+        per_section.join(", ")
+    );
+    (short, long)
 }
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let (short, long) = versions();
+    // Leaked once per process: clap takes the version text for the life of the command.
+    let command = Cli::command()
+        .version(&*Box::leak(short.into_boxed_str()))
+        .long_version(&*Box::leak(long.into_boxed_str()));
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -115,6 +178,19 @@ pub fn main() -> i32 {
             Command::Report(args) => report::cmd_report(args),
             Command::Fuzz(args) => crate::fuzz::cmd_fuzz(args).await,
             Command::Serve(args) => crate::serve::cmd_serve(args).await,
+            Command::Completions(args) => {
+                let mut command = Cli::command();
+                let mut out = Vec::new();
+                clap_complete::generate(args.shell, &mut command, "wsconform", &mut out);
+                crate::out!("{}", String::from_utf8_lossy(&out));
+                Ok(0)
+            }
+            Command::Man => {
+                let mut out = Vec::new();
+                clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+                crate::out!("{}", String::from_utf8_lossy(&out));
+                Ok(0)
+            }
         }
     });
     match result {

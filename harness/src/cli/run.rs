@@ -1,7 +1,6 @@
 //! `wsconform run`: test servers.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -9,13 +8,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use ws_cases::Case;
 use ws_reports::{compare, render_junit_gated, Baseline, FailOn, Gate, RunReport};
 
 use super::gate::BaselineGate;
+use super::progress::Progress;
 use super::selected;
+use crate::console::{paint_verdicts, ColorChoice};
 use crate::echo::{self, EchoSettings};
 use crate::error::HarnessError;
 use crate::report::run_report;
@@ -49,39 +49,65 @@ pub struct RunArgs {
     pub url: Option<String>,
     /// Cases to run: comma-separated ids or patterns ("*", "6.*", "9.7.*", "1.1.1"). A
     /// pattern that matches no case is an error.
-    #[arg(long, default_value = "*", conflicts_with = "spec")]
+    #[arg(
+        help_heading = "Selection",
+        long,
+        default_value = "*",
+        conflicts_with = "spec"
+    )]
     pub cases: String,
     /// Cases to leave out, same syntax as --cases.
-    #[arg(long, default_value = "", conflicts_with = "spec")]
+    #[arg(
+        help_heading = "Selection",
+        long,
+        default_value = "",
+        conflicts_with = "spec"
+    )]
     pub exclude: String,
     /// Cases running at once; the 9.x performance cases always run alone.
-    #[arg(long, short = 'j', default_value_t = default_jobs(), value_parser = parse_jobs)]
+    #[arg(help_heading = "Connection", long, short = 'j', default_value_t = default_jobs(), value_parser = parse_jobs)]
     pub jobs: usize,
     /// Name of the implementation under test, as the report shows it [default: the URL;
     /// "wsconform-reference" for the built-in server].
-    #[arg(long, conflicts_with = "spec")]
+    #[arg(help_heading = "Connection", long, conflicts_with = "spec")]
     pub agent: Option<String>,
     /// Extra header for the opening handshake, as 'Name: value' (repeatable).
-    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    #[arg(
+        help_heading = "Connection",
+        long = "header",
+        short = 'H',
+        value_name = "NAME: VALUE"
+    )]
     pub headers: Vec<String>,
     /// Directory of the report (Autobahn-compatible index.json, per-case JSON, index.html).
     /// Agents already in it that this run does not test are kept [default:
     /// wsconform-report; with --spec, the spec's outdir, else ./reports/servers].
-    #[arg(long, short = 'o', value_name = "DIR")]
+    #[arg(help_heading = "Output", long, short = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Write no report directory.
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub no_report: bool,
+    /// Print only the summary line of each server (and errors); no progress.
+    #[arg(help_heading = "Output", long, short = 'q')]
+    pub quiet: bool,
+    /// Colour the verdicts: auto = on a terminal unless NO_COLOR is set.
+    #[arg(help_heading = "Output", long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
     /// Hard deadline of one case, in seconds; past it the case is FAILED ("timed out").
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    #[arg(
+        help_heading = "Connection",
+        long,
+        default_value_t = 60.0,
+        value_name = "SECONDS"
+    )]
     pub case_timeout: f64,
     /// Largest message accepted from the server, in bytes; larger ones fail the case (1009).
-    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    #[arg(help_heading = "Connection", long, default_value_t = 64 << 20, value_name = "BYTES")]
     pub max_message_size: u64,
     /// What to print on stdout at the end. The JSON summary is one object per run
     /// (verdict counts, failing case ids, baseline comparison, exitCode); with --spec it
     /// is {"spec", "runs": [...], "interrupted", "exitCode"}.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(help_heading = "Output", long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Also write JUnit XML to FILE: one testsuite per section, one testcase per case. A
     /// case is a <failure> exactly when it fails the run (under --fail-on, or against
@@ -90,46 +116,52 @@ pub struct RunArgs {
     /// they fail the run; other verdicts pass with their verdicts as properties. FILE and
     /// --out are checked before the first case; if writing still fails at the end, the
     /// summary is printed first and the exit code is 2.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Output", long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Gate on FILE, the accepted verdict of each case (written by `wsconform report
     /// baseline DIR > FILE`): exit 1 only when a case is worse than its baseline or a
     /// case the baseline does not list fails under --fail-on. Regressions and
     /// improvements are printed; baseline cases this run did not execute are only counted.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Gating", long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// What counts as failing (exit code and the table's failing list): "failed" = behavior
     /// FAILED or close UNCLEAN/FAILED; "non-strict" adds NON-STRICT, UNIMPLEMENTED, WRONG
     /// CODE and FAILED BY CLIENT; "informational" fails everything but OK.
-    #[arg(long, value_enum, default_value_t = FailOnArg::Failed, value_name = "LEVEL")]
+    #[arg(help_heading = "Gating", long, value_enum, default_value_t = FailOnArg::Failed, value_name = "LEVEL")]
     pub fail_on: FailOnArg,
     /// Run shard K of N (K in 1..=N): case i of the selection (0-based, catalogue order)
     /// goes to shard i mod N + 1, so the N shards of a CI matrix together run every case
     /// once. Join their report directories with `wsconform report merge`.
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[arg(help_heading = "Selection", long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
     /// Test the servers of an Autobahn|Testsuite fuzzingclient spec file (servers with
     /// agent, url and options; cases; exclude-cases; exclude-agent-cases; outdir) into
     /// one report directory. Patterns for sections this catalogue lacks are skipped with
     /// a note; Autobahn's protocol options are listed once as ignored.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Selection", long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
     /// Certificate verification for wss:// URLs.
     #[command(flatten)]
     pub tls: ClientTlsArgs,
     /// Replay one case file (a reproducer `wsconform fuzz` writes) against URL instead of
     /// the catalogue: prints its verdict; exit code 1 when the server fails it.
-    #[arg(long, value_name = "FILE", conflicts_with = "spec", requires = "url")]
+    #[arg(
+        help_heading = "Selection",
+        long,
+        value_name = "FILE",
+        conflicts_with = "spec",
+        requires = "url"
+    )]
     pub case_file: Option<PathBuf>,
     /// Also run the opt-in cases where a wildcard such as `*` matches them: section 15
     /// (limits and resource protection), aggressive by design (2^62-byte frames, floods,
     /// slow handshakes). Naming the section (`--cases '15.*'`) selects it without --all.
-    #[arg(long)]
+    #[arg(help_heading = "Selection", long)]
     pub all: bool,
     /// The largest message, in bytes, the server under test accepts (its documented
     /// limit): case 15.1.3 sends one byte more and expects close code 1009. Without it
     /// that case is not played and is reported as INFORMATIONAL.
-    #[arg(long, value_name = "BYTES")]
+    #[arg(help_heading = "Connection", long, value_name = "BYTES")]
     pub peer_max_message: Option<u64>,
     /// Report each verdict as made beside other cases. By default a case that comes out
     /// worse than OK (NON-STRICT, FAILED, or a close verdict other than OK) is played
@@ -389,7 +421,8 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
     }
     check_outputs(&args, &plan)?;
     probe_all(&plan).await?;
-    let (done, interrupted) = execute(&plan, &catalogue).await;
+    let fail_on = FailOn::from(args.fail_on);
+    let (done, interrupted) = execute(&plan, &catalogue, fail_on, args.quiet).await;
     let reports: Vec<RunReport> = done.iter().map(|d| d.report.clone()).collect();
 
     let verdict = judge(&args, baseline.as_ref(), &reports, interrupted);
@@ -487,7 +520,12 @@ async fn probe_all(plan: &Plan) -> anyhow::Result<()> {
 }
 
 /// Runs every job of the plan, one server after the other, until done or Ctrl-C.
-async fn execute(plan: &Plan, catalogue: &[Case]) -> (Vec<Done>, bool) {
+async fn execute(
+    plan: &Plan,
+    catalogue: &[Case],
+    fail_on: FailOn,
+    quiet: bool,
+) -> (Vec<Done>, bool) {
     // Autobahn numbers a case by its place in the whole catalogue; doing the same keeps
     // the numbers of shards and of differently selected runs consistent.
     let catalogue_index: HashMap<&str, usize> = catalogue
@@ -496,7 +534,20 @@ async fn execute(plan: &Plan, catalogue: &[Case]) -> (Vec<Done>, bool) {
         .map(|(i, c)| (c.id.as_str(), i + 1))
         .collect();
 
-    let bar = progress_bar(plan.jobs.iter().map(|j| j.cases.len() as u64).sum());
+    let several = plan.jobs.len() > 1;
+    let key = move |agent: &str, id: &str| {
+        if several {
+            format!("{agent}: {id}")
+        } else {
+            id.to_string()
+        }
+    };
+    let planned = plan
+        .jobs
+        .iter()
+        .flat_map(|j| j.cases.iter().map(|c| key(&j.agent, &c.id)))
+        .collect();
+    let progress = Progress::start(planned, fail_on, quiet);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -515,15 +566,13 @@ async fn execute(plan: &Plan, catalogue: &[Case]) -> (Vec<Done>, bool) {
         }
         let started = SystemTime::now();
         let t0 = Instant::now();
-        let bar_cb = bar.clone();
+        let progress = progress.clone();
+        let agent = job.agent.clone();
         let records = runner::run_all(
             job.cases.clone(),
             job.target.clone(),
             job.settings.clone(),
-            move |r| {
-                bar_cb.set_message(r.case.id.clone());
-                bar_cb.inc(1);
-            },
+            move |r| progress.case_done(key(&agent, &r.case.id), r),
             stop_rx.clone(),
         )
         .await;
@@ -542,7 +591,7 @@ async fn execute(plan: &Plan, catalogue: &[Case]) -> (Vec<Done>, bool) {
             confirmed: crate::confirm::Counts::of(&records),
         });
     }
-    bar.finish_and_clear();
+    progress.finish();
     (done, interrupted.load(Ordering::SeqCst))
 }
 
@@ -579,11 +628,15 @@ fn judge<'a>(
 
 fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>) {
     let fail_on = verdict.gate.fail_on;
+    let colour = args.color.enabled();
     for d in done {
-        crate::outln!(
-            "{}",
-            ws_reports::summary_table_gated(&d.report, &verdict.gate)
-        );
+        if !args.quiet {
+            let table = ws_reports::summary_table_gated(&d.report, &verdict.gate);
+            match colour {
+                true => crate::outln!("{}", paint_verdicts(&table)),
+                false => crate::outln!("{table}"),
+            }
+        }
         let shard_note = args
             .shard
             .map(|s| format!(" (shard {s})"))
@@ -597,16 +650,24 @@ fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>
         } else {
             String::new()
         };
+        let failing = verdict.gate.failing(&d.report).len();
+        let fail_text = match (colour, failing) {
+            (false, n) => format!("{n} fail"),
+            (true, 0) => "\x1b[32m0 fail\x1b[0m".to_string(),
+            (true, n) => format!("\x1b[31m{n} fail\x1b[0m"),
+        };
         crate::outln!(
-            "{} cases{shard_note} against {} in {:.2} s: {} fail (fail-on {fail_on}){interrupted_note}",
+            "{} cases{shard_note} against {} in {:.2} s: {fail_text} (fail-on {fail_on}){interrupted_note}",
             d.report.results.len(),
             d.url,
             d.wall.as_secs_f64(),
-            verdict.gate.failing(&d.report).len(),
         );
         if let Some(line) = d.confirmed.line() {
             println!("{line}");
         }
+    }
+    if args.quiet {
+        return;
     }
     if verdict.interrupted && done.len() < plan.jobs.len() {
         let skipped: Vec<&str> = plan.jobs[done.len()..]
@@ -657,19 +718,4 @@ fn print_json(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>)
         }
     }
     crate::outln!("{out}");
-}
-
-fn progress_bar(len: u64) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    if std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::stderr());
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed}  {msg}")
-        {
-            bar.set_style(style);
-        }
-    } else {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar
 }
