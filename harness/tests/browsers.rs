@@ -100,9 +100,29 @@ fn run_in_browser(
         started.elapsed().as_secs_f64(),
         deviations(&run)
     );
+    if scheme == "http" {
+        // The link the page shows at the end: the agent's report over HTTP.
+        let report = rt.block_on(http_get(port, &format!("/report?agent={}", browser.agent)));
+        assert!(report.starts_with("HTTP/1.1 200"), "{report:.300}");
+        let first = &run.results[0].id;
+        assert!(report.contains(&format!("Case {first}")), "{report:.300}");
+    }
     server.stop();
     rt.block_on(task).unwrap();
     Some(run)
+}
+
+/// A plain HTTP GET on loopback; the whole answer as text.
+async fn http_get(port: u16, target: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tcp.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 fn completes_the_sections(browser: Browser) {

