@@ -13,14 +13,9 @@ from picows import WSListener, WSMsgType, ws_connect
 
 
 class Echo(WSListener):
-    def __init__(self):
-        self.text = None
-
     def on_ws_frame(self, transport, frame):
         kind = frame.msg_type
         if kind in (WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION):
-            if self.text is None and kind == WSMsgType.TEXT:
-                self.text = frame.get_payload_as_utf8_text()
             transport.send(kind, frame.get_payload_as_bytes(), frame.fin)
         elif kind == WSMsgType.PING:
             transport.send_pong(frame.get_payload_as_bytes())
@@ -29,7 +24,10 @@ class Echo(WSListener):
             transport.disconnect()
 
 
-class Control(Echo):
+class Control(WSListener):
+    def __init__(self):
+        self.text = None
+
     def on_ws_frame(self, transport, frame):
         if frame.msg_type == WSMsgType.TEXT:
             self.text = frame.get_payload_as_utf8_text()
