@@ -176,3 +176,40 @@ impl Counts {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_half_the_run_and_at_least_the_floor() {
+        assert_eq!(budget(Duration::from_secs(2)), BUDGET_FLOOR);
+        assert_eq!(budget(Duration::from_secs(66)), Duration::from_secs(33));
+    }
+
+    #[test]
+    fn the_summary_line_counts_what_was_confirmed() {
+        assert_eq!(Counts::default().line(), None);
+        let c = Counts {
+            confirmed: 3,
+            changed: 1,
+            not_confirmed: 0,
+            time: Duration::from_millis(2500),
+        };
+        assert_eq!(
+            c.line().unwrap(),
+            "3 verdicts confirmed alone, 1 changed (2.50 s)"
+        );
+        let c = Counts {
+            confirmed: 1,
+            not_confirmed: 4,
+            ..c
+        };
+        assert_eq!(
+            c.line().unwrap(),
+            "1 verdict confirmed alone, 1 changed (2.50 s); 4 not confirmed (time budget \
+             spent or interrupted)"
+        );
+        assert_eq!(c.to_json()["notConfirmed"], 4);
+    }
+}

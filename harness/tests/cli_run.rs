@@ -78,6 +78,9 @@ fn format_json_prints_one_valid_summary() {
     assert_eq!(v["exitCode"], 0);
     assert_eq!(v["interrupted"], false);
     assert!(v["url"].as_str().unwrap().starts_with("ws://127.0.0.1:"));
+    // Nothing worse than OK (INFORMATIONAL is by design): nothing to confirm.
+    assert_eq!(v["confirmation"]["confirmedAlone"], 0);
+    assert_eq!(v["confirmation"]["notConfirmed"], 0);
 }
 
 #[test]
@@ -192,6 +195,21 @@ fn failing_server_exits_1_and_junit_records_the_failures() {
         failed, expected,
         "the ping case 2.1 passes, every text echo fails"
     );
+    // Each failure was played again alone and failed the same way.
+    assert!(
+        r.stdout.contains("8 verdicts confirmed alone, 0 changed"),
+        "{r}"
+    );
+    let r = wsconform(&[
+        "run".into(),
+        closes_on_text_server(&rt),
+        "--cases".into(),
+        "1.1.*,2.1".into(),
+        "--no-report".into(),
+        "--no-confirm".into(),
+    ]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(!r.stdout.contains("confirmed alone"), "{r}");
 }
 
 #[test]
