@@ -230,3 +230,117 @@ fn junit_from_merged_shards_and_show_one_case() {
     assert_eq!(r.code, 2, "{r}");
     assert!(r.stderr.contains("has no case 9.9.9"), "{r}");
 }
+
+/// The `wsconform` commands of the README's GitHub Actions job, in order, with folded
+/// (`>`) lines joined.
+fn readme_ci_commands() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let block = readme
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has a yaml block");
+    let mut commands = Vec::new();
+    let mut lines = block.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(run) = line.trim_start().strip_prefix("- run: ") else {
+            continue;
+        };
+        let command = if run.trim() == ">" {
+            let indent = line.len() - line.trim_start().len();
+            let mut parts = Vec::new();
+            while let Some(next) = lines.peek() {
+                if next.len() - next.trim_start().len() <= indent + 2 {
+                    break;
+                }
+                parts.push(next.trim().to_owned());
+                lines.next();
+            }
+            parts.join(" ")
+        } else {
+            run.trim().to_owned()
+        };
+        if command.starts_with("wsconform ") {
+            commands.push(command);
+        }
+    }
+    commands
+}
+
+/// The README's CI job, played on loopback: the baseline recorded from the reference
+/// server, then the job's shards against a server that fails the text echoes, the merge
+/// and the JUnit. Each `run` is narrowed to section 1 to keep the test short.
+#[test]
+fn the_readme_ci_job_works_as_written() {
+    let commands = readme_ci_commands();
+    assert_eq!(commands.len(), 3, "{commands:?}");
+    assert!(commands[0].starts_with("wsconform run "), "{commands:?}");
+    assert!(
+        commands[1].starts_with("wsconform report merge "),
+        "{commands:?}"
+    );
+    assert!(
+        commands[2].starts_with("wsconform report junit "),
+        "{commands:?}"
+    );
+    let rt = runtime();
+    let good = echo_server(&rt);
+    let broken = closes_on_text_server(&rt);
+    let dir = scratch("report-ci-readme");
+    let words = |cmd: &str, url: &str, shard: usize| -> Vec<String> {
+        let mut w: Vec<String> = cmd
+            .replace("ws://127.0.0.1:9001/", url)
+            .replace("${{ matrix.shard }}", &shard.to_string())
+            .split_whitespace()
+            .skip(1)
+            .map(str::to_owned)
+            .collect();
+        if w[0] == "run" {
+            w.extend(["--cases".into(), "1.*".into()]);
+        }
+        w
+    };
+    // The README's one-time step: record the baseline.
+    let record = wsconform_in(
+        &dir,
+        &words(
+            "wsconform run ws://127.0.0.1:9001/ --agent my-server --out report",
+            &good,
+            0,
+        ),
+    );
+    assert_eq!(record.code, 0, "{record}");
+    let base = wsconform_in(&dir, &["report", "baseline", "report"]);
+    assert_eq!(base.code, 0, "{base}");
+    std::fs::write(dir.join("wsconform.baseline"), &base.stdout).unwrap();
+    std::fs::remove_dir_all(dir.join("report")).unwrap();
+
+    std::fs::create_dir(dir.join("shards")).unwrap();
+    for k in 1..=3 {
+        let job = dir.join(format!("job{k}"));
+        std::fs::create_dir(&job).unwrap();
+        std::fs::copy(
+            dir.join("wsconform.baseline"),
+            job.join("wsconform.baseline"),
+        )
+        .unwrap();
+        let r = wsconform_in(&job, &words(&commands[0], &broken, k));
+        // Text echoes regress against the baseline: the shard job fails.
+        assert_eq!(r.code, 1, "shard {k}: {r}");
+        std::fs::rename(
+            job.join("shard"),
+            dir.join("shards").join(format!("shard-{k}")),
+        )
+        .unwrap();
+    }
+    let r = wsconform_in(&dir, &words(&commands[1], &broken, 0));
+    assert_eq!(r.code, 0, "{r}");
+    assert_eq!(case_ids(&dir.join("report"), "my-server").len(), 16);
+    let r = wsconform_in(&dir, &words(&commands[2], &broken, 0));
+    assert_eq!(r.code, 0, "{r}");
+    let (failures, tests) = junit_failures(&dir.join("junit.xml"));
+    assert_eq!(tests, 16);
+    let expected: BTreeSet<String> = (1..=8).map(|i| format!("1.1.{i}")).collect();
+    assert_eq!(failures, expected);
+}
