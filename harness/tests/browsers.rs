@@ -106,6 +106,7 @@ fn run_in_browser(
         assert!(report.starts_with("HTTP/1.1 200"), "{report:.300}");
         let first = &run.results[0].id;
         assert!(report.contains(&format!("Case {first}")), "{report:.300}");
+        assert!(report.contains("can take part in all"), "{report:.300}");
     }
     server.stop();
     rt.block_on(task).unwrap();

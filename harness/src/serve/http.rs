@@ -245,9 +245,45 @@ fn report(server: &FuzzingServer, agent: Option<&str>) -> Answer {
     if runs.is_empty() {
         return Answer::error(404, "no client has run a case yet");
     }
-    Answer::ok(
-        "text/html; charset=utf-8",
-        ws_reports::render_html(&runs).into_bytes(),
+    let html = ws_reports::render_html(&runs).replacen(
+        "<body>\n",
+        &format!("<body>\n{}", api_note(server)),
+        1,
+    );
+    Answer::ok("text/html; charset=utf-8", html.into_bytes())
+}
+
+/// One paragraph for the top of the report: which served cases a client on the
+/// standard WebSocket API (a browser) cannot take part in, and why.
+fn api_note(server: &FuzzingServer) -> String {
+    let beyond: Vec<String> = server
+        .cases()
+        .iter()
+        .filter_map(|c| {
+            let limits = beyond_standard_api(c, Role::Server);
+            (!limits.is_empty()).then(|| {
+                let why: Vec<String> = limits.iter().map(ToString::to_string).collect();
+                format!("{} ({})", c.id, why.join(", "))
+            })
+        })
+        .collect();
+    let text = if beyond.is_empty() {
+        format!(
+            "A client on the standard WebSocket API (a browser) can take part in all {} \
+             cases served: none asks its application for a ping, an unsolicited pong or a \
+             close code the API refuses.",
+            server.cases().len()
+        )
+    } else {
+        format!(
+            "A client on the standard WebSocket API (a browser) cannot take part in these \
+             cases, which the driver page does not run: {}.",
+            beyond.join("; ")
+        )
+    };
+    format!(
+        "<p class=\"api-note\">{}</p>\n",
+        ws_reports::html::escape_html(&text)
     )
 }
 
@@ -358,5 +394,25 @@ mod tests {
         assert!(head.starts_with("HTTP/1.1 404"), "{head}");
         let (head, _) = body(&answer(&server, &get("/caseStatus?case=0&agent=a", None)).await);
         assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    }
+
+    #[test]
+    fn the_report_says_what_a_browser_cannot_take_part_in() {
+        let note = api_note(&server());
+        assert!(note.contains("can take part in all"), "{note}");
+        // A case that needs the client to send a ping of its own is named, with why.
+        let mut cases = ws_cases::cases_for(Role::Server);
+        cases.truncate(2);
+        cases[1].expect.outcomes = vec![(
+            ws_cases::Behavior::Ok,
+            vec![ws_cases::Event::Ping(b"mine".to_vec())],
+        )];
+        let id = cases[1].id.clone();
+        let server = FuzzingServer::new(cases, ServeSettings::default());
+        let note = api_note(&server);
+        assert!(
+            note.contains(&format!("{id} (the client must send a ping)")),
+            "{note}"
+        );
     }
 }
