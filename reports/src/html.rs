@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use crate::autobahn_json::case_report_filename;
 use crate::case_id::{compare_case_ids, section_of, subsection_of};
+use crate::gating::FailOn;
 use crate::model::{Behavior, CaseResult, CloseBehavior, RunReport};
 use crate::wirelog::WireLogEntry;
 
@@ -110,16 +111,71 @@ fn close_class(c: CloseBehavior) -> &'static str {
     }
 }
 
-/// Text of the close cell: the peer's close code where the verdict is about the code,
-/// the verdict otherwise (as Autobahn's matrix does).
+/// Text of the close cell: the peer's close code whenever it sent one (the cell's colour
+/// carries the verdict), else the verdict or "no code".
 fn close_text(case: &CaseResult) -> String {
-    match case.behavior_close {
-        CloseBehavior::Unclean => "Unclean".into(),
-        CloseBehavior::Failed => "Fail".into(),
-        _ => case
-            .remote_close_code
-            .map_or_else(|| "no code".into(), |c| c.to_string()),
+    match (case.remote_close_code, case.behavior_close) {
+        (Some(code), _) => code.to_string(),
+        (None, CloseBehavior::Unclean) => "Unclean".into(),
+        (None, CloseBehavior::Failed) => "Fail".into(),
+        (None, _) => "no code".into(),
     }
+}
+
+/// Hover text of the close cell: the verdict and the peer's close code and reason.
+fn close_title(case: &CaseResult) -> String {
+    let mut title = case.behavior_close.to_string();
+    match (case.remote_close_code, case.remote_close_reason.as_deref()) {
+        (Some(code), Some(reason)) if !reason.is_empty() => {
+            let _ = write!(title, ": peer closed with {code} {reason:?}");
+        }
+        (Some(code), _) => {
+            let _ = write!(title, ": peer closed with {code}");
+        }
+        (None, _) => title.push_str(": no close code from the peer"),
+    }
+    title
+}
+
+/// A list of every case that fails (behavior FAILED, close UNCLEAN or FAILED), per agent,
+/// linked to its result, so a reader of a large report starts where the problems are.
+fn render_failing(out: &mut String, runs: &[&RunReport]) {
+    let failing: Vec<(usize, &CaseResult)> = runs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            let mut cases: Vec<&CaseResult> = r
+                .results
+                .iter()
+                .filter(|c| FailOn::Failed.fails(c))
+                .collect();
+            cases.sort_by(|a, b| compare_case_ids(&a.id, &b.id));
+            cases.into_iter().map(move |c| (i, c))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "<h2 id=\"failing\">Failing cases ({})</h2>",
+        failing.len()
+    );
+    if failing.is_empty() {
+        out.push_str("<p>None.</p>\n");
+        return;
+    }
+    out.push_str("<table class=\"failing\"><tr><th>Agent</th><th>Case</th><th>Close</th><th>Reason</th></tr>\n");
+    for (i, case) in failing {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td><a href=\"#{}\">{}</a></td><td title=\"{}\">{}</td><td>{}</td></tr>",
+            escape_html(&runs[i].agent),
+            result_anchor(i, &case.id),
+            escape_html(&case.id),
+            escape_html(&close_title(case)),
+            escape_html(&close_text(case)),
+            escape_html(&cut(&case.reason, 300)),
+        );
+    }
+    out.push_str("</table>\n");
 }
 
 /// Duration and compression-ratio annotations Autobahn shows under the verdict.
@@ -519,6 +575,7 @@ pub fn render_html(runs: &[RunReport]) -> String {
         );
     }
     out.push_str("</table>\n");
+    render_failing(&mut out, &runs_sorted);
 
     out.push_str(
         "<h2>Results</h2>\n<div id=\"tools\" class=\"tools\" hidden>\
@@ -574,7 +631,7 @@ pub fn render_html(runs: &[RunReport]) -> String {
                     let detail = cell_detail(c);
                     let _ = write!(
                         out,
-                        "<td class=\"{class}\" title=\"{}\"><a href=\"#{}\">{label}</a>{}</td><td class=\"{}\">{}</td>",
+                        "<td class=\"{class}\" title=\"{}\"><a href=\"#{}\">{label}</a>{}</td><td class=\"{}\" title=\"{}\">{}</td>",
                         escape_html(&c.reason),
                         result_anchor(i, id),
                         if detail.is_empty() {
@@ -583,6 +640,7 @@ pub fn render_html(runs: &[RunReport]) -> String {
                             format!("<span class=\"detail\">{}</span>", escape_html(&detail))
                         },
                         close_class(c.behavior_close),
+                        escape_html(&close_title(c)),
                         escape_html(&close_text(c)),
                     );
                 }

@@ -96,7 +96,7 @@ fn matrix_and_case_blocks_show_verdicts_sections_and_missing_cells() {
     assert!(html.contains("<td class=\"b-fail\""));
     assert!(html.contains("<td class=\"b-ns\""));
     assert!(html.contains("<td class=\"b-unimpl\""));
-    assert!(html.contains("<td class=\"c-ns\">1002</td>"));
+    assert!(html.contains("<td class=\"c-ns\" title=\"WRONG CODE: peer closed with 1002\">1002</td>"));
     // Case blocks: description, expectation, RFC, and a collapsed wire log per result.
     assert!(html.contains("<article class=\"case\" id=\"case-5.2\">"));
     assert!(html.contains("<dt>RFC</dt><dd>RFC 6455 §5.6 (MUST)</dd>"));
@@ -268,4 +268,50 @@ fn renders_in_headless_chromium_without_console_errors() {
         png.len()
     );
     let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn failing_cases_come_first_and_the_matrix_shows_close_codes() {
+    let mut run = common::run(
+        "srv",
+        &[
+            ("1.1.1", B::Ok, C::Ok),
+            ("5.19", B::Failed, C::Failed),
+            ("7.1.1", B::Ok, C::Unclean),
+        ],
+    );
+    run.results[0].remote_close_code = Some(1000);
+    run.results[1].remote_close_code = Some(1008);
+    run.results[1].remote_close_reason = Some("too many fragments".into());
+    run.results[1].reason = "closed with 1008 after the second fragment".into();
+    run.results[2].remote_close_code = None;
+    let html = render_html(&[run]);
+    let failing = html
+        .find("<h2 id=\"failing\">Failing cases (2)</h2>")
+        .expect(&html);
+    let matrix = html.find("id=\"matrix\"").unwrap();
+    assert!(failing < matrix, "the failing list comes before the matrix");
+    let list = &html[failing..matrix];
+    assert!(
+        list.contains(">5.19</a>") && list.contains(">7.1.1</a>"),
+        "{list}"
+    );
+    assert!(!list.contains(">1.1.1</a>"), "{list}");
+    assert!(
+        list.contains("closed with 1008 after the second fragment"),
+        "{list}"
+    );
+    // The matrix: the close code, not "Fail", with the reason on hover.
+    let grid = &html[matrix..];
+    assert!(
+        grid.contains("<td class=\"c-fail\" title=\"FAILED: peer closed with 1008 &quot;too many fragments&quot;\">1008</td>"),
+        "{grid}"
+    );
+    assert!(grid.contains(">1000</td>"), "{grid}");
+    assert!(
+        grid.contains(
+            "<td class=\"c-fail\" title=\"UNCLEAN: no close code from the peer\">Unclean</td>"
+        ),
+        "{grid}"
+    );
 }
