@@ -96,7 +96,9 @@ fn matrix_and_case_blocks_show_verdicts_sections_and_missing_cells() {
     assert!(html.contains("<td class=\"b-fail\""));
     assert!(html.contains("<td class=\"b-ns\""));
     assert!(html.contains("<td class=\"b-unimpl\""));
-    assert!(html.contains("<td class=\"c-ns\" title=\"WRONG CODE: peer closed with 1002\">1002</td>"));
+    assert!(
+        html.contains("<td class=\"c-ns\" title=\"WRONG CODE: peer closed with 1002\">1002</td>")
+    );
     // Case blocks: description, expectation, RFC, and a collapsed wire log per result.
     assert!(html.contains("<article class=\"case\" id=\"case-5.2\">"));
     assert!(html.contains("<dt>RFC</dt><dd>RFC 6455 §5.6 (MUST)</dd>"));
