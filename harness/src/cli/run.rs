@@ -170,7 +170,7 @@ pub struct RunArgs {
     /// result says so and the summary counts it. No rerun starts once the reruns have
     /// taken half as long as the run before them (or 10 s, whichever is more); cases
     /// left keep their first verdict, with a note.
-    #[arg(long)]
+    #[arg(help_heading = "Connection", long)]
     pub no_confirm: bool,
 }
 
