@@ -16,6 +16,28 @@ pub const PROTOCOL_ERROR: u16 = 1002;
 /// Close code 1007.
 pub const INVALID_PAYLOAD: u16 = 1007;
 
+/// How a case's frames reach the wire; Autobahn plays several cases once per mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// All frames in one go.
+    Together,
+    /// Each frame flushed on its own (Autobahn's `sync`).
+    FrameWise,
+    /// One byte per TCP write.
+    OctetWise,
+}
+
+impl Delivery {
+    /// The sentence a case description adds for this mode.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Delivery::Together => " The frames are written back to back with no flush in between.",
+            Delivery::FrameWise => " Each frame is flushed to TCP on its own.",
+            Delivery::OctetWise => " Every byte goes out in its own TCP write.",
+        }
+    }
+}
+
 /// Starts a case with its id and titles.
 pub fn case(id: &str, section: &'static str, subsection: &str) -> CaseBuilder {
     CaseBuilder {
@@ -102,6 +124,15 @@ impl CaseBuilder {
             chop: Chop::Whole,
             sync: false,
         })
+    }
+
+    /// Sends a frame the way `how` says.
+    pub fn frame_delivered(self, frame: FrameSpec, how: Delivery) -> Self {
+        match how {
+            Delivery::Together => self.frame(frame),
+            Delivery::FrameWise => self.frame_sync(frame),
+            Delivery::OctetWise => self.frame_chopped(frame, 1),
+        }
     }
 
     /// Sends a frame in writes of `chop` bytes.

@@ -9,6 +9,7 @@
 pub mod api_limits;
 pub mod build;
 pub mod catalogue;
+pub mod deflate_data;
 pub mod error;
 pub mod judge;
 pub mod model;

@@ -7,7 +7,7 @@ use ws_spec::deflate::{DeflateOffer, ServerPolicy};
 use ws_spec::endpoint::Role;
 use ws_spec::frame::{LengthForm, Opcode};
 
-pub use crate::catalogue::deflate_data::DataSet;
+pub use crate::deflate_data::DataSet;
 
 /// The RFC clause a case checks, and its requirement level: the same types
 /// ws-spec's rules cite.
@@ -315,64 +315,8 @@ pub enum Event {
     Timeout(&'static str),
 }
 
-/// Message-level verdict, with Autobahn's values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum Behavior {
-    /// Passed.
-    Ok,
-    /// Conforms, but not the canonical (SHOULD) behaviour.
-    NonStrict,
-    /// The RFC leaves it open; reported for information.
-    Informational,
-    /// The feature under test is not implemented (e.g. no permessage-deflate).
-    Unimplemented,
-    /// Breaks a MUST.
-    Failed,
-}
-
-impl Behavior {
-    /// Autobahn's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Behavior::Ok => "OK",
-            Behavior::NonStrict => "NON-STRICT",
-            Behavior::Informational => "INFORMATIONAL",
-            Behavior::Unimplemented => "UNIMPLEMENTED",
-            Behavior::Failed => "FAILED",
-        }
-    }
-}
-
-/// Closing-handshake verdict, with Autobahn's values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum CloseBehavior {
-    /// Closed as expected.
-    Ok,
-    /// Closed by the wrong side, or never opened.
-    Failed,
-    /// A close code outside the expected ones.
-    WrongCode,
-    /// A clean close was required and did not happen.
-    Unclean,
-    /// The suite had to drop TCP when the server should have.
-    FailedByClient,
-    /// Left open by the RFC.
-    Informational,
-}
-
-impl CloseBehavior {
-    /// Autobahn's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CloseBehavior::Ok => "OK",
-            CloseBehavior::Failed => "FAILED",
-            CloseBehavior::WrongCode => "WRONG CODE",
-            CloseBehavior::Unclean => "UNCLEAN",
-            CloseBehavior::FailedByClient => "FAILED BY CLIENT",
-            CloseBehavior::Informational => "INFORMATIONAL",
-        }
-    }
-}
+/// The verdicts of a case, with Autobahn's values: the same types the reports use.
+pub use ws_verdict::{Behavior, CloseBehavior};
 
 /// What the closing of the connection must look like (Autobahn's `expectedClose`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -613,7 +557,10 @@ impl Case {
     pub fn rfc_line(&self) -> String {
         self.rfc
             .iter()
-            .map(|r| r.to_string())
+            .map(|r| match r.requirement() {
+                Some(sentence) => format!("{r}: {sentence}"),
+                None => r.to_string(),
+            })
             .collect::<Vec<_>>()
             .join("; ")
     }

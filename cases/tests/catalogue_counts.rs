@@ -696,3 +696,26 @@ fn case_17_6_1_is_a_one_mib_bomb_that_reports() {
     assert_eq!(case.expect.rule, VerdictRule::Report);
     assert!(case.deflate.is_some());
 }
+
+#[test]
+fn every_cited_clause_says_what_it_requires() {
+    // A report shows the sentence beside the verdict: no case may cite a
+    // clause whose requirement ws-spec's table lacks.
+    let mut missing: Vec<String> = ws_cases::all_cases()
+        .iter()
+        .flat_map(|c| c.rfc.iter().map(move |r| (c.id.clone(), r.clone())))
+        .filter(|(_, r)| r.requirement().is_none())
+        .map(|(id, r)| format!("{id}: {r}"))
+        .collect();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "clauses without a requirement:\n{}",
+        missing.join("\n")
+    );
+    let case = ws_cases::all_cases()
+        .into_iter()
+        .find(|c| c.id == "1.1.1")
+        .expect("case 1.1.1");
+    assert!(case.rfc_line().contains("): "), "{}", case.rfc_line());
+}

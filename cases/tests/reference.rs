@@ -10,10 +10,14 @@ use std::time::Duration;
 use ws_cases::model::{Behavior, CloseBehavior, HandshakeExpect, Measure, VerdictRule};
 use ws_cases::run::{CaseRun, Output, Role, RunConfig, RunOutcome};
 use ws_cases::Case;
-use ws_spec::deflate::{self, DeflateOffer, ServerPolicy};
-use ws_spec::endpoint::{self, Endpoint, EndpointConfig};
+use ws_spec::connection::{
+    ClientConnection, ClientConnectionConfig, ServerConnection, ServerConnectionConfig,
+    ServerDeflate,
+};
+use ws_spec::deflate::{self, DeflateOffer, DeflateParams, ServerPolicy};
+use ws_spec::endpoint::EndpointConfig;
 use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, Opcode};
-use ws_spec::handshake::{self, ServerConfig, ServerDecision};
+use ws_spec::handshake;
 
 /// The peer under test, in memory.
 trait Peer {
@@ -27,74 +31,44 @@ trait Peer {
     fn closed(&self) -> bool;
 }
 
-/// A client as the test needs it: the reference endpoint behind the reference handshake.
+/// A client as the test needs it: the reference client connection, offering
+/// permessage-deflate as Autobahn's client does (RFC 7692 §7.1).
 struct Client {
-    key: String,
-    head: Vec<u8>,
-    endpoint: Option<Endpoint>,
+    conn: ClientConnection,
     closed: bool,
+}
+
+impl Client {
+    fn new() -> Self {
+        Client {
+            conn: ClientConnection::new(ClientConnectionConfig {
+                host: "127.0.0.1:9001".into(),
+                target: "/".into(),
+                key: handshake::random_key(3),
+                offers: vec![DeflateOffer::autobahn(false, 0)],
+                endpoint: EndpointConfig::echo_client(7),
+                max_head: 16 * 1024,
+            }),
+            closed: false,
+        }
+    }
 }
 
 impl Peer for Client {
     fn initial(&mut self) -> Vec<u8> {
-        // Offers permessage-deflate as Autobahn's client would (RFC 7692 §7.1).
-        let offer = DeflateOffer::autobahn(false, 0).to_extension();
-        handshake::RequestBuilder::new("127.0.0.1:9001", "/", &self.key)
-            .set(
-                "Sec-WebSocket-Extensions",
-                &handshake::format_extensions(&[offer]),
-            )
-            .encode()
+        self.conn.take_output()
     }
 
     fn receive(&mut self, bytes: &[u8], now: Duration) -> Vec<u8> {
-        let now_ms = now.as_millis() as u64;
-        if let Some(ep) = self.endpoint.as_mut() {
-            ep.receive(bytes, now_ms);
-            while ep.poll_event().is_some() {}
-            return ep.take_output();
-        }
-        self.head.extend_from_slice(bytes);
-        let Some((resp, consumed)) = handshake::parse_response(&self.head, 16 * 1024).unwrap()
-        else {
-            return Vec::new();
-        };
+        self.conn.receive(bytes, now);
+        while self.conn.poll_event().is_some() {}
         // An invalid response fails the connection (RFC 6455 §4.1): close TCP, use nothing.
-        let Ok(accepted) = handshake::validate_response(
-            &resp,
-            &self.key,
-            &[],
-            &[deflate::EXTENSION_NAME.to_string()],
-        ) else {
-            self.closed = true;
-            return Vec::new();
-        };
-        let params = match accepted.extensions.first() {
-            None => None,
-            Some(ext) => match deflate::client_accept(&[DeflateOffer::autobahn(false, 0)], ext) {
-                Ok(p) => Some(p),
-                Err(_) => {
-                    self.closed = true;
-                    return Vec::new();
-                }
-            },
-        };
-        let mut ep = Endpoint::new(EndpointConfig {
-            deflate: params,
-            ..EndpointConfig::echo_client(7)
-        });
-        let rest = self.head.split_off(consumed);
-        ep.receive(&rest, now_ms);
-        while ep.poll_event().is_some() {}
-        let out = ep.take_output();
-        self.endpoint = Some(ep);
-        out
+        self.closed |= self.conn.failure().is_some();
+        self.conn.take_output()
     }
 
     fn eof(&mut self) {
-        if let Some(ep) = self.endpoint.as_mut() {
-            ep.receive_eof();
-        }
+        self.conn.receive_eof();
         self.closed = true;
     }
 
@@ -103,13 +77,10 @@ impl Peer for Client {
     }
 }
 
-/// A server as the test needs it: the reference endpoint behind the reference handshake.
+/// A server as the test needs it: the reference server connection.
 struct Server {
-    head: Vec<u8>,
-    endpoint: Option<Endpoint>,
+    conn: ServerConnection,
     closed: bool,
-    /// Negotiates permessage-deflate (RFC 7692) when offered.
-    deflate: bool,
     /// A deliberate permessage-deflate bug, for the tests that must catch it.
     bug: Option<DeflateBug>,
 }
@@ -117,21 +88,41 @@ struct Server {
 /// permessage-deflate bugs a broken server can have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum DeflateBug {
-    /// Agrees to `server_no_context_takeover`, then keeps its context anyway.
-    IgnoresNoContextTakeover,
     /// Sends each compressed echo in two frames, RSV1 on both (RFC 7692 §6
     /// allows it on the first only).
     Rsv1OnContinuation,
 }
 
 impl Server {
+    /// Negotiates permessage-deflate (RFC 7692) when offered and `deflate` is set.
     fn new(deflate: bool, bug: Option<DeflateBug>) -> Self {
+        let mut config = ServerConnectionConfig::echo();
+        if !deflate {
+            config.deflate = ServerDeflate::Off;
+        }
         Server {
-            head: Vec::new(),
-            endpoint: None,
+            conn: ServerConnection::new(config),
             closed: false,
-            deflate,
             bug,
+        }
+    }
+
+    /// A server that agrees to what `offer` asks, as the default policy does,
+    /// then runs with `deviate` applied to the agreed parameters.
+    fn deviating(offers: &[DeflateOffer], deviate: fn(&mut DeflateParams)) -> Self {
+        let offers: Vec<_> = offers.iter().map(DeflateOffer::to_extension).collect();
+        let (response, mut params) = deflate::server_negotiate(&offers, &ServerPolicy::default())
+            .expect("the default policy is valid")
+            .expect("the default policy accepts the offer");
+        deviate(&mut params);
+        let config = ServerConnectionConfig {
+            deflate: ServerDeflate::Answer { response, params },
+            ..ServerConnectionConfig::echo()
+        };
+        Server {
+            conn: ServerConnection::new(config),
+            closed: false,
+            bug: None,
         }
     }
 
@@ -181,74 +172,17 @@ impl Peer for Server {
 
     /// Feeds bytes from the client; returns bytes for the client.
     fn receive(&mut self, bytes: &[u8], now: Duration) -> Vec<u8> {
-        let now_ms = now.as_millis() as u64;
-        if let Some(ep) = self.endpoint.as_mut() {
-            ep.receive(bytes, now_ms);
-            while ep.poll_event().is_some() {}
-            let out = ep.take_output();
-            if ep.wants_tcp_close() {
-                self.closed = true;
-            }
-            return self.output(out);
+        // The bug is in the frames of an open connection, not in the handshake answer.
+        let open = self.conn.endpoint().is_some();
+        self.conn.receive(bytes, now);
+        while self.conn.poll_event().is_some() {}
+        self.closed |= self.conn.wants_tcp_close();
+        let out = self.conn.take_output();
+        if open {
+            self.output(out)
+        } else {
+            out
         }
-        self.head.extend_from_slice(bytes);
-        let (req, consumed) = match handshake::parse_request(&self.head, 16 * 1024) {
-            Ok(Some(parsed)) => parsed,
-            Ok(None) => return Vec::new(),
-            Err(e) => {
-                self.closed = true;
-                return handshake::refusal_response(&e);
-            }
-        };
-        let mut params = None;
-        let mut response = match handshake::server_respond(&req, &ServerConfig::default()) {
-            ServerDecision::Accept {
-                response,
-                subprotocol,
-                key,
-            } => {
-                let offers =
-                    handshake::parse_extensions(&req.header_all("Sec-WebSocket-Extensions"))
-                        .unwrap_or_default();
-                let negotiated = if self.deflate {
-                    deflate::server_negotiate(&offers, &ServerPolicy::default())
-                        .expect("the default policy is valid")
-                } else {
-                    None
-                };
-                match negotiated {
-                    Some((ext, p)) => {
-                        params = Some(p);
-                        handshake::accept_response(&key, subprotocol.as_deref(), &[ext])
-                    }
-                    None => response,
-                }
-            }
-            ServerDecision::Refuse { response, .. } => {
-                self.closed = true;
-                return response;
-            }
-        };
-        if self.bug == Some(DeflateBug::IgnoresNoContextTakeover) {
-            if let Some(p) = params.as_mut() {
-                p.server_no_context_takeover = false;
-            }
-        }
-        let mut ep = Endpoint::new(EndpointConfig {
-            role: endpoint::Role::Server,
-            echo: true,
-            deflate: params,
-            ..EndpointConfig::default()
-        });
-        let rest = self.head.split_off(consumed);
-        ep.receive(&rest, now_ms);
-        while ep.poll_event().is_some() {}
-        response.extend(ep.take_output());
-        if ep.wants_tcp_close() {
-            self.closed = true;
-        }
-        self.endpoint = Some(ep);
-        response
     }
 }
 
@@ -293,13 +227,7 @@ fn catalogue_light(role: Role) -> Vec<Case> {
 
 /// Plays one case, the suite as server, against the reference client in virtual time.
 fn play_as_server(case: &Case) -> RunOutcome {
-    let mut client = Client {
-        key: handshake::random_key(3),
-        head: Vec::new(),
-        endpoint: None,
-        closed: false,
-    };
-    play_against(case, Role::Server, &mut client)
+    play_against(case, Role::Server, &mut Client::new())
 }
 
 fn play_against(case: &Case, role: Role, peer: &mut dyn Peer) -> RunOutcome {
@@ -499,10 +427,11 @@ fn rfc7692_7_1_1_1_server_ignoring_no_context_takeover_fails() {
     // 13.2.x offers server_no_context_takeover: a server that accepts it but
     // keeps its window makes back-references the suite cannot resolve.
     let case = find("13.2.4");
+    let offers = &case.deflate.as_ref().expect("a compression case").offers;
     let out = play_against(
         &case,
         Role::Client,
-        &mut Server::new(true, Some(DeflateBug::IgnoresNoContextTakeover)),
+        &mut Server::deviating(offers, |p| p.server_no_context_takeover = false),
     );
     assert_eq!(
         out.verdict.behavior,

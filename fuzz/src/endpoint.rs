@@ -17,6 +17,8 @@
 //! config[5..7]   stream offset of that call (u16 little-endian, modulo len + 1)
 //! ```
 
+use std::time::Duration;
+
 use ws_spec::close::{is_valid_on_wire, parse_close_payload};
 use ws_spec::endpoint::{Endpoint, EndpointConfig, EndpointEvent, Role, State};
 use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, LengthForm, Opcode};
@@ -119,7 +121,7 @@ fn drive(setup: &Setup, stream: &[u8], boundaries: &[usize], peak: &mut usize) -
     for (i, piece) in pieces_at(stream, boundaries).into_iter().enumerate() {
         let start = boundaries.get(i).copied().unwrap_or(0);
         app_close(&mut ep, start, events.len(), peak);
-        tracked(peak, || ep.receive(piece, start as u64));
+        tracked(peak, || ep.receive(piece, Duration::from_millis(start as u64)));
         drain(&mut ep, &mut events, &mut output, peak);
     }
     app_close(&mut ep, stream.len(), events.len(), peak);
@@ -135,7 +137,7 @@ fn drive(setup: &Setup, stream: &[u8], boundaries: &[usize], peak: &mut usize) -
             .failure()
             .map(|(code, reason)| (code, reason.to_string())),
         close_sent: ep.close_sent(),
-        closing_started: ep.closing_since_ms().is_some(),
+        closing_started: ep.closing_since().is_some(),
         state: ep.state(),
         handshake_completed: ep.handshake_completed(),
         wants_tcp_close: ep.wants_tcp_close(),
@@ -278,7 +280,7 @@ fn check_run(setup: &Setup, run: &Run, input_len: usize) {
         Role::Client => Role::Server,
     };
     let mut peer = Endpoint::new(EndpointConfig::new(peer_role));
-    peer.receive(&run.output, 0);
+    peer.receive(&run.output, Duration::ZERO);
     if let Some((code, reason)) = peer.failure() {
         panic!("a {peer_role:?} peer fails the output with {code}: {reason}");
     }

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
-use ws_spec::endpoint::{Endpoint, EndpointConfig, Role};
-use ws_spec::handshake::{self, ServerConfig, ServerDecision};
+use ws_spec::connection::{ServerConnection, ServerConnectionConfig};
 
 use crate::error::HarnessError;
 use crate::tls::ServerTls;
@@ -81,101 +80,49 @@ pub async fn serve_tls(listener: TcpListener, settings: EchoSettings, tls: Serve
     }
 }
 
-/// Serves one connection (TCP, or TLS over TCP): opening handshake, then the
-/// reference endpoint as an echo peer.
+/// Serves one connection (TCP, or TLS over TCP): the reference server
+/// connection (opening handshake, permessage-deflate, endpoint) as an echo peer.
 pub async fn serve_connection<S>(mut stream: S, settings: &EchoSettings) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut buf = vec![0u8; 64 * 1024];
-    let mut head = Vec::new();
-    let deadline = tokio::time::Instant::now() + HANDSHAKE_TIMEOUT;
-    let (request, consumed) = loop {
-        let n = match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-            Ok(r) => r?,
-            Err(_) => return Ok(()),
-        };
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-        match handshake::parse_request(&head, MAX_HEAD) {
-            Ok(Some(parsed)) => break parsed,
-            Ok(None) => continue,
-            Err(e) => {
-                let body = format!("{e}\n");
-                let resp = format!(
-                    "HTTP/1.1 {} Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    e.status(),
-                    body.len()
-                );
-                stream.write_all(resp.as_bytes()).await?;
-                return stream.shutdown().await;
-            }
-        }
-    };
-    // permessage-deflate (RFC 7692) when the client offers it, with the default policy.
-    let mut deflate = None;
-    match handshake::server_respond(&request, &ServerConfig::default()) {
-        ServerDecision::Accept {
-            mut response,
-            subprotocol,
-            key,
-        } => {
-            let offers =
-                handshake::parse_extensions(&request.header_all("Sec-WebSocket-Extensions"))
-                    .unwrap_or_default();
-            if let Ok(Some((ext, params))) =
-                ws_spec::deflate::server_negotiate(&offers, &Default::default())
-            {
-                response = handshake::accept_response(&key, subprotocol.as_deref(), &[ext]);
-                deflate = Some(params);
-            }
-            stream.write_all(&response).await?;
-            stream.flush().await?;
-        }
-        ServerDecision::Refuse { response, .. } => {
-            stream.write_all(&response).await?;
-            return stream.shutdown().await;
-        }
-    }
+    let mut config = ServerConnectionConfig::echo();
+    config.endpoint.max_message_size = settings.max_message;
+    config.max_head = MAX_HEAD;
+    let mut conn = ServerConnection::new(config);
     let t0 = Instant::now();
-    let mut endpoint = Endpoint::new(EndpointConfig {
-        role: Role::Server,
-        echo: true,
-        max_message_size: settings.max_message,
-        deflate,
-        ..EndpointConfig::default()
-    });
-    let rest = head.split_off(consumed);
-    if !rest.is_empty() {
-        endpoint.receive(&rest, t0.elapsed().as_millis() as u64);
-    }
+    let handshake_deadline = tokio::time::Instant::now() + HANDSHAKE_TIMEOUT;
     loop {
-        while endpoint.poll_event().is_some() {}
-        let out = endpoint.take_output();
+        while conn.poll_event().is_some() {}
+        let out = conn.take_output();
         if !out.is_empty() {
             stream.write_all(&out).await?;
             // Over TLS, encrypted bytes the socket did not take yet wait in the
             // session until a flush; over TCP this does nothing.
             stream.flush().await?;
         }
-        if endpoint.wants_tcp_close() {
+        if conn.wants_tcp_close() {
             return stream.shutdown().await;
         }
-        let n = match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut buf)).await {
+        let read = if conn.endpoint().is_some() {
+            tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut buf)).await
+        } else {
+            tokio::time::timeout_at(handshake_deadline, stream.read(&mut buf)).await
+        };
+        let n = match read {
             Ok(Ok(n)) => n,
             Ok(Err(_)) | Err(_) => return Ok(()),
         };
         if n == 0 {
-            endpoint.receive_eof();
-            let out = endpoint.take_output();
+            conn.receive_eof();
+            let out = conn.take_output();
             if !out.is_empty() {
                 let _ = stream.write_all(&out).await;
                 let _ = stream.flush().await;
             }
             return Ok(());
         }
-        endpoint.receive(&buf[..n], t0.elapsed().as_millis() as u64);
+        conn.receive(&buf[..n], t0.elapsed());
     }
 }

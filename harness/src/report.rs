@@ -4,37 +4,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use ws_cases::model::{Behavior as CaseBehavior, CloseBehavior as CaseCloseBehavior, Event};
+use ws_cases::model::Event;
 use ws_cases::run::WireEvent;
-use ws_reports::{Behavior, CaseResult, CloseBehavior, RunReport, WireLogEntry};
+use ws_reports::{CaseResult, RunReport, WireLogEntry};
 
 use crate::runner::CaseRecord;
 
 /// Payload bytes kept in the `expected`/`received` lists; beyond that they are cut with a note.
 const EVENT_PAYLOAD_MAX: usize = 64 * 1024;
-
-/// Converts a case verdict to the report's.
-pub fn behavior(b: CaseBehavior) -> Behavior {
-    match b {
-        CaseBehavior::Ok => Behavior::Ok,
-        CaseBehavior::NonStrict => Behavior::NonStrict,
-        CaseBehavior::Informational => Behavior::Informational,
-        CaseBehavior::Unimplemented => Behavior::Unimplemented,
-        CaseBehavior::Failed => Behavior::Failed,
-    }
-}
-
-/// Converts a close verdict to the report's.
-pub fn close_behavior(b: CaseCloseBehavior) -> CloseBehavior {
-    match b {
-        CaseCloseBehavior::Ok => CloseBehavior::Ok,
-        CaseCloseBehavior::Failed => CloseBehavior::Failed,
-        CaseCloseBehavior::WrongCode => CloseBehavior::WrongCode,
-        CaseCloseBehavior::Unclean => CloseBehavior::Unclean,
-        CaseCloseBehavior::FailedByClient => CloseBehavior::FailedByClient,
-        CaseCloseBehavior::Informational => CloseBehavior::Informational,
-    }
-}
 
 /// ISO 8601 UTC with milliseconds, from a wall-clock time (no time-zone crate needed).
 pub fn iso8601(t: SystemTime) -> String {
@@ -199,8 +176,8 @@ pub fn case_result(record: &CaseRecord, agent: &str) -> CaseResult {
         agent: agent.to_string(),
         started: iso8601(record.started),
         duration_ms: record.duration.as_millis() as u64,
-        behavior: behavior(v.behavior),
-        behavior_close: close_behavior(v.behavior_close),
+        behavior: v.behavior,
+        behavior_close: v.behavior_close,
         result: with_note(&v.result),
         result_close: v.result_close.clone(),
         expected: Value::Object(expected),

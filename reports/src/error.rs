@@ -91,10 +91,4 @@ pub enum ReportError {
         /// The case id.
         case: String,
     },
-    /// A verdict string is none of the values Autobahn defines.
-    #[error("unknown verdict {value:?}")]
-    UnknownVerdict {
-        /// The string that was not recognised.
-        value: String,
-    },
 }

@@ -21,6 +21,7 @@
 //! owns the clock and passes the time in).
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use crate::close;
 use crate::deflate::{Compressor, Decompressor, DeflateError, DeflateParams};
@@ -29,6 +30,7 @@ use crate::frame::{
     PartialHeader,
 };
 use crate::mask::apply_mask;
+use crate::rng::SplitMix64;
 use crate::rules::{check_header, ReceiveState};
 
 pub use crate::rules::FailReason;
@@ -195,11 +197,11 @@ pub struct Endpoint {
     message_len: u64,
     control_buf: Vec<u8>,
     utf8: Utf8Validator,
-    rng: u64,
+    rng: SplitMix64,
     /// `Some(code)` once a close frame has been written (`Some(None)`: empty body).
     close_sent: Option<Option<u16>>,
-    closing_since_ms: Option<u64>,
-    now_ms: u64,
+    closing_since: Option<Duration>,
+    now: Duration,
     failure: Option<(u16, FailReason)>,
     handshake_done: bool,
     peer_eof: bool,
@@ -213,7 +215,7 @@ pub struct Endpoint {
 impl Endpoint {
     /// An endpoint in the Open state, right after the opening handshake.
     pub fn new(config: EndpointConfig) -> Self {
-        let rng = config.mask_seed;
+        let rng = SplitMix64::new(config.mask_seed);
         let limit = usize::try_from(config.max_message_size).unwrap_or(usize::MAX);
         let compressor = config.deflate.as_ref().map(|p| p.compressor(config.role));
         let decompressor = config
@@ -241,8 +243,8 @@ impl Endpoint {
             utf8: Utf8Validator::new(),
             rng,
             close_sent: None,
-            closing_since_ms: None,
-            now_ms: 0,
+            closing_since: None,
+            now: Duration::ZERO,
             failure: None,
             handshake_done: false,
             peer_eof: false,
@@ -254,9 +256,11 @@ impl Endpoint {
         &self.config
     }
 
-    /// Feed received bytes; `now` is the current time as a value (ms since start, u64) — used only for bookkeeping (e.g. when the close started), never read from a clock.
-    pub fn receive(&mut self, bytes: &[u8], now_ms: u64) {
-        self.now_ms = now_ms;
+    /// Feed received bytes; `now` is the time since the connection started,
+    /// passed in as a value (never read from a clock) and used only for
+    /// bookkeeping (when the close started).
+    pub fn receive(&mut self, bytes: &[u8], now: Duration) {
+        self.now = now;
         if self.ignores_input() {
             return;
         }
@@ -312,7 +316,7 @@ impl Endpoint {
     /// Both roles want it once the peer has closed TCP ([`Endpoint::receive_eof`]).
     /// A client that waits too long for the server may close anyway
     /// (§7.1.1); that timeout belongs to the caller, see
-    /// [`Endpoint::closing_since_ms`].
+    /// [`Endpoint::closing_since`].
     pub fn wants_tcp_close(&self) -> bool {
         self.peer_eof || (self.config.role == Role::Server && self.state == State::Closed)
     }
@@ -391,10 +395,10 @@ impl Endpoint {
         self.close_sent
     }
 
-    /// The `now_ms` of the last [`Endpoint::receive`] before the endpoint
+    /// The `now` of the last [`Endpoint::receive`] before the endpoint
     /// sent its close, for the caller's closing-handshake timeout.
-    pub fn closing_since_ms(&self) -> Option<u64> {
-        self.closing_since_ms
+    pub fn closing_since(&self) -> Option<Duration> {
+        self.closing_since
     }
 
     /// True when both closes have been exchanged (a clean close, §7.1.4).
@@ -594,7 +598,7 @@ impl Endpoint {
         };
         self.send_frame(Opcode::Close, &payload);
         self.close_sent = Some(code);
-        self.closing_since_ms = Some(self.now_ms);
+        self.closing_since = Some(self.now);
     }
 
     /// Writes a data message as one frame, compressed with RSV1 set when
@@ -644,19 +648,12 @@ impl Endpoint {
         }
     }
 
-    /// SplitMix64: deterministic from the seed, so expectations derived
-    /// from a client-role endpoint are reproducible byte for byte.
+    /// Deterministic from the seed, so expectations derived from a
+    /// client-role endpoint are reproducible byte for byte.
     fn next_mask_key(&mut self) -> [u8; 4] {
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        ((z >> 32) as u32).to_be_bytes()
+        self.rng.mask_key()
     }
 
-    /// Stream bytes `[from, to)` (at most a header's worth), taken from the
-    /// current chunk and the tail of earlier ones.
     /// Input is ignored from now on: free what it held.
     fn release_buffers(&mut self) {
         self.decoder = FrameDecoder::new(DecoderConfig {
@@ -751,7 +748,7 @@ mod tests {
             Role::Server => c(Frame::ping("x")),
             Role::Client => Frame::ping("x").encode(),
         };
-        ep.receive(&more, 99);
+        ep.receive(&more, Duration::from_millis(99));
         assert_eq!(events(ep), vec![]);
         assert!(ep.take_output().is_empty());
     }
@@ -759,14 +756,14 @@ mod tests {
     #[test]
     fn rfc6455_5_1_server_fails_on_unmasked_frame_1002() {
         let mut ep = echo_server();
-        ep.receive(&Frame::text("hi").encode(), 0);
+        ep.receive(&Frame::text("hi").encode(), Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1002, FailReason::UnmaskedClientFrame);
     }
 
     #[test]
     fn rfc6455_5_1_client_fails_on_masked_frame_1002_and_waits_for_server_tcp_close() {
         let mut ep = echo_client();
-        ep.receive(&c(Frame::text("hi")), 0);
+        ep.receive(&c(Frame::text("hi")), Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1002, FailReason::MaskedServerFrame);
         // §7.1.1: the client waits for the server to close TCP first.
         assert!(!ep.wants_tcp_close());
@@ -788,7 +785,7 @@ mod tests {
                 let mut ep = echo_server();
                 let mut input = c(Frame::text("ok"));
                 input.extend(c(f.with_rsv(rsv)));
-                ep.receive(&input, 0);
+                ep.receive(&input, Duration::from_millis(0));
                 let echoed = frames(&ep.output);
                 assert_eq!(
                     echoed[0],
@@ -811,7 +808,7 @@ mod tests {
     fn rfc6455_5_2_reserved_bits_fail_fast_on_first_byte() {
         let mut ep = echo_server();
         let wire = c(Frame::text("abc").with_rsv(0b100));
-        ep.receive(&wire[..1], 0);
+        ep.receive(&wire[..1], Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1002, FailReason::ReservedBits(0b100));
     }
 
@@ -821,9 +818,9 @@ mod tests {
     fn rfc6455_5_1_mask_bit_judged_across_reads_before_header_completes() {
         let wire = Frame::binary(vec![0; 300]).encode();
         let mut ep = echo_server();
-        ep.receive(&wire[..1], 0);
+        ep.receive(&wire[..1], Duration::from_millis(0));
         assert_eq!(events(&mut ep), vec![]);
-        ep.receive(&wire[1..2], 0);
+        ep.receive(&wire[1..2], Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1002, FailReason::UnmaskedClientFrame);
         // Length split over three reads, judged once complete.
         let config = EndpointConfig {
@@ -832,10 +829,10 @@ mod tests {
         };
         let wire = c(Frame::binary(vec![0; 300]));
         let mut ep = Endpoint::new(config);
-        ep.receive(&wire[..2], 0);
-        ep.receive(&wire[2..3], 0);
+        ep.receive(&wire[..2], Duration::from_millis(0));
+        ep.receive(&wire[2..3], Duration::from_millis(0));
         assert_eq!(events(&mut ep), vec![]);
-        ep.receive(&wire[3..4], 0);
+        ep.receive(&wire[3..4], Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1009, FailReason::MessageTooBig(300));
     }
 
@@ -843,7 +840,10 @@ mod tests {
     fn rfc6455_5_2_reserved_opcodes_fail_1002() {
         for op in (3..=7u8).chain(0xB..=0xF) {
             let mut ep = echo_server();
-            ep.receive(&c(Frame::new(Opcode::Reserved(op), *b"abc")), 0);
+            ep.receive(
+                &c(Frame::new(Opcode::Reserved(op), *b"abc")),
+                Duration::from_millis(0),
+            );
             assert_failed(&mut ep, &[], 1002, FailReason::ReservedOpcode(op));
         }
     }
@@ -852,14 +852,14 @@ mod tests {
     #[test]
     fn rfc6455_5_5_control_payload_over_125_fails_1002() {
         let mut ep = echo_server();
-        ep.receive(&c(Frame::ping(vec![0xFE; 125])), 0);
+        ep.receive(&c(Frame::ping(vec![0xFE; 125])), Duration::from_millis(0));
         assert_eq!(events(&mut ep), vec![EndpointEvent::Ping(vec![0xFE; 125])]);
         assert_eq!(out_frames(&mut ep), vec![Frame::pong(vec![0xFE; 125])]);
         for op in [Opcode::Ping, Opcode::Pong, Opcode::Close] {
             let mut ep = echo_server();
             let wire = c(Frame::new(op, vec![b'a'; 126]));
             // Detected from the length alone, before mask key and payload.
-            ep.receive(&wire[..4], 0);
+            ep.receive(&wire[..4], Duration::from_millis(0));
             assert_failed(&mut ep, &[], 1002, FailReason::ControlTooLong(126));
         }
     }
@@ -869,7 +869,10 @@ mod tests {
     fn rfc6455_5_5_fragmented_control_frame_fails_1002() {
         for op in [Opcode::Ping, Opcode::Pong, Opcode::Close] {
             let mut ep = echo_server();
-            ep.receive(&c(Frame::new(op, *b"ab").with_fin(false)), 0);
+            ep.receive(
+                &c(Frame::new(op, *b"ab").with_fin(false)),
+                Duration::from_millis(0),
+            );
             assert_failed(&mut ep, &[], 1002, FailReason::FragmentedControl);
         }
     }
@@ -879,14 +882,17 @@ mod tests {
     fn rfc6455_5_4_continuation_without_message_fails_1002() {
         for fin in [true, false] {
             let mut ep = echo_server();
-            ep.receive(&c(Frame::continuation("x").with_fin(fin)), 0);
+            ep.receive(
+                &c(Frame::continuation("x").with_fin(fin)),
+                Duration::from_millis(0),
+            );
             assert_failed(&mut ep, &[], 1002, FailReason::UnexpectedContinuation);
         }
         // Also right after a complete message.
         let mut ep = echo_server();
         let mut input = c(Frame::text("a"));
         input.extend(c(Frame::continuation("b")));
-        ep.receive(&input, 0);
+        ep.receive(&input, Duration::from_millis(0));
         assert_failed(
             &mut ep,
             &[EndpointEvent::Text("a".into())],
@@ -902,7 +908,7 @@ mod tests {
             let mut ep = echo_server();
             let mut input = c(Frame::text("a").with_fin(false));
             input.extend(c(second));
-            ep.receive(&input, 0);
+            ep.receive(&input, Duration::from_millis(0));
             assert_failed(&mut ep, &[], 1002, FailReason::DataInsideFragmented);
         }
     }
@@ -917,11 +923,14 @@ mod tests {
         let header_len = 6;
         let mut ep = echo_server();
         // Everything up to and including F4: still a possible prefix.
-        ep.receive(&wire[..header_len + 12], 0);
+        ep.receive(&wire[..header_len + 12], Duration::from_millis(0));
         assert_eq!(events(&mut ep), vec![]);
         assert!(ep.take_output().is_empty());
         // The 0x90 after F4 makes it impossible.
-        ep.receive(&wire[header_len + 12..header_len + 13], 1000);
+        ep.receive(
+            &wire[header_len + 12..header_len + 13],
+            Duration::from_millis(1000),
+        );
         assert_failed(&mut ep, &[], 1007, FailReason::InvalidUtf8);
     }
 
@@ -929,11 +938,14 @@ mod tests {
     #[test]
     fn rfc6455_8_1_invalid_utf8_fails_fast_across_fragments_1007() {
         let mut ep = echo_server();
-        ep.receive(&c(Frame::text("\u{3ba}\u{1f79}").with_fin(false)), 0);
+        ep.receive(
+            &c(Frame::text("\u{3ba}\u{1f79}").with_fin(false)),
+            Duration::from_millis(0),
+        );
         assert_eq!(events(&mut ep), vec![]);
         ep.receive(
             &c(Frame::continuation(*b"\xf4\x90\x80\x80").with_fin(false)),
-            1000,
+            Duration::from_millis(1000),
         );
         assert_failed(&mut ep, &[], 1007, FailReason::InvalidUtf8);
     }
@@ -947,7 +959,7 @@ mod tests {
         let mut input = c(Frame::text(&b[..1]).with_fin(false));
         input.extend(c(Frame::continuation(&b[1..3]).with_fin(false)));
         input.extend(c(Frame::continuation(&b[3..])));
-        ep.receive(&input, 0);
+        ep.receive(&input, Duration::from_millis(0));
         assert_eq!(events(&mut ep), vec![EndpointEvent::Text(text.into())]);
         assert_eq!(out_frames(&mut ep), vec![Frame::text(b)]);
     }
@@ -962,7 +974,7 @@ mod tests {
             });
             let mut input = c(Frame::text(*b"ok\xe2\x82").with_fin(false));
             input.extend(c(Frame::continuation(*b"")));
-            ep.receive(&input, 0);
+            ep.receive(&input, Duration::from_millis(0));
             assert_failed(&mut ep, &[], 1007, FailReason::IncompleteUtf8);
         }
     }
@@ -974,10 +986,13 @@ mod tests {
             fail_fast_utf8: false,
             ..EndpointConfig::echo_server()
         });
-        ep.receive(&c(Frame::text(*b"a\xff").with_fin(false)), 0);
+        ep.receive(
+            &c(Frame::text(*b"a\xff").with_fin(false)),
+            Duration::from_millis(0),
+        );
         assert_eq!(events(&mut ep), vec![]);
         assert_eq!(ep.state(), State::Open);
-        ep.receive(&c(Frame::continuation("b")), 0);
+        ep.receive(&c(Frame::continuation("b")), Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1007, FailReason::InvalidUtf8);
     }
 
@@ -985,7 +1000,10 @@ mod tests {
     #[test]
     fn rfc6455_5_5_1_close_with_one_byte_body_fails_1002() {
         let mut ep = echo_server();
-        ep.receive(&c(Frame::new(Opcode::Close, *b"\x03")), 0);
+        ep.receive(
+            &c(Frame::new(Opcode::Close, *b"\x03")),
+            Duration::from_millis(0),
+        );
         assert_failed(&mut ep, &[], 1002, FailReason::CloseBodyOneByte);
     }
 
@@ -996,7 +1014,7 @@ mod tests {
             0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
         ] {
             let mut ep = echo_server();
-            ep.receive(&c(Frame::close(Some(code), b"")), 0);
+            ep.receive(&c(Frame::close(Some(code), b"")), Duration::from_millis(0));
             assert_failed(&mut ep, &[], 1002, FailReason::InvalidCloseCode(code));
         }
     }
@@ -1005,7 +1023,10 @@ mod tests {
     #[test]
     fn rfc6455_5_5_1_close_reason_not_utf8_fails_1007() {
         let mut ep = echo_server();
-        ep.receive(&c(Frame::close(Some(1000), b"\xce\xba\xed\xa0\x80")), 0);
+        ep.receive(
+            &c(Frame::close(Some(1000), b"\xce\xba\xed\xa0\x80")),
+            Duration::from_millis(0),
+        );
         assert_failed(&mut ep, &[], 1007, FailReason::InvalidCloseReason);
     }
 
@@ -1020,19 +1041,25 @@ mod tests {
         // One frame.
         let mut ep = Endpoint::new(config.clone());
         let wire = c(Frame::binary(vec![0; 101]));
-        ep.receive(&wire[..4], 0);
+        ep.receive(&wire[..4], Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1009, FailReason::MessageTooBig(101));
         // Accumulated over fragments.
         let mut ep = Endpoint::new(config.clone());
-        ep.receive(&c(Frame::text(vec![b'a'; 60]).with_fin(false)), 0);
-        ep.receive(&c(Frame::continuation(vec![b'a'; 40]).with_fin(false)), 0);
+        ep.receive(
+            &c(Frame::text(vec![b'a'; 60]).with_fin(false)),
+            Duration::from_millis(0),
+        );
+        ep.receive(
+            &c(Frame::continuation(vec![b'a'; 40]).with_fin(false)),
+            Duration::from_millis(0),
+        );
         assert_eq!(ep.state(), State::Open);
         let wire = c(Frame::continuation(vec![b'a'; 1]));
-        ep.receive(&wire[..2], 0);
+        ep.receive(&wire[..2], Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1009, FailReason::MessageTooBig(101));
         // At the limit is fine.
         let mut ep = Endpoint::new(config);
-        ep.receive(&c(Frame::binary(vec![7; 100])), 0);
+        ep.receive(&c(Frame::binary(vec![7; 100])), Duration::from_millis(0));
         assert_eq!(events(&mut ep), vec![EndpointEvent::Binary(vec![7; 100])]);
     }
 
@@ -1044,13 +1071,16 @@ mod tests {
             .with_payload_len((1 << 63) - 1)
             .with_mask(Some(KEY))
             .encode();
-        ep.receive(&header, 0);
+        ep.receive(&header, Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1009, FailReason::FrameTooBig((1 << 63) - 1));
         let mut ep = Endpoint::new(EndpointConfig {
             max_frame_size: 10,
             ..EndpointConfig::echo_server()
         });
-        ep.receive(&c(Frame::binary(vec![0; 11]).with_fin(false)), 0);
+        ep.receive(
+            &c(Frame::binary(vec![0; 11]).with_fin(false)),
+            Duration::from_millis(0),
+        );
         assert_failed(&mut ep, &[], 1009, FailReason::FrameTooBig(11));
     }
 
@@ -1063,7 +1093,7 @@ mod tests {
             .with_mask(Some(KEY))
             .encode();
         let mut ep = echo_server();
-        ep.receive(&wire[..3], 0);
+        ep.receive(&wire[..3], Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1002, FailReason::LengthTopBit);
         // An earlier field wins: RSV is in the first byte.
         let wire = Frame::binary(Vec::new())
@@ -1072,7 +1102,7 @@ mod tests {
             .with_mask(Some(KEY))
             .encode();
         let mut ep = echo_server();
-        ep.receive(&wire, 0);
+        ep.receive(&wire, Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1002, FailReason::ReservedBits(1));
     }
 
@@ -1081,13 +1111,13 @@ mod tests {
     fn rfc6455_5_2_non_minimal_length_only_failed_when_strict() {
         let wire = c(Frame::text("hi").with_length_form(LengthForm::Extended64));
         let mut ep = echo_server();
-        ep.receive(&wire, 0);
+        ep.receive(&wire, Duration::from_millis(0));
         assert_eq!(events(&mut ep), vec![EndpointEvent::Text("hi".into())]);
         let mut ep = Endpoint::new(EndpointConfig {
             reject_non_minimal_length: true,
             ..EndpointConfig::echo_server()
         });
-        ep.receive(&wire, 0);
+        ep.receive(&wire, Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1002, FailReason::NonMinimalLength);
     }
 
@@ -1099,7 +1129,7 @@ mod tests {
         for i in 0..10u8 {
             input.extend(c(Frame::ping(vec![i; i as usize])));
         }
-        ep.receive(&input, 0);
+        ep.receive(&input, Duration::from_millis(0));
         let expected: Vec<_> = (0..10u8)
             .map(|i| Frame::pong(vec![i; i as usize]))
             .collect();
@@ -1112,11 +1142,14 @@ mod tests {
     #[test]
     fn rfc6455_5_4_ping_inside_fragmented_message_answered_before_it_completes() {
         let mut ep = echo_server();
-        ep.receive(&c(Frame::text("frag1").with_fin(false)), 0);
-        ep.receive(&c(Frame::ping("ping")), 0);
+        ep.receive(
+            &c(Frame::text("frag1").with_fin(false)),
+            Duration::from_millis(0),
+        );
+        ep.receive(&c(Frame::ping("ping")), Duration::from_millis(0));
         assert_eq!(out_frames(&mut ep), vec![Frame::pong("ping")]);
         assert_eq!(events(&mut ep), vec![EndpointEvent::Ping(b"ping".to_vec())]);
-        ep.receive(&c(Frame::continuation("frag2")), 0);
+        ep.receive(&c(Frame::continuation("frag2")), Duration::from_millis(0));
         assert_eq!(out_frames(&mut ep), vec![Frame::text("frag1frag2")]);
         assert_eq!(
             events(&mut ep),
@@ -1128,7 +1161,7 @@ mod tests {
     #[test]
     fn rfc6455_5_5_3_unsolicited_pong_ignored() {
         let mut ep = echo_server();
-        ep.receive(&c(Frame::pong("unsolicited")), 0);
+        ep.receive(&c(Frame::pong("unsolicited")), Duration::from_millis(0));
         assert!(ep.take_output().is_empty());
         assert_eq!(
             events(&mut ep),
@@ -1145,7 +1178,10 @@ mod tests {
             1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 3000, 3999, 4000, 4999,
         ] {
             let mut ep = echo_server();
-            ep.receive(&c(Frame::close(Some(code), b"bye")), 5);
+            ep.receive(
+                &c(Frame::close(Some(code), b"bye")),
+                Duration::from_millis(5),
+            );
             assert_eq!(
                 events(&mut ep),
                 vec![
@@ -1160,11 +1196,11 @@ mod tests {
             assert_eq!(ep.state(), State::Closed);
             assert!(ep.handshake_completed());
             assert!(ep.wants_tcp_close());
-            assert_eq!(ep.closing_since_ms(), Some(5));
+            assert_eq!(ep.closing_since(), Some(Duration::from_millis(5)));
         }
         // Empty body: reply with an empty body (Autobahn 7.3.1).
         let mut ep = echo_server();
-        ep.receive(&c(Frame::close(None, b"")), 0);
+        ep.receive(&c(Frame::close(None, b"")), Duration::from_millis(0));
         assert_eq!(out_frames(&mut ep), vec![Frame::close(None, b"")]);
         assert!(ep.wants_tcp_close());
     }
@@ -1174,7 +1210,10 @@ mod tests {
     #[test]
     fn rfc6455_7_1_1_client_answers_close_and_waits_for_server_tcp_close() {
         let mut ep = echo_client();
-        ep.receive(&Frame::close(Some(1000), b"").encode(), 0);
+        ep.receive(
+            &Frame::close(Some(1000), b"").encode(),
+            Duration::from_millis(0),
+        );
         let out = out_frames(&mut ep);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].payload, encode_close_payload(1000, b""));
@@ -1190,7 +1229,7 @@ mod tests {
     #[test]
     fn rfc6455_7_1_2_initiated_close_completed_by_peer_close() {
         let mut ep = echo_server();
-        ep.receive(&[], 42);
+        ep.receive(&[], Duration::from_millis(42));
         ep.close(1000, "done");
         assert_eq!(
             ep.state(),
@@ -1199,12 +1238,12 @@ mod tests {
             }
         );
         assert_eq!(out_frames(&mut ep), vec![Frame::close(Some(1000), b"done")]);
-        assert_eq!(ep.closing_since_ms(), Some(42));
+        assert_eq!(ep.closing_since(), Some(Duration::from_millis(42)));
         assert!(!ep.wants_tcp_close());
         // Messages still arrive while closing, but nothing is sent (§5.5.1).
-        ep.receive(&c(Frame::text("late")), 43);
-        ep.receive(&c(Frame::ping("p")), 43);
-        ep.receive(&c(Frame::close(Some(1000), b"")), 44);
+        ep.receive(&c(Frame::text("late")), Duration::from_millis(43));
+        ep.receive(&c(Frame::ping("p")), Duration::from_millis(43));
+        ep.receive(&c(Frame::close(Some(1000), b"")), Duration::from_millis(44));
         assert_eq!(
             events(&mut ep),
             vec![
@@ -1235,7 +1274,7 @@ mod tests {
         assert!(ep.take_output().is_empty());
         assert_eq!(ep.close_sent(), Some(Some(1001)));
         // A violation while closing still fails, without a second close.
-        ep.receive(&Frame::text("unmasked").encode(), 0);
+        ep.receive(&Frame::text("unmasked").encode(), Duration::from_millis(0));
         assert_eq!(
             events(&mut ep),
             vec![failed(1002, FailReason::UnmaskedClientFrame)]
@@ -1271,7 +1310,7 @@ mod tests {
         input.extend(c(Frame::text("b")));
         input.extend(c(Frame::close(Some(1000), b"")));
         input.extend(Frame::text("garbage, unmasked").encode());
-        ep.receive(&input, 0);
+        ep.receive(&input, Duration::from_millis(0));
         assert_eq!(
             events(&mut ep),
             vec![
@@ -1298,14 +1337,14 @@ mod tests {
         input.extend(c(Frame::continuation(*b"\x02").with_fin(false)));
         input.extend(c(Frame::continuation(*b"\x03")));
         input.extend(c(Frame::text("")));
-        ep.receive(&input, 0);
+        ep.receive(&input, Duration::from_millis(0));
         assert_eq!(
             out_frames(&mut ep),
             vec![Frame::binary(*b"\x00\x01\x02\x03"), Frame::text("")]
         );
         // Without echo, events only.
         let mut ep = Endpoint::new(EndpointConfig::default());
-        ep.receive(&c(Frame::text("q")), 0);
+        ep.receive(&c(Frame::text("q")), Duration::from_millis(0));
         assert!(ep.take_output().is_empty());
         assert_eq!(events(&mut ep), vec![EndpointEvent::Text("q".into())]);
     }
@@ -1318,7 +1357,7 @@ mod tests {
             let mut ep = Endpoint::new(EndpointConfig::echo_client(seed));
             ep.send_text("hello");
             ep.send_binary(&[1, 2, 3]);
-            ep.receive(&Frame::ping("p").encode(), 0);
+            ep.receive(&Frame::ping("p").encode(), Duration::from_millis(0));
             ep.close(1000, "");
             out_frames(&mut ep)
         };
@@ -1337,7 +1376,7 @@ mod tests {
 
         let mut ep = echo_server();
         ep.send_text("hello");
-        ep.receive(&c(Frame::ping("p")), 0);
+        ep.receive(&c(Frame::ping("p")), Duration::from_millis(0));
         assert!(out_frames(&mut ep).iter().all(|f| f.header.mask.is_none()));
     }
 
@@ -1345,7 +1384,10 @@ mod tests {
     #[test]
     fn rfc6455_7_1_5_eof_without_close_is_not_clean() {
         let mut ep = echo_server();
-        ep.receive(&c(Frame::text("a")).as_slice()[..3], 0);
+        ep.receive(
+            &c(Frame::text("a")).as_slice()[..3],
+            Duration::from_millis(0),
+        );
         ep.receive_eof();
         assert_eq!(ep.state(), State::Closed);
         assert!(!ep.handshake_completed());
@@ -1363,7 +1405,7 @@ mod tests {
         let wire = c(Frame::text(text.as_bytes()));
         let mut ep = echo_server();
         for piece in wire.chunks(64 * 1024) {
-            ep.receive(piece, 0);
+            ep.receive(piece, Duration::from_millis(0));
         }
         let out = ep.take_output();
         assert_eq!(&out[..10], &[0x81, 127, 0, 0, 0, 0, 1, 0, 0, 0]);
@@ -1391,7 +1433,7 @@ mod tests {
             let (a, b) = z.split_at(z.len() / 2);
             let mut wire = c(Frame::text(a.to_vec()).with_fin(false).with_rsv(0b100));
             wire.extend(c(Frame::new(Opcode::Continuation, b.to_vec())));
-            ep.receive(&wire, round);
+            ep.receive(&wire, Duration::from_millis(round));
             assert_eq!(events(&mut ep), vec![EndpointEvent::Text(text.clone())]);
             let out = out_frames(&mut ep);
             assert_eq!(out.len(), 1);
@@ -1407,7 +1449,7 @@ mod tests {
         let mut ep = deflate_server(params.clone(), 1 << 20);
         let mut wire = c(Frame::text("ab").with_fin(false));
         wire.extend(c(Frame::new(Opcode::Continuation, "cd").with_rsv(0b100)));
-        ep.receive(&wire, 0);
+        ep.receive(&wire, Duration::from_millis(0));
         assert_failed(
             &mut ep,
             &[],
@@ -1415,7 +1457,10 @@ mod tests {
             FailReason::CompressedBitMisplaced(0b100),
         );
         let mut ep = deflate_server(params, 1 << 20);
-        ep.receive(&c(Frame::ping("x").with_rsv(0b100)), 0);
+        ep.receive(
+            &c(Frame::ping("x").with_rsv(0b100)),
+            Duration::from_millis(0),
+        );
         assert_failed(
             &mut ep,
             &[],
@@ -1430,14 +1475,20 @@ mod tests {
         let mut ep = deflate_server(params.clone(), 10_000);
         let z = params.compressor(Role::Client).compress(&[0u8; 100_000]);
         assert!(z.len() < 10_000);
-        ep.receive(&c(Frame::binary(z).with_rsv(0b100)), 0);
+        ep.receive(
+            &c(Frame::binary(z).with_rsv(0b100)),
+            Duration::from_millis(0),
+        );
         assert_failed(&mut ep, &[], 1009, FailReason::DecompressedTooBig(10_000));
     }
 
     #[test]
     fn rfc6455_5_2_rsv1_without_deflate_still_fails() {
         let mut ep = echo_server();
-        ep.receive(&c(Frame::text("a").with_rsv(0b100)), 0);
+        ep.receive(
+            &c(Frame::text("a").with_rsv(0b100)),
+            Duration::from_millis(0),
+        );
         assert_failed(&mut ep, &[], 1002, FailReason::ReservedBits(0b100));
     }
 }

@@ -22,6 +22,9 @@ pub enum Error {
     /// An opening handshake was invalid.
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
+    /// A client gave up on the server's answer to its opening request.
+    #[error(transparent)]
+    ClientHandshake(#[from] ClientHandshakeError),
 }
 
 /// Why the byte stream cannot be decoded into frames.
@@ -337,4 +340,16 @@ impl HandshakeError {
             _ => 400,
         }
     }
+}
+
+/// Why a [`crate::connection::ClientConnection`] gave up on the opening
+/// handshake (RFC 6455 §4.1: the client fails the connection).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClientHandshakeError {
+    /// The response is not a valid acceptance of the request.
+    #[error(transparent)]
+    Handshake(#[from] HandshakeError),
+    /// The permessage-deflate response answers none of the offers.
+    #[error(transparent)]
+    Deflate(#[from] DeflateError),
 }

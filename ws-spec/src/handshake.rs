@@ -28,6 +28,7 @@
 //!   feeding the bytes in any chunks gives the same result as feeding them whole.
 
 pub use crate::error::HandshakeError;
+use crate::rng::SplitMix64;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sha1::{Digest, Sha1};
@@ -51,20 +52,12 @@ pub fn accept_key(key: &str) -> String {
 /// RFC 6455 §4.1 asks for a randomly selected nonce; ws-spec reads no entropy source,
 /// so the caller brings the randomness as a seed and the same seed replays a case.
 pub fn random_key(seed: u64) -> String {
-    let mut state = seed;
+    let mut rng = SplitMix64::new(seed);
     let mut bytes = [0u8; 16];
     for chunk in bytes.chunks_mut(8) {
-        chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
+        chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
     }
     STANDARD.encode(bytes)
-}
-
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 // ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //! and the same code is the oracle for the case catalogue and the fuzzer.
 
 pub mod close;
+pub mod connection;
 pub mod deflate;
 pub mod endpoint;
 pub mod error;
@@ -13,5 +14,8 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 pub mod rfc;
+pub mod rng;
 pub mod rules;
 pub mod utf8;
+
+pub use endpoint::Role;

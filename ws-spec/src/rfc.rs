@@ -57,6 +57,15 @@ impl RfcRef {
     pub fn cite(&self) -> String {
         format!("RFC {} §{}", self.rfc, self.section)
     }
+
+    /// What the clause requires, in one sentence of our own words; `None`
+    /// for a clause the table does not hold yet.
+    pub fn requirement(&self) -> Option<&'static str> {
+        REQUIREMENTS
+            .iter()
+            .find(|(rfc, section, _)| *rfc == self.rfc && *section == self.section)
+            .map(|(_, _, sentence)| *sentence)
+    }
 }
 
 impl std::fmt::Display for RfcRef {
@@ -68,5 +77,76 @@ impl std::fmt::Display for RfcRef {
             self.section,
             self.level.keyword()
         )
+    }
+}
+
+/// The requirement each cited clause states, in our words (the RFCs' own
+/// prose stays in the RFCs): the sentence a report shows beside a verdict.
+const REQUIREMENTS: &[(u16, &str, &str)] = &[
+    (6455, "3", "A ws: or wss: URI names a host, a port and a resource, and carries no fragment."),
+    (6455, "4.1", "A client sends a valid opening request, and fails the connection on any answer that is not a valid 101 response to it."),
+    (6455, "4.2.1", "A server refuses an opening request unless it is a valid upgrade: GET over HTTP/1.1 or later, one Host, Upgrade naming websocket, Connection naming upgrade, a key of 16 bytes, version 13."),
+    (6455, "4.2.2", "A server that accepts answers 101 with the accept hash of the client's key, choosing at most one offered subprotocol and only offered extensions."),
+    (6455, "4.4", "A server that does not speak the requested version answers 426 and names the versions it does."),
+    (6455, "5", "Data travels in frames laid out as the base framing protocol says."),
+    (6455, "5.1", "A client masks every frame it sends and a server masks none; a frame masked the wrong way fails the connection."),
+    (6455, "5.2", "RSV bits are 0 and the opcode is a defined one unless a negotiated extension says otherwise, and a 64-bit length has its top bit clear; anything else fails the connection."),
+    (6455, "5.3", "Each frame from a client gets a fresh, unpredictable masking key, XORed over its payload."),
+    (6455, "5.4", "A fragmented message is a text or binary frame followed by continuation frames, the last with FIN set; fragments of different messages never interleave, control frames may come between them."),
+    (6455, "5.5", "A control frame carries at most 125 payload bytes and is never fragmented."),
+    (6455, "5.5.1", "A close body, if any, is a 2-byte status code then a UTF-8 reason; an endpoint answers a close with a close, then the TCP connection ends."),
+    (6455, "5.5.2", "An endpoint answers a ping with a pong as soon as it can."),
+    (6455, "5.5.3", "A pong carries the payload of the ping it answers; an unsolicited pong needs no answer, and a pong may answer only the latest of several pings."),
+    (6455, "5.6", "The payload of a text message is UTF-8."),
+    (6455, "6.2", "A receiver takes a message once all its frames have arrived, and fails the connection on data it cannot accept."),
+    (6455, "7.1.1", "After the closing handshake the server closes TCP first; a client waits for it, within limits."),
+    (6455, "7.1.7", "To fail the connection an endpoint sends a close frame when it can and closes TCP, reading nothing more."),
+    (6455, "7.4", "Close status codes come from the ranges the RFC and its registry define; others are never sent."),
+    (6455, "7.4.1", "The defined status codes say why a connection closed: 1002 a protocol error, 1007 data that does not fit its type, 1009 a message too big to process, and so on."),
+    (6455, "7.4.2", "1005, 1006 and 1015, and undefined codes below 3000, never appear in a close frame."),
+    (6455, "8.1", "Text is UTF-8; bytes that are not fail the connection, at the first byte that cannot continue valid UTF-8 if the receiver checks as they arrive."),
+    (6455, "9.1", "Sec-WebSocket-Extensions is a comma-separated list of extension names, each with parameters, in the grammar given there."),
+    (6455, "10.2", "A server may refuse connections from origins it does not serve."),
+    (6455, "10.4", "An implementation limits frame and message sizes and the resources a peer may take; the limits are its own choice."),
+    (7692, "5", "A client offers permessage-deflate in Sec-WebSocket-Extensions; a server accepts at most one offer and answers with the parameters agreed."),
+    (7692, "6", "With permessage-deflate agreed, RSV1 marks the first frame of a compressed message and no other frame."),
+    (7692, "6.2", "A compressed message is inflated once complete; data that does not inflate fails the connection."),
+    (7692, "7", "Each permessage-deflate parameter appears at most once with a valid value; a server declines an offer it cannot take, and a client fails the connection on an answer that fits none of its offers."),
+    (7692, "7.1.1.1", "With server_no_context_takeover agreed, the server compresses each message without reference to earlier ones."),
+    (7692, "7.1.1.2", "With client_no_context_takeover agreed, the client compresses each message without reference to earlier ones."),
+    (7692, "7.1.2.1", "server_max_window_bits limits how far back the server's compressed data may refer; the server's answer stays within the limit offered."),
+    (7692, "7.1.2.2", "client_max_window_bits limits how far back the client's compressed data may refer; a server names it only if the client offered it."),
+    (7692, "7.2", "A message is compressed by deflating its payload into blocks ending on a byte boundary."),
+    (7692, "7.2.1", "A sender deflates the message, ends it with an empty block, and drops the final 00 00 ff ff."),
+    (7692, "7.2.2", "A receiver appends 00 00 ff ff to the payload and inflates the result."),
+    (7692, "7.2.3.1", "A message deflated into one compressed block inflates to exactly its text."),
+    (7692, "7.2.3.2", "A message that refers back to the one before it (a shared sliding window) inflates to exactly its text."),
+    (7692, "7.2.3.3", "A message sent as a DEFLATE block with no compression inflates to exactly its text."),
+    (7692, "7.2.3.4", "A message whose block has BFINAL set, followed by the empty stored block the sender appends, inflates to exactly its text."),
+    (7692, "7.2.3.5", "A message made of two DEFLATE blocks inflates to exactly its text."),
+    (7692, "8.1", "An endpoint limits how large a compressed message may grow when inflated."),
+    (7230, "3.2", "A header field is a name, a colon and a value, with no whitespace between the name and the colon."),
+    (7230, "3.2.3", "Whitespace around a header field value is optional and not part of the value."),
+    (7230, "5.4", "A request carries exactly one Host header with a valid value."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_clause_has_one_sentence() {
+        for (i, (rfc, section, sentence)) in REQUIREMENTS.iter().enumerate() {
+            assert!(sentence.ends_with('.'), "{rfc} {section}");
+            assert!(
+                !REQUIREMENTS[i + 1..]
+                    .iter()
+                    .any(|(r, s, _)| r == rfc && s == section),
+                "RFC {rfc} §{section} twice"
+            );
+        }
+        let masking = RfcRef::rfc6455_must("5.1");
+        assert!(masking.requirement().is_some_and(|r| r.contains("masks")));
+        assert_eq!(RfcRef::rfc6455_must("99.9").requirement(), None);
     }
 }

@@ -318,6 +318,36 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_cites_a_clause_with_its_requirement() {
+        let all = [
+            FailReason::UnmaskedClientFrame,
+            FailReason::MaskedServerFrame,
+            FailReason::ReservedBits(1),
+            FailReason::ReservedOpcode(3),
+            FailReason::FragmentedControl,
+            FailReason::ControlTooLong(126),
+            FailReason::UnexpectedContinuation,
+            FailReason::DataInsideFragmented,
+            FailReason::InvalidUtf8,
+            FailReason::IncompleteUtf8,
+            FailReason::InvalidCloseCode(999),
+            FailReason::CloseBodyOneByte,
+            FailReason::InvalidCloseReason,
+            FailReason::MessageTooBig(1),
+            FailReason::FrameTooBig(1),
+            FailReason::LengthTopBit,
+            FailReason::TruncatedFrame,
+            FailReason::NonMinimalLength,
+            FailReason::CompressedBitMisplaced(4),
+            FailReason::InvalidCompressedData(String::new()),
+            FailReason::DecompressedTooBig(1),
+        ];
+        for reason in all {
+            assert!(reason.rfc().requirement().is_some(), "{reason}");
+        }
+    }
+
+    #[test]
     fn rfc6455_5_header_rules_in_wire_order() {
         let st = client_side();
         let rsv_and_masked = Frame::text("x").with_rsv(0b010).with_mask(Some([1; 4]));

@@ -2,6 +2,8 @@
 //! do not depend on how the input is cut, it never panics, and what it
 //! writes is always a valid, bounded frame stream that ends at its close.
 
+use std::time::Duration;
+
 use proptest::prelude::*;
 use ws_spec::close::{self, is_valid_on_wire};
 use ws_spec::endpoint::{Endpoint, EndpointConfig, EndpointEvent, Role, State};
@@ -230,7 +232,7 @@ fn run(config: &EndpointConfig, pieces: &[&[u8]]) -> Outcome {
     let mut events = Vec::new();
     let mut output = Vec::new();
     for (i, piece) in pieces.iter().enumerate() {
-        ep.receive(piece, i as u64);
+        ep.receive(piece, Duration::from_millis(i as u64));
         // Drain at random moments as a real caller would: here, every piece.
         events.extend(std::iter::from_fn(|| ep.poll_event()));
         output.extend(ep.take_output());
@@ -380,7 +382,7 @@ proptest! {
         let mut events = Vec::new();
         for (t, op) in ops.iter().enumerate() {
             match op {
-                Op::Receive(bytes) => ep.receive(bytes, t as u64),
+                Op::Receive(bytes) => ep.receive(bytes, Duration::from_millis(t as u64)),
                 Op::Text(s) => ep.send_text(s),
                 Op::Binary(b) => ep.send_binary(b),
                 Op::Ping(p) => ep.send_ping(p),

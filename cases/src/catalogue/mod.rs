@@ -2,44 +2,43 @@
 
 use crate::model::Case;
 
-pub mod deflate_data;
-pub use section15::probe_case;
-mod section0;
-mod section1;
-mod section10;
-mod section12;
-mod section13;
-mod section14;
-mod section15;
-mod section16;
-mod section17;
-mod section2;
-mod section3;
-mod section4;
-mod section5;
-mod section6;
-mod section7;
-mod section9;
+pub use s15_resource_limits::probe_case;
+mod s00_opening_handshake;
+mod s01_framing;
+mod s02_pings_and_pongs;
+mod s03_reserved_bits;
+mod s04_opcodes;
+mod s05_fragmentation;
+mod s06_utf8;
+mod s07_close;
+mod s09_limits_and_performance;
+mod s10_auto_fragmentation;
+mod s12_compression_payloads;
+mod s13_compression_parameters;
+mod s14_masking;
+mod s15_resource_limits;
+mod s16_closing_timing;
+mod s17_deflate_negotiation;
 
 /// Every case of the catalogue, ordered as Autobahn orders them.
 pub fn all_cases() -> Vec<Case> {
     let mut cases = Vec::new();
-    cases.extend(section0::cases());
-    cases.extend(section1::cases());
-    cases.extend(section2::cases());
-    cases.extend(section3::cases());
-    cases.extend(section4::cases());
-    cases.extend(section5::cases());
-    cases.extend(section6::cases());
-    cases.extend(section7::cases());
-    cases.extend(section9::cases());
-    cases.extend(section10::cases());
-    cases.extend(section12::cases());
-    cases.extend(section13::cases());
-    cases.extend(section14::cases());
-    cases.extend(section15::cases());
-    cases.extend(section16::cases());
-    cases.extend(section17::cases());
+    cases.extend(s00_opening_handshake::cases());
+    cases.extend(s01_framing::cases());
+    cases.extend(s02_pings_and_pongs::cases());
+    cases.extend(s03_reserved_bits::cases());
+    cases.extend(s04_opcodes::cases());
+    cases.extend(s05_fragmentation::cases());
+    cases.extend(s06_utf8::cases());
+    cases.extend(s07_close::cases());
+    cases.extend(s09_limits_and_performance::cases());
+    cases.extend(s10_auto_fragmentation::cases());
+    cases.extend(s12_compression_payloads::cases());
+    cases.extend(s13_compression_parameters::cases());
+    cases.extend(s14_masking::cases());
+    cases.extend(s15_resource_limits::cases());
+    cases.extend(s16_closing_timing::cases());
+    cases.extend(s17_deflate_negotiation::cases());
     cases
 }
 

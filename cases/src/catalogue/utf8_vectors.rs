@@ -2,7 +2,7 @@
 //!
 //! Each row is one subsection: its number under 6, its Autobahn title, and the payloads in case
 //! order with whether they are valid UTF-8. Autobahn sends every payload as one unfragmented
-//! text message; `section6` turns the rows into cases. The valid flags are checked against
+//! text message; `s06_utf8` turns the rows into cases. The valid flags are checked against
 //! `std::str::from_utf8` in the tests, so a wrong flag cannot slip in.
 
 /// One payload and whether it is valid UTF-8.

@@ -23,6 +23,7 @@ use ws_spec::frame::{
 };
 use ws_spec::handshake::{self, RequestBuilder};
 use ws_spec::mask::apply_mask;
+use ws_spec::rng::SplitMix64;
 use ws_spec::utf8::Utf8Validator;
 
 use crate::judge::{judge, Measurements, Observation, Verdict};
@@ -160,7 +161,7 @@ pub struct CaseRun<'c> {
     message: Message,
     outputs: VecDeque<Output>,
     wirelog: WireLog,
-    mask_state: u64,
+    mask_rng: SplitMix64,
     now: Duration,
     // Script progress.
     step: usize,
@@ -220,7 +221,7 @@ impl<'c> CaseRun<'c> {
             message: Message::default(),
             outputs: VecDeque::new(),
             wirelog: WireLog::default(),
-            mask_state: config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            mask_rng: SplitMix64::new(config.seed),
             now: Duration::ZERO,
             step: 0,
             script_done: false,

@@ -37,18 +37,10 @@ impl CaseRun<'_> {
         }
     }
 
+    /// The next masking key: unpredictable to intermediaries (RFC 6455 §5.3)
+    /// as far as a seeded generator goes, and reproducible from the seed.
     pub(super) fn next_mask(&mut self) -> [u8; 4] {
-        // xorshift64*: masking keys only need to be unpredictable to intermediaries,
-        // and a seeded generator keeps runs reproducible.
-        let mut x = self.mask_state;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.mask_state = x;
-        let v = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        (v >> 32).to_be_bytes()[..4]
-            .try_into()
-            .unwrap_or([1, 2, 3, 4])
+        self.mask_rng.mask_key()
     }
 
     pub(super) fn send_frame(&mut self, bits: Bits, payload: &[u8], chop: Chop, sync: bool) {

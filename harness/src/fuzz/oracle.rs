@@ -6,72 +6,44 @@ use std::time::Duration;
 
 use ws_cases::run::{CaseRun, Output, RunConfig};
 use ws_spec::close::codes;
-use ws_spec::endpoint::{Endpoint, EndpointConfig, FailReason};
-use ws_spec::handshake::{self, ServerConfig, ServerDecision};
+use ws_spec::connection::{ServerConnection, ServerConnectionConfig, ServerDeflate};
+use ws_spec::endpoint::{Endpoint, FailReason};
 
 use super::deflate::{lower, Negotiation};
 use super::{case_for, expected_event, Expected, ExpectedEvent, FuzzStep};
 
 /// The reference echo server behind the reference opening handshake.
-struct Reference<'n> {
-    deflate: Option<&'n Negotiation>,
-    fail_fast_utf8: bool,
-    head: Vec<u8>,
-    endpoint: Option<Endpoint>,
+struct Reference {
+    conn: ServerConnection,
+    /// The server closed TCP, or the suite did.
     closed: bool,
 }
 
-impl Reference<'_> {
+impl Reference {
+    /// The reference server, answering permessage-deflate as the real server did.
+    fn new(deflate: Option<&Negotiation>, fail_fast_utf8: bool) -> Self {
+        let mut config = ServerConnectionConfig::echo();
+        config.endpoint.fail_fast_utf8 = fail_fast_utf8;
+        // The real server's answer: its choice among valid parameters is its own.
+        config.deflate = match deflate {
+            Some(n) => ServerDeflate::Answer {
+                response: n.response.clone(),
+                params: n.params.clone(),
+            },
+            None => ServerDeflate::Off,
+        };
+        Reference {
+            conn: ServerConnection::new(config),
+            closed: false,
+        }
+    }
+
     /// Feeds bytes from the suite; returns the bytes the server writes back.
     fn receive(&mut self, bytes: &[u8], now: Duration) -> Vec<u8> {
-        let now_ms = now.as_millis() as u64;
-        if let Some(ep) = self.endpoint.as_mut() {
-            ep.receive(bytes, now_ms);
-            while ep.poll_event().is_some() {}
-            let out = ep.take_output();
-            self.closed |= ep.wants_tcp_close();
-            return out;
-        }
-        self.head.extend_from_slice(bytes);
-        let (req, consumed) = match handshake::parse_request(&self.head, 16 * 1024) {
-            Ok(Some(parsed)) => parsed,
-            Ok(None) => return Vec::new(),
-            Err(e) => {
-                self.closed = true;
-                return handshake::refusal_response(&e);
-            }
-        };
-        let mut response = match handshake::server_respond(&req, &ServerConfig::default()) {
-            ServerDecision::Accept {
-                response,
-                subprotocol,
-                key,
-            } => match self.deflate {
-                // The real server's answer: its choice among valid parameters is its own.
-                Some(n) => handshake::accept_response(
-                    &key,
-                    subprotocol.as_deref(),
-                    std::slice::from_ref(&n.response),
-                ),
-                None => response,
-            },
-            ServerDecision::Refuse { response, .. } => {
-                self.closed = true;
-                return response;
-            }
-        };
-        let mut ep = Endpoint::new(EndpointConfig {
-            deflate: self.deflate.map(|n| n.params.clone()),
-            fail_fast_utf8: self.fail_fast_utf8,
-            ..EndpointConfig::echo_server()
-        });
-        let rest = self.head.split_off(consumed);
-        ep.receive(&rest, now_ms);
-        while ep.poll_event().is_some() {}
-        response.extend(ep.take_output());
-        self.closed |= ep.wants_tcp_close();
-        self.endpoint = Some(ep);
-        response
+        self.conn.receive(bytes, now);
+        while self.conn.poll_event().is_some() {}
+        self.closed |= self.conn.wants_tcp_close();
+        self.conn.take_output()
     }
 }
 
@@ -175,13 +147,7 @@ fn play(
     };
     let case = case_for(steps, std::slice::from_ref(&provisional), deflate);
     let mut run = CaseRun::new(&case, RunConfig::default());
-    let mut server = Reference {
-        deflate,
-        fail_fast_utf8,
-        head: Vec::new(),
-        endpoint: None,
-        closed: false,
-    };
+    let mut server = Reference::new(deflate, fail_fast_utf8);
     let mut now = Duration::ZERO;
     let mut eof_sent = false;
     // Bounded: every script here is a few dozen frames, and a stall would be a bug in
@@ -201,9 +167,7 @@ fn play(
                     }
                 }
                 Output::Drop => {
-                    if let Some(ep) = server.endpoint.as_mut() {
-                        ep.receive_eof();
-                    }
+                    server.conn.receive_eof();
                     server.closed = true;
                 }
             }
@@ -228,7 +192,7 @@ fn play(
     }
     let obs = run.finish().observation;
     let mut close_codes = vec![obs.remote_close_code.unwrap_or(1000)];
-    let failure = server.endpoint.as_ref().and_then(Endpoint::failure);
+    let failure = server.conn.endpoint().and_then(Endpoint::failure);
     // RFC 7692 names no close code for data that does not inflate: 1007 (the data
     // does not fit the message) and 1002 (a protocol error) both say it.
     match failure {

@@ -6,7 +6,7 @@
 //! right, and a fuzzer that finds a disagreement has found the flaw.
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -88,7 +88,7 @@ async fn serve(mut stream: TcpStream, flaw: DeflateFlaw) -> std::io::Result<()> 
         deflate,
         ..EndpointConfig::echo_server()
     });
-    endpoint.receive(&head[consumed..], 0);
+    endpoint.receive(&head[consumed..], Duration::ZERO);
     loop {
         while endpoint.poll_event().is_some() {}
         let mut out = endpoint.take_output();
@@ -106,7 +106,7 @@ async fn serve(mut stream: TcpStream, flaw: DeflateFlaw) -> std::io::Result<()> 
             endpoint.receive_eof();
             return Ok(());
         }
-        endpoint.receive(&buf[..n], t0.elapsed().as_millis() as u64);
+        endpoint.receive(&buf[..n], t0.elapsed());
     }
 }
 

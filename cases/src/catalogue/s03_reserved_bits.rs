@@ -1,36 +1,19 @@
 //! Section 3 of the catalogue: reserved header bits (RSV1..RSV3) without an extension.
 
-use crate::build::{binary, case, ev_text, opcode_frame, ping, text, CaseBuilder, PROTOCOL_ERROR};
+use crate::build::{
+    binary, case, ev_text, opcode_frame, ping, text, CaseBuilder, Delivery, PROTOCOL_ERROR,
+};
 use crate::model::{Case, FrameSpec, Level};
 
 const SECTION: &str = "Reserved Bits";
 
 const HELLO: &[u8] = b"Hello, world!";
 
-/// How the three frames of 3.2–3.4 reach the wire.
-#[derive(Clone, Copy)]
-enum Delivery {
-    /// All in one go.
-    Together,
-    /// Each frame flushed on its own.
-    FrameWise,
-    /// One byte per TCP write.
-    OctetWise,
-}
-
 fn start(id: &str) -> CaseBuilder {
     case(id, SECTION, "")
         .rfc("5.2", Level::Must)
         .kill_after(1_000)
         .closed_by_peer(&[PROTOCOL_ERROR], false)
-}
-
-fn send(b: CaseBuilder, frame: FrameSpec, how: Delivery) -> CaseBuilder {
-    match how {
-        Delivery::Together => b.frame(frame),
-        Delivery::FrameWise => b.frame_sync(frame),
-        Delivery::OctetWise => b.frame_chopped(frame, 1),
-    }
 }
 
 /// A lone frame with RSV bits set: the peer must fail the connection.
@@ -52,19 +35,17 @@ fn after_valid(id: &str, rsv: u8, how: Delivery) -> Case {
         "A valid text message \"Hello, world!\", then the same message with RSV = {rsv}, \
          then an empty ping."
     );
-    match how {
-        Delivery::Together => {}
-        Delivery::FrameWise => desc.push_str(" Each frame is flushed to TCP on its own."),
-        Delivery::OctetWise => desc.push_str(" Every byte goes out in its own TCP write."),
+    if how != Delivery::Together {
+        desc.push_str(how.sentence());
     }
     let mut b = start(id).desc(desc).expectation(
         "The peer echoes the first message, then fails the connection (1002 or TCP drop) on \
          the frame with RSV bits set and never answers the ping. Failing before the echo \
          went out is NON-STRICT.",
     );
-    b = send(b, text(HELLO), how);
-    b = send(b, text(HELLO).rsv(rsv), how);
-    b = send(b, ping(Vec::new()), how);
+    b = b.frame_delivered(text(HELLO), how);
+    b = b.frame_delivered(text(HELLO).rsv(rsv), how);
+    b = b.frame_delivered(ping(Vec::new()), how);
     b.ok(vec![ev_text(HELLO)]).non_strict(vec![]).build()
 }
 

@@ -3,7 +3,7 @@
 
 use ws_spec::deflate::{DeflateOffer, ServerPolicy};
 
-use super::section12::{compression_case, data_title, MESSAGE_SIZES};
+use super::s12_compression_payloads::{compression_case, data_title, MESSAGE_SIZES};
 use crate::model::{Case, DataSet, DeflateSetup};
 
 const SECTION: &str = "WebSocket Compression (different parameters)";

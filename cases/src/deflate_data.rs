@@ -10,6 +10,8 @@
 
 use std::sync::OnceLock;
 
+use ws_spec::rng::SplitMix64;
+
 /// One of the five data sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DataSet {
@@ -126,19 +128,20 @@ impl DataSet {
 }
 
 /// SplitMix64: a small deterministic generator.
-struct Rng(u64);
+/// The catalogue's data draws on ws-spec's one seeded generator.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        Rng(SplitMix64::new(seed))
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.below(n)
     }
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -149,7 +152,7 @@ impl Rng {
 const BEHAVIORS: [&str; 5] = ["OK", "OK", "OK", "NON-STRICT", "INFORMATIONAL"];
 
 fn json() -> Vec<u8> {
-    let mut rng = Rng(12);
+    let mut rng = Rng::new(12);
     let mut s = String::from("{\n");
     let mut agent = 0;
     while s.len() < DataSet::Json.len() {
@@ -203,7 +206,7 @@ fn bitmap() -> Vec<u8> {
         v.extend_from_slice(&[g, g, g, 0]);
     }
     // Smooth shapes plus a little noise: compresses like a photograph, not like a blank page.
-    let mut rng = Rng(512);
+    let mut rng = Rng::new(512);
     for y in 0..SIDE {
         for x in 0..SIDE {
             let (fx, fy) = (f64::from(x), f64::from(y));
@@ -271,7 +274,7 @@ const WORDS: [&str; 48] = [
 ];
 
 fn prose() -> Vec<u8> {
-    let mut rng = Rng(2229);
+    let mut rng = Rng::new(2229);
     let mut s = String::new();
     let mut line = 0;
     while s.len() < DataSet::Prose.len() {
@@ -309,7 +312,7 @@ fn prose() -> Vec<u8> {
 }
 
 fn html() -> Vec<u8> {
-    let mut rng = Rng(1);
+    let mut rng = Rng::new(1);
     let mut s = String::from(
         "<!DOCTYPE html>\n<html>\n   <head>\n      <meta charset=\"utf-8\" />\n      <style lang=\"css\">\nbody { background-color: #F4F4F4; color: #333; font-family: sans-serif; }\ntable { border-collapse: collapse; }\ntd.ok { background-color: #0a0; }\ntd.failed { background-color: #900; }\n      </style>\n   </head>\n   <body>\n      <table id=\"agent_case_results\">\n",
     );
@@ -331,7 +334,7 @@ fn html() -> Vec<u8> {
 }
 
 fn pdf() -> Vec<u8> {
-    let mut rng = Rng(7692);
+    let mut rng = Rng::new(7692);
     let mut v = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut obj = 1;
     while v.len() < DataSet::Pdf.len() {
@@ -352,7 +355,7 @@ fn pdf() -> Vec<u8> {
                     .as_bytes(),
             );
             for _ in 0..len.div_ceil(8) {
-                v.extend_from_slice(&rng.next().to_le_bytes());
+                v.extend_from_slice(&rng.next_u64().to_le_bytes());
             }
             v.extend_from_slice(b"\nendstream\nendobj\n");
         }

@@ -1,32 +1,12 @@
 //! Section 5 of the catalogue: fragmentation.
 
 use crate::build::{
-    case, continuation, ev_pong, ev_text, ping, pong, text, CaseBuilder, NORMAL, PROTOCOL_ERROR,
+    case, continuation, ev_pong, ev_text, ping, pong, text, CaseBuilder, Delivery, NORMAL,
+    PROTOCOL_ERROR,
 };
 use crate::model::{Case, FrameSpec, Level};
 
 const SECTION: &str = "Fragmentation";
-
-/// How a case's frames reach the wire; Autobahn runs several cases once per mode.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Delivery {
-    /// All frames in one go.
-    Together,
-    /// Each frame flushed on its own (Autobahn's `sync`).
-    FrameWise,
-    /// One byte per TCP write.
-    OctetWise,
-}
-
-impl Delivery {
-    fn sentence(self) -> &'static str {
-        match self {
-            Delivery::Together => " The frames are written back to back with no flush in between.",
-            Delivery::FrameWise => " Each frame is flushed to TCP on its own.",
-            Delivery::OctetWise => " Every byte goes out in its own TCP write.",
-        }
-    }
-}
 
 fn start(id: &str) -> CaseBuilder {
     case(id, SECTION, "")
@@ -34,11 +14,7 @@ fn start(id: &str) -> CaseBuilder {
 
 fn send_all(mut b: CaseBuilder, frames: Vec<FrameSpec>, how: Delivery) -> CaseBuilder {
     for f in frames {
-        b = match how {
-            Delivery::Together => b.frame(f),
-            Delivery::FrameWise => b.frame_sync(f),
-            Delivery::OctetWise => b.frame_chopped(f, 1),
-        };
+        b = b.frame_delivered(f, how);
     }
     b
 }

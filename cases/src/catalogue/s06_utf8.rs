@@ -4,7 +4,7 @@
 //! it is not must fail the connection (§8.1, §7.1.7), with 1007 (§7.4.1). Fragments may split
 //! code points, so validity is a property of the message, not of each frame.
 
-// The table lives beside this file, not in a `section6/` directory.
+// The table lives beside this file, not in a `s06_utf8/` directory.
 #[path = "utf8_vectors.rs"]
 mod utf8_vectors;
 
