@@ -124,132 +124,168 @@ pub struct Verdict {
 
 /// Judges one case from what was observed (either role: the observation says which).
 pub fn judge(case: &Case, obs: &Observation) -> Verdict {
-    let expect = &case.expect;
-    let mut behavior = Behavior::Failed;
-    let mut result = "Actual events differ from any expected.".to_string();
-    for (label, events) in &expect.outcomes {
-        if *events == obs.received {
-            behavior = *label;
-            result = "Actual events match at least one expected.".to_string();
-            break;
-        }
-    }
-
-    let (mut behavior_close, mut result_close) = if obs.connection_was_open {
-        let close = &expect.close;
-        if close.closed_by_me != obs.closed_by_me {
-            (
-                CloseBehavior::Failed,
-                "The connection was failed by the wrong endpoint".to_string(),
-            )
-        } else if close.require_clean && !obs.was_clean {
-            (
-                CloseBehavior::Unclean,
-                "The spec requires the connection to be failed cleanly here".to_string(),
-            )
-        } else if obs
-            .remote_close_code
-            .is_some_and(|c| !close.codes.contains(&c))
-        {
-            let codes: Vec<String> = close.codes.iter().map(u16::to_string).collect();
-            (
-                CloseBehavior::WrongCode,
-                format!(
-                    "The close code should have been {} or empty",
-                    codes.join(",")
-                ),
-            )
-        } else if !obs.is_server && obs.dropped_by_me {
-            (
-                CloseBehavior::FailedByClient,
-                "It is preferred that the server close the TCP connection".to_string(),
-            )
-        } else {
-            (
-                CloseBehavior::Ok,
-                "Connection was properly closed".to_string(),
-            )
-        }
-    } else {
-        (
-            CloseBehavior::Failed,
-            "The WebSocket opening handshake was never completed!".to_string(),
-        )
+    let (behavior, result) = match_events(case, obs);
+    let (behavior_close, result_close) = judge_close(case, obs);
+    let mut v = Draft {
+        behavior,
+        result,
+        behavior_close,
+        result_close,
     };
     if obs.connection_was_open
-        && expect.close.wrong_endpoint_is_fatal
-        && expect.close.closed_by_me != obs.closed_by_me
+        && case.expect.close.wrong_endpoint_is_fatal
+        && case.expect.close.closed_by_me != obs.closed_by_me
     {
-        behavior = Behavior::Failed;
+        v.behavior = Behavior::Failed;
     }
+    apply_rule(case, obs, &mut v);
+    apply_deflate(case, obs, &mut v);
+    if let Some(h) = &case.handshake {
+        if let Some(verdict) = judge_handshake(case, h, obs) {
+            return verdict;
+        }
+    }
+    if let Some(r) = &case.response {
+        if r.expect == ResponseExpect::Fail {
+            return judge_refused_response(case, obs);
+        }
+    }
+    if let Some(why) = &obs.aborted {
+        v.behavior = Behavior::Failed;
+        v.result = format!("aborted: {why}");
+    }
+    let reason = one_line_reason(
+        case,
+        obs,
+        v.behavior,
+        v.behavior_close,
+        &v.result,
+        &v.result_close,
+    );
+    Verdict {
+        behavior: v.behavior,
+        behavior_close: v.behavior_close,
+        result: v.result,
+        result_close: v.result_close,
+        reason,
+    }
+}
 
-    match &expect.rule {
+/// The verdicts while the rules of a case are applied to them in turn.
+struct Draft {
+    behavior: Behavior,
+    result: String,
+    behavior_close: CloseBehavior,
+    result_close: String,
+}
+
+/// The message verdict: the label of the first expected outcome whose
+/// events equal what was received (Autobahn's rule).
+fn match_events(case: &Case, obs: &Observation) -> (Behavior, String) {
+    for (label, events) in &case.expect.outcomes {
+        if *events == obs.received {
+            return (
+                *label,
+                "Actual events match at least one expected.".to_string(),
+            );
+        }
+    }
+    (
+        Behavior::Failed,
+        "Actual events differ from any expected.".to_string(),
+    )
+}
+
+/// The close verdict, checked in Autobahn's order: who closed first, a
+/// required clean close, the close code, and who dropped TCP.
+fn judge_close(case: &Case, obs: &Observation) -> (CloseBehavior, String) {
+    if !obs.connection_was_open {
+        return (
+            CloseBehavior::Failed,
+            "The WebSocket opening handshake was never completed!".to_string(),
+        );
+    }
+    let close = &case.expect.close;
+    if close.closed_by_me != obs.closed_by_me {
+        (
+            CloseBehavior::Failed,
+            "The connection was failed by the wrong endpoint".to_string(),
+        )
+    } else if close.require_clean && !obs.was_clean {
+        (
+            CloseBehavior::Unclean,
+            "The spec requires the connection to be failed cleanly here".to_string(),
+        )
+    } else if obs
+        .remote_close_code
+        .is_some_and(|c| !close.codes.contains(&c))
+    {
+        let codes: Vec<String> = close.codes.iter().map(u16::to_string).collect();
+        (
+            CloseBehavior::WrongCode,
+            format!(
+                "The close code should have been {} or empty",
+                codes.join(",")
+            ),
+        )
+    } else if !obs.is_server && obs.dropped_by_me {
+        (
+            CloseBehavior::FailedByClient,
+            "It is preferred that the server close the TCP connection".to_string(),
+        )
+    } else {
+        (
+            CloseBehavior::Ok,
+            "Connection was properly closed".to_string(),
+        )
+    }
+}
+
+/// The case's verdict rule applied to the draft.
+fn apply_rule(case: &Case, obs: &Observation, v: &mut Draft) {
+    match &case.expect.rule {
         VerdictRule::Events => {}
-        VerdictRule::Measured(m) if obs.connection_was_open => {
+        VerdictRule::Measured(_) if !obs.connection_was_open => {}
+        VerdictRule::Measured(m) => {
             let (b, text, close) = crate::run::judge_measured(case, m, obs);
-            behavior = b;
-            result = text;
+            v.behavior = b;
+            v.result = text;
             if let Some((c, why)) = close {
-                behavior_close = c;
-                result_close = why;
+                v.behavior_close = c;
+                v.result_close = why;
             }
         }
-        VerdictRule::Measured(_) => {}
         VerdictRule::WrongCodeIsFatal => {
-            if behavior_close == CloseBehavior::WrongCode {
-                behavior = Behavior::Failed;
-                result = result_close.clone();
+            if v.behavior_close == CloseBehavior::WrongCode {
+                v.behavior = Behavior::Failed;
+                v.result = v.result_close.clone();
             }
         }
         VerdictRule::Informational => {
-            result = match behavior {
+            v.result = match v.behavior {
                 Behavior::Ok => "The peer did what the first expected outcome says.".to_string(),
                 Behavior::NonStrict => {
                     "The peer did what the second expected outcome says.".to_string()
                 }
                 _ => "Actual events are left open by the spec.".to_string(),
             };
-            behavior = Behavior::Informational;
-            behavior_close = CloseBehavior::Informational;
+            v.behavior = Behavior::Informational;
+            v.behavior_close = CloseBehavior::Informational;
         }
         VerdictRule::CompressedEchoes if matches!(obs.deflate, Some(Err(_))) => {
             // Autobahn: a peer that does not negotiate the extension has not implemented it.
-            behavior = Behavior::Unimplemented;
+            v.behavior = Behavior::Unimplemented;
             if let Some(Err(why)) = &obs.deflate {
-                result = why.clone();
+                v.result = why.clone();
             }
         }
         VerdictRule::Echo { .. } | VerdictRule::RoundTrips | VerdictRule::CompressedEchoes => {
-            match &obs.perf {
-                Some((true, why)) => {
-                    behavior = Behavior::Ok;
-                    result = why.clone();
-                }
-                Some((false, why)) => {
-                    behavior = Behavior::Failed;
-                    result = why.clone();
-                }
-                None => {
-                    behavior = Behavior::Failed;
-                    result = match case.ending {
-                        crate::model::Ending::CloseAfter(d)
-                        | crate::model::Ending::KillAfter(d)
-                            if expect.rule == VerdictRule::CompressedEchoes =>
-                        {
-                            format!("Case did not finish within {} seconds.", d.as_secs())
-                        }
-                        crate::model::Ending::CloseAfter(d)
-                        | crate::model::Ending::KillAfter(d) => {
-                            format!("Did not receive the echo within {} seconds.", d.as_secs())
-                        }
-                    };
-                }
-            }
+            apply_echoes(case, obs, v)
         }
         VerdictRule::Report => {
-            result = describe_reaction(case, obs);
-            behavior = Behavior::Informational;
-            behavior_close = CloseBehavior::Informational;
+            v.result = describe_reaction(case, obs);
+            v.behavior = Behavior::Informational;
+            v.behavior_close = CloseBehavior::Informational;
         }
         VerdictRule::AutoFragment { fragment, len } => {
             let want_cont = (len / fragment) as u64;
@@ -257,25 +293,54 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
             let got_cont = obs.tx_frame_stats.get(&0).copied().unwrap_or(0);
             let got_text = obs.tx_frame_stats.get(&1).copied().unwrap_or(0);
             if obs.connection_was_open && (got_cont, got_text) != (want_cont, want_text) {
-                behavior = Behavior::Failed;
-                result = format!(
+                v.behavior = Behavior::Failed;
+                v.result = format!(
                     "Frames sent (continuation {got_cont}, text {got_text}) differ from auto-fragmentation (continuation {want_cont}, text {want_text})."
                 );
             }
         }
     }
+}
 
+/// The echo rules (9.x, 12.x/13.x and the single echo): the player's own
+/// comparison of each echo decides.
+fn apply_echoes(case: &Case, obs: &Observation, v: &mut Draft) {
+    match &obs.perf {
+        Some((passed, why)) => {
+            v.behavior = if *passed {
+                Behavior::Ok
+            } else {
+                Behavior::Failed
+            };
+            v.result = why.clone();
+        }
+        None => {
+            v.behavior = Behavior::Failed;
+            let (crate::model::Ending::CloseAfter(d) | crate::model::Ending::KillAfter(d)) =
+                case.ending;
+            v.result = if case.expect.rule == VerdictRule::CompressedEchoes {
+                format!("Case did not finish within {} seconds.", d.as_secs())
+            } else {
+                format!("Did not receive the echo within {} seconds.", d.as_secs())
+            };
+        }
+    }
+}
+
+/// permessage-deflate cases: a refused handshake over a valid offer, and a
+/// peer that did not negotiate the extension.
+fn apply_deflate(case: &Case, obs: &Observation, v: &mut Draft) {
     if let (Some(_), None, Some(status)) = (&case.deflate, &case.handshake, obs.handshake_status) {
-        if expect.rule != VerdictRule::CompressedEchoes
+        if case.expect.rule != VerdictRule::CompressedEchoes
             && !obs.connection_was_open
             && (400..600).contains(&status)
         {
             // RFC 7692 §7: an offer the server does not support is declined (the
             // connection goes on without the extension). Refusing the whole
             // handshake breaks no MUST, but it is not what the RFC asks.
-            behavior = Behavior::NonStrict;
-            behavior_close = CloseBehavior::Ok;
-            result = format!(
+            v.behavior = Behavior::NonStrict;
+            v.behavior_close = CloseBehavior::Ok;
+            v.result = format!(
                 "The server refused the opening handshake ({status}) instead of declining the \
                  permessage-deflate offer."
             );
@@ -284,36 +349,11 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
     if let (Some(_), Some(Err(why))) = (&case.deflate, &obs.deflate) {
         // Autobahn: a peer that does not negotiate the extension has not
         // implemented it, and the case is not played (the suite closes normally).
-        behavior = Behavior::Unimplemented;
-        result = why.clone();
+        v.behavior = Behavior::Unimplemented;
+        v.result = why.clone();
         if obs.closed_by_me && obs.was_clean {
-            behavior_close = CloseBehavior::Ok;
+            v.behavior_close = CloseBehavior::Ok;
         }
-    }
-
-    if let Some(h) = &case.handshake {
-        if let Some(v) = judge_handshake(case, h, obs) {
-            return v;
-        }
-    }
-    if let Some(r) = &case.response {
-        if r.expect == ResponseExpect::Fail {
-            return judge_refused_response(case, obs);
-        }
-    }
-
-    if let Some(why) = &obs.aborted {
-        behavior = Behavior::Failed;
-        result = format!("aborted: {why}");
-    }
-
-    let reason = one_line_reason(case, obs, behavior, behavior_close, &result, &result_close);
-    Verdict {
-        behavior,
-        behavior_close,
-        result,
-        result_close,
-        reason,
     }
 }
 
@@ -579,20 +619,6 @@ fn judge_refused_response(case: &Case, obs: &Observation) -> Verdict {
 
 fn judge_handshake(case: &Case, h: &HandshakeCase, obs: &Observation) -> Option<Verdict> {
     let answer = describe_answer(obs);
-    let verdict = |behavior: Behavior, close: CloseBehavior, result: String| {
-        let reason = result.clone();
-        Some(Verdict {
-            behavior,
-            behavior_close: close,
-            result,
-            result_close: if close == CloseBehavior::Ok {
-                "The connection ended as the handshake requires".to_string()
-            } else {
-                "The connection did not end as the handshake requires".to_string()
-            },
-            reason,
-        })
-    };
     match &h.expect {
         HandshakeExpect::Accept => {
             if obs.connection_was_open {
@@ -624,70 +650,7 @@ fn judge_handshake(case: &Case, h: &HandshakeCase, obs: &Observation) -> Option<
             status,
             also,
             header,
-        } => {
-            if obs.connection_was_open || obs.handshake_status == Some(101) {
-                return verdict(
-                    by_level(case),
-                    CloseBehavior::Failed,
-                    format!("The request is invalid and must be refused, but the server {answer}."),
-                );
-            }
-            let Some(got) = obs.handshake_status else {
-                if obs.peer_dropped_during_handshake_ms.is_none() && obs.handshake_error.is_none() {
-                    return verdict(
-                        by_level(case),
-                        CloseBehavior::Failed,
-                        format!("The request is invalid and must be refused with an HTTP error, but the server {answer}."),
-                    );
-                }
-                return verdict(
-                    Behavior::NonStrict,
-                    CloseBehavior::Ok,
-                    format!("The server refused the request but sent no HTTP error status: it {answer}."),
-                );
-            };
-            if (500..600).contains(&got) && !also.contains(&got) {
-                return verdict(
-                    Behavior::NonStrict,
-                    CloseBehavior::Ok,
-                    format!("The server refused the request with {got}, a server error rather than a 4xx client error."),
-                );
-            }
-            if !(400..600).contains(&got) {
-                return verdict(
-                    by_level(case),
-                    CloseBehavior::Ok,
-                    format!("The server answered {got}, not an HTTP error, to an invalid request."),
-                );
-            }
-            if let Some(want) = status {
-                if got != *want && !also.contains(&got) {
-                    return verdict(
-                        Behavior::NonStrict,
-                        CloseBehavior::Ok,
-                        format!("The server refused the request with {got}; the RFC names {want}."),
-                    );
-                }
-            }
-            if let Some((name, value)) = header {
-                let present = obs.handshake_headers.iter().any(|(k, v)| {
-                    k.eq_ignore_ascii_case(name)
-                        && v.split(',').any(|t| t.trim().eq_ignore_ascii_case(value))
-                });
-                if !present {
-                    return verdict(
-                        Behavior::NonStrict,
-                        CloseBehavior::Ok,
-                        format!("The server refused the request with {got} but without {name}: {value}."),
-                    );
-                }
-            }
-            verdict(
-                Behavior::Ok,
-                CloseBehavior::Ok,
-                format!("The server refused the request with {got}."),
-            )
-        }
+        } => judge_refusal(case, obs, status, also, header, &answer),
         HandshakeExpect::Report => {
             let mut text = format!("The server {answer}");
             if obs.connection_was_open {
@@ -702,56 +665,153 @@ fn judge_handshake(case: &Case, h: &HandshakeCase, obs: &Observation) -> Option<
             text.push('.');
             verdict(Behavior::Informational, CloseBehavior::Informational, text)
         }
-        HandshakeExpect::Decline(name) => {
-            let accepted: Vec<&str> = obs
-                .handshake_headers
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-extensions"))
-                .flat_map(|(_, v)| v.split(','))
-                .map(str::trim)
-                .filter(|e| {
-                    e.split(';')
-                        .next()
-                        .is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
-                })
-                .collect();
-            if obs.handshake_status == Some(101) && !accepted.is_empty() {
-                return verdict(
-                    by_level(case),
-                    CloseBehavior::Failed,
-                    format!(
-                        "The offer must be declined, but the server accepted it: \
-                         Sec-WebSocket-Extensions: {}.",
-                        accepted.join(", ")
-                    ),
-                );
-            }
-            if obs.connection_was_open {
-                // Declined: the script's echo decides, as in any case.
-                return None;
-            }
-            match obs.handshake_status {
-                Some(s) if (400..600).contains(&s) => verdict(
-                    Behavior::Ok,
-                    CloseBehavior::Ok,
-                    format!("The server refused the whole handshake ({s}), which declines the offer too."),
-                ),
-                _ if obs.handshake_status.is_none()
-                    && obs.handshake_error.is_none()
-                    && obs.peer_dropped_during_handshake_ms.is_some() =>
-                {
-                    verdict(
-                        Behavior::NonStrict,
-                        CloseBehavior::Ok,
-                        format!("The server refused the handshake without an HTTP error: it {answer}."),
-                    )
-                }
-                _ => verdict(
-                    by_level(case),
-                    CloseBehavior::Failed,
-                    format!("The server must decline the offer (or refuse the handshake), but it {answer}."),
-                ),
-            }
+        HandshakeExpect::Decline(name) => judge_decline(case, obs, name, &answer),
+    }
+}
+
+/// A handshake case's verdict; the close verdict says whether the connection
+/// ended as the handshake requires.
+fn verdict(behavior: Behavior, close: CloseBehavior, result: String) -> Option<Verdict> {
+    let reason = result.clone();
+    Some(Verdict {
+        behavior,
+        behavior_close: close,
+        result,
+        result_close: if close == CloseBehavior::Ok {
+            "The connection ended as the handshake requires".to_string()
+        } else {
+            "The connection did not end as the handshake requires".to_string()
+        },
+        reason,
+    })
+}
+
+/// `HandshakeExpect::Refuse`: an HTTP error is due, with the status (or one
+/// of `also`) and the header the RFC names.
+fn judge_refusal(
+    case: &Case,
+    obs: &Observation,
+    status: &Option<u16>,
+    also: &[u16],
+    header: &Option<(&'static str, &'static str)>,
+    answer: &str,
+) -> Option<Verdict> {
+    if obs.connection_was_open || obs.handshake_status == Some(101) {
+        return verdict(
+            by_level(case),
+            CloseBehavior::Failed,
+            format!("The request is invalid and must be refused, but the server {answer}."),
+        );
+    }
+    let Some(got) = obs.handshake_status else {
+        if obs.peer_dropped_during_handshake_ms.is_none() && obs.handshake_error.is_none() {
+            return verdict(
+                by_level(case),
+                CloseBehavior::Failed,
+                format!("The request is invalid and must be refused with an HTTP error, but the server {answer}."),
+            );
         }
+        return verdict(
+            Behavior::NonStrict,
+            CloseBehavior::Ok,
+            format!("The server refused the request but sent no HTTP error status: it {answer}."),
+        );
+    };
+    if (500..600).contains(&got) && !also.contains(&got) {
+        return verdict(
+            Behavior::NonStrict,
+            CloseBehavior::Ok,
+            format!("The server refused the request with {got}, a server error rather than a 4xx client error."),
+        );
+    }
+    if !(400..600).contains(&got) {
+        return verdict(
+            by_level(case),
+            CloseBehavior::Ok,
+            format!("The server answered {got}, not an HTTP error, to an invalid request."),
+        );
+    }
+    if let Some(want) = status {
+        if got != *want && !also.contains(&got) {
+            return verdict(
+                Behavior::NonStrict,
+                CloseBehavior::Ok,
+                format!("The server refused the request with {got}; the RFC names {want}."),
+            );
+        }
+    }
+    if let Some((name, value)) = header {
+        let present = obs.handshake_headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case(name)
+                && v.split(',').any(|t| t.trim().eq_ignore_ascii_case(value))
+        });
+        if !present {
+            return verdict(
+                Behavior::NonStrict,
+                CloseBehavior::Ok,
+                format!("The server refused the request with {got} but without {name}: {value}."),
+            );
+        }
+    }
+    verdict(
+        Behavior::Ok,
+        CloseBehavior::Ok,
+        format!("The server refused the request with {got}."),
+    )
+}
+
+/// `HandshakeExpect::Decline`: the server declines the extension offer (or
+/// refuses the whole handshake).
+fn judge_decline(case: &Case, obs: &Observation, name: &str, answer: &str) -> Option<Verdict> {
+    let accepted: Vec<&str> = obs
+        .handshake_headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-extensions"))
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|e| {
+            e.split(';')
+                .next()
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
+        })
+        .collect();
+    if obs.handshake_status == Some(101) && !accepted.is_empty() {
+        return verdict(
+            by_level(case),
+            CloseBehavior::Failed,
+            format!(
+                "The offer must be declined, but the server accepted it: \
+                 Sec-WebSocket-Extensions: {}.",
+                accepted.join(", ")
+            ),
+        );
+    }
+    if obs.connection_was_open {
+        // Declined: the script's echo decides, as in any case.
+        return None;
+    }
+    match obs.handshake_status {
+        Some(s) if (400..600).contains(&s) => verdict(
+            Behavior::Ok,
+            CloseBehavior::Ok,
+            format!("The server refused the whole handshake ({s}), which declines the offer too."),
+        ),
+        _ if obs.handshake_status.is_none()
+            && obs.handshake_error.is_none()
+            && obs.peer_dropped_during_handshake_ms.is_some() =>
+        {
+            verdict(
+                Behavior::NonStrict,
+                CloseBehavior::Ok,
+                format!("The server refused the handshake without an HTTP error: it {answer}."),
+            )
+        }
+        _ => verdict(
+            by_level(case),
+            CloseBehavior::Failed,
+            format!(
+                "The server must decline the offer (or refuse the handshake), but it {answer}."
+            ),
+        ),
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ws_spec::frame::Opcode;
 
-use crate::build::{case, repeat, text, NORMAL, PROTOCOL_ERROR};
+use crate::build::{case, repeat, text, CaseBuilder, NORMAL, PROTOCOL_ERROR};
 use crate::model::{Case, Chop, HandshakeCase, HandshakeExpect, Level, Measure, Step, VerdictRule};
 use crate::run::Role;
 
@@ -53,8 +53,16 @@ pub fn probe_case() -> Case {
 
 /// The cases of section 15.
 pub fn cases() -> Vec<Case> {
+    let mut cases = lengths();
+    cases.extend(floods());
+    cases.extend(handshakes());
+    cases.into_iter().map(|c| c.opt_in().build()).collect()
+}
+
+/// 15.1: lengths a peer must refuse, or may refuse by a limit of its own.
+fn lengths() -> Vec<CaseBuilder> {
     let top_bit_len = (1u64 << 63) | 16;
-    let cases = vec![
+    vec![
         case("15.1.1", SECTION, LENGTHS)
             .desc(
                 "Send a binary frame whose 64-bit length has the most significant bit set \
@@ -124,6 +132,12 @@ pub fn cases() -> Vec<Case> {
             .rule(VerdictRule::Measured(Measure::PeerLimit))
             .kill_after(30_000)
             .only_role(Role::Client),
+    ]
+}
+
+/// 15.2: floods of messages and pings.
+fn floods() -> Vec<CaseBuilder> {
+    vec![
         case("15.2.1", SECTION, FLOODS)
             .desc(format!(
                 "Send a text message of {FRAGMENTS} bytes as {FRAGMENTS} frames of one byte each \
@@ -165,6 +179,12 @@ pub fn cases() -> Vec<Case> {
             .rule(VerdictRule::Measured(Measure::Pongs { count: PINGS }))
             .close_after(10_000)
             .performance(),
+    ]
+}
+
+/// 15.3: opening handshakes that hold resources.
+fn handshakes() -> Vec<CaseBuilder> {
+    vec![
         case("15.3.1", SECTION, HANDSHAKES)
             .desc(
                 "Send the opening request one byte per second (a slow client), giving up after \
@@ -206,8 +226,7 @@ pub fn cases() -> Vec<Case> {
                 expect: HandshakeExpect::Report,
             })
             .kill_after(HANDSHAKE_BOUND_MS),
-    ];
-    cases.into_iter().map(|c| c.opt_in().build()).collect()
+    ]
 }
 
 #[cfg(test)]

@@ -31,8 +31,15 @@ const VALID_CODES: [u16; 13] = [
 
 /// The cases of section 16.
 pub fn cases() -> Vec<Case> {
-    let mut cases =
-        vec![
+    let mut cases = as_client();
+    cases.extend(as_server());
+    cases.push(never_closed());
+    cases
+}
+
+/// 16.1: the suite as client, the server under test.
+fn as_client() -> Vec<Case> {
+    vec![
         case("16.1.1", SECTION, AS_CLIENT)
             .desc(
                 "Send a close frame with code 1000 and wait up to 2 s after the closing \
@@ -105,11 +112,18 @@ pub fn cases() -> Vec<Case> {
             .frame(opcode_frame(3, "reserved"))
             .ok(vec![])
             .closed_by_peer(&[PROTOCOL_ERROR], false)
-            .rule(VerdictRule::Measured(Measure::DropWithoutAnswer { within: LONG_WAIT }))
+            .rule(VerdictRule::Measured(Measure::DropWithoutAnswer {
+                within: LONG_WAIT,
+            }))
             .kill_after(3000)
             .only_role(Role::Client)
             .build(),
-    ];
+    ]
+}
+
+/// 16.2: the suite as server closes with each valid code.
+fn as_server() -> Vec<Case> {
+    let mut cases = Vec::new();
     for (i, code) in VALID_CODES.into_iter().enumerate() {
         let codes: Vec<u16> = if code == NORMAL {
             vec![NORMAL]
@@ -140,28 +154,30 @@ pub fn cases() -> Vec<Case> {
                 .build(),
         );
     }
-    cases.push(
-        case("16.3.1", SECTION, NEVER_CLOSED)
-            .desc(
-                "Start the closing handshake with code 1000; after the client's close frame, \
-                 never close TCP (for up to 40 s).",
-            )
-            .expectation(
-                "Left open by the RFC: the client may close TCP when the server does not in a \
-                 reasonable time. Reported is after how long it did.",
-            )
-            .rfc("7.1.1", Level::May)
-            .close(Some(NORMAL), b"")
-            .ok(vec![])
-            .closed_by_me(&[NORMAL], true)
-            .rule(VerdictRule::Measured(Measure::ClientLeaves {
-                within: LONG_WAIT,
-            }))
-            .kill_after(1000)
-            .only_role(Role::Server)
-            .build(),
-    );
     cases
+}
+
+/// 16.3.1: the suite as server never closes TCP.
+fn never_closed() -> Case {
+    case("16.3.1", SECTION, NEVER_CLOSED)
+        .desc(
+            "Start the closing handshake with code 1000; after the client's close frame, \
+                 never close TCP (for up to 40 s).",
+        )
+        .expectation(
+            "Left open by the RFC: the client may close TCP when the server does not in a \
+                 reasonable time. Reported is after how long it did.",
+        )
+        .rfc("7.1.1", Level::May)
+        .close(Some(NORMAL), b"")
+        .ok(vec![])
+        .closed_by_me(&[NORMAL], true)
+        .rule(VerdictRule::Measured(Measure::ClientLeaves {
+            within: LONG_WAIT,
+        }))
+        .kill_after(1000)
+        .only_role(Role::Server)
+        .build()
 }
 
 #[cfg(test)]

@@ -251,7 +251,18 @@ fn inflates(id: &str, section: &'static str, desc: &str, echoes: usize) -> CaseB
 
 /// The cases of section 17.
 pub fn cases() -> Vec<Case> {
-    let mut cases = vec![
+    let mut cases = declined_offers();
+    cases.extend(without_agreement());
+    cases.extend(misplaced_rsv1());
+    cases.extend(inflating());
+    cases.extend(agreed_cases());
+    cases.push(bomb_case());
+    cases
+}
+
+/// 17.1: offers a server must decline (RFC 7692 §7).
+fn declined_offers() -> Vec<Case> {
+    vec![
         decline(
             "17.1.1",
             "permessage-deflate; x_wsconform_unknown",
@@ -318,8 +329,12 @@ pub fn cases() -> Vec<Case> {
             "client_max_window_bits twice",
             "7",
         ),
-    ];
+    ]
+}
 
+/// 17.2: permessage-deflate not agreed.
+fn without_agreement() -> Vec<Case> {
+    let mut cases = Vec::new();
     let echo_plain = compressible(16 * 1024);
     cases.push(
         case("17.2.1", SECTION, NOT_AGREED)
@@ -356,7 +371,12 @@ pub fn cases() -> Vec<Case> {
             .kill_after(1000)
             .build(),
     );
+    cases
+}
 
+/// 17.3: RSV1 where RFC 7692 §6 does not allow it.
+fn misplaced_rsv1() -> Vec<Case> {
+    let mut cases = Vec::new();
     let control = "an endpoint MUST NOT set RSV1 on control frames, and MUST fail the \
                    connection on receiving one.";
     let non_first = "an endpoint MUST NOT set RSV1 on a non-first fragment of a data message, \
@@ -417,7 +437,19 @@ pub fn cases() -> Vec<Case> {
         .frame(text(HELLO.to_vec()).rsv(0b110))
         .build(),
     ]);
+    cases
+}
 
+/// 17.4: messages to inflate (RFC 7692 §7.2).
+fn inflating() -> Vec<Case> {
+    let mut cases = rfc_examples();
+    cases.extend(inflating_edges());
+    cases
+}
+
+/// 17.4.1-17.4.8: the RFC's own example payloads, and messages around them.
+fn rfc_examples() -> Vec<Case> {
+    let mut cases = Vec::new();
     let split = HELLO.split_at(3);
     cases.extend([
         inflates(
@@ -508,6 +540,12 @@ pub fn cases() -> Vec<Case> {
         .frame(text("Hello"))
         .build(),
     ]);
+    cases
+}
+
+/// 17.4.9-: edge cases of inflating (an empty message, text that is not UTF-8).
+fn inflating_edges() -> Vec<Case> {
+    let mut cases = Vec::new();
     let empty = deflated(b"");
     cases.push(
         case("17.4.9", SECTION, INFLATE)
@@ -553,9 +591,6 @@ pub fn cases() -> Vec<Case> {
             .deflate(plain())
             .build(),
     );
-
-    cases.extend(agreed_cases());
-    cases.push(bomb_case());
     cases
 }
 
