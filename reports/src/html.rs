@@ -221,6 +221,43 @@ fn opcode_name(op: u8) -> &'static str {
     }
 }
 
+/// What a close frame's payload preview says: `close code 1008 "too many fragments"`, or
+/// `close without a code` (RFC 6455 §5.5.1); `None` when the preview cannot be read.
+fn close_payload_note(preview: &str) -> Option<String> {
+    let preview = preview.trim_end_matches(" ...");
+    let bytes: Vec<u8> = match preview.strip_prefix("0x") {
+        Some(hex) => {
+            let digits: Vec<u8> = hex.bytes().take_while(u8::is_ascii_hexdigit).collect();
+            digits
+                .chunks_exact(2)
+                .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+                .collect::<Option<Vec<u8>>>()?
+        }
+        None => preview.as_bytes().to_vec(),
+    };
+    match bytes.as_slice() {
+        [] => Some("close without a code".into()),
+        [_] => None,
+        [hi, lo, reason @ ..] => {
+            let code = u16::from_be_bytes([*hi, *lo]);
+            Some(match std::str::from_utf8(reason) {
+                Ok("") => format!("close code {code}"),
+                Ok(text) => format!("close code {code} {text:?}"),
+                Err(_) => format!("close code {code}, reason not UTF-8"),
+            })
+        }
+    }
+}
+
+/// The payload preview of a frame, with a close frame's code and reason decoded.
+fn payload_text(opcode: u8, payload: &str) -> String {
+    let shown = cut(payload, WIRELOG_TEXT_LIMIT);
+    match (opcode, close_payload_note(payload)) {
+        (8, Some(note)) => format!("{shown} ({note})"),
+        _ => shown,
+    }
+}
+
 /// One wire-log row as a line of text (without its index) and its CSS class.
 pub(crate) fn wirelog_line(entry: &WireLogEntry) -> (String, &'static str) {
     let opt = |o: &Option<u64>| o.map_or_else(|| "-".to_owned(), |v| v.to_string());
@@ -250,7 +287,7 @@ pub(crate) fn wirelog_line(entry: &WireLogEntry) -> (String, &'static str) {
                 "RX FRAME   opcode={opcode} ({}) fin={fin} rsv={rsv} len={payload_len} masked={masked} mask={}\n           payload: {}",
                 opcode_name(*opcode),
                 mask.as_deref().unwrap_or("-"),
-                cut(payload, WIRELOG_TEXT_LIMIT)
+                payload_text(*opcode, payload)
             ),
             "wl-rx",
         ),
@@ -271,7 +308,7 @@ pub(crate) fn wirelog_line(entry: &WireLogEntry) -> (String, &'static str) {
                 mask.as_deref().unwrap_or("-"),
                 opt(repeat_length),
                 opt(chopsize),
-                cut(payload, WIRELOG_TEXT_LIMIT)
+                payload_text(*opcode, payload)
             ),
             "wl-tx",
         ),
@@ -737,7 +774,26 @@ impl<'a> Headings<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::Headings;
+    use super::{close_payload_note, payload_text, Headings};
+
+    #[test]
+    fn close_payloads_are_decoded() {
+        assert_eq!(
+            close_payload_note("0x03e8").as_deref(),
+            Some("close code 1000")
+        );
+        // 1008 "too many"
+        assert_eq!(
+            close_payload_note("0x03f0746f6f206d616e79").as_deref(),
+            Some("close code 1008 \"too many\"")
+        );
+        assert_eq!(
+            close_payload_note("").as_deref(),
+            Some("close without a code")
+        );
+        assert_eq!(payload_text(1, "0x03e8"), "0x03e8");
+        assert_eq!(payload_text(8, "0x03e8"), "0x03e8 (close code 1000)");
+    }
 
     #[test]
     fn headings_open_once_per_section_and_subsection() {
