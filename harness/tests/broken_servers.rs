@@ -9,40 +9,22 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use support::play::{failed, run_cases};
 use support::{start, Flaws};
 use ws_cases::model::{Behavior, CloseBehavior};
-use ws_cases::select::{parse_list, select};
-use wsconform::runner::{run_all, CaseRecord, RunSettings};
-use wsconform::target::Target;
+use wsconform::runner::{CaseRecord, RunSettings};
 
 /// Sections 1–7 and 10: everything but the slow performance cases.
 const CASES: &str = "1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*";
 
 async fn run(addr: SocketAddr, patterns: &str) -> Vec<CaseRecord> {
-    let all = ws_cases::cases_for(ws_cases::run::Role::Client);
-    let cases: Vec<_> = select(&all, &parse_list(patterns).unwrap(), &[])
-        .unwrap()
-        .into_iter()
-        .cloned()
-        .collect();
-    let target = Target::parse(&format!("ws://{addr}/")).unwrap();
     let settings = RunSettings {
         jobs: 16,
         case_timeout: Duration::from_secs(20),
         ..RunSettings::default()
     };
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    run_all(cases, target, settings, |_| {}, rx).await
+    run_cases(&format!("ws://{addr}/"), patterns, settings).await
 }
-
-fn failed(records: &[CaseRecord]) -> BTreeSet<String> {
-    records
-        .iter()
-        .filter(|r| r.outcome.verdict.behavior == Behavior::Failed)
-        .map(|r| r.case.id.clone())
-        .collect()
-}
-
 fn bad_close(records: &[CaseRecord]) -> BTreeSet<String> {
     records
         .iter()

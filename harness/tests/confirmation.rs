@@ -16,27 +16,17 @@ use std::time::{Duration, Instant};
 
 use support::{start, Flaws};
 use ws_cases::model::{Behavior, CloseBehavior};
-use ws_cases::select::{parse_list, select};
 use wsconform::confirm::{Confirmation, Counts};
-use wsconform::runner::{run_all, CaseRecord, RunSettings};
-use wsconform::target::Target;
+use wsconform::runner::{CaseRecord, RunSettings};
 
 async fn run(addr: SocketAddr, patterns: &str, confirm: bool) -> Vec<CaseRecord> {
-    let all = ws_cases::cases_for(ws_cases::run::Role::Client);
-    let cases: Vec<_> = select(&all, &parse_list(patterns).unwrap(), &[])
-        .unwrap()
-        .into_iter()
-        .cloned()
-        .collect();
-    let target = Target::parse(&format!("ws://{addr}/")).unwrap();
     let settings = RunSettings {
         jobs: 16,
         case_timeout: Duration::from_secs(60),
         confirm,
         ..RunSettings::default()
     };
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    run_all(cases, target, settings, |_| {}, rx).await
+    support::play::run_cases(&format!("ws://{addr}/"), patterns, settings).await
 }
 
 fn verdicts(records: &[CaseRecord]) -> BTreeMap<String, (Behavior, CloseBehavior)> {

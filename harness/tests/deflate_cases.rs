@@ -4,15 +4,17 @@
 //! RFC 7692 (or RFC 6455 on compressed messages), and exactly the cases that
 //! check that rule must fail. The built-in echo server passes them all.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use support::play::failed;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use ws_cases::model::{Behavior, CloseBehavior};
-use ws_cases::select::{parse_list, select};
 use ws_spec::close;
 use ws_spec::deflate::{Compressor, Decompressor, DeflateError};
 use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, Opcode};
@@ -352,20 +354,12 @@ async fn serve(
 }
 
 async fn run(addr: SocketAddr, patterns: &str) -> Vec<CaseRecord> {
-    let all = ws_cases::cases_for(ws_cases::run::Role::Client);
-    let cases: Vec<_> = select(&all, &parse_list(patterns).unwrap(), &[])
-        .unwrap()
-        .into_iter()
-        .cloned()
-        .collect();
-    let target = Target::parse(&format!("ws://{addr}/")).unwrap();
     let settings = RunSettings {
         jobs: 8,
         case_timeout: Duration::from_secs(30),
         ..RunSettings::default()
     };
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    run_all(cases, target, settings, |_| {}, rx).await
+    support::play::run_cases(&format!("ws://{addr}/"), patterns, settings).await
 }
 
 /// Cases whose message verdict is FAILED or whose close verdict is not OK
@@ -384,15 +378,6 @@ fn not_ok(records: &[CaseRecord]) -> BTreeSet<String> {
         .map(|r| r.case.id.clone())
         .collect()
 }
-
-fn failed(records: &[CaseRecord]) -> BTreeSet<String> {
-    records
-        .iter()
-        .filter(|r| r.outcome.verdict.behavior == Behavior::Failed)
-        .map(|r| r.case.id.clone())
-        .collect()
-}
-
 fn reasons(records: &[CaseRecord]) -> String {
     records
         .iter()

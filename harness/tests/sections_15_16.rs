@@ -14,27 +14,16 @@ use support::{start, Flaws};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use ws_cases::model::{Behavior, CloseBehavior};
-use ws_cases::run::Role;
-use ws_cases::select::{parse_list, select};
 use ws_reports::{Behavior as RB, CloseBehavior as RC};
 use ws_spec::endpoint::{Endpoint, EndpointConfig, State};
 use ws_spec::frame::{DecoderConfig, FrameDecoder, Opcode};
 use ws_spec::handshake;
-use wsconform::runner::{run_all, CaseRecord, RunSettings};
+use wsconform::runner::{CaseRecord, RunSettings};
 use wsconform::serve::ServeSettings;
-use wsconform::target::Target;
 
 /// Runs the client-role cases matching `patterns` against `addr`.
 async fn run_with(addr: SocketAddr, patterns: &str, settings: RunSettings) -> Vec<CaseRecord> {
-    let all = ws_cases::cases_for(Role::Client);
-    let cases: Vec<_> = select(&all, &parse_list(patterns).unwrap(), &[])
-        .unwrap()
-        .into_iter()
-        .cloned()
-        .collect();
-    let target = Target::parse(&format!("ws://{addr}/")).unwrap();
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    run_all(cases, target, settings, |_| {}, rx).await
+    support::play::run_cases(&format!("ws://{addr}/"), patterns, settings).await
 }
 
 async fn run(addr: SocketAddr, patterns: &str) -> Vec<CaseRecord> {

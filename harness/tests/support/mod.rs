@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod play;
 
 use std::net::SocketAddr;
 

@@ -1,0 +1,32 @@
+//! Playing a selection of the catalogue against a peer from a test, and the
+//! ids the tests compare: what every suite-as-client test file needs.
+
+use std::collections::BTreeSet;
+
+use ws_cases::model::Behavior;
+use ws_cases::run::Role;
+use ws_cases::select::{parse_list, select};
+use wsconform::runner::{run_all, CaseRecord, RunSettings};
+use wsconform::target::Target;
+
+/// Plays the client-role cases that `patterns` selects against `url`.
+pub async fn run_cases(url: &str, patterns: &str, settings: RunSettings) -> Vec<CaseRecord> {
+    let all = ws_cases::cases_for(Role::Client);
+    let cases: Vec<_> = select(&all, &parse_list(patterns).unwrap(), &[])
+        .unwrap()
+        .into_iter()
+        .cloned()
+        .collect();
+    let target = Target::parse(url).unwrap();
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    run_all(cases, target, settings, |_| {}, rx).await
+}
+
+/// Ids of the cases whose message verdict is FAILED.
+pub fn failed(records: &[CaseRecord]) -> BTreeSet<String> {
+    records
+        .iter()
+        .filter(|r| r.outcome.verdict.behavior == Behavior::Failed)
+        .map(|r| r.case.id.clone())
+        .collect()
+}
