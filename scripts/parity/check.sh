@@ -12,8 +12,8 @@ cd "$(dirname "$0")/../.."
 start=$(date +%s)
 command -v python3 >/dev/null || { echo "parity: python3 missing: apt-get install python3 python3-venv" >&2; exit 1; }
 python3 scripts/parity/test_check.py
+# Also builds wsconform (the rust step is CI's own test build, so nothing new after it).
 bash scripts/parity/install-peers.sh
-cargo build --release -q -p wsconform --bin wsconform
 target=${CARGO_TARGET_DIR:-target}
 rc=0
 python3 scripts/parity/check.py --wsconform "$target/release/wsconform" "$@" || rc=$?
