@@ -13,7 +13,6 @@ pub mod deflate_data;
 pub mod error;
 pub mod judge;
 pub mod model;
-pub mod requirements;
 pub mod run;
 pub mod select;
 

@@ -553,8 +553,18 @@ impl Case {
         }
     }
 
-    /// The RFC references as one line.
+    /// The RFC references as one line: "RFC 6455 §5.2 (MUST); ...".
     pub fn rfc_line(&self) -> String {
+        self.rfc
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The RFC references with what each requires, for reports:
+    /// "RFC 6455 §5.2 (MUST): <the requirement>; ...".
+    pub fn rfc_requirements(&self) -> String {
         self.rfc
             .iter()
             .map(|r| match r.requirement() {

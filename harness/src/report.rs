@@ -211,7 +211,7 @@ pub fn case_result(record: &CaseRecord, agent: &str) -> CaseResult {
         traffic_stats: None,
         report_time: case.report_time,
         report_compression_ratio: false,
-        rfc: case.rfc_line(),
+        rfc: case.rfc_requirements(),
         reason: with_note(&v.reason),
         section_title: case.section.to_string(),
         subsection_title: case.subsection.clone(),

@@ -48,7 +48,7 @@ fn requirements(case: &Case) -> Vec<serde_json::Value> {
             serde_json::json!({
                 "clause": format!("RFC {} §{}", r.rfc, r.section),
                 "level": r.level.keyword(),
-                "requirement": ws_cases::requirements::requirement(r).unwrap_or(""),
+                "requirement": r.requirement().unwrap_or(""),
             })
         })
         .collect()
@@ -91,7 +91,7 @@ pub(super) fn cmd_list(args: ListArgs) -> anyhow::Result<i32> {
         crate::outln!("          sends:    {}", case.description);
         crate::outln!("          expects:  {}", case.expectation_text);
         for r in &case.rfc {
-            let text = ws_cases::requirements::requirement(r).unwrap_or("");
+            let text = r.requirement().unwrap_or("");
             crate::outln!(
                 "          {} §{} {}: {text}",
                 r.rfc,
