@@ -121,7 +121,9 @@ fn drive(setup: &Setup, stream: &[u8], boundaries: &[usize], peak: &mut usize) -
     for (i, piece) in pieces_at(stream, boundaries).into_iter().enumerate() {
         let start = boundaries.get(i).copied().unwrap_or(0);
         app_close(&mut ep, start, events.len(), peak);
-        tracked(peak, || ep.receive(piece, Duration::from_millis(start as u64)));
+        tracked(peak, || {
+            ep.receive(piece, Duration::from_millis(start as u64))
+        });
         drain(&mut ep, &mut events, &mut output, peak);
     }
     app_close(&mut ep, stream.len(), events.len(), peak);
