@@ -92,7 +92,8 @@ fn bad_output_paths_fail_before_the_first_case() {
     assert!(!server.was_connected(), "{r}");
 }
 
-/// A server that echoes, but only a second after each message, and says on `seen` when
+/// A server that echoes, but only 300 ms after each message (within 1.1.1's 1 s close
+/// timer), and says on `seen` when
 /// a message has arrived: time for the test to spoil the output path mid-run.
 fn slow_echo_server(rt: &tokio::runtime::Runtime, seen: mpsc::Sender<()>) -> String {
     let listener = rt
@@ -109,7 +110,7 @@ fn slow_echo_server(rt: &tokio::runtime::Runtime, seen: mpsc::Sender<()>) -> Str
                 while let Some(Ok(msg)) = ws.next().await {
                     if msg.is_text() || msg.is_binary() {
                         let _ = seen.send(());
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        tokio::time::sleep(Duration::from_millis(300)).await;
                         if ws.send(msg).await.is_err() {
                             break;
                         }

@@ -113,7 +113,8 @@ fn a_closed_stdout_is_not_a_crash() {
     assert_eq!(case_ids(&out, "wsconform-reference").len(), 8);
 }
 
-/// A server that echoes each message after `delay`.
+/// A server that echoes each message after `delay` (keep it well under the 1 s close
+/// timer of the 1.1.x cases).
 fn slow_echo_server(rt: &tokio::runtime::Runtime, delay: std::time::Duration) -> String {
     use futures_util::{SinkExt, StreamExt};
     let listener = rt
@@ -157,8 +158,8 @@ fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Outcome {
 #[test]
 fn long_runs_print_progress_lines_when_stderr_is_not_a_terminal() {
     let rt = runtime();
-    let url = slow_echo_server(&rt, std::time::Duration::from_millis(600));
-    let fast = [("WSCONFORM_PROGRESS_SECONDS", "0.25")];
+    let url = slow_echo_server(&rt, std::time::Duration::from_millis(400));
+    let fast = [("WSCONFORM_PROGRESS_SECONDS", "0.1")];
     let args = [
         "run",
         &url,
