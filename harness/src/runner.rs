@@ -306,20 +306,11 @@ where
 {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let hard_deadline = tokio::time::Instant::from_std(t0) + hard_timeout;
-    let mut pending: VecDeque<(Vec<u8>, bool)> = VecDeque::new();
-    // Bytes in `pending`, kept as a count: chopped cases queue tens of thousands of
-    // pieces, and summing them on every turn of the loop costs more than writing them.
-    let mut queued = 0usize;
-    let mut written = 0usize;
+    let mut out = Outbox::default();
     let mut drop_requested = false;
     // Set once the hard deadline has fired: from then on nothing is waited for,
     // not even unsent bytes a peer that stopped reading will never take.
     let mut expired = false;
-    let mut write_broken = false;
-    // A TLS stream may keep encrypted bytes the socket would not take yet; they go
-    // out on the next write or flush, so a drained queue is flushed while reading
-    // goes on. Flushing a TCP stream does nothing.
-    let mut unflushed = false;
     let mut read_done = false;
     // Set once the write side is half-closed for a case that asks for it.
     let mut shut = false;
@@ -333,30 +324,14 @@ where
     tokio::pin!(case_sleep);
     let mut armed: Option<tokio::time::Instant> = None;
     loop {
-        // Taken only while little is queued: a streamed message is generated as it
-        // is written, never held whole.
-        // Past the deadline (or with the write side gone) nothing more is written:
-        // everything is taken, so a drop the run asks for is seen.
-        while expired || write_broken || queued < MAX_QUEUED {
-            let Some(out) = run.poll_output() else {
-                break;
-            };
-            match out {
-                Output::Write { bytes, flush } => {
-                    if !write_broken {
-                        queued += bytes.len();
-                        pending.push_back((bytes, flush));
-                    }
-                }
-                Output::Drop => drop_requested = true,
-            }
-        }
-        if run.write_shut() && !shut && pending.is_empty() && !write_broken && !drop_requested {
+        drop_requested |= out.take(run, expired);
+        if run.write_shut() && !shut && out.pending.is_empty() && !out.broken && !drop_requested {
             shut = true;
-            unflushed = false;
+            out.unflushed = false;
             let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
         }
-        if (drop_requested || run.is_finished()) && (pending.is_empty() || write_broken || expired)
+        if (drop_requested || run.is_finished())
+            && (out.pending.is_empty() || out.broken || expired)
         {
             break;
         }
@@ -370,7 +345,7 @@ where
             armed = deadline;
             case_sleep.as_mut().reset(deadline.unwrap_or(far));
         }
-        let can_write = (!pending.is_empty() || unflushed) && !write_broken;
+        let can_write = (!out.pending.is_empty() || out.unflushed) && !out.broken;
         tokio::select! {
             res = rd.read(&mut buf), if !read_done => {
                 let now = t0.elapsed();
@@ -382,31 +357,8 @@ where
                     Ok(n) => run.on_bytes(&buf[..n], now),
                 }
             }
-            res = write_front(&mut wr, &pending, written), if can_write => {
-                match res {
-                    Ok(None) => unflushed = false,
-                    Ok(Some(n)) => {
-                        written += n;
-                        unflushed = true;
-                        let (front_len, flush) = pending.front().map(|(b, f)| (b.len(), *f)).unwrap_or((0, false));
-                        if written >= front_len {
-                            pending.pop_front();
-                            queued -= front_len;
-                            written = 0;
-                            if flush {
-                                let _ = wr.flush().await;
-                                unflushed = false;
-                            }
-                        }
-                    }
-                    Err(_) => {
-                        // The peer is gone for writing; keep reading what it already sent.
-                        write_broken = true;
-                        pending.clear();
-                        queued = 0;
-                        run.on_write_failed();
-                    }
-                }
+            res = write_front(&mut wr, &out.pending, out.written), if can_write => {
+                out.on_written(res, &mut wr, run).await;
             }
             _ = &mut case_sleep, if deadline.is_some() => {
                 // Fired: the run sets its next deadline, which re-arms the timer.
@@ -424,6 +376,86 @@ where
     // past it). Over TCP it returns at once.
     let shutdown_by = hard_deadline.max(tokio::time::Instant::now() + Duration::from_secs(1));
     let _ = tokio::time::timeout_at(shutdown_by, wr.shutdown()).await;
+}
+
+/// What [`drive`] has taken from a run and not yet written.
+#[derive(Default)]
+struct Outbox {
+    /// Pieces to write, each with whether to flush after it.
+    pending: VecDeque<(Vec<u8>, bool)>,
+    /// Bytes in `pending`, kept as a count: chopped cases queue tens of thousands of
+    /// pieces, and summing them on every turn of the loop costs more than writing them.
+    queued: usize,
+    /// How much of the front piece is written.
+    written: usize,
+    /// The peer is gone for writing.
+    broken: bool,
+    /// A TLS stream may keep encrypted bytes the socket would not take yet; they go
+    /// out on the next write or flush, so a drained queue is flushed while reading
+    /// goes on. Flushing a TCP stream does nothing.
+    unflushed: bool,
+}
+
+impl Outbox {
+    /// Takes the run's output while little is queued (a streamed message is generated
+    /// as it is written, never held whole); returns whether the run asked for a drop.
+    /// Past the deadline (`take_all`) or with the write side gone nothing more is
+    /// written: everything is taken, so a drop the run asks for is seen.
+    fn take(&mut self, run: &mut CaseRun<'_>, take_all: bool) -> bool {
+        let mut drop_requested = false;
+        while take_all || self.broken || self.queued < MAX_QUEUED {
+            let Some(out) = run.poll_output() else {
+                break;
+            };
+            match out {
+                Output::Write { bytes, flush } => {
+                    if !self.broken {
+                        self.queued += bytes.len();
+                        self.pending.push_back((bytes, flush));
+                    }
+                }
+                Output::Drop => drop_requested = true,
+            }
+        }
+        drop_requested
+    }
+
+    /// Accounts for one write (or flush) of the front piece.
+    async fn on_written<W: AsyncWrite + Unpin>(
+        &mut self,
+        res: std::io::Result<Option<usize>>,
+        wr: &mut W,
+        run: &mut CaseRun<'_>,
+    ) {
+        match res {
+            Ok(None) => self.unflushed = false,
+            Ok(Some(n)) => {
+                self.written += n;
+                self.unflushed = true;
+                let (front_len, flush) = self
+                    .pending
+                    .front()
+                    .map(|(b, f)| (b.len(), *f))
+                    .unwrap_or((0, false));
+                if self.written >= front_len {
+                    self.pending.pop_front();
+                    self.queued -= front_len;
+                    self.written = 0;
+                    if flush {
+                        let _ = wr.flush().await;
+                        self.unflushed = false;
+                    }
+                }
+            }
+            Err(_) => {
+                // The peer is gone for writing; keep reading what it already sent.
+                self.broken = true;
+                self.pending.clear();
+                self.queued = 0;
+                run.on_write_failed();
+            }
+        }
+    }
 }
 
 /// Bytes queued for writing above which no more output is taken from the run.
