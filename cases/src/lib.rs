@@ -13,9 +13,10 @@ pub mod deflate_data;
 pub mod error;
 pub mod judge;
 pub mod model;
+pub mod proxy;
 pub mod run;
 pub mod select;
 
-pub use catalogue::{all_cases, cases_for};
+pub use catalogue::{all_cases, cases_for, proxy_cases};
 pub use error::CasesError;
 pub use model::{Behavior, Case, CloseBehavior, Event, Level};

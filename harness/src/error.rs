@@ -109,6 +109,16 @@ pub enum HarnessError {
         /// What is wrong with it, from ": …" or " is …" on.
         why: String,
     },
+    /// `wsconform proxy`: the front URL's requests never reach `--backend`.
+    #[error("{front} does not forward to --backend {backend}: {what}")]
+    NotProxied {
+        /// The front URL.
+        front: String,
+        /// The backend address.
+        backend: String,
+        /// What arrived where.
+        what: String,
+    },
     /// The selection of cases is empty, or a pattern matches no case.
     #[error("{0}")]
     Selection(String),

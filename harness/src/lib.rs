@@ -12,6 +12,7 @@ pub mod echo;
 pub mod error;
 pub mod fuzz;
 pub mod output;
+pub mod proxy;
 pub mod report;
 pub mod runner;
 pub mod serve;

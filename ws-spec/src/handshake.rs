@@ -688,7 +688,7 @@ fn header_line(
 
 /// Elements of a comma-separated list spread over several header lines, empty
 /// elements dropped as RFC 9110 §5.6.1 asks of a recipient.
-fn list_elements<'a>(values: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn list_elements<'a>(values: &[&'a str]) -> Vec<&'a str> {
     values
         .iter()
         .flat_map(|v| v.split(','))

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extension;
 pub mod frame;
 pub mod handshake;
+pub mod intermediary;
 pub mod mask;
 pub mod rfc;
 pub mod rng;

@@ -92,7 +92,7 @@ const REQUIREMENTS: &[(u16, &str, &str)] = &[
     (6455, "5.1", "A client masks every frame it sends and a server masks none; a frame masked the wrong way fails the connection."),
     (6455, "5.2", "RSV bits are 0 and the opcode is a defined one unless a negotiated extension says otherwise, and a 64-bit length has its top bit clear; anything else fails the connection."),
     (6455, "5.3", "Each frame from a client gets a fresh, unpredictable masking key, XORed over its payload."),
-    (6455, "5.4", "A fragmented message is a text or binary frame followed by continuation frames, the last with FIN set; fragments of different messages never interleave, control frames may come between them."),
+    (6455, "5.4", "A fragmented message is a text or binary frame followed by continuation frames, the last with FIN set; fragments of different messages never interleave, control frames may come between them; an intermediary changes a message's fragmentation only when no extension was negotiated and no RSV bit is set."),
     (6455, "5.5", "A control frame carries at most 125 payload bytes and is never fragmented."),
     (6455, "5.5.1", "A close body, if any, is a 2-byte status code then a UTF-8 reason; an endpoint answers a close with a close, then the TCP connection ends."),
     (6455, "5.5.2", "An endpoint answers a ping with a pong as soon as it can."),
@@ -128,6 +128,7 @@ const REQUIREMENTS: &[(u16, &str, &str)] = &[
     (7230, "3.2", "A header field is a name, a colon and a value, with no whitespace between the name and the colon."),
     (7230, "3.2.3", "Whitespace around a header field value is optional and not part of the value."),
     (7230, "5.4", "A request carries exactly one Host header with a valid value."),
+    (7230, "6.1", "A proxy removes the Connection field, every field it names and the standard hop-by-hop fields before forwarding a message, and does not pass on what only describes the hop it came in on."),
 ];
 
 #[cfg(test)]

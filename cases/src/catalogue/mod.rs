@@ -19,6 +19,7 @@ mod s14_masking;
 mod s15_resource_limits;
 mod s16_closing_timing;
 mod s17_deflate_negotiation;
+mod s19_proxy;
 
 /// Every case of the catalogue, ordered as Autobahn orders them.
 pub fn all_cases() -> Vec<Case> {
@@ -40,6 +41,12 @@ pub fn all_cases() -> Vec<Case> {
     cases.extend(s16_closing_timing::cases());
     cases.extend(s17_deflate_negotiation::cases());
     cases
+}
+
+/// The proxy cases (section 19): played by `wsconform proxy` only, with the suite at
+/// both ends of a proxy, so they are not part of [`all_cases`].
+pub fn proxy_cases() -> Vec<crate::proxy::ProxyCase> {
+    s19_proxy::cases()
 }
 
 /// The cases the suite can play in `role`, in catalogue order.

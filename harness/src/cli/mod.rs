@@ -4,6 +4,7 @@ mod echo;
 mod gate;
 mod list;
 mod progress;
+mod proxy;
 mod report;
 mod run;
 
@@ -15,6 +16,7 @@ use crate::error::HarnessError;
 
 pub use echo::EchoArgs;
 pub use list::ListArgs;
+pub use proxy::ProxyArgs;
 pub use report::{
     BaselineArgs, DiffArgs, HtmlArgs, JunitArgs, MergeArgs, ReportArgs, ReportCommand, ShowArgs,
 };
@@ -94,6 +96,19 @@ pub enum Command {
     /// written and summarized.
     #[command(after_help = crate::serve::SERVE_EXIT_CODES)]
     Serve(crate::serve::ServeArgs),
+    /// Test a reverse proxy: the suite as the client at FRONT_URL and as the upstream
+    /// server at --backend, judging what went in on one side against what came out.
+    ///
+    /// Configure the proxy to forward FRONT_URL to --backend (--print-config nginx|haproxy|
+    /// apache|caddy prints a known-good minimal configuration), then run this. Every case
+    /// of section 19 is played through the proxy: the opening handshake on both hops
+    /// (Upgrade and Connection regenerated, hop-by-hop fields removed, end-to-end fields
+    /// intact, subprotocol and permessage-deflate agreed), frames both ways, masking,
+    /// fragmentation, closes with every code from either side, and dropped connections;
+    /// with --all also the idle timeout and backpressure, bounded. Reports, JUnit,
+    /// baselines and exit codes work as for `run`.
+    #[command(after_help = proxy::PROXY_EXIT_CODES)]
+    Proxy(Box<ProxyArgs>),
     /// Print a shell completion script (e.g. `wsconform completions bash >
     /// /etc/bash_completion.d/wsconform`).
     Completions(CompletionsArgs),
@@ -174,6 +189,7 @@ pub fn main() -> i32 {
         match cli.command {
             Command::Run(args) => run::cmd_run(*args).await,
             Command::Echo(args) => echo::cmd_echo(args).await,
+            Command::Proxy(args) => proxy::cmd_proxy(*args).await,
             Command::List(args) => list::cmd_list(args),
             Command::Report(args) => report::cmd_report(args),
             Command::Fuzz(args) => crate::fuzz::cmd_fuzz(args).await,

@@ -237,20 +237,20 @@ pub(crate) fn parse_jobs(text: &str) -> Result<usize, String> {
 }
 
 /// One server to test, with the cases it gets.
-struct Job {
-    agent: String,
-    target: Target,
-    cases: Vec<Case>,
-    settings: RunSettings,
+pub(super) struct Job {
+    pub(super) agent: String,
+    pub(super) target: Target,
+    pub(super) cases: Vec<Case>,
+    pub(super) settings: RunSettings,
 }
 
 /// Everything `run` will do, decided before any connection is made.
-struct Plan {
-    jobs: Vec<Job>,
-    out: PathBuf,
-    spec: Option<PathBuf>,
+pub(super) struct Plan {
+    pub(super) jobs: Vec<Job>,
+    pub(super) out: PathBuf,
+    pub(super) spec: Option<PathBuf>,
     /// The built-in server, when it is the one under test; it lives as long as the plan.
-    _server: Option<tokio::task::JoinHandle<()>>,
+    pub(super) _server: Option<tokio::task::JoinHandle<()>>,
 }
 
 async fn plan(args: &RunArgs, base: &RunSettings, catalogue: &[Case]) -> anyhow::Result<Plan> {
@@ -365,20 +365,20 @@ async fn plan(args: &RunArgs, base: &RunSettings, catalogue: &[Case]) -> anyhow:
 }
 
 /// One server's finished (or interrupted) run.
-struct Done {
-    report: RunReport,
-    url: String,
-    planned: usize,
-    wall: Duration,
-    confirmed: crate::confirm::Counts,
+pub(super) struct Done {
+    pub(super) report: RunReport,
+    pub(super) url: String,
+    pub(super) planned: usize,
+    pub(super) wall: Duration,
+    pub(super) confirmed: crate::confirm::Counts,
 }
 
 /// What the run comes to: the gate, the baseline comparison and the exit code.
-struct Verdict<'a> {
-    gate: Gate<'a>,
+pub(super) struct Verdict<'a> {
+    pub(super) gate: Gate<'a>,
     comparison: Option<BaselineGate>,
     interrupted: bool,
-    code: i32,
+    pub(super) code: i32,
 }
 
 pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
@@ -439,7 +439,7 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
 
 /// A baseline says which agent it was recorded for; gating another one on it is allowed
 /// (a renamed agent, a new version) but rarely meant, so it is said.
-fn warn_on_other_agent(path: &std::path::Path, agent: &str) {
+pub(super) fn warn_on_other_agent(path: &std::path::Path, agent: &str) {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     if let Some(recorded) = ws_reports::baseline::recorded_agent(&text) {
         if recorded != agent {
@@ -452,7 +452,7 @@ fn warn_on_other_agent(path: &std::path::Path, agent: &str) {
 }
 
 /// Checks the report directory and the JUnit file can be written, before any case runs.
-fn check_outputs(args: &RunArgs, plan: &Plan) -> anyhow::Result<()> {
+pub(super) fn check_outputs(args: &RunArgs, plan: &Plan) -> anyhow::Result<()> {
     if !args.no_report {
         crate::output::check_dir("--out", &plan.out)?;
         if plan.out.join("index.json").exists() {
@@ -468,7 +468,7 @@ fn check_outputs(args: &RunArgs, plan: &Plan) -> anyhow::Result<()> {
 }
 
 /// Writes the report directory and the JUnit file; tries both even when one fails.
-fn write_outputs(
+pub(super) fn write_outputs(
     args: &RunArgs,
     plan: &Plan,
     reports: &[RunReport],
@@ -596,7 +596,7 @@ async fn execute(
 }
 
 /// The exit code of the run: 130 when interrupted, 1 when a case fails the gate, else 0.
-fn judge<'a>(
+pub(super) fn judge<'a>(
     args: &RunArgs,
     baseline: Option<&'a Baseline>,
     reports: &[RunReport],
@@ -626,7 +626,7 @@ fn judge<'a>(
     }
 }
 
-fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>) {
+pub(super) fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>) {
     let fail_on = verdict.gate.fail_on;
     let colour = args.color.enabled();
     for d in done {
@@ -687,7 +687,7 @@ fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>
     }
 }
 
-fn print_json(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>) {
+pub(super) fn print_json(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>) {
     let summary = |d: &Done| {
         let mut s = ws_reports::summary_json_gated(&d.report, &verdict.gate);
         if let Some(obj) = s.as_object_mut() {

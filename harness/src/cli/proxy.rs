@@ -1,0 +1,259 @@
+//! `wsconform proxy`: test a reverse proxy with the suite on both ends.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use clap::Args;
+use ws_cases::proxy::ProxyCase;
+use ws_cases::select::{parse_list, Pattern};
+use ws_reports::{Baseline, FailOn, RunReport};
+
+use super::run::{self, Done, FailOnArg, Format, Job, Plan, RunArgs};
+use crate::console::ColorChoice;
+use crate::error::HarnessError;
+use crate::proxy::configs::{config, Hops, ProxyKind};
+use crate::proxy::{PlayConfig, Proxied};
+use crate::runner::{default_jobs, RunSettings};
+use crate::target::Target;
+
+pub(super) const PROXY_EXIT_CODES: &str = "\
+Exit codes:
+  0    no case fails under --fail-on (with --baseline: no regression)
+  1    some case fails under --fail-on (with --baseline: a regression)
+  2    bad input: an option, URL or case pattern; --backend cannot be listened on; the front
+       cannot be reached, or a request sent to it never arrives at --backend (the
+       message says what arrived where); an --out or --junit path that cannot be written";
+
+/// Arguments of `proxy`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// ws://host:port/path of the proxy's front, configured to forward to --backend.
+    #[arg(required_unless_present = "print_config")]
+    pub front: Option<String>,
+    /// Address the suite listens on as the upstream server, where the proxy forwards.
+    #[arg(long, default_value = "127.0.0.1:9002", value_name = "HOST:PORT")]
+    pub backend: String,
+    /// Print a known-good minimal configuration of this proxy (listening on FRONT's
+    /// port, default 127.0.0.1:8080, forwarding to --backend) and exit.
+    #[arg(long, value_enum, value_name = "PROXY")]
+    pub print_config: Option<ProxyKind>,
+    /// Cases to run: comma-separated ids or patterns ("*", "19.5.*").
+    #[arg(help_heading = "Selection", long, default_value = "*")]
+    pub cases: String,
+    /// Cases to leave out, same syntax as --cases (e.g. the 16 MiB ones: 19.2.10,19.3.10).
+    #[arg(help_heading = "Selection", long, default_value = "")]
+    pub exclude: String,
+    /// Also run the opt-in cases (19.8.*: idle timeout and backpressure, each bounded by
+    /// --idle-bound and --flood-bound). Naming them (--cases '19.8.*') selects them too.
+    #[arg(help_heading = "Selection", long)]
+    pub all: bool,
+    /// Seconds both sides stay quiet in the idle cases (19.8.1-3).
+    #[arg(
+        help_heading = "Selection",
+        long,
+        default_value_t = 10.0,
+        value_name = "SECONDS"
+    )]
+    pub idle_bound: f64,
+    /// Bytes the backend writes at most, while the client reads nothing, in 19.8.4.
+    #[arg(help_heading = "Selection", long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub flood_bound: u64,
+    /// Cases running at once (the 16 MiB and opt-in cases run alone).
+    #[arg(help_heading = "Connection", long, short = 'j', default_value_t = default_jobs(), value_parser = run::parse_jobs)]
+    pub jobs: usize,
+    /// Name of the proxy under test, as the report shows it [default: the front URL].
+    #[arg(help_heading = "Connection", long)]
+    pub agent: Option<String>,
+    /// Directory of the report [default: wsconform-report].
+    #[arg(help_heading = "Output", long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write no report directory.
+    #[arg(help_heading = "Output", long)]
+    pub no_report: bool,
+    /// Print only the summary line (and errors).
+    #[arg(help_heading = "Output", long, short = 'q')]
+    pub quiet: bool,
+    /// Colour the verdicts: auto = on a terminal unless NO_COLOR is set.
+    #[arg(help_heading = "Output", long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// What to print on stdout at the end (as `run`).
+    #[arg(help_heading = "Output", long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write JUnit XML to FILE (as `run`).
+    #[arg(help_heading = "Output", long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Gate on FILE, the accepted verdicts (as `run`).
+    #[arg(help_heading = "Gating", long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// What counts as failing (as `run`).
+    #[arg(help_heading = "Gating", long, value_enum, default_value_t = FailOnArg::Failed, value_name = "LEVEL")]
+    pub fail_on: FailOnArg,
+}
+
+impl ProxyArgs {
+    /// The same output and gating options, in `run`'s shape, so both commands share
+    /// one implementation of reports, JUnit, baselines and exit codes.
+    fn as_run_args(&self, front: &str) -> RunArgs {
+        RunArgs {
+            url: Some(front.to_string()),
+            cases: self.cases.clone(),
+            exclude: self.exclude.clone(),
+            jobs: self.jobs,
+            agent: self.agent.clone(),
+            headers: Vec::new(),
+            out: self.out.clone(),
+            no_report: self.no_report,
+            quiet: self.quiet,
+            color: self.color,
+            case_timeout: 60.0,
+            max_message_size: 64 << 20,
+            format: self.format,
+            junit: self.junit.clone(),
+            baseline: self.baseline.clone(),
+            fail_on: self.fail_on,
+            shard: None,
+            spec: None,
+            tls: Default::default(),
+            case_file: None,
+            all: self.all,
+            peer_max_message: None,
+            no_confirm: true,
+        }
+    }
+}
+
+/// The proxy cases `cases` selects minus `exclude`; the opt-in ones only with `all` or
+/// a pattern that names their subsection.
+fn select(
+    catalogue: Vec<ProxyCase>,
+    cases: &str,
+    exclude: &str,
+    all: bool,
+) -> Result<Vec<(usize, ProxyCase)>, HarnessError> {
+    let include = parse_list(cases)?;
+    let exclude = parse_list(exclude)?;
+    if let Some(p) = include
+        .iter()
+        .find(|p| !catalogue.iter().any(|c| p.matches(&c.id)))
+    {
+        return Err(HarnessError::Selection(format!(
+            "case pattern {:?} matches no proxy case (they are 19.1.* to 19.8.*)",
+            p.as_str()
+        )));
+    }
+    let named = |c: &ProxyCase, p: &Pattern| p.matches(&c.id) && p.as_str().starts_with("19.8");
+    let chosen: Vec<(usize, ProxyCase)> = catalogue
+        .into_iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            include.iter().any(|p| p.matches(&c.id)) && !exclude.iter().any(|p| p.matches(&c.id))
+        })
+        .filter(|(_, c)| !c.opt_in || all || include.iter().any(|p| named(c, p)))
+        .map(|(i, c)| (i + 1, c))
+        .collect();
+    if chosen.is_empty() {
+        return Err(HarnessError::Selection(format!(
+            "no case left to run: --cases {cases:?} minus --exclude selects nothing"
+        )));
+    }
+    Ok(chosen)
+}
+
+pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
+    if let Some(kind) = args.print_config {
+        let listen = match &args.front {
+            Some(f) => Target::parse(f)?.socket_addr(),
+            None => "127.0.0.1:8080".to_string(),
+        };
+        let hops = Hops {
+            listen,
+            backend: args.backend.clone(),
+            run_dir: "/tmp/wsconform-proxy".into(),
+        };
+        crate::out!("{}", config(kind, &hops));
+        return Ok(0);
+    }
+    let front = args.front.clone().context("FRONT_URL is required")?;
+    let target = Target::parse(&front)?;
+    for (name, v) in [("--idle-bound", args.idle_bound)] {
+        if !(v > 0.0 && v.is_finite()) {
+            anyhow::bail!("{name} must be a positive number of seconds");
+        }
+    }
+    let baseline = match &args.baseline {
+        Some(path) => {
+            Some(Baseline::read(path).with_context(|| format!("--baseline {}", path.display()))?)
+        }
+        None => None,
+    };
+    let cases = select(
+        ws_cases::proxy_cases(),
+        &args.cases,
+        &args.exclude,
+        args.all,
+    )?;
+    let run_args = args.as_run_args(&front);
+    let agent = args.agent.clone().unwrap_or_else(|| target.url.clone());
+    let plan = Plan {
+        jobs: vec![Job {
+            agent: agent.clone(),
+            target: target.clone(),
+            cases: Vec::new(),
+            settings: RunSettings::default(),
+        }],
+        out: args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("wsconform-report")),
+        spec: None,
+        _server: None,
+    };
+    if let Some(path) = &args.baseline {
+        run::warn_on_other_agent(path, &agent);
+    }
+    run::check_outputs(&run_args, &plan)?;
+    let play = PlayConfig {
+        idle_bound: Duration::from_secs_f64(args.idle_bound),
+        flood_bound: args.flood_bound,
+        ..PlayConfig::default()
+    };
+    let proxied = Proxied::start(target.clone(), &args.backend, play).await?;
+    proxied.check_path(Duration::from_secs(3)).await?;
+
+    let planned = cases.len();
+    let started = SystemTime::now();
+    let t0 = Instant::now();
+    let quiet = args.quiet;
+    let results = proxied
+        .run(cases, args.jobs, &agent, |r| {
+            if !quiet {
+                eprintln!("{} {} {}", r.id, r.behavior, r.behavior_close);
+            }
+        })
+        .await;
+    let report = RunReport {
+        agent: agent.clone(),
+        results,
+        started: crate::report::iso8601(started),
+        insecure_tls: false,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let done = vec![Done {
+        report: report.clone(),
+        url: target.url.clone(),
+        planned,
+        wall: t0.elapsed(),
+        confirmed: Default::default(),
+    }];
+    let _ = FailOn::from(args.fail_on);
+    let reports = [report];
+    let verdict = run::judge(&run_args, baseline.as_ref(), &reports, false);
+    let written = run::write_outputs(&run_args, &plan, &reports, &verdict.gate);
+    match args.format {
+        Format::Table => run::print_table(&run_args, &plan, &done, &verdict),
+        Format::Json => run::print_json(&run_args, &plan, &done, &verdict),
+    }
+    written?;
+    Ok(verdict.code)
+}
