@@ -113,6 +113,7 @@ RUN=("$WSCONFORM" run --no-report --format json -j "$JOBS")
 
 echo "== wsconform -j $JOBS, full catalogue"
 measure "built-in reference server" "${RUN[@]}"
+measure "built-in reference server, --quick" "${RUN[@]}" --quick
 
 # start_echo NAME ARGS...: runs `wsconform echo --port 0 ARGS` in the background,
 # waits for its banner (the last line it prints before serving) and sets

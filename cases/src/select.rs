@@ -116,9 +116,47 @@ pub fn opt_in_allowed(case: &Case, include: &[Pattern], all: bool) -> bool {
         .any(|p| p.matches(&case.id) && p.as_str().split('.').next() == Some(section))
 }
 
+/// The subsection of a case id: the id without its last component (`6.4.3` → `6.4`,
+/// `2.1` → `2`).
+pub fn subsection(id: &str) -> &str {
+    id.rsplit_once('.').map_or(id, |(head, _)| head)
+}
+
+/// A representative subset for a first look (`run --quick`): the first case of each
+/// subsection among `cases`, in their order.
+pub fn first_of_each_subsection(cases: Vec<Case>) -> Vec<Case> {
+    let mut seen = std::collections::HashSet::new();
+    cases
+        .into_iter()
+        .filter(|c| seen.insert(subsection(&c.id).to_owned()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quick_keeps_the_first_case_of_each_subsection() {
+        let ids = [
+            "1.1.1", "1.1.2", "1.2.1", "2.1", "2.2", "6.4.3", "6.10.1", "6.10.2",
+        ];
+        let cases: Vec<Case> = ids
+            .iter()
+            .map(|id| {
+                let mut c = crate::all_cases()[0].clone();
+                c.id = (*id).to_owned();
+                c
+            })
+            .collect();
+        let kept: Vec<String> = first_of_each_subsection(cases)
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(kept, ["1.1.1", "1.2.1", "2.1", "6.4.3", "6.10.1"]);
+        assert_eq!(subsection("6.4.3"), "6.4");
+        assert_eq!(subsection("2.1"), "2");
+    }
 
     #[test]
     fn star_matches_across_dots() {

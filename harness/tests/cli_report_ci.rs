@@ -231,16 +231,14 @@ fn junit_from_merged_shards_and_show_one_case() {
     assert!(r.stderr.contains("has no case 9.9.9"), "{r}");
 }
 
-/// The `wsconform` commands of the README's GitHub Actions job, in order, with folded
-/// (`>`) lines joined.
-fn readme_ci_commands() -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-    let block = readme
-        .split("```yaml\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("the README has a yaml block");
+/// The `wsconform` commands of the GitHub Actions recipe (docs/ci/github-actions.yml), in
+/// order, with folded (`>`) lines joined.
+fn recipe_ci_commands() -> Vec<String> {
+    let block = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/ci/github-actions.yml"
+    ))
+    .unwrap();
     let mut commands = Vec::new();
     let mut lines = block.lines().peekable();
     while let Some(line) = lines.next() {
@@ -268,12 +266,12 @@ fn readme_ci_commands() -> Vec<String> {
     commands
 }
 
-/// The README's CI job, played on loopback: the baseline recorded from the reference
-/// server, then the job's shards against a server that fails the text echoes, the merge
-/// and the JUnit. Each `run` is narrowed to section 1 to keep the test short.
+/// The GitHub Actions recipe, played on loopback: the baseline recorded from the
+/// reference server, then the job's shards against a server that fails the text echoes,
+/// the merge and the JUnit. Each `run` is narrowed to section 1 to keep the test short.
 #[test]
-fn the_readme_ci_job_works_as_written() {
-    let commands = readme_ci_commands();
+fn the_github_actions_recipe_works_as_written() {
+    let commands = recipe_ci_commands();
     assert_eq!(commands.len(), 3, "{commands:?}");
     assert!(commands[0].starts_with("wsconform run "), "{commands:?}");
     assert!(
@@ -301,7 +299,7 @@ fn the_readme_ci_job_works_as_written() {
         }
         w
     };
-    // The README's one-time step: record the baseline.
+    // The recipe's one-time step (its header says so): record the baseline.
     let record = wsconform_in(
         &dir,
         &words(

@@ -474,7 +474,7 @@ async fn client_handshake_cases_catch_each_skipped_check_rfc6455_4_1() {
 /// "Upgrade" instead of looking for the token (so `keep-alive, Upgrade` is refused,
 /// 0.5.3), and its check of Sec-WebSocket-Extensions is a `// TODO` (so extensions it
 /// never offered are accepted, 0.6.10 and 0.6.11). A tungstenite that fixes either
-/// changes this test and the README's table.
+/// changes this test and the table in docs/results/clients.md.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tungstenite_client_on_client_handshake_cases() {
     let offered = cases("0.*");

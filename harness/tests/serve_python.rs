@@ -44,7 +44,7 @@ fn python() -> Option<PathBuf> {
 }
 
 /// Python `websockets` echoes every case of sections 1-7 and gets the verdicts
-/// `wstest -m fuzzingserver` gives it (compared by hand, see the README): everything
+/// `wstest -m fuzzingserver` gives it (compared by hand, see docs/results/clients.md): everything
 /// passes except 7.1.5, where it takes a close frame between two fragments of a message
 /// for a protocol error (RFC 6455 §5.4 allows control frames there) and answers 1002.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

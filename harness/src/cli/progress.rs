@@ -49,6 +49,8 @@ impl Progress {
             {
                 bar.set_style(style);
             }
+            // Drawn at once and redrawn while a long case holds the count still.
+            bar.enable_steady_tick(Duration::from_millis(250));
         } else {
             bar.set_draw_target(ProgressDrawTarget::hidden());
         }
@@ -71,7 +73,10 @@ impl Progress {
         let every = interval();
         tokio::spawn(async move {
             let started = tokio::time::Instant::now();
-            let mut tick = tokio::time::interval_at(started + every, every);
+            // The first line after a second at most, so a log shows the run is alive
+            // from its start; then one every interval.
+            let first = every.min(Duration::from_secs(1));
+            let mut tick = tokio::time::interval_at(started + first, every);
             loop {
                 tick.tick().await;
                 if me.bar.is_finished() {

@@ -153,6 +153,10 @@ pub struct RunArgs {
         requires = "url"
     )]
     pub case_file: Option<PathBuf>,
+    /// A first look: of the selected cases, play only the first of each subsection (1.1.1,
+    /// 1.2.1, 2.1, ..., 74 of the default catalogue), a few seconds against a quick server.
+    #[arg(help_heading = "Selection", long)]
+    pub quick: bool,
     /// Also run the opt-in cases where a wildcard such as `*` matches them: section 15
     /// (limits and resource protection), aggressive by design (2^62-byte frames, floods,
     /// slow handshakes). Naming the section (`--cases '15.*'`) selects it without --all.
@@ -254,9 +258,15 @@ pub(super) struct Plan {
 }
 
 async fn plan(args: &RunArgs, base: &RunSettings, catalogue: &[Case]) -> anyhow::Result<Plan> {
-    let shard = |cases: Vec<Case>| match args.shard {
-        Some(s) => s.pick(cases),
-        None => cases,
+    let shard = |cases: Vec<Case>| {
+        let cases = match args.quick {
+            true => ws_cases::select::first_of_each_subsection(cases),
+            false => cases,
+        };
+        match args.shard {
+            Some(s) => s.pick(cases),
+            None => cases,
+        }
     };
     if let Some(path) = &args.spec {
         let spec = Spec::read(path)?;
@@ -564,6 +574,9 @@ async fn execute(
         if interrupted.load(Ordering::SeqCst) {
             break;
         }
+        if !quiet {
+            eprintln!("wsconform: {}", start_line(job));
+        }
         let started = SystemTime::now();
         let t0 = Instant::now();
         let progress = progress.clone();
@@ -593,6 +606,24 @@ async fn execute(
     }
     progress.finish();
     (done, interrupted.load(Ordering::SeqCst))
+}
+
+/// What a run is about to do, said before its first case: how many cases, and when the
+/// compression sections are among them, that they take minutes.
+fn start_line(job: &Job) -> String {
+    let compression = job
+        .cases
+        .iter()
+        .filter(|c| c.id.starts_with("12.") || c.id.starts_with("13."))
+        .count();
+    let mut line = format!("{} cases against {}", job.cases.len(), job.target.url);
+    if compression > 20 {
+        line.push_str(&format!(
+            "; the {compression} compression cases (12.*, 13.*) take most of the time, \
+             minutes on 2 cores (--quick: one case per subsection, seconds)"
+        ));
+    }
+    line
 }
 
 /// The exit code of the run: 130 when interrupted, 1 when a case fails the gate, else 0.
