@@ -11,6 +11,7 @@ pub mod console;
 pub mod echo;
 pub mod error;
 pub mod fuzz;
+pub mod http2;
 pub mod output;
 pub mod proxy;
 pub mod report;

@@ -215,6 +215,7 @@ pub fn case_result(record: &CaseRecord, agent: &str) -> CaseResult {
         reason: with_note(&v.reason),
         section_title: case.section.to_string(),
         subsection_title: case.subsection.clone(),
+        protocol: record.protocol.clone(),
     }
 }
 

@@ -39,6 +39,9 @@ pub struct RunSettings {
     /// Play a case again alone when it came out worse than OK beside other
     /// cases, and report that verdict (see [`crate::confirm`]).
     pub confirm: bool,
+    /// Play each case on an extended-CONNECT stream over HTTP/2 (RFC 8441)
+    /// through this pool of connections, instead of an HTTP/1.1 upgrade.
+    pub http2: Option<Arc<crate::http2::Pool>>,
 }
 
 impl Default for RunSettings {
@@ -51,6 +54,7 @@ impl Default for RunSettings {
             tls: ClientTls::default(),
             peer_max_message: None,
             confirm: true,
+            http2: None,
         }
     }
 }
@@ -77,11 +81,17 @@ pub struct CaseRecord {
     pub duration: Duration,
     /// Set when the case was (or should have been) played again alone.
     pub confirmation: Option<crate::confirm::Confirmation>,
+    /// How the case reached the peer: `HTTP/1.1`, or HTTP/2 with the stream and
+    /// the flow-control windows used.
+    pub protocol: String,
 }
 
 /// Checks once that the target accepts a WebSocket connection, so a wrong URL
 /// is a one-line error instead of 300 failed cases.
 pub async fn probe(target: &Target, settings: &RunSettings) -> Result<Probe, HarnessError> {
+    if let Some(pool) = &settings.http2 {
+        return crate::http2::probe(target, settings, pool).await;
+    }
     let addr = target.socket_addr();
     let stream = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&addr))
         .await
@@ -233,6 +243,9 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
         peer_max_message: settings.peer_max_message,
         ..RunConfig::default()
     };
+    if let Some(pool) = &settings.http2 {
+        return crate::http2::run_case(case, target, settings, pool, config).await;
+    }
     let mut run = CaseRun::new(case, config);
     let addr = target.socket_addr();
     let deadline = case.hard_deadline(settings.case_timeout);
@@ -256,6 +269,7 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
         started,
         duration: t0.elapsed(),
         confirmation: None,
+        protocol: "HTTP/1.1".into(),
     }
 }
 
@@ -266,7 +280,7 @@ type ProbeFuture<'a> =
 /// The second connection a `Measure::StillServes` case needs (`None` for any
 /// other case): opened `after` into the case, it must get its echo within
 /// `deadline`; `Ok(ms)` with the time the exchange took, or why it failed.
-fn second_connection<'a>(
+pub(crate) fn second_connection<'a>(
     case: &Case,
     target: &'a Target,
     settings: &'a RunSettings,
@@ -292,7 +306,7 @@ fn second_connection<'a>(
     })
 }
 
-fn seed_for(id: &str) -> u64 {
+pub(crate) fn seed_for(id: &str) -> u64 {
     // FNV-1a: a stable per-case seed keeps masking keys reproducible run to run.
     id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)

@@ -438,6 +438,7 @@ impl FuzzingServer {
                 started,
                 duration,
                 confirmation: None,
+                protocol: "HTTP/1.1".into(),
             },
         );
         let _ = stream.shutdown().await;

@@ -32,6 +32,9 @@ use crate::target::Target;
 /// The one application protocol a WebSocket opening handshake runs on (RFC 6455 §4.1).
 pub const ALPN_HTTP11: &[u8] = b"http/1.1";
 
+/// The ALPN protocol id of HTTP/2 over TLS (RFC 9113 §3.2).
+pub const ALPN_H2: &[u8] = b"h2";
+
 /// How long a peer may take to finish the TLS handshake on a server.
 pub const ACCEPT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -128,6 +131,17 @@ impl ClientTls {
     /// The rustls configuration, for callers that drive tokio-rustls themselves.
     pub fn config(&self) -> Arc<ClientConfig> {
         self.config.clone()
+    }
+
+    /// The same trust, offering only HTTP/2 (`h2`) over ALPN (RFC 7301), for
+    /// WebSockets over HTTP/2 (RFC 8441).
+    pub fn for_h2(&self) -> ClientTls {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = vec![ALPN_H2.to_vec()];
+        ClientTls {
+            config: Arc::new(config),
+            insecure: self.insecure,
+        }
     }
 
     /// Runs the TLS handshake on a connected `stream` to `target`: SNI and the name

@@ -124,6 +124,10 @@ pub struct CaseResult {
     /// Ours: title of the case's subsection (`Text Messages` for 1.1.x).
     #[serde(default)]
     pub subsection_title: String,
+    /// Ours: how the case reached the peer (`HTTP/1.1`, or HTTP/2 with the stream and
+    /// the flow-control windows used); empty in reports written before it existed.
+    #[serde(default)]
+    pub protocol: String,
 }
 
 /// The serialized form of [`CaseResult`]: every Autobahn key (including `createWirelog` and
@@ -175,6 +179,7 @@ struct CaseResultRepr<'a> {
     reason: &'a str,
     section_title: &'a str,
     subsection_title: &'a str,
+    protocol: &'a str,
 }
 
 impl Serialize for CaseResult {
@@ -224,6 +229,7 @@ impl Serialize for CaseResult {
             reason: &self.reason,
             section_title: &self.section_title,
             subsection_title: &self.subsection_title,
+            protocol: &self.protocol,
         }
         .serialize(serializer)
     }

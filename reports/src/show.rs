@@ -25,6 +25,9 @@ pub fn render_case_text(case: &CaseResult) -> String {
             case.section_title, case.subsection_title
         );
     }
+    if !case.protocol.is_empty() {
+        let _ = writeln!(out, "protocol: {}", case.protocol);
+    }
     let _ = writeln!(out, "description: {}", case.description);
     let _ = writeln!(out, "expectation: {}", case.expectation);
     if !case.rfc.is_empty() {

@@ -323,6 +323,9 @@ pub enum HandshakeError {
     /// The server accepted an extension the client did not offer (RFC 6455 §4.1).
     #[error("server accepted extension {0:?}, which was not offered (RFC 6455 §4.1)")]
     UnofferedExtension(String),
+    /// The server answered an extended CONNECT with a status outside 2xx (RFC 8441 §5).
+    #[error("status {0} to an extended CONNECT; a server accepts with 2xx (RFC 8441 §5)")]
+    ConnectStatus(u16),
 }
 
 impl HandshakeError {
@@ -352,4 +355,51 @@ pub enum ClientHandshakeError {
     /// The permessage-deflate response answers none of the offers.
     #[error(transparent)]
     Deflate(#[from] DeflateError),
+}
+
+/// Why a server must not take an extended CONNECT as a WebSocket.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// `:protocol` is absent: a plain CONNECT, a tunnel request (RFC 8441 §4).
+    #[error("no :protocol: a plain CONNECT asks for a TCP tunnel, not a WebSocket (RFC 8441 §4)")]
+    MissingProtocol,
+    /// `:protocol` names something other than websocket (RFC 8441 §4, §9.1).
+    #[error(":protocol is {0:?}, not websocket (RFC 8441 §4)")]
+    WrongProtocol(String),
+    /// `:method` is not CONNECT, yet `:protocol` is there (RFC 8441 §4).
+    #[error(":method is {0:?}; :protocol goes only with CONNECT (RFC 8441 §4)")]
+    NotConnect(String),
+    /// A pseudo-header an extended CONNECT needs is absent (RFC 8441 §4: `:scheme`
+    /// and `:path` MUST be included), which makes the request malformed.
+    #[error("no {0}: an extended CONNECT carries :scheme, :authority and :path (RFC 8441 §4)")]
+    MissingPseudo(&'static str),
+    /// A connection-specific header field (RFC 9113 §8.2.2) makes the request malformed.
+    #[error("connection-specific header {0:?} in an HTTP/2 request (RFC 9113 §8.2.2)")]
+    ConnectionSpecific(String),
+    /// Sec-WebSocket-Key belongs to the HTTP/1.1 upgrade, which the extended CONNECT
+    /// replaces (RFC 8441 §5).
+    #[error(
+        "Sec-WebSocket-Key in an extended CONNECT; that handshake is HTTP/1.1's (RFC 8441 §5)"
+    )]
+    HandshakeKey,
+    /// Sec-WebSocket-Version is absent or not 13 (RFC 6455 §4.2.1 item 6, kept by RFC 8441 §5).
+    #[error("Sec-WebSocket-Version is {0:?}, not 13 (RFC 6455 §4.4, RFC 8441 §5)")]
+    Version(String),
+}
+
+impl ConnectError {
+    /// How a server refuses: the status of a response (`Some`), or `None` for a
+    /// malformed request, which HTTP/2 answers with a stream error of type
+    /// PROTOCOL_ERROR (RFC 9113 §8.1.1; a response before it is allowed).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ConnectError::MissingProtocol => Some(405),
+            ConnectError::WrongProtocol(_) => Some(501),
+            ConnectError::NotConnect(_)
+            | ConnectError::MissingPseudo(_)
+            | ConnectError::ConnectionSpecific(_) => None,
+            ConnectError::HandshakeKey => Some(400),
+            ConnectError::Version(_) => Some(426),
+        }
+    }
 }

@@ -1039,7 +1039,18 @@ pub fn validate_response(
         });
     }
 
-    let extensions = parse_extensions(&resp.header_all("Sec-WebSocket-Extensions"))?;
+    negotiated(&resp.headers, offered_protocols, offered_extensions)
+}
+
+/// The subprotocol and extensions an accepting answer chose, held to what was
+/// offered (RFC 6455 §4.1 items 5 and 6): the part of a response's check that an
+/// HTTP/1.1 101 and an HTTP/2 extended CONNECT's 2xx (RFC 8441 §5) share.
+pub(crate) fn negotiated(
+    headers: &[(String, String)],
+    offered_protocols: &[String],
+    offered_extensions: &[String],
+) -> Result<Accepted, HandshakeError> {
+    let extensions = parse_extensions(&all_headers(headers, "Sec-WebSocket-Extensions"))?;
     if let Some(e) = extensions
         .iter()
         .find(|e| !offered_extensions.contains(&e.name))
@@ -1047,7 +1058,7 @@ pub fn validate_response(
         return Err(HandshakeError::UnofferedExtension(e.name.clone()));
     }
 
-    let protocol_values = resp.header_all("Sec-WebSocket-Protocol");
+    let protocol_values = all_headers(headers, "Sec-WebSocket-Protocol");
     let subprotocol = if protocol_values.is_empty() {
         None
     } else {

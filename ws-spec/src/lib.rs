@@ -9,6 +9,7 @@ pub mod connection;
 pub mod deflate;
 pub mod endpoint;
 pub mod error;
+pub mod extended_connect;
 pub mod extension;
 pub mod frame;
 pub mod handshake;

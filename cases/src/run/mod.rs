@@ -32,6 +32,7 @@ use crate::model::{
     ResponseEdit, ResponseExpect, Step, VerdictRule,
 };
 
+mod connect;
 mod echoes;
 mod measured;
 mod opening;
@@ -41,6 +42,7 @@ mod send;
 mod timer;
 mod wirelog;
 
+pub use connect::{http2_not_applicable, Opening};
 use echoes::{Echoes, RoundTrip};
 pub(crate) use measured::judge_measured;
 use opening::Codec;
@@ -80,6 +82,8 @@ pub struct RunConfig {
     /// The largest message the user says the peer accepts (`--peer-max-message`),
     /// for the case that sends one byte more; `None` leaves that case unplayed.
     pub peer_max_message: Option<u64>,
+    /// How the WebSocket opens: an HTTP/1.1 upgrade or an HTTP/2 extended CONNECT.
+    pub opening: Opening,
 }
 
 impl Default for RunConfig {
@@ -95,6 +99,7 @@ impl Default for RunConfig {
             open_handshake_timeout: Duration::from_secs(5),
             seed: 1,
             peer_max_message: None,
+            opening: Opening::Http1,
         }
     }
 }
@@ -244,7 +249,10 @@ impl<'c> CaseRun<'c> {
         run.timers
             .set(Timer::OpenHandshake, run.config.open_handshake_timeout);
         run.obs.is_server = run.config.role == Role::Server;
-        if run.config.role == Role::Client {
+        if let Opening::ExtendedConnect { .. } = run.config.opening {
+            // The transport sends the CONNECT and reports its answer.
+            run.http_request = run.connect_request().render();
+        } else if run.config.role == Role::Client {
             match &case.handshake {
                 Some(h) => {
                     if h.truncate_at.is_some() || matches!(h.chop, Chop::Paced { .. }) {

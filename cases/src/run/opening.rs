@@ -22,45 +22,57 @@ impl CaseRun<'_> {
                 self.obs.handshake_headers = response.headers.clone();
                 self.obs.handshake_ms = Some(now.as_millis() as u64);
                 let (protocols, extensions) = offered(&self.http_request);
-                match handshake::validate_response(&response, &self.key, &protocols, &extensions) {
-                    Ok(accepted) => {
-                        if !self.client_deflate(&accepted.extensions) {
-                            return;
-                        }
-                        self.state = State::Open;
-                        self.obs.connection_was_open = true;
-                        self.obs.measure.open_ms = Some(now.as_millis() as u64);
-                        self.timers.stop(Timer::OpenHandshake);
-                        if self
-                            .case
-                            .handshake
-                            .as_ref()
-                            .is_some_and(|h| !continues_after(&h.expect, &accepted.extensions))
-                        {
-                            // Accepted where a refusal was due (or reported): leave politely.
-                            self.script_done = true;
-                            self.send_close(Some(close::codes::NORMAL), b"");
-                            return;
-                        }
-                        self.advance_script();
-                        if !rest.is_empty() {
-                            self.decoder.push(&rest);
-                            self.process_frames();
-                        }
-                    }
-                    Err(e) => {
-                        self.obs.handshake_error = Some(e.to_string());
-                        self.obs.was_not_clean_reason =
-                            Some(format!("opening handshake failed: {e}"));
-                        self.drop_connection();
-                    }
-                }
+                let checked =
+                    handshake::validate_response(&response, &self.key, &protocols, &extensions);
+                self.on_opening_answer(checked, &rest);
             }
             Err(e) => {
                 self.http_response = String::from_utf8_lossy(&self.head_buf).into_owned();
                 self.obs.handshake_error = Some(format!("invalid HTTP response: {e}"));
                 self.obs.was_not_clean_reason =
                     Some(format!("invalid opening handshake response: {e}"));
+                self.drop_connection();
+            }
+        }
+    }
+
+    /// Client role: the server's answer to the opening, checked (an HTTP/1.1 101 or
+    /// an HTTP/2 2xx); `rest` is what arrived behind it on the connection.
+    pub(super) fn on_opening_answer(
+        &mut self,
+        checked: Result<handshake::Accepted, handshake::HandshakeError>,
+        rest: &[u8],
+    ) {
+        let now = self.now;
+        match checked {
+            Ok(accepted) => {
+                if !self.client_deflate(&accepted.extensions) {
+                    return;
+                }
+                self.state = State::Open;
+                self.obs.connection_was_open = true;
+                self.obs.measure.open_ms = Some(now.as_millis() as u64);
+                self.timers.stop(Timer::OpenHandshake);
+                if self
+                    .case
+                    .handshake
+                    .as_ref()
+                    .is_some_and(|h| !continues_after(&h.expect, &accepted.extensions))
+                {
+                    // Accepted where a refusal was due (or reported): leave politely.
+                    self.script_done = true;
+                    self.send_close(Some(close::codes::NORMAL), b"");
+                    return;
+                }
+                self.advance_script();
+                if !rest.is_empty() {
+                    self.decoder.push(rest);
+                    self.process_frames();
+                }
+            }
+            Err(e) => {
+                self.obs.handshake_error = Some(e.to_string());
+                self.obs.was_not_clean_reason = Some(format!("opening handshake failed: {e}"));
                 self.drop_connection();
             }
         }
@@ -266,6 +278,16 @@ pub(super) struct Codec {
 /// `--header` extras, the case's permessage-deflate offers and a handshake
 /// case's edits, cut short where the case says.
 pub(super) fn request(case: &Case, config: &RunConfig, key: &str) -> Vec<u8> {
+    let mut request = request_builder(case, config, key).encode();
+    if let Some(cut) = case.handshake.as_ref().and_then(|h| h.truncate_at) {
+        request.truncate(cut);
+    }
+    request
+}
+
+/// The opening request before it is encoded: the standard request with `--header`
+/// extras, the case's permessage-deflate offers and a handshake case's edits.
+pub(super) fn request_builder(case: &Case, config: &RunConfig, key: &str) -> RequestBuilder {
     let mut builder = RequestBuilder::new(&config.host, &config.target, key);
     for (name, value) in &config.extra_headers {
         builder = builder.set(name, value);
@@ -284,11 +306,7 @@ pub(super) fn request(case: &Case, config: &RunConfig, key: &str) -> Vec<u8> {
     if let Some(h) = &case.handshake {
         builder = apply_edits(builder, &h.edits);
     }
-    let mut request = builder.encode();
-    if let Some(cut) = case.handshake.as_ref().and_then(|h| h.truncate_at) {
-        request.truncate(cut);
-    }
-    request
+    builder
 }
 
 /// Whether the script plays once the server accepted a handshake case's
@@ -379,7 +397,7 @@ fn edit_response(response: &[u8], edits: &[ResponseEdit], key: &str) -> Vec<u8> 
     out.into_bytes()
 }
 
-fn offered(request: &str) -> (Vec<String>, Vec<String>) {
+pub(super) fn offered(request: &str) -> (Vec<String>, Vec<String>) {
     let mut protocols = Vec::new();
     let mut extensions = Vec::new();
     for line in request.split("\r\n").skip(1) {

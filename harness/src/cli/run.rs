@@ -176,6 +176,19 @@ pub struct RunArgs {
     /// left keep their first verdict, with a note.
     #[arg(help_heading = "Connection", long)]
     pub no_confirm: bool,
+    /// Open each case's WebSocket over HTTP/2 with an extended CONNECT (RFC 8441):
+    /// h2c with prior knowledge for ws://, TLS with ALPN h2 for wss://. Cases about the
+    /// bytes of the HTTP/1.1 request are reported as not applicable (INFORMATIONAL).
+    #[arg(help_heading = "HTTP/2", long)]
+    pub http2: bool,
+    /// With --http2: every case on one shared connection, as concurrent streams (by
+    /// default each case opens a connection of its own, as over HTTP/1.1).
+    #[arg(help_heading = "HTTP/2", long, requires = "http2")]
+    pub http2_shared: bool,
+    /// With --http2: the receive window the suite grants each stream and the
+    /// connection (SETTINGS_INITIAL_WINDOW_SIZE, WINDOW_UPDATE); the report shows it.
+    #[arg(help_heading = "HTTP/2", long, requires = "http2", default_value_t = 65_535, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..=2_147_483_647))]
+    pub http2_window: u32,
 }
 
 fn parse_shard(text: &str) -> Result<Shard, HarnessError> {
@@ -414,6 +427,13 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
         tls: args.tls.client()?,
         peer_max_message: args.peer_max_message,
         confirm: !args.no_confirm,
+        http2: args.http2.then(|| {
+            Arc::new(crate::http2::Pool::new(crate::http2::Http2Settings {
+                share: args.http2_shared,
+                stream_window: args.http2_window,
+                connection_window: args.http2_window,
+            }))
+        }),
     };
     if let (Some(file), Some(url)) = (&args.case_file, &args.url) {
         return crate::fuzz::cmd_replay(file, url, base).await;

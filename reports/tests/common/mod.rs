@@ -142,6 +142,7 @@ pub fn case(agent: &str, index: usize, id: &str, b: Behavior, c: CloseBehavior) 
         },
         section_title: section_title(&section).to_owned(),
         subsection_title: format!("Subsection {}", id.rsplit_once('.').map_or(id, |x| x.0)),
+        protocol: String::new(),
     }
 }
 
