@@ -187,7 +187,13 @@ fn per_case_file_has_every_autobahn_key_and_ours() {
         "httpResponse",
         "trafficStats",
     ];
-    let ours = ["rfc", "reason", "sectionTitle", "subsectionTitle", "protocol"];
+    let ours = [
+        "rfc",
+        "reason",
+        "sectionTitle",
+        "subsectionTitle",
+        "protocol",
+    ];
     let obj = doc.as_object().unwrap();
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort();
