@@ -119,6 +119,9 @@ impl ProxyArgs {
             all: self.all,
             peer_max_message: None,
             no_confirm: true,
+            http2: false,
+            http2_shared: false,
+            http2_window: 65_535,
         }
     }
 }

@@ -128,5 +128,6 @@ pub(super) fn case_result(r: &ProxyRecord, agent: &str) -> CaseResult {
         reason: v.reason.clone(),
         section_title: ws_cases::proxy::SECTION.to_string(),
         subsection_title: case.subsection.to_string(),
+        protocol: "HTTP/1.1".into(),
     }
 }
