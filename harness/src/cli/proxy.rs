@@ -117,6 +117,7 @@ impl ProxyArgs {
             tls: Default::default(),
             case_file: None,
             all: self.all,
+            quick: false,
             peer_max_message: None,
             no_confirm: true,
             http2: false,
