@@ -136,8 +136,13 @@ fn check(case: &ProxyCase, obs: &ProxyObservation) -> Finding {
 fn token_arrived(request: &Request, field: &str, token: &str) -> Finding {
     let values = request.header_all(field);
     if values.is_empty() {
+        let article = if field.starts_with(['A', 'E', 'I', 'O', 'U']) {
+            "an"
+        } else {
+            "a"
+        };
         return Finding::Breaks(format!(
-            "the request reached the backend without a {field} header: the proxy removed the client's {field} (hop-by-hop, RFC 7230 §6.1) and did not set one for the upgrade toward the backend"
+            "the request reached the backend without {article} {field} header: the proxy removed the client's {field} (hop-by-hop, RFC 7230 §6.1) and did not set one for the upgrade toward the backend"
         ));
     }
     let listed = values
@@ -151,7 +156,7 @@ fn token_arrived(request: &Request, field: &str, token: &str) -> Finding {
         ))
     } else {
         Finding::Breaks(format!(
-            "the backend received {field}: {} without {token}",
+            "the request reached the backend with {field}: {}, which does not name {token}: the proxy did not set it for the upgrade toward the backend",
             values.join(", ")
         ))
     }

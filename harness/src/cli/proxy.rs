@@ -38,6 +38,15 @@ pub struct ProxyArgs {
     /// port, default 127.0.0.1:8080, forwarding to --backend) and exit.
     #[arg(long, value_enum, value_name = "PROXY")]
     pub print_config: Option<ProxyKind>,
+    /// With --print-config: the directory the configuration names for the proxy's pid
+    /// and temporary files.
+    #[arg(
+        long,
+        default_value = "/tmp/wsconform-proxy",
+        value_name = "DIR",
+        requires = "print_config"
+    )]
+    pub config_dir: PathBuf,
     /// Cases to run: comma-separated ids or patterns ("*", "19.5.*").
     #[arg(help_heading = "Selection", long, default_value = "*")]
     pub cases: String,
@@ -173,7 +182,7 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
         let hops = Hops {
             listen,
             backend: args.backend.clone(),
-            run_dir: "/tmp/wsconform-proxy".into(),
+            run_dir: args.config_dir.display().to_string(),
         };
         crate::out!("{}", config(kind, &hops));
         return Ok(0);

@@ -35,6 +35,10 @@ pub fn config(kind: ProxyKind, hops: &Hops) -> String {
         backend,
         run_dir,
     } = hops;
+    let host = listen
+        .rsplit_once(':')
+        .map_or(listen.as_str(), |(h, _)| h)
+        .trim_matches(['[', ']']);
     match kind {
         ProxyKind::Nginx => format!(
             r#"# nginx: WebSocket reverse proxy, checked by `wsconform proxy` (run: nginx -p {run_dir} -c nginx.conf)
@@ -124,6 +128,7 @@ ProxyPass "/" "ws://{backend}/"
     storage file_system {run_dir}
 }}
 http://{listen} {{
+    bind {host}
     # reverse_proxy relays WebSocket upgrades without further configuration.
     reverse_proxy {backend}
 }}
