@@ -1,5 +1,8 @@
 //! Helpers of the proxy tests.
 
+// proxy_real.rs uses the free ports only, proxy_flawed.rs the proxies too.
+#![allow(dead_code)]
+
 pub mod flawed;
 
 use std::net::SocketAddr;
