@@ -318,10 +318,14 @@ fn apply_echoes(case: &Case, obs: &Observation, v: &mut Draft) {
             v.behavior = Behavior::Failed;
             let (crate::model::Ending::CloseAfter(d) | crate::model::Ending::KillAfter(d)) =
                 case.ending;
-            v.result = if case.expect.rule == VerdictRule::CompressedEchoes {
-                format!("Case did not finish within {} seconds.", d.as_secs())
-            } else {
-                format!("Did not receive the echo within {} seconds.", d.as_secs())
+            let compressed = case.expect.rule == VerdictRule::CompressedEchoes;
+            v.result = match (peer_ended_first(case, obs), compressed) {
+                (Some(first), true) => format!("{}, before the case finished.", capital(&first)),
+                (Some(first), false) => format!("{}, before the echo.", capital(&first)),
+                (None, true) => format!("Case did not finish within {} seconds.", d.as_secs()),
+                (None, false) => {
+                    format!("Did not receive the echo within {} seconds.", d.as_secs())
+                }
             };
         }
     }
@@ -357,6 +361,9 @@ fn apply_deflate(case: &Case, obs: &Observation, v: &mut Draft) {
     }
 }
 
+/// The verdict in one line, starting with what happened first: the peer's close
+/// or drop where the suite was to close, then what the message verdict saw, then the
+/// closing handshake, then any protocol violation of the peer.
 fn one_line_reason(
     case: &Case,
     obs: &Observation,
@@ -366,6 +373,7 @@ fn one_line_reason(
     result_close: &str,
 ) -> String {
     let mut parts = Vec::new();
+    let first = peer_ended_first(case, obs);
     if behavior == Behavior::Failed || behavior == Behavior::NonStrict {
         if let Some(why) = &obs.aborted {
             parts.push(format!("aborted ({why})"));
@@ -375,18 +383,9 @@ fn one_line_reason(
                     .clone()
                     .unwrap_or_else(|| "opening handshake never completed".into()),
             );
-        } else if obs.perf.is_some() || matches!(case.expect.rule, VerdictRule::Measured(_)) {
-            parts.push(result.to_string());
         } else {
-            parts.push(format!(
-                "received {} where {} expected",
-                describe_events(&obs.received),
-                case.expect
-                    .outcomes
-                    .first()
-                    .map(|(_, e)| describe_events(e))
-                    .unwrap_or_else(|| "nothing".into())
-            ));
+            parts.extend(first.clone());
+            parts.push(message_part(case, obs, result, first.is_some()));
         }
     }
     if !matches!(
@@ -395,7 +394,12 @@ fn one_line_reason(
     ) {
         let mut s = result_close.to_string();
         match obs.remote_close_code {
-            Some(c) => s.push_str(&format!(" (peer's close code {c})")),
+            // Said already, first.
+            Some(_) if first.is_some() && parts.len() > 1 => {}
+            Some(c) => s.push_str(&format!(
+                " (peer's close code {})",
+                describe_close(Some(c), obs.remote_close_reason.as_deref())
+            )),
             None if !obs.received_close => s.push_str(" (no close frame from the peer)"),
             None => {}
         }
@@ -412,6 +416,75 @@ fn one_line_reason(
     } else {
         parts.join("; ")
     }
+}
+
+/// What the message verdict saw, for the one-line reason of an open connection.
+fn message_part(case: &Case, obs: &Observation, result: &str, peer_ended: bool) -> String {
+    let echo_rule = matches!(
+        case.expect.rule,
+        VerdictRule::Echo { .. } | VerdictRule::RoundTrips | VerdictRule::CompressedEchoes
+    );
+    if obs.perf.is_none() && echo_rule && peer_ended {
+        "no echo came before it".into()
+    } else if obs.perf.is_some()
+        || echo_rule
+        || matches!(case.expect.rule, VerdictRule::Measured(_))
+    {
+        result.to_string()
+    } else {
+        format!(
+            "received {} where {} expected",
+            describe_events(&obs.received),
+            case.expect
+                .outcomes
+                .first()
+                .map(|(_, e)| describe_events(e))
+                .unwrap_or_else(|| "nothing".into())
+        )
+    }
+}
+
+/// The peer's close or drop, with code, reason and when, if it ended the connection
+/// where the case has the suite close first: that is what happened first, and what the
+/// rest of a failure follows from.
+fn peer_ended_first(case: &Case, obs: &Observation) -> Option<String> {
+    if !obs.connection_was_open || obs.closed_by_me || !case.expect.close.closed_by_me {
+        return None;
+    }
+    let after = |ms: Option<u64>| ms.map(|ms| format!(" after {ms} ms")).unwrap_or_default();
+    if obs.received_close {
+        Some(format!(
+            "the peer closed first, with {},{}",
+            describe_close(obs.remote_close_code, obs.remote_close_reason.as_deref()),
+            after(obs.peer_close_ms)
+        ))
+    } else {
+        obs.peer_dropped_ms.map(|ms| {
+            format!(
+                "the peer dropped the connection{} without a close frame",
+                after(Some(ms))
+            )
+        })
+    }
+}
+
+/// A close frame's code and reason as a reader wants them: `1008 "too many
+/// fragments"`, `1000`, `no code`.
+fn describe_close(code: Option<u16>, reason: Option<&str>) -> String {
+    match (code, reason.filter(|r| !r.is_empty())) {
+        (Some(c), Some(r)) => format!("{c} {r:?}"),
+        (Some(c), None) => c.to_string(),
+        (None, _) => "no code".into(),
+    }
+}
+
+/// `s` with its first letter in capitals, for a sentence that starts with it.
+fn capital(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// A short description of an event list, for one-line reasons.

@@ -309,20 +309,26 @@ fn expected_verdict(case: &Case) -> (Behavior, CloseBehavior) {
     }
 }
 
-#[test]
-fn reference_endpoint_earns_every_verdict() {
+/// The cases whose verdicts, played by `play`, differ from what the reference
+/// peer must earn, each with its verdicts and reason.
+fn wrong_verdicts(cases: Vec<Case>, play: impl Fn(&Case) -> RunOutcome) -> Vec<String> {
     let mut wrong = Vec::new();
-    for case in catalogue(Role::Client) {
+    for case in cases {
         let out = play(&case);
         let v = &out.verdict;
-        let want = expected_verdict(&case);
-        if (v.behavior, v.behavior_close) != want {
+        if (v.behavior, v.behavior_close) != expected_verdict(&case) {
             wrong.push(format!(
                 "{}: {:?}/{:?} ({})",
                 case.id, v.behavior, v.behavior_close, v.reason
             ));
         }
     }
+    wrong
+}
+
+#[test]
+fn reference_endpoint_earns_every_verdict() {
+    let wrong = wrong_verdicts(catalogue(Role::Client), play);
     assert!(
         wrong.is_empty(),
         "cases the reference fails:\n{}",
@@ -360,20 +366,12 @@ fn reference_closes_as_each_case_expects() {
 fn reference_client_earns_every_verdict_with_the_suite_as_server() {
     // The same catalogue in the other role: the suite sends unmasked frames and
     // a conforming client must mask, echo and close exactly as a server would.
-    let mut wrong = Vec::new();
     // Section 0's cases vary the client's request: they exist in the client role only.
-    for case in catalogue_light(Role::Server) {
-        let out = play_as_server(&case);
+    let wrong = wrong_verdicts(catalogue_light(Role::Server), |case| {
+        let out = play_as_server(case);
         assert!(out.observation.is_server);
-        let v = &out.verdict;
-        let want = expected_verdict(&case);
-        if (v.behavior, v.behavior_close) != want {
-            wrong.push(format!(
-                "{}: {:?}/{:?} ({})",
-                case.id, v.behavior, v.behavior_close, v.reason
-            ));
-        }
-    }
+        out
+    });
     assert!(
         wrong.is_empty(),
         "cases the reference client fails:\n{}",

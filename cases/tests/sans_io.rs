@@ -3,7 +3,11 @@
 //! whole catalogue can play in virtual time. This test reads their sources and
 //! fails on any use of what would break that.
 
-use std::path::{Path, PathBuf};
+mod sources;
+
+use std::path::Path;
+
+use sources::{repo_root, rust_files};
 
 /// What a sans-IO crate must not name, with why.
 const FORBIDDEN: [(&str, &str); 6] = [
@@ -17,24 +21,6 @@ const FORBIDDEN: [(&str, &str); 6] = [
 
 /// Paths in a grouped `use std::{...}` that are forbidden as well.
 const FORBIDDEN_IN_STD_GROUP: [&str; 3] = ["net", "fs", "process"];
-
-/// Every `.rs` file below `dir`.
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// The source without comments (line comments and doc comments), so prose
 /// may name what the code must not use.
@@ -96,8 +82,8 @@ fn check_crate(src: &Path) -> Vec<String> {
 
 #[test]
 fn ws_spec_and_ws_cases_do_no_io_and_read_no_clock() {
-    let cases = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let spec = cases.join("../ws-spec");
+    let cases = repo_root().join("cases");
+    let spec = repo_root().join("ws-spec");
     let mut all = check_crate(&cases.join("src"));
     all.extend(check_crate(&spec.join("src")));
     assert!(

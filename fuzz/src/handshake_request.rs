@@ -66,6 +66,32 @@ pub(crate) fn check_prefixes<T: PartialEq + Debug>(
     decided
 }
 
+/// Parses `data` with `parse` (named `name` in messages) as a whole and
+/// prefix by prefix ([`check_prefixes`]), and checks what any head parser
+/// must give: a head ends at its blank line, within the limit, and an
+/// error is the limit or a malformed byte inside the input. Returns the
+/// verdict on the whole.
+pub(crate) fn parse_head_checked<T: PartialEq + Debug>(
+    data: &[u8],
+    name: &str,
+    parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>, HandshakeError>,
+) -> Result<Option<(T, usize)>, HandshakeError> {
+    let whole = parse(data);
+    let decided = check_prefixes(data, MAX_HEAD, &whole, parse);
+    match &whole {
+        Ok(Some((_, consumed))) => {
+            assert_eq!(Some(*consumed), decided, "head decided before its end");
+            assert!(*consumed <= MAX_HEAD);
+            assert!(data[..*consumed].ends_with(b"\r\n\r\n"));
+        }
+        Ok(None) => assert!(data.len() < MAX_HEAD),
+        Err(HandshakeError::HeadTooLarge(n)) => assert_eq!(*n, MAX_HEAD),
+        Err(HandshakeError::Malformed { offset, .. }) => assert!(*offset < data.len()),
+        Err(other) => panic!("{name} returned {other:?}"),
+    }
+    whole
+}
+
 /// The server configurations each accepted request is answered with.
 fn configs() -> [ServerConfig; 2] {
     [
@@ -79,19 +105,7 @@ fn configs() -> [ServerConfig; 2] {
 
 /// Runs the target on one input.
 pub fn run(data: &[u8]) {
-    let whole = parse_request(data, MAX_HEAD);
-    let decided = check_prefixes(data, MAX_HEAD, &whole, |p| parse_request(p, MAX_HEAD));
-    match &whole {
-        Ok(Some((_, consumed))) => {
-            assert_eq!(Some(*consumed), decided, "head decided before its end");
-            assert!(*consumed <= MAX_HEAD);
-            assert!(data[..*consumed].ends_with(b"\r\n\r\n"));
-        }
-        Ok(None) => assert!(data.len() < MAX_HEAD),
-        Err(HandshakeError::HeadTooLarge(n)) => assert_eq!(*n, MAX_HEAD),
-        Err(HandshakeError::Malformed { offset, .. }) => assert!(*offset < data.len()),
-        Err(other) => panic!("parse_request returned {other:?}"),
-    }
+    let whole = parse_head_checked(data, "parse_request", |p| parse_request(p, MAX_HEAD));
     let Ok(Some((req, _))) = whole else {
         return;
     };

@@ -5,6 +5,8 @@
 //! `cargo run --release -p wsconform --example fastwebsockets_echo -- PORT`
 //! listens on 127.0.0.1:PORT (default 9003) until killed.
 
+mod listen;
+
 use fastwebsockets::{upgrade, FragmentCollector, OpCode, WebSocketError};
 use http_body_util::Empty;
 use hyper::body::{Bytes, Incoming};
@@ -12,7 +14,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use tokio::net::TcpStream;
 
 async fn echo(fut: upgrade::UpgradeFut) -> Result<(), WebSocketError> {
     let mut ws = FragmentCollector::new(fut.await?);
@@ -35,30 +37,15 @@ async fn upgrade(mut req: Request<Incoming>) -> Result<Response<Empty<Bytes>>, W
     Ok(response)
 }
 
+/// hyper's HTTP/1 server on one connection, with upgrades.
+async fn serve(stream: TcpStream) {
+    let conn = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service_fn(upgrade))
+        .with_upgrades();
+    let _ = conn.await;
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let port: u16 = match std::env::args().nth(1) {
-        Some(arg) => arg.parse().map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("bad port {arg:?}: {e}"),
-            )
-        })?,
-        None => 9003,
-    };
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-    eprintln!(
-        "fastwebsockets echo server on ws://{}/",
-        listener.local_addr()?
-    );
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        tokio::spawn(async move {
-            let conn = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service_fn(upgrade))
-                .with_upgrades();
-            let _ = conn.await;
-        });
-    }
+    listen::serve_forever("fastwebsockets", 9003, serve).await
 }

@@ -5,8 +5,10 @@
 //! `cargo run --release -p wsconform --example tungstenite_echo -- PORT`
 //! listens on 127.0.0.1:PORT (default 9002) until killed.
 
+mod listen;
+
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 async fn serve(stream: TcpStream) {
     let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
@@ -22,23 +24,5 @@ async fn serve(stream: TcpStream) {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let port: u16 = match std::env::args().nth(1) {
-        Some(arg) => arg.parse().map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("bad port {arg:?}: {e}"),
-            )
-        })?,
-        None => 9002,
-    };
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-    eprintln!(
-        "tokio-tungstenite echo server on ws://{}/",
-        listener.local_addr()?
-    );
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        tokio::spawn(serve(stream));
-    }
+    listen::serve_forever("tokio-tungstenite", 9002, serve).await
 }

@@ -4,20 +4,13 @@
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use crate::error::HarnessError;
+use crate::error::{HarnessError, OutputProblem};
 
-/// `why` is a predicate of the path ("is a directory…") or, for anything else, the
-/// sentence after a colon.
-fn bad(option: &str, path: &Path, why: String) -> HarnessError {
-    let why = if why.starts_with("is ") {
-        format!(" {why}")
-    } else {
-        format!(": {why}")
-    };
+fn bad(option: &str, path: &Path, problem: OutputProblem) -> HarnessError {
     HarnessError::Output {
         option: option.to_string(),
         path: path.to_path_buf(),
-        why,
+        problem,
     }
 }
 
@@ -32,16 +25,16 @@ fn file_in_the_way(path: &Path) -> Option<PathBuf> {
 /// Makes sure `dir` is (or can be made) a directory we can write into, creating it.
 pub fn check_dir(option: &str, dir: &Path) -> Result<(), HarnessError> {
     if let Some(file) = file_in_the_way(dir) {
-        let why = if file == dir {
-            "is a file, not a directory".to_string()
+        let problem = if file == dir {
+            OutputProblem::IsFile
         } else {
-            format!("{} is a file, not a directory", file.display())
+            OutputProblem::FileInTheWay(file)
         };
-        return Err(bad(option, dir, why));
+        return Err(bad(option, dir, problem));
     }
-    fs::create_dir_all(dir).map_err(|e| bad(option, dir, format!("cannot create it: {e}")))?;
+    fs::create_dir_all(dir).map_err(|e| bad(option, dir, OutputProblem::CreateIt(e)))?;
     let probe = dir.join(format!(".wsconform-write-check-{}", std::process::id()));
-    fs::write(&probe, b"").map_err(|e| bad(option, dir, format!("cannot write into it: {e}")))?;
+    fs::write(&probe, b"").map_err(|e| bad(option, dir, OutputProblem::WriteInto(e)))?;
     // Best effort: the probe is ours and empty.
     let _ = fs::remove_file(&probe);
     Ok(())
@@ -51,21 +44,20 @@ pub fn check_dir(option: &str, dir: &Path) -> Result<(), HarnessError> {
 /// file itself can be opened for writing. A file that did not exist is not left behind.
 pub fn check_file(option: &str, file: &Path) -> Result<(), HarnessError> {
     if file.is_dir() {
-        return Err(bad(option, file, "is a directory, not a file".into()));
+        return Err(bad(option, file, OutputProblem::IsDirectory));
     }
     if let Some(blocker) = file.parent().and_then(file_in_the_way) {
-        return Err(bad(
-            option,
-            file,
-            format!("{} is a file, not a directory", blocker.display()),
-        ));
+        return Err(bad(option, file, OutputProblem::FileInTheWay(blocker)));
     }
     if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(|e| {
+        fs::create_dir_all(parent).map_err(|source| {
             bad(
                 option,
                 file,
-                format!("cannot create {}: {e}", parent.display()),
+                OutputProblem::CreateParent {
+                    dir: parent.to_path_buf(),
+                    source,
+                },
             )
         })?;
     }
@@ -74,7 +66,7 @@ pub fn check_file(option: &str, file: &Path) -> Result<(), HarnessError> {
         .append(true)
         .create(true)
         .open(file)
-        .map_err(|e| bad(option, file, format!("cannot write it: {e}")))?;
+        .map_err(|e| bad(option, file, OutputProblem::Write(e)))?;
     if !existed {
         let _ = fs::remove_file(file);
     }

@@ -219,10 +219,11 @@ pub fn case_result(record: &CaseRecord, agent: &str) -> CaseResult {
     }
 }
 
-/// The whole run in the report model.
+/// The whole run in the report model; `url` is the server tested (none for clients).
 pub fn run_report(
     records: &[CaseRecord],
     agent: &str,
+    url: Option<&str>,
     started: SystemTime,
     insecure_tls: bool,
 ) -> RunReport {
@@ -232,6 +233,7 @@ pub fn run_report(
         started: iso8601(started),
         insecure_tls,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        url: url.map(str::to_owned),
     }
 }
 

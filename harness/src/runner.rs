@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use ws_cases::run::{CaseRun, Output, RunConfig, RunOutcome};
 use ws_cases::Case;
 
-use crate::error::HarnessError;
+use crate::error::{HarnessError, ProbeProblem, TlsHandshakeProblem};
 use crate::target::Target;
 use crate::tls::ClientTls;
 
@@ -113,7 +113,7 @@ pub async fn probe(target: &Target, settings: &RunSettings) -> Result<Probe, Har
     .await
     .map_err(|_| HarnessError::TlsHandshake {
         addr: addr.clone(),
-        why: "no TLS handshake within 10 s".into(),
+        problem: TlsHandshakeProblem::Timeout(Duration::from_secs(10)),
     })??;
     probe_handshake(stream, target, settings).await
 }
@@ -124,8 +124,8 @@ pub enum Probe {
     /// A valid opening handshake (RFC 6455 §4.1).
     Valid,
     /// A 101 that breaks RFC 6455 §4.1 (wrong Sec-WebSocket-Accept, no Upgrade, ...):
-    /// a WebSocket server with a finding, not a wrong URL. The text says what is wrong.
-    BrokenHandshake(String),
+    /// a WebSocket server with a finding, not a wrong URL; ws-spec says what is wrong.
+    BrokenHandshake(ws_spec::error::HandshakeError),
 }
 
 impl Probe {
@@ -133,9 +133,9 @@ impl Probe {
     pub fn require_valid(self, target: &Target) -> Result<(), HarnessError> {
         match self {
             Probe::Valid => Ok(()),
-            Probe::BrokenHandshake(why) => Err(HarnessError::NotWebSocket {
+            Probe::BrokenHandshake(e) => Err(HarnessError::NotWebSocket {
                 url: target.url.clone(),
-                why: format!("handshake refused: {why}"),
+                problem: ProbeProblem::InvalidHandshake(e),
             }),
         }
     }
@@ -156,9 +156,9 @@ where
     for (k, v) in &settings.headers {
         req = req.set(k, v);
     }
-    let not_ws = |why: String| HarnessError::NotWebSocket {
+    let not_ws = |problem: ProbeProblem| HarnessError::NotWebSocket {
         url: target.url.clone(),
-        why,
+        problem,
     };
     // Flushing matters over TLS: the request must leave the session's buffer.
     async {
@@ -166,35 +166,33 @@ where
         stream.flush().await
     }
     .await
-    .map_err(|e| not_ws(format!("write failed: {e}")))?;
+    .map_err(|e| not_ws(ProbeProblem::Write(e)))?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let response = loop {
         let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
             .await
-            .map_err(|_| not_ws("no handshake response within 10 s".into()))?
-            .map_err(|e| not_ws(format!("read failed: {e}")))?;
+            .map_err(|_| not_ws(ProbeProblem::Timeout(Duration::from_secs(10))))?
+            .map_err(|e| not_ws(ProbeProblem::Read(e)))?;
         if n == 0 {
-            return Err(not_ws(
-                "connection closed before a handshake response".into(),
-            ));
+            return Err(not_ws(ProbeProblem::Closed));
         }
         buf.extend_from_slice(&chunk[..n]);
         match ws_spec::handshake::parse_response(&buf, 64 * 1024) {
             Ok(Some((resp, _))) => break resp,
             Ok(None) => continue,
-            Err(e) => return Err(not_ws(format!("not an HTTP response: {e}"))),
+            Err(e) => return Err(not_ws(ProbeProblem::NotHttp(e))),
         }
     };
     if response.status != 101 {
-        return Err(not_ws(format!(
-            "it answered {} {} to a valid opening handshake, not 101",
-            response.status, response.reason
-        )));
+        return Err(not_ws(ProbeProblem::Status {
+            status: response.status,
+            reason: response.reason,
+        }));
     }
     if let Err(e) = ws_spec::handshake::validate_response(&response, &key, &[], &[]) {
         // A conforming client fails such a connection (§4.1): it just goes.
-        return Ok(Probe::BrokenHandshake(e.to_string()));
+        return Ok(Probe::BrokenHandshake(e));
     }
     // Leave politely: a normal close, masked as a client must.
     let close = ws_spec::frame::Frame::close(Some(1000), b"")

@@ -240,7 +240,7 @@ impl FuzzingServer {
         let results = self.lock_results();
         let run = results.get(agent)?;
         let records: Vec<CaseRecord> = run.records.values().cloned().collect();
-        Some(run_report(&records, agent, run.started, false))
+        Some(run_report(&records, agent, None, run.started, false))
     }
 
     /// The reports of every agent with results.

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::HarnessError;
+use crate::error::{HarnessError, ShardProblem};
 
 /// Shard `index` of `count` (both 1-based: `1/2` and `2/2` together cover everything).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,15 +42,15 @@ impl Shard {
 }
 
 fn check(text: &str, index: usize, count: usize) -> Result<Shard, HarnessError> {
-    let bad = |why: String| HarnessError::BadShard {
+    let bad = |problem: ShardProblem| HarnessError::BadShard {
         text: text.to_string(),
-        why,
+        problem,
     };
     if count == 0 {
-        return Err(bad("N must be at least 1".into()));
+        return Err(bad(ShardProblem::NoShards));
     }
     if index == 0 || index > count {
-        return Err(bad(format!("K must be between 1 and N ({count})")));
+        return Err(bad(ShardProblem::OutOfRange { count }));
     }
     Ok(Shard { index, count })
 }
@@ -60,17 +60,17 @@ impl FromStr for Shard {
 
     /// Parses `K/N`, e.g. `2/4`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = |why: &str| HarnessError::BadShard {
+        let bad = |problem: ShardProblem| HarnessError::BadShard {
             text: text.to_string(),
-            why: why.to_string(),
+            problem,
         };
         let (k, n) = text
             .split_once('/')
-            .ok_or_else(|| bad("expected K/N, e.g. 1/4"))?;
-        let number = |s: &str, what: &str| {
+            .ok_or_else(|| bad(ShardProblem::Form))?;
+        let number = |s: &str, which: &'static str| {
             s.trim()
                 .parse::<usize>()
-                .map_err(|_| bad(&format!("{what} is not a whole number")))
+                .map_err(|source| bad(ShardProblem::NotANumber { which, source }))
         };
         let index = number(k, "K")?;
         let count = number(n, "N")?;

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use ws_cases::select::{select, Pattern};
 use ws_cases::Case;
 
-use crate::error::HarnessError;
+use crate::error::{HarnessError, SpecProblem};
 use crate::target::Target;
 
 /// Top-level keys of a fuzzingclient spec that wsconform reads.
@@ -98,11 +98,16 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&self, why: impl Into<String>) -> HarnessError {
+    fn fail(&self, problem: SpecProblem) -> HarnessError {
         HarnessError::Spec {
             path: self.path.to_path_buf(),
-            why: why.into(),
+            problem,
         }
+    }
+
+    /// The file's shape is wrong: a field missing, mistyped or unknown.
+    fn err(&self, why: impl Into<String>) -> HarnessError {
+        self.fail(SpecProblem::Shape(why.into()))
     }
 
     fn patterns(&self, value: &Value, key: &str) -> Result<Vec<Pattern>, HarnessError> {
@@ -115,7 +120,12 @@ impl Ctx<'_> {
                 let text = v.as_str().ok_or_else(|| {
                     self.err(format!("{key}[{i}]: must be a string such as \"1.*\""))
                 })?;
-                Pattern::new(text).map_err(|e| self.err(format!("{key}[{i}]: {e}")))
+                Pattern::new(text).map_err(|source| {
+                    self.fail(SpecProblem::Pattern {
+                        at: format!("{key}[{i}]"),
+                        source,
+                    })
+                })
             })
             .collect()
     }
@@ -166,7 +176,14 @@ impl Ctx<'_> {
         };
         let url = string("url")?
             .ok_or_else(|| self.err(format!("servers[{i}]: missing field \"url\"")))?;
-        let target = Target::parse(&url).map_err(|e| self.err(format!("servers[{i}]: {e}")))?;
+        let target = Target::parse(&url).map_err(|e| match e {
+            HarnessError::BadUrl { url, problem } => self.fail(SpecProblem::Url {
+                server: i,
+                url,
+                problem,
+            }),
+            other => other,
+        })?;
         if target.tls {
             return Err(self.err(format!(
                 "servers[{i}]: wss:// is not supported yet: test the server over ws://"
@@ -189,7 +206,7 @@ impl Spec {
     pub fn read(path: &Path) -> Result<Spec, HarnessError> {
         let text = std::fs::read_to_string(path).map_err(|e| HarnessError::Spec {
             path: path.to_path_buf(),
-            why: format!("cannot read it: {e}"),
+            problem: SpecProblem::Read(e),
         })?;
         Spec::parse(&text, path)
     }
@@ -198,7 +215,7 @@ impl Spec {
     pub fn parse(text: &str, path: &Path) -> Result<Spec, HarnessError> {
         let ctx = Ctx { path };
         let value: Value =
-            serde_json::from_str(text).map_err(|e| ctx.err(format!("not valid JSON: {e}")))?;
+            serde_json::from_str(text).map_err(|e| ctx.fail(SpecProblem::Json(e)))?;
         let obj: &Map<String, Value> = value
             .as_object()
             .ok_or_else(|| ctx.err("the top level must be a JSON object"))?;
@@ -321,7 +338,7 @@ impl Spec {
         let cases: Vec<Case> = select(catalogue, &include, &exclude)
             .map_err(|e| HarnessError::Spec {
                 path: self.path.clone(),
-                why: e.to_string(),
+                problem: SpecProblem::Select(e),
             })?
             .into_iter()
             .cloned()
@@ -329,7 +346,7 @@ impl Spec {
         if cases.is_empty() {
             return Err(HarnessError::Spec {
                 path: self.path.clone(),
-                why: "\"cases\" minus \"exclude-cases\" selects no case of this catalogue".into(),
+                problem: SpecProblem::NothingSelected,
             });
         }
         Ok(SpecSelection { cases, unmatched })
@@ -346,9 +363,9 @@ mod tests {
 
     fn why(text: &str) -> String {
         match parse(text).unwrap_err() {
-            HarnessError::Spec { path, why } => {
+            HarnessError::Spec { path, problem } => {
                 assert_eq!(path, Path::new("fc.json"));
-                why
+                problem.to_string()
             }
             other => panic!("not a spec error: {other}"),
         }

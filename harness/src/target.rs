@@ -1,6 +1,6 @@
 //! The server under test: a ws:// or wss:// URL, parsed with precise errors.
 
-use crate::error::HarnessError;
+use crate::error::{HarnessError, UrlProblem};
 
 /// A parsed WebSocket URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,38 +22,36 @@ impl Target {
     /// WHATWG URL parser): the scheme is case-insensitive, IPv6 hosts are bracketed, the
     /// path is normalized. User information and fragments are refused (RFC 6455 §3).
     pub fn parse(text: &str) -> Result<Self, HarnessError> {
-        let bad = |why: &str| HarnessError::BadUrl {
+        let bad = |problem: UrlProblem| HarnessError::BadUrl {
             url: text.to_string(),
-            why: why.to_string(),
+            problem,
         };
         if !text.contains("://") {
-            return Err(bad("expected ws://host:port/path or wss://host:port/path"));
+            return Err(bad(UrlProblem::NoScheme));
         }
-        let url = url::Url::parse(text.trim()).map_err(|e| bad(&e.to_string()))?;
+        let url = url::Url::parse(text.trim()).map_err(|e| bad(UrlProblem::Parse(e)))?;
         let tls = match url.scheme() {
             "ws" => false,
             "wss" => true,
-            _ => return Err(bad("the scheme must be ws:// or wss://")),
+            other => return Err(bad(UrlProblem::Scheme(other.to_string()))),
         };
         if url.fragment().is_some() {
-            return Err(bad("a WebSocket URL has no fragment (RFC 6455 §3)"));
+            return Err(bad(UrlProblem::Fragment));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(bad(
-                "user information (user:password@) in a WebSocket URL is not supported",
-            ));
+            return Err(bad(UrlProblem::UserInfo));
         }
         let host = match url.host() {
             Some(url::Host::Ipv6(a)) => a.to_string(),
             Some(url::Host::Ipv4(a)) => a.to_string(),
             Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
-            _ => return Err(bad("missing host")),
+            _ => return Err(bad(UrlProblem::NoHost)),
         };
         let port = url
             .port_or_known_default()
-            .ok_or_else(|| bad("missing port"))?;
+            .ok_or_else(|| bad(UrlProblem::NoPort))?;
         if port == 0 {
-            return Err(bad("invalid port 0"));
+            return Err(bad(UrlProblem::PortZero));
         }
         let path = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),

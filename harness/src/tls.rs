@@ -26,7 +26,7 @@ use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStor
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::{client, server, TlsAcceptor, TlsConnector};
 
-use crate::error::HarnessError;
+use crate::error::{HarnessError, TlsHandshakeProblem, TlsSetupProblem, UrlProblem};
 use crate::target::Target;
 
 /// The one application protocol a WebSocket opening handshake runs on (RFC 6455 §4.1).
@@ -48,10 +48,10 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn setup_error(what: impl Into<String>, why: impl fmt::Display) -> HarnessError {
+fn setup_error(what: impl Into<String>, problem: TlsSetupProblem) -> HarnessError {
     HarnessError::TlsSetup {
         what: what.into(),
-        why: why.to_string(),
+        problem,
     }
 }
 
@@ -83,9 +83,9 @@ impl ClientTls {
             let what = || format!("--ca {}", path.display());
             let certs = read_certs(path).map_err(|why| setup_error(what(), why))?;
             for cert in certs {
-                roots.add(cert).map_err(|e| {
-                    setup_error(what(), format!("not a usable CA certificate: {e}"))
-                })?;
+                roots
+                    .add(cert)
+                    .map_err(|e| setup_error(what(), TlsSetupProblem::BadCa(e)))?;
             }
         }
         if insecure {
@@ -159,7 +159,7 @@ impl ClientTls {
         let addr = target.socket_addr();
         let name = ServerName::try_from(target.host.clone()).map_err(|e| HarnessError::BadUrl {
             url: target.url.clone(),
-            why: format!("the host is not a valid TLS server name: {e}"),
+            problem: UrlProblem::ServerName(e),
         })?;
         TlsConnector::from(self.config.clone())
             .connect(name, stream)
@@ -334,16 +334,14 @@ fn plain_name(shown: &str) -> String {
 
 /// Turns a failed client handshake into the harness's error, naming the reason.
 fn handshake_error(addr: &str, host: &str, e: io::Error) -> HarnessError {
-    let handshake = |why: String| HarnessError::TlsHandshake {
+    let handshake = |problem: TlsHandshakeProblem| HarnessError::TlsHandshake {
         addr: addr.to_string(),
-        why,
+        problem,
     };
     let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
         return match e.kind() {
-            io::ErrorKind::UnexpectedEof => {
-                handshake("the server closed the connection during the TLS handshake".into())
-            }
-            _ => handshake(e.to_string()),
+            io::ErrorKind::UnexpectedEof => handshake(TlsHandshakeProblem::Closed),
+            _ => handshake(TlsHandshakeProblem::Io(e)),
         };
     };
     match tls {
@@ -353,10 +351,8 @@ fn handshake_error(addr: &str, host: &str, e: io::Error) -> HarnessError {
         },
         // A plain ws:// server answers a ClientHello with an HTTP 400, which is no
         // TLS record at all.
-        rustls::Error::InvalidMessage(_) => handshake(format!(
-            "{tls}: the server does not speak TLS on this port (is it ws:// rather than wss://?)"
-        )),
-        other => handshake(other.to_string()),
+        rustls::Error::InvalidMessage(_) => handshake(TlsHandshakeProblem::NotTls(tls.clone())),
+        other => handshake(TlsHandshakeProblem::Rustls(other.clone())),
     }
 }
 
@@ -408,15 +404,16 @@ impl ServerTls {
     /// private key in the PEM file `key` (PKCS#8, PKCS#1 or SEC1).
     pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, HarnessError> {
         let chain = read_certs(cert)
-            .map_err(|why| setup_error(format!("--cert {}", cert.display()), why))?;
+            .map_err(|problem| setup_error(format!("--cert {}", cert.display()), problem))?;
         let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
             setup_error(
                 format!("--key {}", key.display()),
-                pem_problem(e, "PRIVATE KEY"),
+                TlsSetupProblem::from_pem(e, "PRIVATE KEY"),
             )
         })?;
         let what = format!("--cert {} with --key {}", cert.display(), key.display());
-        ServerTls::from_der(chain, key_der, Vec::new(), None).map_err(|why| setup_error(what, why))
+        ServerTls::from_der(chain, key_der, Vec::new(), None)
+            .map_err(|problem| setup_error(what, problem))
     }
 
     /// Presents a new certificate for `names` (host names or IP addresses), signed by a
@@ -433,7 +430,7 @@ impl ServerTls {
             names.to_vec(),
             Some(ca_file.to_path_buf()),
         )
-        .map_err(|why| setup_error("the generated certificate", why))
+        .map_err(|problem| setup_error("the generated certificate", problem))
     }
 
     /// Presents `chain` (leaf first) with `key`.
@@ -442,19 +439,17 @@ impl ServerTls {
         key: PrivateKeyDer<'static>,
         names: Vec<String>,
         ca_file: Option<PathBuf>,
-    ) -> Result<Self, String> {
-        let leaf = chain.first().ok_or("no certificate")?;
+    ) -> Result<Self, TlsSetupProblem> {
+        let leaf = chain.first().ok_or(TlsSetupProblem::NoCertificate)?;
         let fingerprint = sha256_fingerprint(leaf);
         let mut config = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .map_err(TlsSetupProblem::Rustls)?
             .with_no_client_auth()
             .with_single_cert(chain, key)
             .map_err(|e| match e {
-                rustls::Error::InconsistentKeys(_) => {
-                    "the private key does not belong to the certificate".to_string()
-                }
-                other => other.to_string(),
+                rustls::Error::InconsistentKeys(_) => TlsSetupProblem::KeyMismatch(e),
+                other => TlsSetupProblem::Rustls(other),
             })?;
         config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
         Ok(ServerTls {
@@ -564,7 +559,8 @@ impl GeneratedCert {
             BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
             KeyPair, KeyUsagePurpose,
         };
-        let err = |e: rcgen::Error| setup_error("generating a certificate", e);
+        let err =
+            |e: rcgen::Error| setup_error("generating a certificate", TlsSetupProblem::Generate(e));
         let day = Duration::from_secs(24 * 3600);
 
         let ca_key = KeyPair::generate().map_err(err)?;
@@ -607,7 +603,7 @@ impl GeneratedCert {
             cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),
             key: PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| {
-                setup_error("generating a certificate", format!("unusable key: {e}"))
+                setup_error("generating a certificate", TlsSetupProblem::UnusableKey(e))
             })?,
         })
     }
@@ -667,27 +663,16 @@ impl ServerTlsArgs {
 // ---------------------------------------------------------------- PEM and digests
 
 /// Every certificate in a PEM file; at least one.
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsSetupProblem> {
+    let pem = |e| TlsSetupProblem::from_pem(e, "CERTIFICATE");
     let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| pem_problem(e, "CERTIFICATE"))?
+        .map_err(pem)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| pem_problem(e, "CERTIFICATE"))?;
+        .map_err(pem)?;
     if certs.is_empty() {
-        return Err(pem_problem(
-            rustls::pki_types::pem::Error::NoItemsFound,
-            "CERTIFICATE",
-        ));
+        return Err(TlsSetupProblem::NoPem("CERTIFICATE"));
     }
     Ok(certs)
-}
-
-fn pem_problem(e: rustls::pki_types::pem::Error, wanted: &str) -> String {
-    use rustls::pki_types::pem::Error;
-    match e {
-        Error::Io(io) => io.to_string(),
-        Error::NoItemsFound => format!("no PEM {wanted} block in it"),
-        other => format!("malformed PEM: {other}"),
-    }
 }
 
 /// SHA-256 of a certificate as colon-separated upper-case hex.

@@ -287,3 +287,34 @@ async fn corrupted_large_echo_fails_9_1_and_9_2() {
     let correct = start(Flaws::default()).await;
     assert_eq!(failed(&run(correct, "9.1.1,9.2.1").await), BTreeSet::new());
 }
+
+/// A server that gives up on a message of many fragments (node ws closes 9.3.1 with
+/// 1008 "too many fragments" at once): the reason names that close first, with its
+/// code, its reason and when it came, not a wait for an echo that never happened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_mid_message_is_what_the_reason_names_first() {
+    let addr = start(Flaws {
+        max_fragments: Some(100),
+        ..Flaws::default()
+    })
+    .await;
+    let records = run(addr, "9.3.1").await;
+    assert_eq!(failed(&records), ids(&["9.3.1"]));
+    let v = &records[0].outcome.verdict;
+    let obs = &records[0].outcome.observation;
+    assert_eq!(obs.remote_close_code, Some(1008));
+    assert!(
+        v.reason
+            .starts_with("the peer closed first, with 1008 \"too many fragments\", after "),
+        "{}",
+        v.reason
+    );
+    for wrong in [
+        "received nothing where nothing expected",
+        "within 100 seconds",
+    ] {
+        assert!(!v.reason.contains(wrong), "{}", v.reason);
+        assert!(!v.result.contains(wrong), "{}", v.result);
+    }
+    assert!(v.result.contains("before the echo"), "{}", v.result);
+}

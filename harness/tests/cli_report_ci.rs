@@ -131,33 +131,6 @@ fn diff_gates_on_regressions_across_renamed_agents() {
     assert!(r.stderr.contains("no agent \"nobody\""), "{r}");
 }
 
-fn junit_failures(path: &Path) -> (BTreeSet<String>, usize) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let doc = roxmltree::Document::parse(&text).unwrap();
-    let failures = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("testcase"))
-        .filter(|n| n.children().any(|c| c.has_tag_name("failure")))
-        .map(|n| {
-            n.attribute("name")
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap()
-                .to_owned()
-        })
-        .collect::<BTreeSet<_>>();
-    assert_eq!(
-        doc.root_element().attribute("failures"),
-        Some(failures.len().to_string().as_str())
-    );
-    let tests = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("testcase"))
-        .count();
-    (failures, tests)
-}
-
 #[test]
 fn junit_from_merged_shards_and_show_one_case() {
     let rt = runtime();
@@ -188,7 +161,9 @@ fn junit_from_merged_shards_and_show_one_case() {
         arg(&file),
     ]);
     assert_eq!(r.code, 0, "{r}");
-    let (failures, tests) = junit_failures(&file);
+    let Junit {
+        failures, tests, ..
+    } = junit(&file);
     assert_eq!(tests, 8 + 11);
     let expected: BTreeSet<String> = (1..=8).map(|i| format!("1.1.{i}")).collect();
     assert_eq!(failures, expected);
@@ -205,7 +180,7 @@ fn junit_from_merged_shards_and_show_one_case() {
         arg(&file),
     ]);
     assert_eq!(r.code, 0, "{r}");
-    assert!(junit_failures(&file).0.is_empty());
+    assert!(junit(&file).failures.is_empty());
     // To stdout by default.
     let r = wsconform(&["report".into(), "junit".into(), arg(&merged)]);
     assert_eq!(r.code, 0, "{r}");
@@ -337,7 +312,9 @@ fn the_github_actions_recipe_works_as_written() {
     assert_eq!(case_ids(&dir.join("report"), "my-server").len(), 16);
     let r = wsconform_in(&dir, &words(&commands[2], &broken, 0));
     assert_eq!(r.code, 0, "{r}");
-    let (failures, tests) = junit_failures(&dir.join("junit.xml"));
+    let Junit {
+        failures, tests, ..
+    } = junit(&dir.join("junit.xml"));
     assert_eq!(tests, 16);
     let expected: BTreeSet<String> = (1..=8).map(|i| format!("1.1.{i}")).collect();
     assert_eq!(failures, expected);

@@ -39,9 +39,16 @@ fn urls_are_parsed_as_urls() {
 #[test]
 fn ipv6_literals_work() {
     let rt = runtime();
-    let Ok(listener) = rt.block_on(wsconform::echo::bind("[::1]:0")) else {
-        eprintln!("skipped ipv6_literals_work: this machine has no ::1");
-        return;
+    let listener = match rt.block_on(wsconform::echo::bind("[::1]:0")) {
+        Ok(listener) => listener,
+        Err(e) => {
+            missing_dependency(
+                &format!("the IPv6 loopback address ::1 ({e})"),
+                "enable IPv6 on lo: sysctl -w net.ipv6.conf.lo.disable_ipv6=0, or run the \
+                 container with IPv6",
+            );
+            return;
+        }
     };
     let addr = listener.local_addr().unwrap();
     rt.spawn(wsconform::echo::serve(listener, Default::default()));
@@ -113,34 +120,6 @@ fn a_closed_stdout_is_not_a_crash() {
     assert_eq!(case_ids(&out, "wsconform-reference").len(), 8);
 }
 
-/// A server that echoes each message after `delay` (keep it well under the 1 s close
-/// timer of the 1.1.x cases).
-fn slow_echo_server(rt: &tokio::runtime::Runtime, delay: std::time::Duration) -> String {
-    use futures_util::{SinkExt, StreamExt};
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    rt.spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                while let Some(Ok(msg)) = ws.next().await {
-                    if msg.is_text() || msg.is_binary() {
-                        tokio::time::sleep(delay).await;
-                        if ws.send(msg).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    format!("ws://{addr}/")
-}
-
 fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Outcome {
     let out = Command::new(env!("CARGO_BIN_EXE_wsconform"))
         .args(args)
@@ -158,7 +137,7 @@ fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Outcome {
 #[test]
 fn long_runs_print_progress_lines_when_stderr_is_not_a_terminal() {
     let rt = runtime();
-    let url = slow_echo_server(&rt, std::time::Duration::from_millis(400));
+    let url = slow_echo_server(&rt, std::time::Duration::from_millis(400), None);
     let fast = [("WSCONFORM_PROGRESS_SECONDS", "0.1")];
     let args = [
         "run",
@@ -218,11 +197,10 @@ fn verdicts_are_coloured_on_a_terminal_only() {
 
     // A terminal, through util-linux `script`.
     if Command::new("script").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs `script` (apt-get install util-linux)"
+        missing_dependency(
+            "`script`, for the terminal half of verdicts_are_coloured_on_a_terminal_only",
+            "apt-get install util-linux",
         );
-        eprintln!("skipped the terminal half of verdicts_are_coloured_on_a_terminal_only: no `script` (util-linux)");
         return;
     }
     let line = format!("{} {}", env!("CARGO_BIN_EXE_wsconform"), args.join(" "));

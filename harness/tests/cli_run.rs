@@ -175,21 +175,7 @@ fn failing_server_exits_1_and_junit_records_the_failures() {
     ]);
     assert_eq!(r.code, 1, "{r}");
     assert!(r.stdout.contains("8 case(s) fail (fail-on failed)"), "{r}");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let doc = roxmltree::Document::parse(&text).unwrap();
-    let failed: BTreeSet<String> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("testcase"))
-        .filter(|n| n.children().any(|c| c.has_tag_name("failure")))
-        .map(|n| {
-            n.attribute("name")
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let failed = junit(&file).failures;
     let expected: BTreeSet<String> = (1..=8).map(|i| format!("1.1.{i}")).collect();
     assert_eq!(
         failed, expected,

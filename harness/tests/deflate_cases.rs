@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use support::play::failed;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use ws_cases::model::{Behavior, CloseBehavior};
 use ws_spec::close;
 use ws_spec::deflate::{Compressor, Decompressor, DeflateError};
@@ -131,19 +131,14 @@ fn response_extension(a: Agreed, f: Flaws) -> handshake::ExtensionOffer {
 }
 
 async fn start(flaws: Flaws) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let one_at_a_time = Arc::new(tokio::sync::Mutex::new(()));
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            let one_at_a_time = one_at_a_time.clone();
-            tokio::spawn(async move {
-                let _ = serve(stream, flaws, one_at_a_time).await;
-            });
+    support::listen(move |stream| {
+        let one_at_a_time = one_at_a_time.clone();
+        async move {
+            let _ = serve(stream, flaws, one_at_a_time).await;
         }
-    });
-    addr
+    })
+    .await
 }
 
 /// One connection's frame handling; `out` collects what to write.
@@ -267,18 +262,10 @@ async fn serve(
     f: Flaws,
     one_at_a_time: Arc<tokio::sync::Mutex<()>>,
 ) -> std::io::Result<()> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut head = Vec::new();
-    let (req, consumed) = loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-        if let Some(parsed) = handshake::parse_request(&head, 16 * 1024).ok().flatten() {
-            break parsed;
-        }
+    let Some((req, head, consumed)) = support::read_request(&mut stream).await? else {
+        return Ok(());
     };
+    let mut buf = vec![0u8; 64 * 1024];
     let (response, key) = match handshake::server_respond(&req, &ServerConfig::default()) {
         ServerDecision::Accept { response, key, .. } => (response, key),
         ServerDecision::Refuse { response, .. } => {

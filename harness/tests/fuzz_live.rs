@@ -7,8 +7,6 @@
 //! negotiates it, conversations carry compressed messages and agree; servers with
 //! a deliberate deflate flaw are caught and shrunk to a few frames.
 
-#[path = "support/broken_deflate.rs"]
-mod broken_deflate;
 mod support;
 
 use std::net::SocketAddr;
@@ -16,7 +14,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use broken_deflate::DeflateFlaw;
+use support::broken_deflate::{self, DeflateFlaw};
 use support::{start, Flaws};
 use wsconform::echo::{self, EchoSettings};
 use wsconform::fuzz::{fuzz, FuzzOptions, FuzzOutcome, FuzzStep, Mismatch};

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use support::{start, Flaws};
+use support::{rss, start, Flaws};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use ws_cases::model::{Behavior, CloseBehavior};
@@ -430,17 +430,6 @@ async fn rfc6455_7_4_1_message_above_the_declared_limit_needs_1009() {
     let v = verdicts(&run_with(addr, "15.1.3", settings(1000)).await);
     let (b, c, why) = get(&v, "15.1.3");
     assert_eq!((*b, *c), (Behavior::Ok, CloseBehavior::Ok), "{why}");
-}
-
-/// Resident set size of this process, in bytes.
-fn rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
 }
 
 /// 15.1.3 streams its message: 256 MiB go out while the suite's memory grows by

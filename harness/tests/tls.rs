@@ -5,6 +5,7 @@
 //! the report; `wsconform echo --tls` tested by `wsconform run --ca`.
 
 mod cli_common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -17,12 +18,11 @@ use std::time::{Duration, SystemTime};
 use cli_common::{arg, runtime, scratch, wsconform};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
+use support::play::{not_clean, run_cases};
 use tokio::runtime::Runtime;
-use ws_cases::model::{Behavior, CloseBehavior};
 use ws_cases::run::WireEvent;
-use ws_cases::select::{parse_list, select};
 use wsconform::echo::{self, EchoSettings};
-use wsconform::runner::{probe, run_all, CaseRecord, RunSettings};
+use wsconform::runner::{probe, CaseRecord, RunSettings};
 use wsconform::target::Target;
 use wsconform::tls::{sha256_fingerprint, CertProblem, ClientTls, GeneratedCert, ServerTls};
 use wsconform::HarnessError;
@@ -34,35 +34,15 @@ fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
+/// Plays `patterns` against `url`, verifying its certificate with `tls`.
 async fn run(url: &str, patterns: &str, tls: ClientTls) -> Vec<CaseRecord> {
-    let all = ws_cases::cases_for(ws_cases::run::Role::Client);
-    let cases: Vec<_> = select(&all, &parse_list(patterns).unwrap(), &[])
-        .unwrap()
-        .into_iter()
-        .cloned()
-        .collect();
     let settings = RunSettings {
         jobs: 16,
         case_timeout: Duration::from_secs(20),
         tls,
         ..RunSettings::default()
     };
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    run_all(cases, Target::parse(url).unwrap(), settings, |_| {}, rx).await
-}
-
-fn failed(records: &[CaseRecord]) -> BTreeSet<String> {
-    records
-        .iter()
-        .filter(|r| {
-            r.outcome.verdict.behavior == Behavior::Failed
-                || !matches!(
-                    r.outcome.verdict.behavior_close,
-                    CloseBehavior::Ok | CloseBehavior::Informational
-                )
-        })
-        .map(|r| format!("{}: {:?}", r.case.id, r.outcome.verdict))
-        .collect()
+    run_cases(url, patterns, settings).await
 }
 
 /// The built-in echo server over TLS with `tls`, on a free loopback port.
@@ -111,7 +91,7 @@ async fn catalogue_over_wss_matches_ws_against_the_builtin_server() {
     let client = ClientTls::new(&[ca_file], false).unwrap();
     let over_tls = run(&format!("wss://{tls_addr}/"), CASES, client).await;
     assert_eq!(over_tls.len(), 247);
-    assert_eq!(failed(&over_tls), BTreeSet::new());
+    assert_eq!(not_clean(&over_tls), BTreeSet::new());
 
     // TLS must change nothing a case can see: same verdicts, and the wire log shows
     // the same WebSocket octets and frames (plaintext, not TLS records).
@@ -154,7 +134,7 @@ async fn performance_cases_over_wss_pass() {
     )
     .await;
     assert_eq!(records.len(), 6);
-    assert_eq!(failed(&records), BTreeSet::new());
+    assert_eq!(not_clean(&records), BTreeSet::new());
 }
 
 /// tokio-tungstenite's echo server behind a tokio-rustls acceptor: TLS done by a
@@ -208,7 +188,7 @@ async fn tokio_tungstenite_behind_tokio_rustls_passes() {
     let records = run(&format!("wss://{addr}/"), CASES, client).await;
     assert_eq!(records.len(), 247);
     // As over ws:// (broken_servers.rs), tungstenite fails nothing.
-    assert_eq!(failed(&records), BTreeSet::new());
+    assert_eq!(not_clean(&records), BTreeSet::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

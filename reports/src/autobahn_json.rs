@@ -5,7 +5,8 @@
 //! remoteCloseCode, reportfile}}}`, written like Python's `json.dumps(sort_keys=True,
 //! indent=3)`, so scripts written for Autobahn read it unchanged. Each per-case file is the
 //! full [`CaseResult`]. Run-level data that Autobahn has no place for (start time, tool
-//! version, TLS opt-out) lives in a sidecar, [`RUNS_FILE`], keyed by agent; directories
+//! version, TLS opt-out, the URL tested) lives in a sidecar, [`RUNS_FILE`], keyed by agent,
+//! so readers of Autobahn's format never meet it; directories
 //! written by Autobahn itself, which lack it, are still readable.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -121,6 +122,9 @@ struct RunMeta {
     started: String,
     insecure_tls: bool,
     tool_version: String,
+    // Sidecars written before the URL was recorded lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
 }
 
 /// Checks what the file layout relies on: agents are unique, case ids are unique per agent,
@@ -217,6 +221,7 @@ pub fn write_autobahn_dir(dir: &Path, runs: &[RunReport]) -> Result<(), ReportEr
                     started: r.started.clone(),
                     insecure_tls: r.insecure_tls,
                     tool_version: r.tool_version.clone(),
+                    url: r.url.clone(),
                 },
             )
         })
@@ -313,8 +318,8 @@ pub fn read_autobahn_dir(dir: &Path) -> Result<Vec<RunReport>, ReportError> {
             results.push(case);
         }
         results.sort_by(|a, b| compare_case_ids(&a.id, &b.id));
-        let (started, insecure_tls, tool_version) = match meta.remove(agent) {
-            Some(m) => (m.started, m.insecure_tls, m.tool_version),
+        let (started, insecure_tls, tool_version, url) = match meta.remove(agent) {
+            Some(m) => (m.started, m.insecure_tls, m.tool_version, m.url),
             None => (
                 results
                     .iter()
@@ -324,6 +329,7 @@ pub fn read_autobahn_dir(dir: &Path) -> Result<Vec<RunReport>, ReportError> {
                     .to_owned(),
                 false,
                 String::new(),
+                None,
             ),
         };
         runs.push(RunReport {
@@ -332,6 +338,7 @@ pub fn read_autobahn_dir(dir: &Path) -> Result<Vec<RunReport>, ReportError> {
             started,
             insecure_tls,
             tool_version,
+            url,
         });
     }
     runs.sort_by(|a, b| a.agent.cmp(&b.agent));

@@ -586,7 +586,7 @@ pub fn render_html(runs: &[RunReport]) -> String {
     for b in Behavior::ALL {
         let _ = write!(out, "<th>{b}</th>");
     }
-    out.push_str("<th>Close not OK</th><th>Started</th><th>Tool</th></tr>\n");
+    out.push_str("<th>Close not OK</th><th>URL</th><th>Started</th><th>Tool</th></tr>\n");
     for run in &runs_sorted {
         let _ = write!(
             out,
@@ -606,7 +606,9 @@ pub fn render_html(runs: &[RunReport]) -> String {
             .count();
         let _ = writeln!(
             out,
-            "<td>{bad_close}</td><td>{}</td><td>{}</td></tr>",
+            "<td>{bad_close}</td><td class=\"url\">{}</td><td>{}</td><td>{}</td></tr>",
+            // Clients under test connect to the suite: they have no URL.
+            escape_html(run.url.as_deref().unwrap_or("")),
             escape_html(&run.started),
             escape_html(&run.tool_version)
         );

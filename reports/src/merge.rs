@@ -51,6 +51,10 @@ pub fn merge(shards: Vec<Vec<RunReport>>) -> Result<Vec<RunReport>, ReportError>
                 {
                     acc.started = run.started;
                 }
+                // Shards may reach one server by different names; the first known is shown.
+                if acc.url.is_none() {
+                    acc.url = run.url;
+                }
                 acc.results.extend(run.results);
             }
         }

@@ -274,6 +274,10 @@ pub struct RunReport {
     pub insecure_tls: bool,
     /// Version of the tool that produced the run.
     pub tool_version: String,
+    /// The URL the suite tested, when it tested a server (`None` for clients, and for
+    /// reports written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl RunReport {

@@ -294,6 +294,7 @@ pub fn summary_json_gated(run: &RunReport, gate: &Gate) -> Value {
         "toolVersion": run.tool_version,
         "started": run.started,
         "insecureTls": run.insecure_tls,
+        "url": run.url,
         "total": run.results.len(),
         "counts": counts(&|_| true),
         "closeCounts": close_counts,

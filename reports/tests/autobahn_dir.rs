@@ -460,3 +460,33 @@ fn html_is_rerendered_from_the_json_alone() {
     assert_eq!(rewritten, render_html(&read_autobahn_dir(&dir).unwrap()));
     assert!(rewritten.contains("<th colspan=\"2\">one</th><th colspan=\"2\">two</th>"));
 }
+
+/// The URL tested is run metadata: it goes to the sidecar, so `index.json` and the
+/// per-case files keep Autobahn's shape, and a sidecar written before it reads as none.
+#[test]
+fn the_url_tested_lives_in_the_sidecar() {
+    let dir = scratch("url");
+    let run = three_cases("srv");
+    assert_eq!(run.url.as_deref(), Some("ws://127.0.0.1:9001/srv"));
+    write_autobahn_dir(&dir, std::slice::from_ref(&run)).unwrap();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let holds = text.contains("ws://127.0.0.1:9001/srv");
+        let expected = name == ws_reports::autobahn_json::RUNS_FILE || name.ends_with(".html");
+        assert_eq!(holds, expected, "{name}");
+    }
+    let sidecar = read_json(&dir.join(ws_reports::autobahn_json::RUNS_FILE));
+    assert_eq!(sidecar["srv"]["url"], "ws://127.0.0.1:9001/srv");
+    assert_eq!(read_autobahn_dir(&dir).unwrap()[0].url, run.url);
+
+    let mut old = sidecar.clone();
+    old["srv"].as_object_mut().unwrap().remove("url");
+    fs::write(
+        dir.join(ws_reports::autobahn_json::RUNS_FILE),
+        old.to_string(),
+    )
+    .unwrap();
+    assert_eq!(read_autobahn_dir(&dir).unwrap()[0].url, None);
+}

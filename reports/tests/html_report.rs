@@ -317,3 +317,23 @@ fn failing_cases_come_first_and_the_matrix_shows_close_codes() {
         "{grid}"
     );
 }
+
+#[test]
+fn each_agents_url_is_shown_escaped() {
+    let mut runs = hostile_runs();
+    runs[1].url = Some("wss://b.example:9443/echo?x=1&y=2".into());
+    let html = render_html(&runs);
+    assert!(
+        html.contains(
+            "<td class=\"url\">ws://127.0.0.1:9001/Agent &lt;A&gt; &amp; &quot;co&quot;</td>"
+        ),
+        "first agent's URL"
+    );
+    assert!(
+        html.contains("<td class=\"url\">wss://b.example:9443/echo?x=1&amp;y=2</td>"),
+        "second agent's URL"
+    );
+    // A client under test has none: the cell stays empty.
+    runs[1].url = None;
+    assert!(render_html(&runs).contains("<td class=\"url\"></td>"));
+}

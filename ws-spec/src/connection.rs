@@ -60,29 +60,125 @@ impl ServerConnectionConfig {
     }
 }
 
-/// The server side of one connection: the client's opening request, the
-/// answer, then the reference endpoint.
+/// One connection in either role: the opening head read so far, the bytes to
+/// write, and the reference endpoint once the handshake succeeded. What only one
+/// role does lives in its side, [`ServerSide`] or [`ClientSide`].
 #[derive(Debug)]
-pub struct ServerConnection {
-    config: ServerConnectionConfig,
+pub struct Connection<S> {
+    side: S,
     head: Vec<u8>,
     output: Vec<u8>,
-    request: Option<Request>,
     endpoint: Option<Endpoint>,
+}
+
+/// The server side of one connection: the client's opening request, the
+/// answer, then the reference endpoint.
+pub type ServerConnection = Connection<ServerSide>;
+
+/// The client side of one connection: the opening request, the server's
+/// answer checked, then the reference endpoint.
+pub type ClientConnection = Connection<ClientSide>;
+
+/// What a [`ServerConnection`] knows of its opening handshake.
+#[derive(Debug)]
+pub struct ServerSide {
+    config: ServerConnectionConfig,
+    request: Option<Request>,
     refused: Option<HandshakeError>,
 }
 
-impl ServerConnection {
+/// What a [`ClientConnection`] knows of its opening handshake.
+#[derive(Debug)]
+pub struct ClientSide {
+    config: ClientConnectionConfig,
+    failed: Option<ClientHandshakeError>,
+}
+
+impl<S> Connection<S> {
+    fn with_side(side: S, output: Vec<u8>) -> Self {
+        Connection {
+            side,
+            head: Vec::new(),
+            output,
+            endpoint: None,
+        }
+    }
+
+    /// Hands `bytes` to the endpoint once open and returns false; before that,
+    /// adds them to the opening head and returns true (the head is to be parsed).
+    fn feed(&mut self, bytes: &[u8], now: Duration) -> bool {
+        match self.endpoint.as_mut() {
+            Some(ep) => {
+                ep.receive(bytes, now);
+                false
+            }
+            None => {
+                self.head.extend_from_slice(bytes);
+                true
+            }
+        }
+    }
+
+    /// Ends the opening head after `consumed` bytes; returns what followed it.
+    fn end_head(&mut self, consumed: usize) -> Vec<u8> {
+        let rest = self.head.split_off(consumed);
+        self.head = Vec::new();
+        rest
+    }
+
+    /// The peer closed TCP.
+    pub fn receive_eof(&mut self) {
+        if let Some(ep) = self.endpoint.as_mut() {
+            ep.receive_eof();
+        }
+    }
+
+    /// Next event of the endpoint, oldest first.
+    pub fn poll_event(&mut self) -> Option<EndpointEvent> {
+        self.endpoint.as_mut()?.poll_event()
+    }
+
+    /// Bytes to write: the opening request or answer, then the endpoint's frames.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.output);
+        if let Some(ep) = self.endpoint.as_mut() {
+            if out.is_empty() {
+                out = ep.take_output();
+            } else {
+                out.extend(ep.take_output());
+            }
+        }
+        out
+    }
+
+    /// The endpoint, once the handshake succeeded.
+    pub fn endpoint(&self) -> Option<&Endpoint> {
+        self.endpoint.as_ref()
+    }
+
+    /// The endpoint, to send on it, once the handshake succeeded.
+    pub fn endpoint_mut(&mut self) -> Option<&mut Endpoint> {
+        self.endpoint.as_mut()
+    }
+
+    /// The endpoint alone, once the handshake succeeded and the opening
+    /// bytes were taken with [`Connection::take_output`].
+    pub fn into_endpoint(self) -> Option<Endpoint> {
+        self.endpoint
+    }
+}
+
+impl Connection<ServerSide> {
     /// A connection waiting for the client's opening request.
     pub fn new(config: ServerConnectionConfig) -> Self {
-        ServerConnection {
-            config,
-            head: Vec::new(),
-            output: Vec::new(),
-            request: None,
-            endpoint: None,
-            refused: None,
-        }
+        Connection::with_side(
+            ServerSide {
+                config,
+                request: None,
+                refused: None,
+            },
+            Vec::new(),
+        )
     }
 
     /// A connection whose opening request the caller has already read and
@@ -100,57 +196,26 @@ impl ServerConnection {
 
     /// Bytes from the client.
     pub fn receive(&mut self, bytes: &[u8], now: Duration) {
-        if self.refused.is_some() {
+        if self.side.refused.is_some() || !self.feed(bytes, now) {
             return;
         }
-        if let Some(ep) = self.endpoint.as_mut() {
-            ep.receive(bytes, now);
-            return;
-        }
-        self.head.extend_from_slice(bytes);
-        match handshake::parse_request(&self.head, self.config.max_head) {
+        match handshake::parse_request(&self.head, self.side.config.max_head) {
             Ok(None) => {}
             Ok(Some((request, consumed))) => {
-                let rest = self.head.split_off(consumed);
-                self.head = Vec::new();
+                let rest = self.end_head(consumed);
                 self.answer(request, &rest, now);
             }
             Err(e) => {
                 self.output.extend(handshake::refusal_response(&e));
-                self.refused = Some(e);
+                self.side.refused = Some(e);
             }
         }
-    }
-
-    /// The client closed TCP.
-    pub fn receive_eof(&mut self) {
-        if let Some(ep) = self.endpoint.as_mut() {
-            ep.receive_eof();
-        }
-    }
-
-    /// Next event of the endpoint, oldest first.
-    pub fn poll_event(&mut self) -> Option<EndpointEvent> {
-        self.endpoint.as_mut()?.poll_event()
-    }
-
-    /// Bytes to write: the handshake answer, then the endpoint's frames.
-    pub fn take_output(&mut self) -> Vec<u8> {
-        let mut out = std::mem::take(&mut self.output);
-        if let Some(ep) = self.endpoint.as_mut() {
-            if out.is_empty() {
-                out = ep.take_output();
-            } else {
-                out.extend(ep.take_output());
-            }
-        }
-        out
     }
 
     /// True once the server closes TCP: after a refusal, or when the
     /// endpoint is done (RFC 6455 §7.1.1).
     pub fn wants_tcp_close(&self) -> bool {
-        self.refused.is_some()
+        self.side.refused.is_some()
             || self
                 .endpoint
                 .as_ref()
@@ -159,35 +224,19 @@ impl ServerConnection {
 
     /// The client's opening request, once it arrived and was accepted.
     pub fn request(&self) -> Option<&Request> {
-        self.request.as_ref()
+        self.side.request.as_ref()
     }
 
     /// Why the opening request was refused, if it was.
     pub fn refusal(&self) -> Option<&HandshakeError> {
-        self.refused.as_ref()
-    }
-
-    /// The endpoint, once the handshake succeeded.
-    pub fn endpoint(&self) -> Option<&Endpoint> {
-        self.endpoint.as_ref()
-    }
-
-    /// The endpoint, to send on it, once the handshake succeeded.
-    pub fn endpoint_mut(&mut self) -> Option<&mut Endpoint> {
-        self.endpoint.as_mut()
-    }
-
-    /// The endpoint alone, once the handshake succeeded and its answer was
-    /// taken with [`ServerConnection::take_output`].
-    pub fn into_endpoint(self) -> Option<Endpoint> {
-        self.endpoint
+        self.side.refused.as_ref()
     }
 
     /// Answers a complete opening request: refused, or accepted with the
     /// negotiated permessage-deflate and the endpoint started.
     fn answer(&mut self, request: Request, rest: &[u8], now: Duration) {
         let (response, subprotocol, key) =
-            match handshake::server_respond(&request, &self.config.handshake) {
+            match handshake::server_respond(&request, &self.side.config.handshake) {
                 ServerDecision::Accept {
                     response,
                     subprotocol,
@@ -197,11 +246,11 @@ impl ServerConnection {
                     response, error, ..
                 } => {
                     self.output.extend(response);
-                    self.refused = Some(error);
+                    self.side.refused = Some(error);
                     return;
                 }
             };
-        let chosen = match &self.config.deflate {
+        let chosen = match &self.side.config.deflate {
             ServerDeflate::Off => None,
             ServerDeflate::Negotiate(policy) => {
                 let offers =
@@ -228,12 +277,12 @@ impl ServerConnection {
         let mut ep = Endpoint::new(EndpointConfig {
             role: Role::Server,
             deflate: params,
-            ..self.config.endpoint.clone()
+            ..self.side.config.endpoint.clone()
         });
         if !rest.is_empty() {
             ep.receive(rest, now);
         }
-        self.request = Some(request);
+        self.side.request = Some(request);
         self.endpoint = Some(ep);
     }
 }
@@ -256,56 +305,30 @@ pub struct ClientConnectionConfig {
     pub max_head: usize,
 }
 
-/// The client side of one connection: the opening request, the server's
-/// answer checked, then the reference endpoint.
-#[derive(Debug)]
-pub struct ClientConnection {
-    config: ClientConnectionConfig,
-    head: Vec<u8>,
-    output: Vec<u8>,
-    endpoint: Option<Endpoint>,
-    failed: Option<ClientHandshakeError>,
-}
-
-impl ClientConnection {
+impl Connection<ClientSide> {
     /// A connection with its opening request queued for writing.
     pub fn new(config: ClientConnectionConfig) -> Self {
-        let mut builder = RequestBuilder::new(&config.host, &config.target, &config.key);
-        if !config.offers.is_empty() {
-            let offers: Vec<_> = config
-                .offers
-                .iter()
-                .map(DeflateOffer::to_extension)
-                .collect();
-            builder = builder.set(
-                "Sec-WebSocket-Extensions",
-                &handshake::format_extensions(&offers),
-            );
-        }
-        ClientConnection {
-            output: builder.encode(),
-            config,
-            head: Vec::new(),
-            endpoint: None,
-            failed: None,
-        }
+        let request = RequestBuilder::new(&config.host, &config.target, &config.key)
+            .deflate_offers(&config.offers)
+            .encode();
+        Connection::with_side(
+            ClientSide {
+                config,
+                failed: None,
+            },
+            request,
+        )
     }
 
     /// Bytes from the server.
     pub fn receive(&mut self, bytes: &[u8], now: Duration) {
-        if self.failed.is_some() {
+        if self.side.failed.is_some() || !self.feed(bytes, now) {
             return;
         }
-        if let Some(ep) = self.endpoint.as_mut() {
-            ep.receive(bytes, now);
-            return;
-        }
-        self.head.extend_from_slice(bytes);
-        match handshake::parse_response(&self.head, self.config.max_head) {
+        match handshake::parse_response(&self.head, self.side.config.max_head) {
             Ok(None) => {}
             Ok(Some((response, consumed))) => {
-                let rest = self.head.split_off(consumed);
-                self.head = Vec::new();
+                let rest = self.end_head(consumed);
                 match self.open(&response) {
                     Ok(mut ep) => {
                         if !rest.is_empty() {
@@ -313,67 +336,37 @@ impl ClientConnection {
                         }
                         self.endpoint = Some(ep);
                     }
-                    Err(e) => self.failed = Some(e),
+                    Err(e) => self.side.failed = Some(e),
                 }
             }
-            Err(e) => self.failed = Some(e.into()),
+            Err(e) => self.side.failed = Some(e.into()),
         }
     }
 
     /// Checks the response (RFC 6455 §4.1) and what it says of
     /// permessage-deflate (RFC 7692 §7.1), and starts the endpoint.
     fn open(&self, response: &handshake::Response) -> Result<Endpoint, ClientHandshakeError> {
-        let offered: Vec<String> = if self.config.offers.is_empty() {
+        let config = &self.side.config;
+        let offered: Vec<String> = if config.offers.is_empty() {
             Vec::new()
         } else {
             vec![deflate::EXTENSION_NAME.to_string()]
         };
-        let accepted = handshake::validate_response(response, &self.config.key, &[], &offered)?;
+        let accepted = handshake::validate_response(response, &config.key, &[], &offered)?;
         let params = match accepted.extensions.first() {
             None => None,
-            Some(ext) => Some(deflate::client_accept(&self.config.offers, ext)?),
+            Some(ext) => Some(deflate::client_accept(&config.offers, ext)?),
         };
         Ok(Endpoint::new(EndpointConfig {
             role: Role::Client,
             deflate: params,
-            ..self.config.endpoint.clone()
+            ..config.endpoint.clone()
         }))
-    }
-
-    /// The server closed TCP.
-    pub fn receive_eof(&mut self) {
-        if let Some(ep) = self.endpoint.as_mut() {
-            ep.receive_eof();
-        }
-    }
-
-    /// Next event of the endpoint, oldest first.
-    pub fn poll_event(&mut self) -> Option<EndpointEvent> {
-        self.endpoint.as_mut()?.poll_event()
-    }
-
-    /// Bytes to write: the opening request, then the endpoint's frames.
-    pub fn take_output(&mut self) -> Vec<u8> {
-        let mut out = std::mem::take(&mut self.output);
-        if let Some(ep) = self.endpoint.as_mut() {
-            out.extend(ep.take_output());
-        }
-        out
     }
 
     /// Why the opening handshake failed, if it did: the client closes TCP
     /// and uses nothing of the connection.
     pub fn failure(&self) -> Option<&ClientHandshakeError> {
-        self.failed.as_ref()
-    }
-
-    /// The endpoint, once the handshake succeeded.
-    pub fn endpoint(&self) -> Option<&Endpoint> {
-        self.endpoint.as_ref()
-    }
-
-    /// The endpoint, to send on it, once the handshake succeeded.
-    pub fn endpoint_mut(&mut self) -> Option<&mut Endpoint> {
-        self.endpoint.as_mut()
+        self.side.failed.as_ref()
     }
 }

@@ -125,6 +125,19 @@ impl RequestBuilder {
         self
     }
 
+    /// Offers permessage-deflate with `offers`, most preferred first, in one
+    /// `Sec-WebSocket-Extensions` header (RFC 7692 §5); no offers, no header.
+    pub fn deflate_offers(self, offers: &[crate::deflate::DeflateOffer]) -> Self {
+        if offers.is_empty() {
+            return self;
+        }
+        let offers: Vec<ExtensionOffer> = offers
+            .iter()
+            .map(crate::deflate::DeflateOffer::to_extension)
+            .collect();
+        self.set("Sec-WebSocket-Extensions", &format_extensions(&offers))
+    }
+
     /// Replaces every header named `name` (ASCII case-insensitive) by one `name: value`
     /// at the position of the first, or appends it when there is none.
     pub fn set(mut self, name: &str, value: &str) -> Self {

@@ -2,9 +2,12 @@
 //! do not depend on how the input is cut, it never panics, and what it
 //! writes is always a valid, bounded frame stream that ends at its close.
 
+mod split;
+
 use std::time::Duration;
 
 use proptest::prelude::*;
+use split::{chunks, cuts};
 use ws_spec::close::{self, is_valid_on_wire};
 use ws_spec::endpoint::{Endpoint, EndpointConfig, EndpointEvent, Role, State};
 use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, LengthForm, Opcode};
@@ -193,27 +196,6 @@ fn config_and_stream() -> impl Strategy<Value = (EndpointConfig, Vec<u8>)> {
         let role = cfg.role;
         (Just(cfg), stream(role))
     })
-}
-
-/// Cut points: random ones, or every byte.
-fn cuts() -> impl Strategy<Value = Option<Vec<usize>>> {
-    prop_oneof![
-        3 => prop::collection::vec(any::<usize>(), 0..12).prop_map(Some),
-        1 => Just(None),
-    ]
-}
-
-fn chunks<'a>(bytes: &'a [u8], cuts: &Option<Vec<usize>>) -> Vec<&'a [u8]> {
-    match cuts {
-        None => bytes.chunks(1).collect(),
-        Some(cuts) => {
-            let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-            points.push(0);
-            points.push(bytes.len());
-            points.sort_unstable();
-            points.windows(2).map(|w| &bytes[w[0]..w[1]]).collect()
-        }
-    }
 }
 
 /// Everything observable about a run.

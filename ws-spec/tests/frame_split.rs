@@ -2,7 +2,10 @@
 //! depend on how the stream is cut, and encoding then decoding keeps every
 //! header field.
 
+mod split;
+
 use proptest::prelude::*;
+use split::{chunks, cuts};
 use ws_spec::frame::{
     DecodeEvent, DecoderConfig, Frame, FrameDecoder, FrameError, FrameErrorKind, LengthForm, Opcode,
 };
@@ -62,27 +65,6 @@ fn max_payload() -> impl Strategy<Value = u64> {
         Just(DecoderConfig::default().max_frame_payload),
         0u64..300,
     ]
-}
-
-/// Cut points: random ones, or every byte.
-fn cuts() -> impl Strategy<Value = Option<Vec<usize>>> {
-    prop_oneof![
-        3 => proptest::collection::vec(any::<usize>(), 0..12).prop_map(Some),
-        1 => Just(None),
-    ]
-}
-
-fn chunks<'a>(bytes: &'a [u8], cuts: &Option<Vec<usize>>) -> Vec<&'a [u8]> {
-    match cuts {
-        None => bytes.chunks(1).collect(),
-        Some(cuts) => {
-            let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-            points.push(0);
-            points.push(bytes.len());
-            points.sort_unstable();
-            points.windows(2).map(|w| &bytes[w[0]..w[1]]).collect()
-        }
-    }
 }
 
 /// What a decoder said about a whole stream: frames, then at most one error,

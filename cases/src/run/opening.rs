@@ -72,7 +72,14 @@ impl CaseRun<'_> {
             }
             Err(e) => {
                 self.obs.handshake_error = Some(e.to_string());
-                self.obs.was_not_clean_reason = Some(format!("opening handshake failed: {e}"));
+                // An answer that takes the upgrade but breaks RFC 6455 §4.1 (or RFC 8441)
+                // is an invalid handshake; a refusing status is one that failed.
+                let what = if matches!(e, handshake::HandshakeError::Status(_)) {
+                    "failed"
+                } else {
+                    "invalid"
+                };
+                self.obs.was_not_clean_reason = Some(format!("opening handshake {what}: {e}"));
                 self.drop_connection();
             }
         }
@@ -201,7 +208,8 @@ impl CaseRun<'_> {
     pub(super) fn refuse_deflate_response(&mut self, e: DeflateError) -> bool {
         let why = format!("invalid permessage-deflate response: {e}");
         self.obs.handshake_error = Some(why.clone());
-        self.obs.was_not_clean_reason = Some(format!("opening handshake failed: {why}"));
+        // Only a 101 carries a permessage-deflate response: the handshake is invalid.
+        self.obs.was_not_clean_reason = Some(format!("opening handshake invalid: {why}"));
         self.drop_connection();
         false
     }
@@ -293,15 +301,7 @@ pub(super) fn request_builder(case: &Case, config: &RunConfig, key: &str) -> Req
         builder = builder.set(name, value);
     }
     if let (Role::Client, Some(setup)) = (config.role, &case.deflate) {
-        let offers: Vec<_> = setup
-            .offers
-            .iter()
-            .map(DeflateOffer::to_extension)
-            .collect();
-        builder = builder.set(
-            "Sec-WebSocket-Extensions",
-            &handshake::format_extensions(&offers),
-        );
+        builder = builder.deflate_offers(&setup.offers);
     }
     if let Some(h) = &case.handshake {
         builder = apply_edits(builder, &h.edits);

@@ -12,7 +12,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use ws_cases::select::{parse_list, select, Pattern};
 use ws_cases::{Case, CasesError};
 
-use crate::error::HarnessError;
+use crate::error::{HarnessError, SelectionProblem};
 
 pub use echo::EchoArgs;
 pub use list::ListArgs;
@@ -243,9 +243,7 @@ pub(crate) fn selected(
 ) -> Result<Vec<Case>, HarnessError> {
     let include = parse_list(cases)?;
     if include.is_empty() {
-        return Err(HarnessError::Selection(format!(
-            "--cases {cases:?} names no case: give ids or patterns (\"*\" selects every case)"
-        )));
+        return Err(SelectionProblem::EmptyList(cases.to_string()).into());
     }
     let exclude_list = parse_list(exclude)?;
     let chosen: Vec<Case> = match select(catalogue, &include, &exclude_list) {
@@ -257,9 +255,11 @@ pub(crate) fn selected(
     .cloned()
     .collect();
     if chosen.is_empty() {
-        return Err(HarnessError::Selection(format!(
-            "no case left to run: --cases {cases:?} minus --exclude {exclude:?} selects nothing"
-        )));
+        return Err(SelectionProblem::NothingLeft {
+            cases: cases.to_string(),
+            exclude: exclude.to_string(),
+        }
+        .into());
     }
     Ok(chosen)
 }
@@ -276,8 +276,9 @@ fn no_match(catalogue: &[Case], pattern: &str) -> HarnessError {
         c != pattern
             && Pattern::new(c).is_ok_and(|p| catalogue.iter().any(|case| p.matches(&case.id)))
     });
-    HarnessError::Selection(match hit {
-        Some(close) => format!("case pattern {pattern:?} matches no case; did you mean {close}?"),
-        None => format!("case pattern {pattern:?} matches no case"),
-    })
+    SelectionProblem::NoMatch {
+        pattern: pattern.to_string(),
+        close: hit,
+    }
+    .into()
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use ws_reports::{Baseline, RunReport};
 
-use crate::error::HarnessError;
+use crate::error::{AgentProblem, HarnessError};
 
 pub(super) const REPORT_EXIT_CODES: &str = "\
 Exit codes:
@@ -184,7 +184,10 @@ pub(super) fn cmd_report(args: ReportArgs) -> anyhow::Result<i32> {
             let run = pick_agent(&a.dir, &runs, a.agent.as_deref())?;
             let case = run.case(&a.case).ok_or_else(|| HarnessError::Agent {
                 dir: a.dir.clone(),
-                why: format!("agent {:?} has no case {}", run.agent, a.case),
+                problem: AgentProblem::NoCase {
+                    agent: run.agent.clone(),
+                    case: a.case.clone(),
+                },
             })?;
             crate::out!("{}", ws_reports::render_case_text(case));
         }
@@ -206,7 +209,10 @@ fn cmd_diff(a: DiffArgs) -> anyhow::Result<i32> {
                 .find(|r| &r.agent == old)
                 .ok_or_else(|| HarnessError::Agent {
                     dir: a.a.clone(),
-                    why: format!("--agent-map {old}={new}: no agent {old:?}"),
+                    problem: AgentProblem::MapUnknown {
+                        old: old.clone(),
+                        new: new.clone(),
+                    },
                 })?;
         run.agent = new.clone();
         for case in &mut run.results {
@@ -266,20 +272,19 @@ fn pick_agent<'a>(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let err = |why: String| HarnessError::Agent {
+    let err = |problem: AgentProblem| HarnessError::Agent {
         dir: dir.to_path_buf(),
-        why,
+        problem,
     };
     match (agent, runs) {
-        (_, []) => Err(err("index.json lists no agent".into())),
-        (Some(name), _) => runs
-            .iter()
-            .find(|r| r.agent == name)
-            .ok_or_else(|| err(format!("no agent {name:?} (it has {})", names()))),
+        (_, []) => Err(err(AgentProblem::NoAgent)),
+        (Some(name), _) => runs.iter().find(|r| r.agent == name).ok_or_else(|| {
+            err(AgentProblem::Unknown {
+                name: name.to_string(),
+                have: names(),
+            })
+        }),
         (None, [run]) => Ok(run),
-        (None, _) => Err(err(format!(
-            "it holds several agents ({}): choose one with --agent",
-            names()
-        ))),
+        (None, _) => Err(err(AgentProblem::Ambiguous { have: names() })),
     }
 }

@@ -17,7 +17,7 @@ use super::progress::Progress;
 use super::selected;
 use crate::console::{paint_verdicts, ColorChoice};
 use crate::echo::{self, EchoSettings};
-use crate::error::HarnessError;
+use crate::error::{HarnessError, HeaderProblem};
 use crate::report::run_report;
 use crate::runner::{self, default_jobs, Probe, RunSettings};
 use crate::shard::Shard;
@@ -226,21 +226,21 @@ impl From<FailOnArg> for FailOn {
 }
 
 fn parse_header(h: &str) -> Result<(String, String), HarnessError> {
-    let bad = |why: &str| HarnessError::BadHeader {
+    let bad = |problem: HeaderProblem| HarnessError::BadHeader {
         header: h.to_string(),
-        why: why.to_string(),
+        problem,
     };
     let (name, value) = h
         .split_once(':')
-        .ok_or_else(|| bad("a --header must look like 'Name: value'"))?;
+        .ok_or_else(|| bad(HeaderProblem::NoColon))?;
     let name = name.trim();
     // RFC 9110 §5.1: a field name is a token.
     let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if name.is_empty() || !name.chars().all(token) {
-        return Err(bad("the name before ':' must be a token such as X-Api-Key"));
+        return Err(bad(HeaderProblem::BadName));
     }
     if value.contains(['\r', '\n']) {
-        return Err(bad("the value must be one line"));
+        return Err(bad(HeaderProblem::MultiLine));
     }
     Ok((name.to_string(), value.trim().to_string()))
 }
@@ -610,7 +610,13 @@ async fn execute(
         )
         .await;
         let insecure_tls = job.target.tls && job.settings.tls.is_insecure();
-        let mut report = run_report(&records, &job.agent, started, insecure_tls);
+        let mut report = run_report(
+            &records,
+            &job.agent,
+            Some(&job.target.url),
+            started,
+            insecure_tls,
+        );
         for case in &mut report.results {
             if let Some(&n) = catalogue_index.get(case.id.as_str()) {
                 case.case_index = n;

@@ -8,12 +8,21 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 use wsconform::echo::{self, EchoSettings};
+
+#[path = "../skip/mod.rs"]
+mod skip;
+// Not every test crate that includes this module skips anything.
+#[allow(unused_imports)]
+pub use skip::missing_dependency;
 
 /// What one invocation of the binary did.
 pub struct Outcome {
@@ -87,35 +96,121 @@ pub fn echo_server(rt: &Runtime) -> String {
     format!("ws://{addr}/")
 }
 
-/// Starts a server that answers a text message by closing the connection (normal
-/// closure) instead of echoing it: each case that expects a text echo (1.1.x, for one)
-/// FAILS against it, and at once, since nothing can come after the close.
-pub fn closes_on_text_server(rt: &Runtime) -> String {
+/// Starts a tokio-tungstenite server on a free loopback port, each connection played
+/// by `serve` once its opening handshake is done; returns its URL.
+pub fn tungstenite_server<F, Fut>(rt: &Runtime, serve: F) -> String
+where
+    F: Fn(WebSocketStream<tokio::net::TcpStream>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
+    let serve = std::sync::Arc::new(serve);
     rt.spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            let serve = serve.clone();
             tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                while let Some(Ok(msg)) = ws.next().await {
-                    let sent = match msg {
-                        Message::Text(_) => ws.close(None).await,
-                        Message::Binary(_) => ws.send(msg).await,
-                        // tungstenite answers pings and closes by itself.
-                        _ => continue,
-                    };
-                    if sent.is_err() {
-                        break;
-                    }
+                if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
+                    serve(ws).await;
                 }
             });
         }
     });
     format!("ws://{addr}/")
+}
+
+/// Starts a server that answers a text message by closing the connection (normal
+/// closure) instead of echoing it: each case that expects a text echo (1.1.x, for one)
+/// FAILS against it, and at once, since nothing can come after the close.
+pub fn closes_on_text_server(rt: &Runtime) -> String {
+    tungstenite_server(rt, |mut ws| async move {
+        while let Some(Ok(msg)) = ws.next().await {
+            let sent = match msg {
+                Message::Text(_) => ws.close(None).await,
+                Message::Binary(_) => ws.send(msg).await,
+                // tungstenite answers pings and closes by itself.
+                _ => continue,
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// Starts a server that echoes each message `delay` after it arrived (keep it well
+/// under the 1 s close timer of the 1.1.x cases), saying on `seen`, if given, when a
+/// message has arrived.
+pub fn slow_echo_server(rt: &Runtime, delay: Duration, seen: Option<mpsc::Sender<()>>) -> String {
+    tungstenite_server(rt, move |mut ws| {
+        let seen = seen.clone();
+        async move {
+            while let Some(Ok(msg)) = ws.next().await {
+                if msg.is_text() || msg.is_binary() {
+                    if let Some(seen) = &seen {
+                        let _ = seen.send(());
+                    }
+                    tokio::time::sleep(delay).await;
+                    if ws.send(msg).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// What a JUnit file says, its counts checked against its elements.
+pub struct Junit {
+    /// Ids of the failing cases.
+    pub failures: BTreeSet<String>,
+    /// Skipped cases: (id, message).
+    pub skipped: Vec<(String, String)>,
+    /// Test cases in all.
+    pub tests: usize,
+}
+
+/// Reads the JUnit file at `path`; panics when its `failures` or `skipped` attribute
+/// disagrees with the elements it holds.
+pub fn junit(path: &Path) -> Junit {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let id = |n: roxmltree::Node| {
+        n.attribute("name")
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let cases = || doc.descendants().filter(|n| n.has_tag_name("testcase"));
+    let failures: BTreeSet<String> = cases()
+        .filter(|n| n.children().any(|c| c.has_tag_name("failure")))
+        .map(id)
+        .collect();
+    let skipped: Vec<(String, String)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("skipped"))
+        .map(|s| {
+            let case = s.parent().unwrap();
+            (id(case), s.attribute("message").unwrap_or("").to_owned())
+        })
+        .collect();
+    let root = doc.root_element();
+    for (attribute, count) in [("failures", failures.len()), ("skipped", skipped.len())] {
+        assert_eq!(
+            root.attribute(attribute).unwrap_or("0"),
+            count.to_string(),
+            "{attribute}: {text}"
+        );
+    }
+    Junit {
+        failures,
+        skipped,
+        tests: cases().count(),
+    }
 }
 
 /// `DIR/index.json`.

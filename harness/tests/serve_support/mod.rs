@@ -19,19 +19,11 @@ use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, Opcode};
 use ws_spec::handshake;
 use wsconform::serve::{FuzzingServer, ServeSettings};
 
-/// A test dependency that is not installed: with `CI=true` the test fails naming what to
-/// install (CI installs it, so its absence is a defect); elsewhere the test is skipped
-/// with a note on stderr saying so.
-pub fn missing_dependency(what: &str, install: &str) {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    assert!(!ci, "{what} missing under CI=true: {install}");
-    // Straight to stderr: the test harness captures eprintln!, and a skip must be seen.
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "note: SKIPPED, {what} missing ({install})"
-    );
-}
+#[path = "../skip/mod.rs"]
+mod skip;
+// Not every test crate that includes this module skips anything.
+#[allow(unused_imports)]
+pub use skip::missing_dependency;
 
 /// The cases the server offers for `patterns` (comma-separated), as `serve --cases` picks them.
 pub fn cases(patterns: &str) -> Vec<Case> {

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use ws_spec::deflate::{server_negotiate, ServerPolicy};
 use ws_spec::endpoint::{Endpoint, EndpointConfig};
 use ws_spec::frame::{FrameHeader, LengthForm, Opcode};
@@ -32,17 +32,10 @@ pub enum DeflateFlaw {
 
 /// Starts the server on a free loopback port; it runs until the test ends.
 pub async fn start(flaw: DeflateFlaw) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let _ = serve(stream, flaw).await;
-            });
-        }
-    });
-    addr
+    super::listen(move |stream| async move {
+        let _ = serve(stream, flaw).await;
+    })
+    .await
 }
 
 async fn serve(mut stream: TcpStream, flaw: DeflateFlaw) -> std::io::Result<()> {

@@ -65,17 +65,10 @@ pub enum Hostility {
 
 /// Starts a hostile peer on a free loopback port; it runs until the test ends.
 pub async fn start_hostile(hostility: Hostility) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let _ = tokio::time::timeout(PEER_LIFETIME, misbehave(stream, hostility)).await;
-            });
-        }
-    });
-    addr
+    super::listen(move |stream| async move {
+        let _ = tokio::time::timeout(PEER_LIFETIME, misbehave(stream, hostility)).await;
+    })
+    .await
 }
 
 /// A correct echo server that dies after accepting `connections` connections:

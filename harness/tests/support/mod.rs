@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod broken_deflate;
 pub mod hostile;
 pub mod play;
 
@@ -76,6 +77,59 @@ pub struct Flaws {
     pub fail_by_drop: bool,
     /// Masks the frames it sends, which a server MUST NOT do (§5.1).
     pub mask_own_frames: bool,
+    /// Takes at most this many frames in one message, then closes with 1008 and
+    /// the reason "too many fragments", as node ws does with 9.3.1 (a policy the
+    /// RFC allows, §7.4.1).
+    pub max_fragments: Option<usize>,
+}
+
+/// Serves each connection accepted on a free loopback port with `serve`, on a task
+/// of its own (TCP_NODELAY set); returns the address. It runs until the test ends.
+pub async fn listen<F, Fut>(serve: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(serve(stream));
+        }
+    });
+    addr
+}
+
+/// Reads a client's opening request (a head of at most 16 KiB): the request, the
+/// bytes read (the head and whatever followed it) and the head's length; `None`
+/// when the client closes first.
+pub async fn read_request(
+    stream: &mut TcpStream,
+) -> std::io::Result<Option<(handshake::Request, Vec<u8>, usize)>> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        head.extend_from_slice(&buf[..n]);
+        if let Some((req, consumed)) = handshake::parse_request(&head, 16 * 1024).ok().flatten() {
+            return Ok(Some((req, head, consumed)));
+        }
+    }
+}
+
+/// Resident set size of this process, in bytes.
+pub fn rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
 }
 
 /// Starts the server on a free loopback port; it runs until the test ends.
@@ -135,6 +189,8 @@ struct Conn {
     close_sent: bool,
     /// Where the current frame's payload starts in `msg_buf`.
     frame_start: usize,
+    /// Frames of the current message so far.
+    fragments: usize,
 }
 
 impl Conn {
@@ -185,12 +241,23 @@ impl Conn {
                     self.fail(close::codes::PROTOCOL_ERROR);
                     return false;
                 }
-                (Opcode::Continuation, Some(_)) => {}
+                (Opcode::Continuation, Some(_)) => {
+                    self.fragments += 1;
+                    if self.flaws.max_fragments.is_some_and(|n| self.fragments > n) {
+                        self.send(Frame::close(
+                            Some(close::codes::POLICY),
+                            b"too many fragments",
+                        ));
+                        self.done = true;
+                        return false;
+                    }
+                }
                 (_, Some(_)) => {
                     self.fail(close::codes::PROTOCOL_ERROR);
                     return false;
                 }
                 (op, None) => {
+                    self.fragments = 1;
                     self.msg = Some(op);
                     self.msg_buf.clear();
                     self.utf8.reset();
@@ -298,19 +365,10 @@ impl Conn {
 }
 
 async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut head = Vec::new();
-    let (req, consumed) = loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-        if let Some(parsed) = handshake::parse_request(&head, 16 * 1024).ok().flatten() {
-            break parsed;
-        }
+    let Some((mut req, head, consumed)) = read_request(&mut stream).await? else {
+        return Ok(());
     };
-    let mut req = req;
+    let mut buf = vec![0u8; 64 * 1024];
     if flaws.ignore_version {
         req.headers
             .retain(|(k, _)| !k.eq_ignore_ascii_case("sec-websocket-version"));
@@ -362,6 +420,7 @@ async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
         client_closed: false,
         close_sent: false,
         frame_start: 0,
+        fragments: 0,
     };
     loop {
         while !conn.done {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use ws_cases::model::Behavior;
+use ws_cases::model::{Behavior, CloseBehavior};
 use ws_cases::run::Role;
 use ws_cases::select::{parse_list, select};
 use wsconform::runner::{run_all, CaseRecord, RunSettings};
@@ -28,5 +28,21 @@ pub fn failed(records: &[CaseRecord]) -> BTreeSet<String> {
         .iter()
         .filter(|r| r.outcome.verdict.behavior == Behavior::Failed)
         .map(|r| r.case.id.clone())
+        .collect()
+}
+
+/// The cases whose message verdict is FAILED or whose closing handshake is not OK,
+/// each with its verdict, for an assertion message that says why.
+pub fn not_clean(records: &[CaseRecord]) -> BTreeSet<String> {
+    records
+        .iter()
+        .filter(|r| {
+            r.outcome.verdict.behavior == Behavior::Failed
+                || !matches!(
+                    r.outcome.verdict.behavior_close,
+                    CloseBehavior::Ok | CloseBehavior::Informational
+                )
+        })
+        .map(|r| format!("{}: {:?}", r.case.id, r.outcome.verdict))
         .collect()
 }

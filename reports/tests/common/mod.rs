@@ -6,19 +6,11 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use ws_reports::{Behavior, CaseResult, CloseBehavior, RunReport, WireLogEntry};
 
-/// A test dependency that is not installed: with `CI=true` the test fails naming what to
-/// install (CI installs it, so its absence is a defect); elsewhere the test is skipped
-/// with a note on stderr saying so.
-pub fn missing_dependency(what: &str, install: &str) {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    assert!(!ci, "{what} missing under CI=true: {install}");
-    // Straight to stderr: the test harness captures eprintln!, and a skip must be seen.
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "note: SKIPPED, {what} missing ({install})"
-    );
-}
+// The no-silent-skips rule, written once for every crate's tests.
+#[path = "../../../harness/tests/skip/mod.rs"]
+mod skip;
+#[allow(unused_imports)]
+pub use skip::missing_dependency;
 
 /// Section titles of the Autobahn catalogue, enough for realistic headers.
 pub fn section_title(section: &str) -> &'static str {
@@ -158,6 +150,7 @@ pub fn run(agent: &str, cases: &[(&str, Behavior, CloseBehavior)]) -> RunReport 
         started: "2025-01-31T12:00:00.000Z".to_owned(),
         insecure_tls: false,
         tool_version: "0.1.0".to_owned(),
+        url: Some(format!("ws://127.0.0.1:9001/{agent}")),
     }
 }
 

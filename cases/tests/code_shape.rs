@@ -3,10 +3,14 @@
 //! `harness/src`. Long functions hide more than one concern, and that is where
 //! rules end up written twice.
 //!
-//! `cargo test --release -p wsconform --test code_shape -- --nocapture` prints the
+//! `cargo test --release -p ws-cases --test code_shape -- --nocapture` prints the
 //! longest functions and files whether the check passes or not.
 
+mod sources;
+
 use std::path::{Path, PathBuf};
+
+use sources::{repo_root, rust_files};
 
 /// The longest a function may be, counted from its `fn` line to its closing brace.
 const MAX_FN_LINES: usize = 120;
@@ -21,24 +25,6 @@ struct Function {
     line: usize,
     /// Lines from the `fn` line to the closing brace, both included.
     lines: usize,
-}
-
-/// Every `.rs` file below `dir`.
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The source with comments, string literals and char literals blanked out
@@ -238,14 +224,13 @@ fn all_functions(dirs: &[PathBuf]) -> Vec<(String, Function)> {
 }
 
 fn checked_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = repo_root();
     vec![root.join("cases/src"), root.join("harness/src")]
 }
 
 /// A path as the repository names it (`cases/src/judge.rs`).
 fn shown(path: &Path) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    path.strip_prefix(&root)
+    path.strip_prefix(repo_root())
         .unwrap_or(path)
         .display()
         .to_string()
