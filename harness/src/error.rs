@@ -173,6 +173,9 @@ pub enum UrlProblem {
     /// Port 0.
     #[error("invalid port 0")]
     PortZero,
+    /// A wss:// front given to `proxy`, which tests ws:// fronts only.
+    #[error("wsconform proxy tests ws:// fronts (a wss:// front is not supported yet)")]
+    WssFront,
     /// A wss:// host that cannot be a TLS server name.
     #[error("the host is not a valid TLS server name: {0}")]
     ServerName(#[source] rustls::pki_types::InvalidDnsNameError),
@@ -247,6 +250,24 @@ pub enum ProbeProblem {
     /// A 101 that breaks RFC 6455 §4.1, where a valid handshake is required.
     #[error("handshake refused: {0}")]
     InvalidHandshake(#[source] HandshakeError),
+    /// An HTTP/2 peer that does not enable the extended CONNECT.
+    #[error(
+        "its HTTP/2 SETTINGS ({settings}) do not enable the extended CONNECT \
+         (SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441 §3)"
+    )]
+    NoExtendedConnect {
+        /// What its SETTINGS were, as the HTTP/2 layer describes them.
+        settings: String,
+    },
+    /// A status other than 2xx to a valid extended CONNECT (RFC 8441 §5).
+    #[error("it answered {0} to a valid extended CONNECT, not 2xx")]
+    Http2Status(u16),
+    /// No HTTP/2 answer in time.
+    #[error("no HTTP/2 answer within {} s", .0.as_secs_f64())]
+    Http2Timeout(Duration),
+    /// The HTTP/2 connection or stream failed, as the HTTP/2 layer says it.
+    #[error("{0}")]
+    Http2(String),
 }
 
 /// Why a TLS handshake with a server failed (other than its certificate).
@@ -436,6 +457,9 @@ pub enum SelectionProblem {
         /// `--exclude`.
         exclude: String,
     },
+    /// A pattern matches no case of section 19 (`proxy`).
+    #[error("case pattern {0:?} matches no proxy case (they are 19.1.* to 19.8.*)")]
+    NoProxyMatch(String),
     /// A pattern matches no case.
     #[error("case pattern {pattern:?} matches no case{}", .close.as_ref().map(|c| format!("; did you mean {c}?")).unwrap_or_default())]
     NoMatch {

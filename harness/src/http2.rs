@@ -20,7 +20,7 @@ use ws_cases::run::{CaseRun, Opening, RunConfig, RunOutcome};
 use ws_cases::Case;
 use ws_spec::extended_connect::ConnectRequest;
 
-use crate::error::HarnessError;
+use crate::error::{HarnessError, ProbeProblem};
 use crate::runner::{drive, second_connection, CaseRecord, Probe, RunSettings};
 use crate::target::Target;
 use crate::tls::ClientTls;
@@ -445,18 +445,18 @@ pub async fn probe(
     settings: &RunSettings,
     pool: &Pool,
 ) -> Result<Probe, HarnessError> {
-    let not_ws = |why: String| HarnessError::NotWebSocket {
+    let not_ws = |problem: ProbeProblem| HarnessError::NotWebSocket {
         url: target.url.clone(),
-        why,
+        problem,
     };
     let attempt = async {
-        let conn = connect(target, &settings.tls, pool.settings()).await?;
+        let conn = connect(target, &settings.tls, pool.settings())
+            .await
+            .map_err(ProbeProblem::Http2)?;
         if !conn.connect_protocol {
-            return Err(format!(
-                "its HTTP/2 SETTINGS ({}) do not enable the extended CONNECT \
-                 (SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441 §3)",
-                conn.kind
-            ));
+            return Err(ProbeProblem::NoExtendedConnect {
+                settings: conn.kind.to_string(),
+            });
         }
         let mut request =
             ConnectRequest::websocket(scheme(target), &target.host_header(), &target.path);
@@ -466,12 +466,9 @@ pub async fn probe(
                 .iter()
                 .map(|(n, v)| (n.to_ascii_lowercase(), v.clone())),
         );
-        let mut opened = conn.open(&request).await?;
+        let mut opened = conn.open(&request).await.map_err(ProbeProblem::Http2)?;
         if !(200..300).contains(&opened.status) {
-            return Err(format!(
-                "it answered {} to a valid extended CONNECT, not 2xx",
-                opened.status
-            ));
+            return Err(ProbeProblem::Http2Status(opened.status));
         }
         let close = ws_spec::frame::Frame::close(Some(1000), b"")
             .with_mask(Some([0x11, 0x22, 0x33, 0x44]))
@@ -484,7 +481,7 @@ pub async fn probe(
     };
     tokio::time::timeout(Duration::from_secs(10), attempt)
         .await
-        .map_err(|_| not_ws("no HTTP/2 answer within 10 s".into()))?
+        .map_err(|_| not_ws(ProbeProblem::Http2Timeout(Duration::from_secs(10))))?
         .map_err(not_ws)
 }
 

@@ -11,7 +11,7 @@ use ws_reports::{Baseline, FailOn, RunReport};
 
 use super::run::{self, Done, FailOnArg, Format, Job, Plan, RunArgs};
 use crate::console::ColorChoice;
-use crate::error::HarnessError;
+use crate::error::{HarnessError, SelectionProblem};
 use crate::proxy::configs::{config, Hops, ProxyKind};
 use crate::proxy::{PlayConfig, Proxied};
 use crate::runner::{default_jobs, RunSettings};
@@ -145,15 +145,13 @@ fn select(
     all: bool,
 ) -> Result<Vec<(usize, ProxyCase)>, HarnessError> {
     let include = parse_list(cases)?;
+    let exclude_text = exclude;
     let exclude = parse_list(exclude)?;
     if let Some(p) = include
         .iter()
         .find(|p| !catalogue.iter().any(|c| p.matches(&c.id)))
     {
-        return Err(HarnessError::Selection(format!(
-            "case pattern {:?} matches no proxy case (they are 19.1.* to 19.8.*)",
-            p.as_str()
-        )));
+        return Err(SelectionProblem::NoProxyMatch(p.as_str().to_string()).into());
     }
     let named = |c: &ProxyCase, p: &Pattern| p.matches(&c.id) && p.as_str().starts_with("19.8");
     let chosen: Vec<(usize, ProxyCase)> = catalogue
@@ -166,9 +164,11 @@ fn select(
         .map(|(i, c)| (i + 1, c))
         .collect();
     if chosen.is_empty() {
-        return Err(HarnessError::Selection(format!(
-            "no case left to run: --cases {cases:?} minus --exclude selects nothing"
-        )));
+        return Err(SelectionProblem::NothingLeft {
+            cases: cases.to_string(),
+            exclude: exclude_text.to_string(),
+        }
+        .into());
     }
     Ok(chosen)
 }
@@ -251,6 +251,7 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
         started: crate::report::iso8601(started),
         insecure_tls: false,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        url: Some(target.url.clone()),
     };
     let done = vec![Done {
         report: report.clone(),

@@ -47,8 +47,7 @@ impl Proxied {
         if front.tls {
             return Err(HarnessError::BadUrl {
                 url: front.url.clone(),
-                why: "wsconform proxy tests ws:// fronts (a wss:// front is not supported yet)"
-                    .into(),
+                problem: crate::error::UrlProblem::WssFront,
             });
         }
         let inner = Inner {
