@@ -11,6 +11,7 @@ pub mod build;
 pub mod catalogue;
 pub mod deflate_data;
 pub mod error;
+pub mod http2;
 pub mod judge;
 pub mod model;
 pub mod proxy;

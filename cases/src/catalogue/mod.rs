@@ -20,6 +20,7 @@ mod s15_resource_limits;
 mod s16_closing_timing;
 mod s17_deflate_negotiation;
 mod s19_proxy;
+mod s20_http2;
 
 /// Every case of the catalogue, ordered as Autobahn orders them.
 pub fn all_cases() -> Vec<Case> {
@@ -47,6 +48,12 @@ pub fn all_cases() -> Vec<Case> {
 /// both ends of a proxy, so they are not part of [`all_cases`].
 pub fn proxy_cases() -> Vec<crate::proxy::ProxyCase> {
     s19_proxy::cases()
+}
+
+/// The WebSockets-over-HTTP/2 cases (section 20): played by `run --http2` only, on
+/// the HTTP/2 layer, so they are not part of [`all_cases`].
+pub fn http2_cases() -> Vec<crate::http2::H2Case> {
+    s20_http2::cases()
 }
 
 /// The cases the suite can play in `role`, in catalogue order.

@@ -7,7 +7,11 @@
 //! TCP FIN), its RST_STREAM as a reset; shutting the write side sends END_STREAM.
 //! HTTP/2 itself is the `h2` crate's.
 
+pub mod rewrite;
+pub mod section20;
+
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -16,6 +20,7 @@ use h2::client::SendRequest;
 use h2::{RecvStream, SendStream};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use ws_cases::http2::StreamEnd;
 use ws_cases::run::{CaseRun, Opening, RunConfig, RunOutcome};
 use ws_cases::Case;
 use ws_spec::extended_connect::ConnectRequest;
@@ -59,9 +64,10 @@ impl Http2Settings {
 }
 
 /// An open HTTP/2 connection to the server under test, ready for streams.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct H2Connection {
     send: SendRequest<Bytes>,
+    ping: Arc<tokio::sync::Mutex<Option<h2::PingPong>>>,
     /// `h2c` (prior knowledge) or `h2` (TLS with ALPN).
     pub kind: &'static str,
     /// The peer's SETTINGS_ENABLE_CONNECT_PROTOCOL was 1 when the connection
@@ -77,13 +83,32 @@ pub async fn connect(
     tls: &ClientTls,
     h2: &Http2Settings,
 ) -> Result<H2Connection, String> {
+    connect_with(target, tls, h2, &Options::default()).await
+}
+
+/// How [`connect_with`] opens a connection, for the section-20 cases.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Replace every request's header block with the next of these (see [`rewrite`]).
+    pub rewrite: Option<rewrite::Blocks>,
+    /// Do not wait for the peer's SETTINGS before handing the connection out.
+    pub early: bool,
+}
+
+/// [`connect`], with the section-20 options.
+pub async fn connect_with(
+    target: &Target,
+    tls: &ClientTls,
+    h2: &Http2Settings,
+    options: &Options,
+) -> Result<H2Connection, String> {
     let addr = target.socket_addr();
     let tcp = TcpStream::connect(&addr)
         .await
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     let _ = tcp.set_nodelay(true);
     if !target.tls {
-        return handshake(tcp, "h2c", h2).await;
+        return wrap(tcp, "h2c", h2, options).await;
     }
     let stream = tls
         .for_h2()
@@ -94,14 +119,35 @@ pub async fn connect(
     if alpn.as_deref() != Some(crate::tls::ALPN_H2) {
         return Err(format!(
             "the server did not choose h2 over ALPN (it chose {})",
-            alpn.map_or("nothing".into(), |p| String::from_utf8_lossy(&p)
-                .into_owned())
+            alpn.map_or("nothing".into(), |p| String::from_utf8_lossy(&p).into_owned())
         ));
     }
-    handshake(stream, "h2", h2).await
+    wrap(stream, "h2", h2, options).await
 }
 
-async fn handshake<S>(io: S, kind: &'static str, h2: &Http2Settings) -> Result<H2Connection, String>
+async fn wrap<S>(
+    io: S,
+    kind: &'static str,
+    h2: &Http2Settings,
+    options: &Options,
+) -> Result<H2Connection, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    match &options.rewrite {
+        Some(blocks) => {
+            handshake(rewrite::Rewrite::new(io, blocks.clone()), kind, h2, options.early).await
+        }
+        None => handshake(io, kind, h2, options.early).await,
+    }
+}
+
+async fn handshake<S>(
+    io: S,
+    kind: &'static str,
+    h2: &Http2Settings,
+    early: bool,
+) -> Result<H2Connection, String>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -111,22 +157,20 @@ where
         .handshake::<_, Bytes>(io)
         .await
         .map_err(|e| format!("HTTP/2 connection preface failed: {e}"))?;
-    let mut ping = conn.ping_pong();
+    let ping = conn.ping_pong();
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    if let Some(p) = ping.as_mut() {
-        tokio::time::timeout(Duration::from_secs(10), p.ping(h2::Ping::opaque()))
-            .await
-            .map_err(|_| "no answer to an HTTP/2 PING within 10 s".to_string())?
-            .map_err(|e| format!("HTTP/2 connection failed before its SETTINGS: {e}"))?;
-    }
-    let connect_protocol = send.is_extended_connect_protocol_enabled();
-    Ok(H2Connection {
+    let mut c = H2Connection {
         send,
         kind,
-        connect_protocol,
-    })
+        connect_protocol: false,
+        ping: Arc::new(tokio::sync::Mutex::new(ping)),
+    };
+    if !early {
+        c.settle().await?;
+    }
+    Ok(c)
 }
 
 /// The answer to an extended CONNECT, with the stream when it is open.
@@ -142,9 +186,45 @@ pub struct Opened {
     pub stream_id: u32,
 }
 
+/// Why an extended CONNECT did not get a response.
+#[derive(Debug)]
+pub enum OpenFailure {
+    /// It could not be sent (the connection is gone, or the request is unusable).
+    Send(String),
+    /// The peer reset the stream or ended the connection instead of answering.
+    Answer(h2::Error),
+}
+
+impl std::fmt::Display for OpenFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenFailure::Send(why) => f.write_str(why),
+            OpenFailure::Answer(e) => write!(f, "the extended CONNECT got no answer: {}", reason(e)),
+        }
+    }
+}
+
 impl H2Connection {
+    /// Waits until the peer's SETTINGS are in (the answer to a PING comes after
+    /// them), then notes whether they enable the extended CONNECT.
+    pub async fn settle(&mut self) -> Result<(), String> {
+        if let Some(p) = self.ping.lock().await.as_mut() {
+            tokio::time::timeout(Duration::from_secs(10), p.ping(h2::Ping::opaque()))
+                .await
+                .map_err(|_| "no answer to an HTTP/2 PING within 10 s".to_string())?
+                .map_err(|e| format!("HTTP/2 connection failed before its SETTINGS: {e}"))?;
+        }
+        self.connect_protocol = self.send.is_extended_connect_protocol_enabled();
+        Ok(())
+    }
+
     /// Sends `request` as an extended CONNECT on a new stream and waits for the answer.
     pub async fn open(&self, request: &ConnectRequest) -> Result<Opened, String> {
+        self.open_stream(request).await.map_err(|e| e.to_string())
+    }
+
+    /// [`H2Connection::open`], saying why there was no response.
+    pub async fn open_stream(&self, request: &ConnectRequest) -> Result<Opened, OpenFailure> {
         let mut uri = http::Uri::builder();
         if let Some(s) = &request.scheme {
             uri = uri.scheme(s.as_str());
@@ -155,14 +235,17 @@ impl H2Connection {
         uri = uri.path_and_query(request.path.as_deref().unwrap_or("/"));
         let mut builder = http::Request::builder()
             .method(request.method.as_str())
-            .uri(uri.build().map_err(|e| format!("bad request URI: {e}"))?)
+            .uri(
+                uri.build()
+                    .map_err(|e| OpenFailure::Send(format!("bad request URI: {e}")))?,
+            )
             .version(http::Version::HTTP_2);
         for (n, v) in &request.headers {
             builder = builder.header(n.as_str(), v.as_str());
         }
         let mut req = builder
             .body(())
-            .map_err(|e| format!("bad request header: {e}"))?;
+            .map_err(|e| OpenFailure::Send(format!("bad request header: {e}")))?;
         if let Some(p) = &request.protocol {
             req.extensions_mut()
                 .insert(h2::ext::Protocol::from(p.as_str()));
@@ -172,14 +255,12 @@ impl H2Connection {
             .clone()
             .ready()
             .await
-            .map_err(|e| format!("HTTP/2 connection not usable: {e}"))?;
-        let (response, stream) = send
-            .send_request(req, false)
-            .map_err(|e| format!("the extended CONNECT could not be sent: {e}"))?;
+            .map_err(|e| OpenFailure::Send(format!("HTTP/2 connection not usable: {e}")))?;
+        let (response, stream) = send.send_request(req, false).map_err(|e| {
+            OpenFailure::Send(format!("the extended CONNECT could not be sent: {e}"))
+        })?;
         let stream_id = stream.stream_id().as_u32();
-        let response = response
-            .await
-            .map_err(|e| format!("the extended CONNECT got no answer: {}", reason(&e)))?;
+        let response = response.await.map_err(OpenFailure::Answer)?;
         let (parts, recv) = response.into_parts();
         let headers = parts
             .headers
@@ -209,6 +290,14 @@ pub fn reason(e: &h2::Error) -> String {
     }
 }
 
+/// How an h2 error ended a stream: a reset of the stream, or the end of the connection.
+pub fn stream_end(e: &h2::Error) -> StreamEnd {
+    match e.reason() {
+        Some(r) if e.is_reset() => StreamEnd::Reset(format!("{r:?}")),
+        _ => StreamEnd::ConnectionClosed(reason(e)),
+    }
+}
+
 /// One extended-CONNECT stream as a byte pipe. Received data is handed on as
 /// it is read and its flow-control window released at once, so the peer may
 /// send as fast as the suite reads; writes take only what the peer's windows allow.
@@ -216,12 +305,13 @@ pub struct H2Io {
     send: SendStream<Bytes>,
     recv: RecvStream,
     buf: Bytes,
-    /// How the stream ended from the peer's side, once it did (for the report).
-    pub ended: Option<String>,
+    /// How the stream ended from the peer's side, once it did.
+    pub ended: Option<StreamEnd>,
 }
 
 impl H2Io {
-    fn new(send: SendStream<Bytes>, recv: RecvStream) -> Self {
+    /// The two halves of one stream (a client's, or a server's in the test peers).
+    pub fn new(send: SendStream<Bytes>, recv: RecvStream) -> Self {
         H2Io {
             send,
             recv,
@@ -250,7 +340,7 @@ impl AsyncRead for H2Io {
         while self.buf.is_empty() {
             match ready!(self.recv.poll_data(cx)) {
                 None => {
-                    self.ended.get_or_insert_with(|| "END_STREAM".into());
+                    self.ended.get_or_insert(StreamEnd::EndStream);
                     return Poll::Ready(Ok(()));
                 }
                 Some(Ok(data)) => {
@@ -258,9 +348,11 @@ impl AsyncRead for H2Io {
                     self.buf = data;
                 }
                 Some(Err(e)) => {
-                    let why = reason(&e);
-                    self.ended = Some(why.clone());
-                    return Poll::Ready(Err(io_error(std::io::ErrorKind::ConnectionReset, why)));
+                    self.ended = Some(stream_end(&e));
+                    return Poll::Ready(Err(io_error(
+                        std::io::ErrorKind::ConnectionReset,
+                        reason(&e),
+                    )));
                 }
             }
         }
@@ -382,6 +474,9 @@ pub async fn run_case(
         confirmation: None,
         protocol,
     };
+    if let Some(h2case) = section20::lookup(case) {
+        return section20::run_case(&h2case, target, settings, pool).await;
+    }
     if let Some(why) = ws_cases::run::http2_not_applicable(case) {
         return record(
             RunOutcome::not_applicable(&why),
@@ -421,8 +516,11 @@ pub async fn run_case(
                 protocol.push_str(&format!("; stream {}", opened.stream_id));
                 run.on_connect_response(opened.status, &opened.headers, t0.elapsed());
                 drive(&mut run, &mut opened.io, t0, deadline).await;
-                if let Some(end) = &opened.io.ended {
-                    protocol.push_str(&format!("; peer ended the stream with {end}"));
+                match &opened.io.ended {
+                    Some(StreamEnd::EndStream) => protocol.push_str("; the peer ended the stream with END_STREAM"),
+                    Some(StreamEnd::Reset(code)) => protocol.push_str(&format!("; the peer reset the stream ({code})")),
+                    Some(StreamEnd::ConnectionClosed(why)) => protocol.push_str(&format!("; the stream ended with the connection: {why}")),
+                    Some(StreamEnd::StillOpen) | None => {}
                 }
             }
             Ok(Err(why)) => run.abort(t0.elapsed(), &why),

@@ -1,0 +1,160 @@
+//! Grading a section-20 case from what the transport saw.
+
+use ws_spec::extended_connect;
+use ws_spec::rfc::Level;
+
+use super::{H2Answer, H2Case, H2Check, H2Observation, StreamEnd};
+use crate::judge::Verdict;
+use crate::model::{Behavior, CloseBehavior};
+
+enum Finding {
+    Holds(String),
+    Breaks(String),
+    Unimplemented(String),
+}
+
+/// Judges `case` from `obs`. The level of the case's first clause grades a broken
+/// rule; a server without the extended CONNECT leaves every case but 20.1.1
+/// UNIMPLEMENTED, as Autobahn grades a feature the peer does not offer.
+pub fn judge(case: &H2Case, obs: &H2Observation) -> Verdict {
+    let level = case.case.rfc.first().map_or(Level::Must, |r| r.level);
+    let finding = match (&obs.failure, obs.setting, &case.check) {
+        (Some(why), _, _) => Finding::Breaks(format!("the case could not run: {why}")),
+        (None, Some(true), H2Check::AdvertisesSetting) => {
+            Finding::Holds("The server's SETTINGS carry SETTINGS_ENABLE_CONNECT_PROTOCOL = 1.".into())
+        }
+        (None, _, H2Check::AdvertisesSetting) => Finding::Breaks(
+            "The server's SETTINGS do not enable the extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL is not 1).".into(),
+        ),
+        (None, Some(true), check) => check_case(check, obs),
+        (None, _, _) => Finding::Unimplemented(
+            "The server does not offer the extended CONNECT (no SETTINGS_ENABLE_CONNECT_PROTOCOL = 1): not played.".into(),
+        ),
+    };
+    let (behavior, reason) = match finding {
+        Finding::Holds(why) => (Behavior::Ok, why),
+        Finding::Unimplemented(why) => (Behavior::Unimplemented, why),
+        Finding::Breaks(why) => (
+            match level {
+                Level::Must => Behavior::Failed,
+                Level::Should => Behavior::NonStrict,
+                Level::May => Behavior::Informational,
+            },
+            why,
+        ),
+    };
+    // The closing handshake is judged by the cases that look at it (20.3.1); the
+    // others carry their message verdict's grade in neither direction.
+    let behavior_close = match behavior {
+        Behavior::Failed => CloseBehavior::Failed,
+        Behavior::Ok => CloseBehavior::Ok,
+        _ => CloseBehavior::Informational,
+    };
+    Verdict {
+        behavior,
+        behavior_close,
+        result: reason.clone(),
+        result_close: reason.clone(),
+        reason,
+    }
+}
+
+fn check_case(check: &H2Check, obs: &H2Observation) -> Finding {
+    match check {
+        H2Check::AdvertisesSetting => Finding::Holds("SETTINGS_ENABLE_CONNECT_PROTOCOL = 1.".into()),
+        H2Check::Accepts { subprotocols } => accepted(obs, subprotocols),
+        H2Check::BeforeSettings => accepted(obs, &[]),
+        H2Check::Refuses(_) => refused(obs),
+        H2Check::EndStreamAfterClose => ended(obs),
+        H2Check::ResetMidMessage | H2Check::FlowControl { .. } | H2Check::StreamsIndependent => {
+            echoed(obs)
+        }
+    }
+}
+
+fn answer_text(answer: &Option<H2Answer>) -> String {
+    match answer {
+        Some(H2Answer::Status { status, .. }) => format!("status {status}"),
+        Some(H2Answer::Reset(code)) => format!("RST_STREAM {code}"),
+        Some(H2Answer::ConnectionClosed(why)) => format!("the connection ended ({why})"),
+        Some(H2Answer::Nothing) | None => "no answer".into(),
+    }
+}
+
+fn accepted(obs: &H2Observation, subprotocols: &[&str]) -> Finding {
+    let Some(H2Answer::Status { status, headers }) = &obs.answer else {
+        return Finding::Breaks(format!(
+            "A well-formed extended CONNECT got {}, not a 2xx response.",
+            answer_text(&obs.answer)
+        ));
+    };
+    let offered: Vec<String> = subprotocols.iter().map(|s| s.to_string()).collect();
+    let extensions = vec![ws_spec::deflate::EXTENSION_NAME.to_string()];
+    match extended_connect::validate_response(*status, headers, &offered, &extensions) {
+        Ok(a) => Finding::Holds(format!(
+            "Answered {status}; subprotocol {}, extensions [{}].",
+            a.subprotocol.as_deref().unwrap_or("none"),
+            a.extensions
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Err(e) => Finding::Breaks(format!("The answer is not a valid acceptance: {e}.")),
+    }
+}
+
+fn refused(obs: &H2Observation) -> Finding {
+    match &obs.answer {
+        Some(H2Answer::Status { status, .. }) if (200..300).contains(status) => {
+            Finding::Breaks(format!("Accepted with {status}: the request must be refused."))
+        }
+        Some(H2Answer::Nothing) | None => {
+            Finding::Breaks("No answer: neither a refusal nor a reset of the stream.".into())
+        }
+        Some(H2Answer::ConnectionClosed(why)) => Finding::Holds(format!(
+            "Refused by ending the whole connection ({why}); 20.3.4 judges that."
+        )),
+        other => Finding::Holds(format!("Refused with {}.", answer_text(other))),
+    }
+}
+
+fn ended(obs: &H2Observation) -> Finding {
+    if !matches!(obs.answer, Some(H2Answer::Status { status, .. }) if (200..300).contains(&status))
+    {
+        return Finding::Breaks(format!(
+            "The WebSocket did not open: {}.",
+            answer_text(&obs.answer)
+        ));
+    }
+    match (&obs.end, obs.close_frame) {
+        (Some(StreamEnd::EndStream), true) => Finding::Holds(
+            "The server answered the close frame and ended its stream with END_STREAM.".into(),
+        ),
+        (end, close) => Finding::Breaks(format!(
+            "{}; the stream {}.",
+            if close {
+                "The close frame was answered"
+            } else {
+                "No close frame came back"
+            },
+            match end {
+                Some(StreamEnd::EndStream) => "ended with END_STREAM".to_string(),
+                Some(StreamEnd::Reset(code)) => format!("was reset ({code}) instead of ended"),
+                Some(StreamEnd::ConnectionClosed(why)) => format!("died with the connection ({why})"),
+                Some(StreamEnd::StillOpen) | None => "was never ended".to_string(),
+            }
+        )),
+    }
+}
+
+fn echoed(obs: &H2Observation) -> Finding {
+    match &obs.echo {
+        Some(Ok(what)) => Finding::Holds(what.clone()),
+        Some(Err(why)) => Finding::Breaks(why.clone()),
+        None => Finding::Breaks(format!(
+            "The WebSocket did not open: {}.",
+            answer_text(&obs.answer)
+        )),
+    }
+}

@@ -1,0 +1,210 @@
+//! Sending header blocks the `h2` crate would refuse to write (no `:path`, an
+//! `upgrade` field): h2 encodes a standard request, and this wrapper replaces the
+//! block of each HEADERS frame on its way to the socket with one the case made.
+//!
+//! Every request on such a connection goes through here, so h2's HPACK encoder
+//! state never reaches the wire: the replacement blocks use literals without
+//! indexing only (RFC 7541 §6.2.2), which leave the server's dynamic table alone.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use ws_spec::extended_connect::ConnectRequest;
+
+/// Header blocks waiting for the next HEADERS frames, in order.
+pub type Blocks = Arc<Mutex<VecDeque<Vec<u8>>>>;
+
+/// The client connection preface (RFC 9113 §3.4), passed through untouched.
+const PREFACE_LEN: usize = 24;
+/// HEADERS (RFC 9113 §6.2).
+const HEADERS: u8 = 0x1;
+/// Output held before the wrapper stops taking more from h2.
+const HIGH_WATER: usize = 64 * 1024;
+
+/// An HPACK integer with an `n`-bit prefix, first byte's high bits `flags` (RFC 7541 §5.1).
+fn integer(out: &mut Vec<u8>, flags: u8, n: u32, mut value: usize) {
+    let max = (1usize << n) - 1;
+    if value < max {
+        out.push(flags | value as u8);
+        return;
+    }
+    out.push(flags | max as u8);
+    value -= max;
+    while value >= 128 {
+        out.push((value % 128) as u8 | 0x80);
+        value /= 128;
+    }
+    out.push(value as u8);
+}
+
+fn string(out: &mut Vec<u8>, s: &str) {
+    integer(out, 0, 7, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// `request` as an HPACK block: pseudo-headers first, every field a literal without
+/// indexing with a literal name, no Huffman coding.
+pub fn encode(request: &ConnectRequest) -> Vec<u8> {
+    let mut out = Vec::new();
+    let pseudo = [
+        (":method", Some(&request.method)),
+        (":protocol", request.protocol.as_ref()),
+        (":scheme", request.scheme.as_ref()),
+        (":authority", request.authority.as_ref()),
+        (":path", request.path.as_ref()),
+    ];
+    let fields = pseudo
+        .into_iter()
+        .filter_map(|(n, v)| v.map(|v| (n, v.as_str())))
+        .chain(request.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    for (name, value) in fields {
+        out.push(0x00);
+        string(&mut out, name);
+        string(&mut out, value);
+    }
+    out
+}
+
+/// A transport whose outgoing HEADERS blocks are replaced from `blocks`.
+pub struct Rewrite<S> {
+    inner: S,
+    blocks: Blocks,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    preface_left: usize,
+}
+
+impl<S> Rewrite<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S, blocks: Blocks) -> Self {
+        Rewrite {
+            inner,
+            blocks,
+            input: Vec::new(),
+            output: Vec::new(),
+            preface_left: PREFACE_LEN,
+        }
+    }
+
+    /// Moves whole frames from `input` to `output`, swapping HEADERS blocks.
+    fn process(&mut self) {
+        let take = self.preface_left.min(self.input.len());
+        self.output.extend(self.input.drain(..take));
+        self.preface_left -= take;
+        while self.input.len() >= 9 {
+            let len = u32::from_be_bytes([0, self.input[0], self.input[1], self.input[2]]) as usize;
+            if self.input.len() < 9 + len {
+                break;
+            }
+            let frame: Vec<u8> = self.input.drain(..9 + len).collect();
+            let replacement = if frame[3] == HEADERS {
+                self.blocks.lock().ok().and_then(|mut b| b.pop_front())
+            } else {
+                None
+            };
+            match replacement {
+                Some(block) => {
+                    let n = (block.len() as u32).to_be_bytes();
+                    self.output.extend_from_slice(&n[1..]);
+                    self.output.extend_from_slice(&frame[3..9]);
+                    self.output.extend_from_slice(&block);
+                }
+                None => self.output.extend_from_slice(&frame),
+            }
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Rewrite<S> {
+    /// Writes held output; `Ready` once all of it is gone.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while !self.output.is_empty() {
+            match Pin::new(&mut self.inner).poll_write(cx, &self.output) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.output.drain(..n);
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Rewrite<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Rewrite<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = &mut *self;
+        if let Poll::Ready(Err(e)) = this.drain(cx) {
+            return Poll::Ready(Err(e));
+        }
+        if this.output.len() >= HIGH_WATER {
+            return Poll::Pending;
+        }
+        this.input.extend_from_slice(buf);
+        this.process();
+        if let Poll::Ready(Err(e)) = this.drain(cx) {
+            return Poll::Ready(Err(e));
+        }
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        std::task::ready!(self.drain(cx))?;
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        std::task::ready!(self.drain(cx))?;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_follow_rfc7541_c1() {
+        let mut out = Vec::new();
+        integer(&mut out, 0, 5, 10);
+        assert_eq!(out, [10]);
+        out.clear();
+        integer(&mut out, 0, 5, 1337);
+        assert_eq!(out, [31, 154, 10]);
+    }
+
+    #[test]
+    fn headers_blocks_are_swapped_and_other_frames_pass() {
+        let blocks: Blocks = Arc::default();
+        blocks.lock().unwrap().push_back(vec![0xAA; 3]);
+        let mut w = Rewrite::new(Vec::<u8>::new(), blocks);
+        let mut wire = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        wire.extend_from_slice(&[0, 0, 2, 0x4, 0, 0, 0, 0, 0, 1, 2]); // SETTINGS-ish
+        wire.extend_from_slice(&[0, 0, 1, HEADERS, 0x4, 0, 0, 0, 1, 0x82]);
+        w.input = wire;
+        w.process();
+        assert_eq!(&w.output[..24], b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+        assert_eq!(&w.output[24..35], &[0, 0, 2, 0x4, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(&w.output[35..], &[0, 0, 3, HEADERS, 0x4, 0, 0, 0, 1, 0xAA, 0xAA, 0xAA]);
+    }
+}
