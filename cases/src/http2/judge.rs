@@ -61,7 +61,9 @@ pub fn judge(case: &H2Case, obs: &H2Observation) -> Verdict {
 
 fn check_case(check: &H2Check, obs: &H2Observation) -> Finding {
     match check {
-        H2Check::AdvertisesSetting => Finding::Holds("SETTINGS_ENABLE_CONNECT_PROTOCOL = 1.".into()),
+        H2Check::AdvertisesSetting => {
+            Finding::Holds("SETTINGS_ENABLE_CONNECT_PROTOCOL = 1.".into())
+        }
         H2Check::Accepts { subprotocols } => accepted(obs, subprotocols),
         H2Check::BeforeSettings => accepted(obs, &[]),
         H2Check::Refuses(_) => refused(obs),
@@ -73,12 +75,9 @@ fn check_case(check: &H2Check, obs: &H2Observation) -> Finding {
 }
 
 fn answer_text(answer: &Option<H2Answer>) -> String {
-    match answer {
-        Some(H2Answer::Status { status, .. }) => format!("status {status}"),
-        Some(H2Answer::Reset(code)) => format!("RST_STREAM {code}"),
-        Some(H2Answer::ConnectionClosed(why)) => format!("the connection ended ({why})"),
-        Some(H2Answer::Nothing) | None => "no answer".into(),
-    }
+    answer
+        .as_ref()
+        .map_or("no answer".into(), H2Answer::describe)
 }
 
 fn accepted(obs: &H2Observation, subprotocols: &[&str]) -> Finding {
@@ -106,9 +105,9 @@ fn accepted(obs: &H2Observation, subprotocols: &[&str]) -> Finding {
 
 fn refused(obs: &H2Observation) -> Finding {
     match &obs.answer {
-        Some(H2Answer::Status { status, .. }) if (200..300).contains(status) => {
-            Finding::Breaks(format!("Accepted with {status}: the request must be refused."))
-        }
+        Some(H2Answer::Status { status, .. }) if (200..300).contains(status) => Finding::Breaks(
+            format!("Accepted with {status}: the request must be refused."),
+        ),
         Some(H2Answer::Nothing) | None => {
             Finding::Breaks("No answer: neither a refusal nor a reset of the stream.".into())
         }
@@ -141,7 +140,8 @@ fn ended(obs: &H2Observation) -> Finding {
             match end {
                 Some(StreamEnd::EndStream) => "ended with END_STREAM".to_string(),
                 Some(StreamEnd::Reset(code)) => format!("was reset ({code}) instead of ended"),
-                Some(StreamEnd::ConnectionClosed(why)) => format!("died with the connection ({why})"),
+                Some(StreamEnd::ConnectionClosed(why)) =>
+                    format!("died with the connection ({why})"),
                 Some(StreamEnd::StillOpen) | None => "was never ended".to_string(),
             }
         )),

@@ -96,6 +96,18 @@ pub enum H2Answer {
     Nothing,
 }
 
+impl H2Answer {
+    /// The answer in a few words, as a verdict's reason says it.
+    pub fn describe(&self) -> String {
+        match self {
+            H2Answer::Status { status, .. } => format!("status {status}"),
+            H2Answer::Reset(code) => format!("RST_STREAM {code}"),
+            H2Answer::ConnectionClosed(why) => format!("the end of the connection ({why})"),
+            H2Answer::Nothing => "no answer".into(),
+        }
+    }
+}
+
 /// How the server's side of a stream ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StreamEnd {

@@ -438,7 +438,16 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
     if let (Some(file), Some(url)) = (&args.case_file, &args.url) {
         return crate::fuzz::cmd_replay(file, url, base).await;
     }
-    let catalogue = ws_cases::cases_for(ws_cases::run::Role::Client);
+    let mut catalogue = ws_cases::cases_for(ws_cases::run::Role::Client);
+    if args.http2 {
+        // Section 20 (RFC 8441 on the HTTP/2 layer) exists only over HTTP/2; opt-in,
+        // like section 15: `--cases '20.*'` or `--all`.
+        catalogue.extend(
+            ws_cases::catalogue::http2_cases()
+                .into_iter()
+                .map(|c| c.case),
+        );
+    }
     let plan = plan(&args, &base, &catalogue).await?;
     if baseline.is_some() && plan.jobs.len() != 1 {
         anyhow::bail!(

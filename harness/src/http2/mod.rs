@@ -119,7 +119,8 @@ pub async fn connect_with(
     if alpn.as_deref() != Some(crate::tls::ALPN_H2) {
         return Err(format!(
             "the server did not choose h2 over ALPN (it chose {})",
-            alpn.map_or("nothing".into(), |p| String::from_utf8_lossy(&p).into_owned())
+            alpn.map_or("nothing".into(), |p| String::from_utf8_lossy(&p)
+                .into_owned())
         ));
     }
     wrap(stream, "h2", h2, options).await
@@ -136,7 +137,13 @@ where
 {
     match &options.rewrite {
         Some(blocks) => {
-            handshake(rewrite::Rewrite::new(io, blocks.clone()), kind, h2, options.early).await
+            handshake(
+                rewrite::Rewrite::new(io, blocks.clone()),
+                kind,
+                h2,
+                options.early,
+            )
+            .await
         }
         None => handshake(io, kind, h2, options.early).await,
     }
@@ -199,7 +206,9 @@ impl std::fmt::Display for OpenFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             OpenFailure::Send(why) => f.write_str(why),
-            OpenFailure::Answer(e) => write!(f, "the extended CONNECT got no answer: {}", reason(e)),
+            OpenFailure::Answer(e) => {
+                write!(f, "the extended CONNECT got no answer: {}", reason(e))
+            }
         }
     }
 }
@@ -517,9 +526,15 @@ pub async fn run_case(
                 run.on_connect_response(opened.status, &opened.headers, t0.elapsed());
                 drive(&mut run, &mut opened.io, t0, deadline).await;
                 match &opened.io.ended {
-                    Some(StreamEnd::EndStream) => protocol.push_str("; the peer ended the stream with END_STREAM"),
-                    Some(StreamEnd::Reset(code)) => protocol.push_str(&format!("; the peer reset the stream ({code})")),
-                    Some(StreamEnd::ConnectionClosed(why)) => protocol.push_str(&format!("; the stream ended with the connection: {why}")),
+                    Some(StreamEnd::EndStream) => {
+                        protocol.push_str("; the peer ended the stream with END_STREAM")
+                    }
+                    Some(StreamEnd::Reset(code)) => {
+                        protocol.push_str(&format!("; the peer reset the stream ({code})"))
+                    }
+                    Some(StreamEnd::ConnectionClosed(why)) => {
+                        protocol.push_str(&format!("; the stream ended with the connection: {why}"))
+                    }
                     Some(StreamEnd::StillOpen) | None => {}
                 }
             }

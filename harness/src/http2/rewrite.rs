@@ -59,7 +59,12 @@ pub fn encode(request: &ConnectRequest) -> Vec<u8> {
     let fields = pseudo
         .into_iter()
         .filter_map(|(n, v)| v.map(|v| (n, v.as_str())))
-        .chain(request.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        .chain(
+            request
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str())),
+        );
     for (name, value) in fields {
         out.push(0x00);
         string(&mut out, name);
@@ -205,6 +210,9 @@ mod tests {
         w.process();
         assert_eq!(&w.output[..24], b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
         assert_eq!(&w.output[24..35], &[0, 0, 2, 0x4, 0, 0, 0, 0, 0, 1, 2]);
-        assert_eq!(&w.output[35..], &[0, 0, 3, HEADERS, 0x4, 0, 0, 0, 1, 0xAA, 0xAA, 0xAA]);
+        assert_eq!(
+            &w.output[35..],
+            &[0, 0, 3, HEADERS, 0x4, 0, 0, 0, 1, 0xAA, 0xAA, 0xAA]
+        );
     }
 }

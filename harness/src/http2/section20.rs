@@ -66,7 +66,8 @@ pub async fn run_case(
 
 /// The standard extended CONNECT for the target, with the run's extra headers.
 fn standard(target: &Target, settings: &RunSettings) -> ConnectRequest {
-    let mut r = ConnectRequest::websocket(super::scheme(target), &target.host_header(), &target.path);
+    let mut r =
+        ConnectRequest::websocket(super::scheme(target), &target.host_header(), &target.path);
     r.headers.extend(
         settings
             .headers
@@ -83,7 +84,12 @@ struct Raw {
 }
 
 impl Raw {
-    async fn open(target: &Target, settings: &RunSettings, pool: &Pool, early: bool) -> Result<Raw, String> {
+    async fn open(
+        target: &Target,
+        settings: &RunSettings,
+        pool: &Pool,
+        early: bool,
+    ) -> Result<Raw, String> {
         let blocks = rewrite::Blocks::default();
         let options = Options {
             rewrite: Some(blocks.clone()),
@@ -94,7 +100,11 @@ impl Raw {
     }
 
     /// Sends `request` as built; h2 is handed the standard request, whose block is replaced.
-    async fn send(&self, request: &ConnectRequest, standard: &ConnectRequest) -> Result<super::Opened, H2Answer> {
+    async fn send(
+        &self,
+        request: &ConnectRequest,
+        standard: &ConnectRequest,
+    ) -> Result<super::Opened, H2Answer> {
         if let Ok(mut b) = self.blocks.lock() {
             b.push_back(rewrite::encode(request));
         }
@@ -104,7 +114,7 @@ impl Raw {
             Ok(Err(OpenFailure::Send(why))) => Err(H2Answer::ConnectionClosed(why)),
             Ok(Err(OpenFailure::Answer(e))) => Err(match super::stream_end(&e) {
                 StreamEnd::Reset(code) => H2Answer::Reset(code),
-                other => H2Answer::ConnectionClosed(format!("{other:?}")),
+                _ => H2Answer::ConnectionClosed(super::reason(&e)),
             }),
         }
     }
@@ -160,7 +170,8 @@ async fn play(
         H2Check::AdvertisesSetting | H2Check::BeforeSettings => {}
         H2Check::Accepts { subprotocols } => {
             let mut req = std_req.clone();
-            req.headers.push(("sec-websocket-protocol".into(), subprotocols.join(", ")));
+            req.headers
+                .push(("sec-websocket-protocol".into(), subprotocols.join(", ")));
             req.headers.push((
                 "sec-websocket-extensions".into(),
                 "permessage-deflate; client_max_window_bits".into(),
@@ -203,10 +214,15 @@ async fn read_message<R: tokio::io::AsyncRead + Unpin>(
     let mut buf = vec![0u8; 64 * 1024];
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        while let Some(frame) = decoder.next_frame().map_err(|e| format!("bad frame from the server: {e}"))? {
+        while let Some(frame) = decoder
+            .next_frame()
+            .map_err(|e| format!("bad frame from the server: {e}"))?
+        {
             match frame.header.opcode {
                 Opcode::Close => return Ok((Opcode::Close, frame.payload)),
-                Opcode::Text | Opcode::Binary => message = Some((frame.header.opcode, frame.payload)),
+                Opcode::Text | Opcode::Binary => {
+                    message = Some((frame.header.opcode, frame.payload))
+                }
                 Opcode::Continuation => {
                     if let Some((_, p)) = message.as_mut() {
                         p.extend_from_slice(&frame.payload);
@@ -238,7 +254,10 @@ async fn echo(io: &mut H2Io, payload: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("cannot send: {e}"))?;
     match read_message(io, WAIT).await? {
         (Opcode::Binary, p) if p == payload => Ok(()),
-        (op, p) => Err(format!("got {op:?} of {} bytes instead of the echo", p.len())),
+        (op, p) => Err(format!(
+            "got {op:?} of {} bytes instead of the echo",
+            p.len()
+        )),
     }
 }
 
@@ -257,7 +276,10 @@ async fn end_stream(raw: &Raw, std_req: &ConnectRequest, obs: &mut H2Observation
     }
     let _ = o.io.write_all(&masked(Frame::close(Some(1000), b""))).await;
     let _ = o.io.shutdown().await;
-    obs.close_frame = matches!(read_message(&mut o.io, END_WAIT).await, Ok((Opcode::Close, _)));
+    obs.close_frame = matches!(
+        read_message(&mut o.io, END_WAIT).await,
+        Ok((Opcode::Close, _))
+    );
     // Then the end of the server's side: END_STREAM reads as end of file.
     let mut sink = [0u8; 1024];
     let deadline = tokio::time::Instant::now() + END_WAIT;
@@ -290,8 +312,8 @@ async fn reset_mid_message(raw: &Raw, std_req: &ConnectRequest, obs: &mut H2Obse
             .map(|()| "The reset ended only its stream: a second WebSocket on the connection opened and echoed.".to_string())
             .map_err(|e| format!("After the reset, the second WebSocket opened but {e}.")),
         other => Err(format!(
-            "After the reset, a second extended CONNECT on the connection got {:?}.",
-            answer_of(&other)
+            "After the reset, a second extended CONNECT on the connection got {}.",
+            answer_of(&other).describe()
         )),
     });
 }
@@ -314,7 +336,10 @@ async fn flow_control(raw: &Raw, std_req: &ConnectRequest, size: usize, obs: &mu
     });
     tokio::time::sleep(STALL).await;
     let got = read_message(&mut rd, WAIT * 2).await;
-    let sent = writer.await.map_err(|e| e.to_string()).and_then(|(_, r)| r.map_err(|e| e.to_string()));
+    let sent = writer
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|(_, r)| r.map_err(|e| e.to_string()));
     obs.echo = Some(match (got, sent) {
         (Ok((Opcode::Binary, p)), _) if p == payload => Ok(format!(
             "With the suite reading nothing for {} s, the server held its echo to the window; then all {size} bytes came back intact.",
@@ -333,8 +358,11 @@ async fn independent(raw: &mut Raw, std_req: &ConnectRequest, obs: &mut H2Observ
         return;
     }
     let Ok(mut a) = first else { return };
-    let bad = edit_request(std_req.clone(), &ws_cases::http2::ConnectEdit::Protocol("websockets"));
-    let refused = answer_of(&raw.send(&bad, std_req).await);
+    let bad = edit_request(
+        std_req.clone(),
+        &ws_cases::http2::ConnectEdit::Protocol("websockets"),
+    );
+    let refused = answer_of(&raw.send(&bad, std_req).await).describe();
     let on_first = echo(&mut a.io, b"still here?").await;
     let third = raw.send(std_req, std_req).await;
     let third_open = is_open(&third);
@@ -344,10 +372,10 @@ async fn independent(raw: &mut Raw, std_req: &ConnectRequest, obs: &mut H2Observ
     close_politely(&mut a.io).await;
     obs.echo = Some(match (on_first, third_open) {
         (Ok(()), true) => Ok(format!(
-            "The malformed CONNECT got {refused:?}; the open WebSocket still echoed and a new one opened."
+            "The malformed CONNECT on another stream got {refused}; the open WebSocket still echoed and a new one opened."
         )),
         (first, third) => Err(format!(
-            "After a malformed CONNECT on another stream ({refused:?}): the open WebSocket {}; a new extended CONNECT {}.",
+            "After a malformed CONNECT on another stream (answered with {refused}): the open WebSocket {}; a new extended CONNECT {}.",
             match first {
                 Ok(()) => "still echoed".to_string(),
                 Err(e) => format!("broke ({e})"),
