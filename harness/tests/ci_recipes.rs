@@ -72,7 +72,7 @@ fn bash(dir: &Path, script: &str, env: &[(&str, &str)]) -> Outcome {
     paths.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
-    let out = Command::new("bash")
+    Command::new("bash")
         .arg("-eo")
         .arg("pipefail")
         .arg("-c")
@@ -81,12 +81,8 @@ fn bash(dir: &Path, script: &str, env: &[(&str, &str)]) -> Outcome {
         .env("PATH", std::env::join_paths(paths).unwrap())
         .envs(env.iter().copied())
         .output()
-        .unwrap();
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .unwrap()
+        .into()
 }
 
 /// A checkout with a wsconform.baseline recorded (section 1) from the reference server.

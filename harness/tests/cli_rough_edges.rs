@@ -121,17 +121,13 @@ fn a_closed_stdout_is_not_a_crash() {
 }
 
 fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let out = Command::new(env!("CARGO_BIN_EXE_wsconform"))
+    Command::new(env!("CARGO_BIN_EXE_wsconform"))
         .args(args)
         .envs(env.iter().copied())
         .env_remove("NO_COLOR")
         .output()
-        .unwrap();
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .unwrap()
+        .into()
 }
 
 #[test]

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use support::play::verdicts;
 use support::{start, Flaws};
 use ws_cases::model::{Behavior, CloseBehavior};
 use wsconform::confirm::{Confirmation, Counts};
@@ -27,16 +28,6 @@ async fn run(addr: SocketAddr, patterns: &str, confirm: bool) -> Vec<CaseRecord>
         ..RunSettings::default()
     };
     support::play::run_cases(&format!("ws://{addr}/"), patterns, settings).await
-}
-
-fn verdicts(records: &[CaseRecord]) -> BTreeMap<String, (Behavior, CloseBehavior)> {
-    records
-        .iter()
-        .map(|r| {
-            let v = &r.outcome.verdict;
-            (r.case.id.clone(), (v.behavior, v.behavior_close))
-        })
-        .collect()
 }
 
 /// A server as Python's event loops serve: one thread for all connections, UTF-8

@@ -6,25 +6,14 @@
 mod h2_peer;
 mod support;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use support::play::run_cases;
-use ws_cases::model::{Behavior, CloseBehavior};
+use support::play::{run_cases, verdicts};
+use ws_cases::model::Behavior;
 use wsconform::http2::{Http2Settings, Pool};
 use wsconform::runner::{CaseRecord, RunSettings};
 
 const SECTIONS: &str = "1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*";
-
-fn verdicts(records: &[CaseRecord]) -> BTreeMap<String, (Behavior, CloseBehavior)> {
-    records
-        .iter()
-        .map(|r| {
-            let v = &r.outcome.verdict;
-            (r.case.id.clone(), (v.behavior, v.behavior_close))
-        })
-        .collect()
-}
 
 fn over_http2(share: bool) -> RunSettings {
     RunSettings {

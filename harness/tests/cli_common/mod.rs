@@ -44,6 +44,16 @@ impl fmt::Display for Outcome {
     }
 }
 
+impl From<std::process::Output> for Outcome {
+    fn from(out: std::process::Output) -> Self {
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 /// Runs `wsconform ARGS` in the current directory.
 pub fn wsconform<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Outcome {
     wsconform_in(Path::new("."), args)
@@ -51,16 +61,12 @@ pub fn wsconform<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Outcome {
 
 /// Runs `wsconform ARGS` in `dir`.
 pub fn wsconform_in<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Outcome {
-    let out = Command::new(env!("CARGO_BIN_EXE_wsconform"))
+    Command::new(env!("CARGO_BIN_EXE_wsconform"))
         .args(args)
         .current_dir(dir)
         .output()
-        .expect("the wsconform binary runs");
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .expect("the wsconform binary runs")
+        .into()
 }
 
 /// A fresh, empty directory for one test.

@@ -1,7 +1,7 @@
 //! Playing a selection of the catalogue against a peer from a test, and the
 //! ids the tests compare: what every suite-as-client test file needs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ws_cases::model::{Behavior, CloseBehavior};
 use ws_cases::run::Role;
@@ -44,5 +44,16 @@ pub fn not_clean(records: &[CaseRecord]) -> BTreeSet<String> {
                 )
         })
         .map(|r| format!("{}: {:?}", r.case.id, r.outcome.verdict))
+        .collect()
+}
+
+/// Each case's verdicts (message, close), by case id.
+pub fn verdicts(records: &[CaseRecord]) -> BTreeMap<String, (Behavior, CloseBehavior)> {
+    records
+        .iter()
+        .map(|r| {
+            let v = &r.outcome.verdict;
+            (r.case.id.clone(), (v.behavior, v.behavior_close))
+        })
         .collect()
 }
