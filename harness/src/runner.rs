@@ -208,10 +208,19 @@ where
 enum Conn {
     Plain(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    InProcess(Box<dyn crate::target::PeerStream>),
 }
 
-/// TCP, then TLS for wss://; an error is the reason the case could not start.
+/// TCP, then TLS for wss:// (or the in-process peer's own stream); an error is the
+/// reason the case could not start.
 async fn connect(target: &Target, settings: &RunSettings) -> Result<Conn, String> {
+    if let Some(source) = target.source() {
+        return source
+            .open()
+            .await
+            .map(Conn::InProcess)
+            .map_err(|e| format!("cannot open an in-process connection: {e}"));
+    }
     let addr = target.socket_addr();
     let stream = TcpStream::connect(&addr)
         .await
@@ -233,6 +242,7 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
     let started = SystemTime::now();
     let t0 = Instant::now();
     let config = RunConfig {
+        role: target.suite_role(),
         host: target.host_header(),
         target: target.path.clone(),
         extra_headers: settings.headers.clone(),
@@ -251,6 +261,7 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
         match tokio::time::timeout(settings.case_timeout, connect(target, settings)).await {
             Ok(Ok(Conn::Plain(stream))) => drive(&mut run, stream, t0, deadline).await,
             Ok(Ok(Conn::Tls(stream))) => drive(&mut run, stream, t0, deadline).await,
+            Ok(Ok(Conn::InProcess(stream))) => drive(&mut run, stream, t0, deadline).await,
             Ok(Err(why)) => run.abort(t0.elapsed(), &why),
             Err(_) => run.abort(t0.elapsed(), &format!("connecting to {addr} timed out")),
         }

@@ -1,8 +1,15 @@
 //! The server under test: a ws:// or wss:// URL, parsed with precise errors.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use ws_cases::run::Role;
+
 use crate::error::{HarnessError, UrlProblem};
 
-/// A parsed WebSocket URL.
+/// A parsed WebSocket URL, or a peer reached in process (see [`StreamSource`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     /// The URL as given.
@@ -15,6 +22,76 @@ pub struct Target {
     pub port: u16,
     /// Request target: path and query, at least "/".
     pub path: String,
+    /// Where connections come from when not from TCP: a peer in the same process.
+    pub(crate) source: Option<StreamSource>,
+}
+
+/// A stream to a peer under test, as the runner plays cases on it.
+pub trait PeerStream: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> PeerStream for S {}
+
+/// A fresh connection to an in-process peer, opened once per case.
+pub type OpenStream =
+    Pin<Box<dyn Future<Output = std::io::Result<Box<dyn PeerStream>>> + Send + 'static>>;
+
+/// Connections to a peer in the same process (a server, or a client the suite serves),
+/// one per case, from a function the library's user gives (`Suite::run_server_with`,
+/// `Suite::run_client_with`).
+#[derive(Clone)]
+pub struct StreamSource {
+    role: Role,
+    open: Arc<dyn Fn() -> OpenStream + Send + Sync>,
+}
+
+impl StreamSource {
+    /// `open` yields the suite's end of a new connection; the suite plays `role`.
+    pub fn new(role: Role, open: Arc<dyn Fn() -> OpenStream + Send + Sync>) -> Self {
+        StreamSource { role, open }
+    }
+
+    /// Opens one connection.
+    pub fn open(&self) -> OpenStream {
+        (self.open)()
+    }
+}
+
+impl std::fmt::Debug for StreamSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StreamSource({:?})", self.role)
+    }
+}
+
+impl PartialEq for StreamSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.role == other.role && Arc::ptr_eq(&self.open, &other.open)
+    }
+}
+
+impl Eq for StreamSource {}
+
+impl Target {
+    /// A peer in process: every case opens its connection through `source`.
+    pub fn in_process(name: &str, source: StreamSource) -> Self {
+        Target {
+            url: name.to_owned(),
+            tls: false,
+            host: "localhost".to_owned(),
+            port: 80,
+            path: "/".to_owned(),
+            source: Some(source),
+        }
+    }
+
+    /// The in-process source, if the peer is reached that way.
+    pub fn source(&self) -> Option<&StreamSource> {
+        self.source.as_ref()
+    }
+
+    /// Which side the suite plays: the server's, for a client in process; else the client's.
+    pub fn suite_role(&self) -> Role {
+        self.source.as_ref().map_or(Role::Client, |s| s.role)
+    }
 }
 
 impl Target {
@@ -63,6 +140,7 @@ impl Target {
             host,
             port,
             path,
+            source: None,
         })
     }
 
