@@ -177,11 +177,14 @@ impl Suite {
         }
         let agent = self.agent.clone().unwrap_or_else(|| target.url.clone());
         let insecure = target.tls && self.settings.tls.is_insecure();
+        // The report names the URL of a server over the network, not an in-process peer.
+        let url = target.source().is_none().then(|| target.url.clone());
         // Nothing stops a library run early: the sender lives as long as the run.
         let (_stop, stop_rx) = tokio::sync::watch::channel(false);
         let started = SystemTime::now();
         let records = runner::run_all(cases, target, self.settings.clone(), |_| {}, stop_rx).await;
-        let mut report = crate::report::run_report(&records, &agent, started, insecure);
+        let mut report =
+            crate::report::run_report(&records, &agent, url.as_deref(), started, insecure);
         for case in &mut report.results {
             if let Some(n) = catalogue.iter().position(|c| c.id == case.id) {
                 case.case_index = n + 1;
