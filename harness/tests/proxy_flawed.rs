@@ -161,6 +161,21 @@ fn unbounded_buffering_fails_the_backpressure_case_only() {
 }
 
 #[test]
+fn a_connection_limit_fails_the_concurrency_case_only() {
+    let many = [
+        "--cases",
+        "19.8.5",
+        "--connections",
+        "40",
+        "--fail-on",
+        "non-strict",
+    ];
+    // One connection of the limit goes to the check that the front reaches the backend.
+    assert_fails(Flaw::MaxConnections(21), &many, ids(&["19.8.5"]));
+    assert_fails(Flaw::None, &many, BTreeSet::new());
+}
+
+#[test]
 fn a_front_that_does_not_reach_the_backend_is_one_line_and_exit_2() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     // A plain HTTP server at the front: it answers every request itself.

@@ -19,7 +19,7 @@ const MASKING: &str = "Masking and fragmentation across the proxy";
 const CLOSE_FROM_CLIENT: &str = "Close started by the client";
 const CLOSE_FROM_BACKEND: &str = "Close started by the backend";
 const DROPS: &str = "TCP dropped by one side";
-const BOUNDED: &str = "Idle timeout and backpressure (opt-in, bounded)";
+const BOUNDED: &str = "Idle timeout, backpressure and concurrency (opt-in, bounded)";
 
 const SUBPROTOCOLS: &[&str] = &["chat.wsconform", "superchat"];
 const ORIGIN: &str = "https://app.wsconform.example";
@@ -435,6 +435,17 @@ fn bounded() -> Vec<ProxyCase> {
     flood.steps = vec![ProxyStep::Flood];
     flood.opt_in = true;
     out.push(flood);
+    let mut many = case(
+        "19.8.5".into(),
+        BOUNDED,
+        "The client opens WebSockets through the proxy one after the other, keeping each open, up to the connection bound (--connections); then sends a message on each.".into(),
+        "The proxy holds them all at once and each carries its message (how many it held is reported).",
+        vec![rfc(6455, "10.4", Level::Should)],
+        ProxyCheck::Concurrency,
+    );
+    many.steps = vec![ProxyStep::Concurrent];
+    many.opt_in = true;
+    out.push(many);
     out
 }
 

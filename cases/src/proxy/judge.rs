@@ -128,8 +128,9 @@ fn check(case: &ProxyCase, obs: &ProxyObservation) -> Finding {
                 within.as_secs_f64()
             )),
         },
-        ProxyCheck::IdleSurvives => idle(obs),
+        ProxyCheck::IdleSurvives => idle(case, obs),
         ProxyCheck::Backpressure => backpressure(obs),
+        ProxyCheck::Concurrency => concurrency(obs),
     }
 }
 
@@ -462,22 +463,29 @@ fn close_seen(trace: &super::SideTrace) -> String {
     }
 }
 
-fn idle(obs: &ProxyObservation) -> Finding {
+fn idle(case: &ProxyCase, obs: &ProxyObservation) -> Finding {
     let Some(idle) = &obs.idle else {
         return Finding::Breaks("the idle measurement did not run".into());
     };
+    let quiet = match case.steps.iter().find_map(|s| match s {
+        ProxyStep::Idle { keepalive } => *keepalive,
+        _ => None,
+    }) {
+        Some(side) => format!("with only the {}'s pings", side.name()),
+        None => "without traffic".to_string(),
+    };
     match idle.dropped_after {
         Some(t) => Finding::Breaks(format!(
-            "the proxy ended the connection after {:.1} s without traffic (bound {:.0} s)",
+            "the proxy ended the connection after {:.1} s {quiet} (bound {:.0} s)",
             t.as_secs_f64(),
             idle.bound.as_secs_f64()
         )),
         None if idle.message_through => Finding::Holds(format!(
-            "the connection survived {:.0} s without traffic and still carried a message",
+            "the connection survived {:.0} s {quiet} and still carried a message",
             idle.bound.as_secs_f64()
         )),
         None => Finding::Breaks(format!(
-            "after {:.0} s without traffic a message from the client never reached the backend",
+            "after {:.0} s {quiet} a message from the client never reached the backend",
             idle.bound.as_secs_f64()
         )),
     }
@@ -509,6 +517,30 @@ fn backpressure(obs: &ProxyObservation) -> Finding {
             mib(f.written)
         ))
     }
+}
+
+fn concurrency(obs: &ProxyObservation) -> Finding {
+    let Some(c) = &obs.concurrency else {
+        return Finding::Breaks("the concurrency measurement did not run".into());
+    };
+    if c.held < c.bound {
+        return Finding::Breaks(format!(
+            "the proxy held {} WebSockets at once; number {} did not open: {}",
+            c.held,
+            c.held + 1,
+            c.stopped.as_deref().unwrap_or("no reason seen")
+        ));
+    }
+    if c.carried < c.held {
+        return Finding::Breaks(format!(
+            "the proxy held {} WebSockets at once, but only {} of them carried a message afterwards",
+            c.held, c.carried
+        ));
+    }
+    Finding::Holds(format!(
+        "the proxy held {} WebSockets at once (the bound, --connections), each carrying a message",
+        c.held
+    ))
 }
 
 /// The close verdict: the case's own closing handshake, or the one it ends with.
@@ -581,5 +613,154 @@ fn judge_close(case: &ProxyCase, obs: &ProxyObservation) -> (CloseBehavior, Stri
                 ),
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proxy::{FinalClose, HandshakeTrace};
+    use ws_spec::handshake::{parse_request, parse_response};
+
+    fn case(id: &str) -> ProxyCase {
+        crate::catalogue::proxy_cases()
+            .into_iter()
+            .find(|c| c.id == id)
+            .expect("case")
+    }
+
+    fn request(extra: &str) -> Request {
+        let text = format!("GET / HTTP/1.1\r\nHost: b\r\n{extra}Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        parse_request(text.as_bytes(), 4096).unwrap().unwrap().0
+    }
+
+    fn response(extra: &str) -> Response {
+        let text = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{extra}\r\n");
+        parse_response(text.as_bytes(), 4096).unwrap().unwrap().0
+    }
+
+    /// A relayed connection whose handshake went through with `request` at the backend.
+    fn through(request: Request) -> ProxyObservation {
+        ProxyObservation {
+            handshake: HandshakeTrace {
+                backend_request: Some(request),
+                backend_response: Some(response("")),
+                client_response: Some(response("")),
+                ..HandshakeTrace::default()
+            },
+            final_close: Some(FinalClose {
+                backend_got: Some(Some(1000)),
+                client_got: Some(Some(1000)),
+                client_ended: true,
+            }),
+            ..ProxyObservation::default()
+        }
+    }
+
+    fn frame(opcode: Opcode, fin: bool, masked: bool, payload: &[u8]) -> RelayedFrame {
+        RelayedFrame {
+            opcode,
+            fin,
+            rsv: 0,
+            masked,
+            payload: payload.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_missing_upgrade_is_named_and_fails() {
+        let c = case("19.1.1");
+        let v = judge(&c, &through(request("Connection: close\r\n")));
+        assert_eq!(v.behavior, Behavior::Failed);
+        assert!(
+            v.reason.contains("without an Upgrade header"),
+            "{}",
+            v.reason
+        );
+        let ok = judge(&c, &through(request("Upgrade: websocket\r\n")));
+        assert_eq!(ok.behavior, Behavior::Ok, "{}", ok.reason);
+    }
+
+    #[test]
+    fn refragmented_messages_pass_and_changed_bytes_fail() {
+        let c = case("19.2.8");
+        let mut obs = through(request("Upgrade: websocket\r\nConnection: Upgrade\r\n"));
+        obs.client.sent = vec![
+            frame(Opcode::Text, false, true, b"frag"),
+            frame(Opcode::Continuation, true, true, b"mented"),
+        ];
+        obs.backend.received = vec![frame(Opcode::Text, true, true, b"fragmented")];
+        let v = judge(&c, &obs);
+        assert_eq!(v.behavior, Behavior::Ok, "{}", v.reason);
+        assert!(v.reason.contains("fragmentation changed"), "{}", v.reason);
+        obs.backend.received = vec![frame(Opcode::Text, true, true, b"fragmentex")];
+        let v = judge(&c, &obs);
+        assert_eq!(v.behavior, Behavior::Failed);
+        assert!(
+            v.reason.contains("first difference at byte 9"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn unmasked_frames_at_the_backend_fail() {
+        let c = case("19.4.1");
+        let mut obs = through(request(""));
+        obs.backend.received = vec![
+            frame(Opcode::Text, true, true, b"a"),
+            frame(Opcode::Binary, true, false, b"b"),
+        ];
+        let v = judge(&c, &obs);
+        assert_eq!(v.behavior, Behavior::Failed);
+        assert!(
+            v.reason
+                .contains("1 of 2 frames reached the backend not masked"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn a_rewritten_close_code_fails_both_verdicts() {
+        let c = case("19.5.2");
+        let close = |code: u16| {
+            frame(
+                Opcode::Close,
+                true,
+                false,
+                &ws_spec::close::encode_close_payload(code, b""),
+            )
+        };
+        let mut obs = through(request(""));
+        obs.final_close = None;
+        obs.backend.received = vec![close(1000)];
+        obs.client.received = vec![close(1000)];
+        let v = judge(&c, &obs);
+        assert_eq!(v.behavior, Behavior::Failed);
+        assert_eq!(v.behavior_close, CloseBehavior::WrongCode);
+        assert!(
+            v.reason.contains("the backend received close 1000"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn nothing_at_the_backend_fails_every_case_with_the_reason() {
+        let obs = ProxyObservation {
+            failure: Some("the request never reached the backend within 5 s".into()),
+            ..ProxyObservation::default()
+        };
+        for id in ["19.1.1", "19.2.1", "19.5.1"] {
+            let v = judge(&case(id), &obs);
+            assert_eq!(v.behavior, Behavior::Failed, "{id}");
+            assert!(
+                v.reason.contains("never reached the backend"),
+                "{id}: {}",
+                v.reason
+            );
+            assert_eq!(v.behavior_close, CloseBehavior::Failed, "{id}");
+        }
     }
 }

@@ -18,7 +18,8 @@ use ws_spec::rfc::RfcRef;
 use crate::model::Payload;
 
 pub use observe::{
-    FinalClose, FloodOutcome, HandshakeTrace, IdleOutcome, ProxyObservation, SideTrace,
+    ConcurrencyOutcome, FinalClose, FloodOutcome, HandshakeTrace, IdleOutcome, ProxyObservation,
+    SideTrace,
 };
 
 /// One end of the relayed connection, both played by the suite.
@@ -125,6 +126,9 @@ pub enum ProxyStep {
     /// The backend writes binary messages as fast as the proxy takes them while the
     /// client reads nothing, up to the run's flood bound; then the client reads.
     Flood,
+    /// Opens WebSockets through the proxy one after the other, keeping each open, up to
+    /// the run's connection bound; then sends a message on each.
+    Concurrent,
 }
 
 /// What the client's opening request offers, beyond the standard request.
@@ -259,6 +263,9 @@ pub enum ProxyCheck {
     /// A flooding backend is slowed down rather than buffered without bound (opt-in;
     /// the amount queued is reported), and every byte still arrives.
     Backpressure,
+    /// The proxy holds the run's bound of WebSockets open at once, each still carrying
+    /// a message (opt-in; how many it held is reported).
+    Concurrency,
 }
 
 /// A proxy case: identity, clause, what each side does, and the rule that decides.

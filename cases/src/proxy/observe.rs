@@ -58,6 +58,19 @@ pub struct FloodOutcome {
     pub delivered: u64,
 }
 
+/// The concurrency measurement (opt-in).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConcurrencyOutcome {
+    /// How many WebSockets the suite meant to hold at once.
+    pub bound: usize,
+    /// How many opened (101 at the client) and stayed open together.
+    pub held: usize,
+    /// Of those, how many carried a message from the client to the backend afterwards.
+    pub carried: usize,
+    /// Why the next one did not open, when fewer than the bound did.
+    pub stopped: Option<String>,
+}
+
 /// The closing handshake a case ends with (the client closes with 1000).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FinalClose {
@@ -85,6 +98,8 @@ pub struct ProxyObservation {
     pub idle: Option<IdleOutcome>,
     /// The flood measurement, when the case has one.
     pub flood: Option<FloodOutcome>,
+    /// The concurrency measurement, when the case has one.
+    pub concurrency: Option<ConcurrencyOutcome>,
     /// The closing handshake the case ends with (when it did not close already).
     pub final_close: Option<FinalClose>,
     /// The case could not be played through the proxy: why.

@@ -53,8 +53,8 @@ pub struct ProxyArgs {
     /// Cases to leave out, same syntax as --cases (e.g. the 16 MiB ones: 19.2.10,19.3.10).
     #[arg(help_heading = "Selection", long, default_value = "")]
     pub exclude: String,
-    /// Also run the opt-in cases (19.8.*: idle timeout and backpressure, each bounded by
-    /// --idle-bound and --flood-bound). Naming them (--cases '19.8.*') selects them too.
+    /// Also run the opt-in cases (19.8.*: idle timeout, backpressure and concurrent
+    /// connections, bounded by --idle-bound, --flood-bound and --connections). Naming them (--cases '19.8.*') selects them too.
     #[arg(help_heading = "Selection", long)]
     pub all: bool,
     /// Seconds both sides stay quiet in the idle cases (19.8.1-3).
@@ -68,6 +68,16 @@ pub struct ProxyArgs {
     /// Bytes the backend writes at most, while the client reads nothing, in 19.8.4.
     #[arg(help_heading = "Selection", long, default_value_t = 64 << 20, value_name = "BYTES")]
     pub flood_bound: u64,
+    /// WebSockets 19.8.5 holds open through the proxy at once, at most. Each takes two
+    /// file descriptors of wsconform (client and backend side) and two of the proxy:
+    /// `ulimit -n` must allow it.
+    #[arg(
+        help_heading = "Selection",
+        long,
+        default_value_t = 1000,
+        value_name = "N"
+    )]
+    pub connections: usize,
     /// Cases running at once (the 16 MiB and opt-in cases run alone).
     #[arg(help_heading = "Connection", long, short = 'j', default_value_t = default_jobs(), value_parser = run::parse_jobs)]
     pub jobs: usize,
@@ -229,6 +239,7 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
     let play = PlayConfig {
         idle_bound: Duration::from_secs_f64(args.idle_bound),
         flood_bound: args.flood_bound,
+        connections: args.connections.max(1),
         ..PlayConfig::default()
     };
     let proxied = Proxied::start(target.clone(), &args.backend, play).await?;

@@ -5,6 +5,7 @@
 
 mod backend;
 pub mod configs;
+mod many;
 mod play;
 mod report;
 mod side;
@@ -95,10 +96,7 @@ impl Proxied {
             .await
             .map_err(|e| not_proxied(format!("writing the request to the front failed: {e}")))?;
         let started = Instant::now();
-        let arrived = tokio::time::timeout(wait, arrival)
-            .await
-            .ok()
-            .and_then(Result::ok);
+        let arrived = play::await_arrival(arrival, &client, wait).await;
         this.backend.forget(token, &key);
         let Some(mut arrival) = arrived else {
             let left = wait
@@ -115,8 +113,8 @@ impl Proxied {
                 s => format!("and the backend received only {}", s.join("; ")),
             };
             return Err(not_proxied(format!(
-                "a WebSocket request sent to the front did not reach the backend within {:.0} s: {front_said}, {backend_got}",
-                wait.as_secs_f64()
+                "a WebSocket request sent to the front did not reach the backend (waited {:.1} s): {front_said}, {backend_got}",
+                started.elapsed().as_secs_f64()
             )));
         };
         let key = arrival
@@ -177,7 +175,12 @@ impl Inner {
         let p = self;
         let started = SystemTime::now();
         let t0 = Instant::now();
-        let observation = play::play(&case, &p.front, &p.backend, &p.config).await;
+        let observation = match case.check {
+            ws_cases::proxy::ProxyCheck::Concurrency => {
+                many::hold(&case, &p.front, &p.backend, &p.config).await
+            }
+            _ => play::play(&case, &p.front, &p.backend, &p.config).await,
+        };
         let verdict = ws_cases::proxy::judge::judge(&case, &observation);
         report::ProxyRecord {
             index,

@@ -32,6 +32,8 @@ pub struct PlayConfig {
     /// How long the other side is watched after one side drops TCP (the cases'
     /// own bound is shorter; the time seen is reported either way).
     pub drop_wait: Duration,
+    /// How many WebSockets 19.8.5 holds open at once at most.
+    pub connections: usize,
 }
 
 impl Default for PlayConfig {
@@ -42,6 +44,7 @@ impl Default for PlayConfig {
             idle_bound: Duration::from_secs(10),
             flood_bound: 64 << 20,
             drop_wait: Duration::from_secs(6),
+            connections: 1000,
         }
     }
 }
@@ -212,16 +215,30 @@ async fn open(
         backend.forget(&token, &key);
         return None;
     }
-    let arrived = tokio::time::timeout(cfg.handshake_timeout, arrival)
-        .await
-        .ok()
-        .and_then(Result::ok);
+    let arrived = await_arrival(arrival, &client, cfg.handshake_timeout).await;
     backend.forget(&token, &key);
     Some((client, arrived))
 }
 
+/// The backend's arrival, within `limit`; sooner when the front answers or closes the
+/// client's connection first (then only a short grace is left for a request that is
+/// still on its way to the backend).
+pub(super) async fn await_arrival(
+    mut arrival: tokio::sync::oneshot::Receiver<Arrival>,
+    client: &TcpStream,
+    limit: Duration,
+) -> Option<Arrival> {
+    let mut byte = [0u8; 1];
+    tokio::select! {
+        got = tokio::time::timeout(limit, &mut arrival) => got.ok().and_then(Result::ok),
+        _ = client.peek(&mut byte) => {
+            tokio::time::timeout(Duration::from_millis(300), &mut arrival).await.ok().and_then(Result::ok)
+        }
+    }
+}
+
 /// The opening handshake on both hops; the two ends when the client got a 101.
-async fn handshake(
+pub(super) async fn handshake(
     case: &ProxyCase,
     front: &Target,
     backend: &Backend,

@@ -64,6 +64,8 @@ pub(super) async fn run(
         }
         ProxyStep::Idle { keepalive } => idle(ends, *keepalive, cfg, obs).await,
         ProxyStep::Flood => flood(ends, cfg, obs).await,
+        // Played on connections of its own (many::hold), never on a case's pair.
+        ProxyStep::Concurrent => true,
     }
 }
 

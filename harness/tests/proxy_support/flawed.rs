@@ -30,6 +30,8 @@ pub enum Flaw {
     IdleTimeout(Duration),
     /// Reads from the backend as fast as it can, queueing without bound for the client.
     Unbounded,
+    /// Relays at most this many connections at once; the next ones are closed at once.
+    MaxConnections(usize),
 }
 
 /// Starts a proxy with `flaw` on a free loopback port, forwarding to `backend`.
@@ -38,10 +40,20 @@ pub async fn start(flaw: Flaw, backend: SocketAddr) -> SocketAddr {
         .await
         .expect("bind the proxy");
     let addr = listener.local_addr().expect("proxy address");
+    let limit = match flaw {
+        Flaw::MaxConnections(n) => n,
+        _ => usize::MAX >> 4,
+    };
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limit));
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
+            // Over the limit the connection is dropped unanswered.
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                continue;
+            };
             tokio::spawn(async move {
                 let _ = relay(flaw, client, backend).await;
+                drop(slot);
             });
         }
     });
