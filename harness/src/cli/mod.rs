@@ -105,7 +105,7 @@ pub enum Command {
     /// (Upgrade and Connection regenerated, hop-by-hop fields removed, end-to-end fields
     /// intact, subprotocol and permessage-deflate agreed), frames both ways, masking,
     /// fragmentation, closes with every code from either side, and dropped connections;
-    /// with --all also the idle timeout and backpressure, bounded. Reports, JUnit,
+    /// with --all also the idle timeout, backpressure and concurrent connections, bounded. Reports, JUnit,
     /// baselines and exit codes work as for `run`.
     #[command(after_help = proxy::PROXY_EXIT_CODES)]
     Proxy(Box<ProxyArgs>),

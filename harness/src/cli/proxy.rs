@@ -29,7 +29,7 @@ Exit codes:
 #[derive(Debug, Args)]
 pub struct ProxyArgs {
     /// ws://host:port/path of the proxy's front, configured to forward to --backend.
-    #[arg(required_unless_present = "print_config")]
+    #[arg(required_unless_present = "print_config", value_name = "FRONT_URL")]
     pub front: Option<String>,
     /// Address the suite listens on as the upstream server, where the proxy forwards.
     #[arg(long, default_value = "127.0.0.1:9002", value_name = "HOST:PORT")]
