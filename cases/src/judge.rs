@@ -81,6 +81,9 @@ pub struct Observation {
     pub tx_frame_stats: BTreeMap<u8, u64>,
     /// What sections 15 and 16 measure.
     pub measure: Measurements,
+    /// A compression case ended because the peer stopped answering (no byte for the
+    /// stall timeout while an echo was owed): how many echoes had come back before.
+    pub stalled_after_echoes: Option<u64>,
 }
 
 /// Times and counts the measured cases (sections 15 and 16) are judged on; times
@@ -153,6 +156,14 @@ pub fn judge(case: &Case, obs: &Observation) -> Verdict {
     if let Some(why) = &obs.aborted {
         v.behavior = Behavior::Failed;
         v.result = format!("aborted: {why}");
+    }
+    if !obs.connection_was_open && v.behavior == Behavior::Ok {
+        // Nothing of the case was played: an empty list of events matches an outcome
+        // that expects none, but a peer never connected has shown nothing to pass.
+        v.behavior = Behavior::Failed;
+        v.result = "The WebSocket opening handshake was never completed: no part of the \
+                    case could be played."
+            .to_string();
     }
     let reason = one_line_reason(
         case,

@@ -135,6 +135,27 @@ fn wire_entry(e: &WireEvent) -> WireLogEntry {
     }
 }
 
+/// The report's wire log: the rows kept, with a `CUT` row where a bounded log left
+/// rows out.
+fn wire_log(out: &ws_cases::run::RunOutcome) -> Vec<WireLogEntry> {
+    let mut rows = Vec::with_capacity(out.wirelog.len() + 1);
+    for (i, e) in out.wirelog.iter().enumerate() {
+        if let Some(cut) = out.wirelog_cut.filter(|c| c.at == i) {
+            rows.push(WireLogEntry::Cut {
+                rows: cut.rows,
+                octets: cut.octets,
+            });
+        }
+        if !matches!(
+            e,
+            WireEvent::DroppedByMe { .. } | WireEvent::DroppedByPeer { .. }
+        ) {
+            rows.push(wire_entry(e));
+        }
+    }
+    rows
+}
+
 fn stats<K: ToString>(m: &BTreeMap<K, u64>) -> BTreeMap<String, u64> {
     m.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
@@ -152,17 +173,7 @@ pub fn case_result(record: &CaseRecord, agent: &str) -> CaseResult {
             Value::Array(events.iter().map(event_value).collect()),
         );
     }
-    let wirelog = out
-        .wirelog
-        .iter()
-        .filter(|e| {
-            !matches!(
-                e,
-                WireEvent::DroppedByMe { .. } | WireEvent::DroppedByPeer { .. }
-            )
-        })
-        .map(wire_entry)
-        .collect();
+    let wirelog = wire_log(out);
     let note = crate::confirm::note(record);
     let with_note = |text: &str| match &note {
         Some(n) => format!("{text} {n}"),

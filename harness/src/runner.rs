@@ -42,6 +42,12 @@ pub struct RunSettings {
     /// Play each case on an extended-CONNECT stream over HTTP/2 (RFC 8441)
     /// through this pool of connections, instead of an HTTP/1.1 upgrade.
     pub http2: Option<Arc<crate::http2::Pool>>,
+    /// How long a compression case (sections 12, 13) waits with no byte from the
+    /// server while an echo is owed before failing ("stopped answering").
+    pub stall_timeout: Duration,
+    /// When the whole run must be over (`--max-run-time`): a case still going then is
+    /// ended, and a case not started by then is reported FAILED without a connection.
+    pub run_deadline: Option<Instant>,
 }
 
 impl Default for RunSettings {
@@ -55,6 +61,8 @@ impl Default for RunSettings {
             peer_max_message: None,
             confirm: true,
             http2: None,
+            stall_timeout: ws_cases::run::DEFAULT_STALL_TIMEOUT,
+            run_deadline: None,
         }
     }
 }
@@ -86,14 +94,38 @@ pub struct CaseRecord {
     pub protocol: String,
 }
 
+/// How long the first check of a URL may take in all: TCP connect, TLS handshake and the
+/// whole opening handshake response. One deadline, not one per read, so a server that
+/// trickles its answer a byte at a time cannot hold the run.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Checks once that the target accepts a WebSocket connection, so a wrong URL
-/// is a one-line error instead of 300 failed cases.
+/// is a one-line error instead of 300 failed cases. The whole check ends within
+/// [`PROBE_TIMEOUT`].
 pub async fn probe(target: &Target, settings: &RunSettings) -> Result<Probe, HarnessError> {
     if let Some(pool) = &settings.http2 {
-        return crate::http2::probe(target, settings, pool).await;
+        let probing = crate::http2::probe(target, settings, pool);
+        return tokio::time::timeout(PROBE_TIMEOUT, probing)
+            .await
+            .unwrap_or_else(|_| {
+                Err(HarnessError::NotWebSocket {
+                    url: target.url.clone(),
+                    problem: ProbeProblem::Http2Timeout(PROBE_TIMEOUT),
+                })
+            });
     }
+    probe_within(target, settings, PROBE_TIMEOUT).await
+}
+
+/// [`probe`] with the overall deadline given.
+pub async fn probe_within(
+    target: &Target,
+    settings: &RunSettings,
+    limit: Duration,
+) -> Result<Probe, HarnessError> {
+    let deadline = tokio::time::Instant::now() + limit;
     let addr = target.socket_addr();
-    let stream = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&addr))
+    let stream = tokio::time::timeout_at(deadline, TcpStream::connect(&addr))
         .await
         .map_err(|_| HarnessError::Connect {
             addr: addr.clone(),
@@ -104,18 +136,15 @@ pub async fn probe(target: &Target, settings: &RunSettings) -> Result<Probe, Har
             source,
         })?;
     if !target.tls {
-        return probe_handshake(stream, target, settings).await;
+        return probe_handshake(stream, target, settings, deadline, limit).await;
     }
-    let stream = tokio::time::timeout(
-        Duration::from_secs(10),
-        settings.tls.connect(stream, target),
-    )
-    .await
-    .map_err(|_| HarnessError::TlsHandshake {
-        addr: addr.clone(),
-        problem: TlsHandshakeProblem::Timeout(Duration::from_secs(10)),
-    })??;
-    probe_handshake(stream, target, settings).await
+    let stream = tokio::time::timeout_at(deadline, settings.tls.connect(stream, target))
+        .await
+        .map_err(|_| HarnessError::TlsHandshake {
+            addr: addr.clone(),
+            problem: TlsHandshakeProblem::Timeout(limit),
+        })??;
+    probe_handshake(stream, target, settings, deadline, limit).await
 }
 
 /// What the probe found at a URL that speaks HTTP and answers 101.
@@ -146,6 +175,8 @@ async fn probe_handshake<S>(
     mut stream: S,
     target: &Target,
     settings: &RunSettings,
+    deadline: tokio::time::Instant,
+    limit: Duration,
 ) -> Result<Probe, HarnessError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -160,19 +191,21 @@ where
         url: target.url.clone(),
         problem,
     };
+    let late = || not_ws(ProbeProblem::Timeout(limit));
     // Flushing matters over TLS: the request must leave the session's buffer.
-    async {
+    tokio::time::timeout_at(deadline, async {
         stream.write_all(&req.encode()).await?;
         stream.flush().await
-    }
+    })
     .await
+    .map_err(|_| late())?
     .map_err(|e| not_ws(ProbeProblem::Write(e)))?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let response = loop {
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut chunk))
             .await
-            .map_err(|_| not_ws(ProbeProblem::Timeout(Duration::from_secs(10))))?
+            .map_err(|_| late())?
             .map_err(|e| not_ws(ProbeProblem::Read(e)))?;
         if n == 0 {
             return Err(not_ws(ProbeProblem::Closed));
@@ -198,9 +231,13 @@ where
     let close = ws_spec::frame::Frame::close(Some(1000), b"")
         .with_mask(Some([0x11, 0x22, 0x33, 0x44]))
         .encode();
-    let _ = stream.write_all(&close).await;
-    let _ = stream.flush().await;
-    let _ = tokio::time::timeout(Duration::from_millis(500), stream.read(&mut chunk)).await;
+    // Bounded too: a server that reads nothing must not hold the check past its verdict.
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        let _ = stream.write_all(&close).await;
+        let _ = stream.flush().await;
+        let _ = stream.read(&mut chunk).await;
+    })
+    .await;
     Ok(Probe::Valid)
 }
 
@@ -249,6 +286,7 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
         max_message: settings.max_message,
         seed: seed_for(&case.id),
         peer_max_message: settings.peer_max_message,
+        stall_timeout: settings.stall_timeout,
         ..RunConfig::default()
     };
     if let Some(pool) = &settings.http2 {
@@ -256,12 +294,30 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
     }
     let mut run = CaseRun::new(case, config);
     let addr = target.socket_addr();
-    let deadline = case.hard_deadline(settings.case_timeout);
+    let mut deadline = case.hard_deadline(settings.case_timeout);
+    let mut why = format!(
+        "timed out: no outcome within the case timeout of {} s",
+        deadline.as_secs_f64()
+    );
+    if let Some(end) = settings.run_deadline {
+        let left = end.saturating_duration_since(t0);
+        if left.is_zero() {
+            run.abort(Duration::ZERO, RUN_TIME_SPENT);
+            return finished(run, case, started, t0);
+        }
+        if left < deadline {
+            deadline = left;
+            why = "timed out: the run's --max-run-time ran out while the case was going".into();
+        }
+    }
+    let connect_by = settings.case_timeout.min(deadline);
     let driving = async {
-        match tokio::time::timeout(settings.case_timeout, connect(target, settings)).await {
-            Ok(Ok(Conn::Plain(stream))) => drive(&mut run, stream, t0, deadline).await,
-            Ok(Ok(Conn::Tls(stream))) => drive(&mut run, stream, t0, deadline).await,
-            Ok(Ok(Conn::InProcess(stream))) => drive(&mut run, stream, t0, deadline).await,
+        match tokio::time::timeout(connect_by, connect(target, settings)).await {
+            Ok(Ok(Conn::Plain(stream))) => drive_until(&mut run, stream, t0, deadline, &why).await,
+            Ok(Ok(Conn::Tls(stream))) => drive_until(&mut run, stream, t0, deadline, &why).await,
+            Ok(Ok(Conn::InProcess(stream))) => {
+                drive_until(&mut run, stream, t0, deadline, &why).await
+            }
             Ok(Err(why)) => run.abort(t0.elapsed(), &why),
             Err(_) => run.abort(t0.elapsed(), &format!("connecting to {addr} timed out")),
         }
@@ -270,11 +326,18 @@ pub async fn run_case(case: &Case, target: &Target, settings: &RunSettings) -> C
     if let Some(result) = probed {
         run.on_probe(result);
     }
-    let outcome = run.finish();
+    finished(run, case, started, t0)
+}
+
+/// Why a case not started before `--max-run-time` ran out has no result.
+pub const RUN_TIME_SPENT: &str = "not played: the run's --max-run-time was spent";
+
+/// The record of a run that is over.
+fn finished(run: CaseRun<'_>, case: &Case, started: SystemTime, t0: Instant) -> CaseRecord {
     CaseRecord {
         index: 0,
         case: case.clone(),
-        outcome,
+        outcome: run.finish(),
         started,
         duration: t0.elapsed(),
         confirmation: None,
@@ -327,6 +390,23 @@ pub async fn drive<S>(run: &mut CaseRun<'_>, stream: S, t0: Instant, hard_timeou
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let why = format!(
+        "timed out: no outcome within the case timeout of {} s",
+        hard_timeout.as_secs_f64()
+    );
+    drive_until(run, stream, t0, hard_timeout, &why).await
+}
+
+/// As [`drive`], with `why` as the reason recorded when the deadline ends the case.
+async fn drive_until<S>(
+    run: &mut CaseRun<'_>,
+    stream: S,
+    t0: Instant,
+    hard_timeout: Duration,
+    why: &str,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let (mut rd, mut wr) = tokio::io::split(stream);
     let hard_deadline = tokio::time::Instant::from_std(t0) + hard_timeout;
     let mut out = Outbox::default();
@@ -346,6 +426,12 @@ where
     let case_sleep = tokio::time::sleep_until(far);
     tokio::pin!(case_sleep);
     let mut armed: Option<tokio::time::Instant> = None;
+    // Once the outcome is decided, what is left to write (a close frame behind our own
+    // unsent message) gets CLOSE_GRACE without progress; then TCP is dropped.
+    let mut last_progress = tokio::time::Instant::now();
+    let grace_sleep = tokio::time::sleep_until(far);
+    tokio::pin!(grace_sleep);
+    let mut grace_armed: Option<tokio::time::Instant> = None;
     loop {
         drop_requested |= out.take(run, expired);
         if run.write_shut() && !shut && out.pending.is_empty() && !out.broken && !drop_requested {
@@ -369,8 +455,17 @@ where
             case_sleep.as_mut().reset(deadline.unwrap_or(far));
         }
         let can_write = (!out.pending.is_empty() || out.unflushed) && !out.broken;
+        // After the run asked for the drop nothing it reads matters: reading a flood
+        // then would only burn a core.
+        let reading = !read_done && !drop_requested;
+        let grace = (run.is_deciding() && !out.pending.is_empty() && !out.broken && !expired)
+            .then(|| last_progress + CLOSE_GRACE);
+        if grace != grace_armed {
+            grace_armed = grace;
+            grace_sleep.as_mut().reset(grace.unwrap_or(far));
+        }
         tokio::select! {
-            res = rd.read(&mut buf), if !read_done => {
+            res = rd.read(&mut buf), if reading => {
                 let now = t0.elapsed();
                 match res {
                     Ok(0) | Err(_) => {
@@ -381,6 +476,9 @@ where
                 }
             }
             res = write_front(&mut wr, &out.pending, out.written), if can_write => {
+                if matches!(res, Ok(Some(_))) {
+                    last_progress = tokio::time::Instant::now();
+                }
                 out.on_written(res, &mut wr, run).await;
             }
             _ = &mut case_sleep, if deadline.is_some() => {
@@ -388,16 +486,26 @@ where
                 armed = None;
                 run.on_timer(t0.elapsed());
             }
+            _ = &mut grace_sleep, if grace.is_some() => {
+                // RFC 6455 §7.1.7: an endpoint failing the connection may close TCP.
+                run.on_close_unwritable(t0.elapsed(), out.queued - out.written, CLOSE_GRACE);
+                break;
+            }
             _ = &mut hard_sleep, if !expired => {
                 expired = true;
-                run.abort(t0.elapsed(), &format!("timed out: no outcome within the case timeout of {} s", hard_timeout.as_secs_f64()));
+                run.abort(t0.elapsed(), why);
             }
         }
     }
     // Shutting down TLS writes close_notify, which waits for socket space a peer
     // that stopped reading never frees: bound it by the case deadline (or a second
     // past it). Over TCP it returns at once.
-    let shutdown_by = hard_deadline.max(tokio::time::Instant::now() + Duration::from_secs(1));
+    let shutdown_by = if grace_armed.is_some() {
+        // Given up on a peer that does not read: close_notify would not get out either.
+        tokio::time::Instant::now() + Duration::from_millis(200)
+    } else {
+        hard_deadline.max(tokio::time::Instant::now() + Duration::from_secs(1))
+    };
     let _ = tokio::time::timeout_at(shutdown_by, wr.shutdown()).await;
 }
 
@@ -480,6 +588,10 @@ impl Outbox {
         }
     }
 }
+/// How long bytes still owed to a peer may make no progress once the case's outcome
+/// is decided (the suite is closing or dropping): a peer that stopped reading would
+/// otherwise hold the case, and the CPU reading its flood, until the hard deadline.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// Bytes queued for writing above which no more output is taken from the run.
 const MAX_QUEUED: usize = 1 << 20;
@@ -600,14 +712,21 @@ fn scripted_pause(case: &Case) -> Duration {
 
 /// A compression case (sections 12, 13) that failed only on its time limit: the
 /// suite's timer ended it (or the hard deadline), with no fault of the peer seen.
+///
+/// A case ended because the peer stopped answering counts only when echoes had come
+/// back before (a busy peer that was making progress); a peer silent from the first
+/// echo on is not given a second case-long wait.
 fn ran_out_of_time(record: &CaseRecord) -> bool {
     let obs = &record.outcome.observation;
-    record.case.expect.rule == ws_cases::model::VerdictRule::CompressedEchoes
+    let compressed = record.case.expect.rule == ws_cases::model::VerdictRule::CompressedEchoes
         && record.outcome.verdict.behavior == ws_cases::Behavior::Failed
         && obs.connection_was_open
-        && obs.perf.is_none()
-        && !obs.failed_by_me
-        && (obs.closed_by_me || obs.aborted.is_some())
+        && !obs.failed_by_me;
+    let timed_out = obs.perf.is_none() && (obs.closed_by_me || obs.aborted.is_some());
+    let stalled_in_progress = obs.stalled_after_echoes.is_some_and(|n| n > 0);
+    compressed
+        && (timed_out || stalled_in_progress)
+        && obs.aborted.as_deref() != Some(RUN_TIME_SPENT)
 }
 
 /// Runs every case: ordinary ones `jobs` at a time beside the ones asleep in a
@@ -678,6 +797,8 @@ where
     // beside others (a single-threaded server serves them all) runs again, alone,
     // with the performance cases. Its first record is not reported.
     let mut retry = Vec::new();
+    // Their first records, reported instead when --max-run-time leaves no time to rerun.
+    let mut retried: HashMap<usize, CaseRecord> = HashMap::new();
     let mut beside = Vec::new();
     // Phase 1: everything but the performance cases. Phase 2 waits for all of it,
     // the sleeping cases too: their verdicts hang on timers, and a single-threaded
@@ -690,7 +811,8 @@ where
                 // An error is a task that panicked or was aborted: nothing to report.
                 let Some(Ok(Some(record))) = joined else { continue };
                 if ran_out_of_time(&record) {
-                    retry.push((record.index, record.case));
+                    retry.push((record.index, record.case.clone()));
+                    retried.insert(record.index, record);
                 } else if settings.confirm && crate::confirm::needs_confirmation(&record) {
                     beside.push(record);
                 } else {
@@ -711,12 +833,21 @@ where
     // time), one at a time.
     exclusive.append(&mut retry);
     let mut rx = spawn_alone(exclusive, &target, &settings, &stop, None);
-    while let Some(record) = rx.recv().await {
+    while let Some(mut record) = rx.recv().await {
+        if record.outcome.observation.aborted.as_deref() == Some(RUN_TIME_SPENT) {
+            if let Some(first) = retried.remove(&record.index) {
+                record = first;
+            }
+        }
         on_done(&record);
         records.push(record);
     }
-    // Phase 3: what came out worse than OK beside others, again, alone.
-    let until = Instant::now() + crate::confirm::budget(t0.elapsed());
+    // Phase 3: what came out worse than OK beside others, again, alone, within the
+    // confirmation budget and the run's own deadline.
+    let mut until = Instant::now() + crate::confirm::budget(t0.elapsed());
+    if let Some(end) = settings.run_deadline {
+        until = until.min(end);
+    }
     confirm_alone(beside, &target, &settings, &stop, until, |record| {
         on_done(&record);
         records.push(record);
@@ -757,7 +888,7 @@ async fn confirm_alone<F>(
     for (index, case) in sleeping {
         let (target, settings, stop) = (target.clone(), settings.clone(), stop.clone());
         sleepers.spawn(async move {
-            if *stop.borrow() {
+            if *stop.borrow() || Instant::now() >= until {
                 return None;
             }
             let mut record = run_case(&case, &target, &settings).await;

@@ -43,13 +43,16 @@ use ws_spec::connection::{ServerConnection, ServerConnectionConfig, ServerDeflat
 use ws_spec::endpoint::{self, Endpoint, EndpointConfig};
 use ws_spec::handshake::{self, Request};
 
+mod limits;
 mod protocol;
 
+use limits::AgentRun;
+pub use limits::{Refusal, DEFAULT_MAX_AGENTS, MAX_AGENT_NAME};
 use protocol::query_params;
 pub use protocol::{parse_command, Command, CommandError};
 
 use crate::error::HarnessError;
-use crate::report::run_report;
+use crate::report::{case_result, iso8601};
 use crate::runner::{drive, CaseRecord};
 use crate::tls::{ServerTls, ServerTlsArgs};
 
@@ -77,6 +80,8 @@ pub struct ServeSettings {
     /// Report directory written by `/updateReports` and [`FuzzingServer::write_reports`];
     /// `None` writes nothing.
     pub out: Option<PathBuf>,
+    /// Agents kept at most; a `/runCase` of one more gets HTTP 429.
+    pub max_agents: usize,
 }
 
 impl Default for ServeSettings {
@@ -85,16 +90,9 @@ impl Default for ServeSettings {
             case_timeout: Duration::from_secs(60),
             max_message: 64 << 20,
             out: None,
+            max_agents: DEFAULT_MAX_AGENTS,
         }
     }
-}
-
-/// One client's results.
-#[derive(Debug)]
-struct AgentRun {
-    started: SystemTime,
-    /// By selection index; a case run again replaces its earlier result, as in Autobahn.
-    records: BTreeMap<usize, CaseRecord>,
 }
 
 /// A finished case, as the log callback sees it.
@@ -232,15 +230,25 @@ impl FuzzingServer {
 
     /// Agents that have results, sorted.
     pub fn agents(&self) -> Vec<String> {
-        self.lock_results().keys().cloned().collect()
+        self.lock_results()
+            .iter()
+            .filter(|(_, run)| !run.results.is_empty())
+            .map(|(agent, _)| agent.clone())
+            .collect()
     }
 
     /// The report of one agent: every case it has run so far, in selection order.
     pub fn report(&self, agent: &str) -> Option<RunReport> {
         let results = self.lock_results();
-        let run = results.get(agent)?;
-        let records: Vec<CaseRecord> = run.records.values().cloned().collect();
-        Some(run_report(&records, agent, None, run.started, false))
+        let run = results.get(agent).filter(|r| !r.results.is_empty())?;
+        Some(RunReport {
+            agent: agent.to_string(),
+            results: run.results.values().cloned().collect(),
+            started: iso8601(run.started),
+            insecure_tls: false,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            url: None,
+        })
     }
 
     /// The reports of every agent with results.
@@ -253,6 +261,8 @@ impl FuzzingServer {
 
     /// Writes the reports of `agent` (or of every agent, with `None`) into the report
     /// directory; returns the directory, or `None` when there is none or nothing to write.
+    /// Agents are written one by one: one that cannot be written costs no other agent its
+    /// report (the first error is returned once all were tried).
     pub fn write_reports(&self, agent: Option<&str>) -> Result<Option<PathBuf>, HarnessError> {
         let Some(out) = &self.settings.out else {
             return Ok(None);
@@ -265,8 +275,16 @@ impl FuzzingServer {
             return Ok(None);
         }
         let _guard = self.writing.lock().unwrap_or_else(|e| e.into_inner());
-        ws_reports::write_autobahn_dir(out, &reports)?;
-        Ok(Some(out.clone()))
+        let mut first_error = None;
+        for report in reports {
+            if let Err(e) = ws_reports::write_autobahn_dir(out, std::slice::from_ref(&report)) {
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e.into()),
+            None => Ok(Some(out.clone())),
+        }
     }
 
     fn lock_results(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, AgentRun>> {
@@ -277,8 +295,8 @@ impl FuzzingServer {
     fn behavior_of(&self, agent: &str, index: usize) -> Option<ws_cases::Behavior> {
         self.lock_results()
             .get(agent)
-            .and_then(|r| r.records.get(&index))
-            .map(|r| r.outcome.verdict.behavior)
+            .and_then(|r| r.results.get(&index))
+            .map(|r| r.behavior)
     }
 
     fn record(&self, agent: &str, record: CaseRecord) {
@@ -293,16 +311,18 @@ impl FuzzingServer {
                 duration: record.duration,
             });
         }
+        // Kept in report form: bounded, and without the payloads a hostile client sent.
+        let result = case_result(&record, agent);
         {
             let mut results = self.lock_results();
             let run = results
                 .entry(agent.to_string())
                 .or_insert_with(|| AgentRun {
                     started: record.started,
-                    records: BTreeMap::new(),
+                    results: BTreeMap::new(),
                 });
             run.started = run.started.min(record.started);
-            run.records.insert(record.index, record);
+            run.results.insert(record.index, result);
         }
         self.finished.notify_waiters();
     }
@@ -331,6 +351,16 @@ impl FuzzingServer {
             }
         };
         if let Command::RunCase { index, agent } = command {
+            let admitted =
+                limits::admit(&mut self.lock_results(), &agent, self.settings.max_agents);
+            if let Err(refusal) = admitted {
+                let _ = stream
+                    .write_all(&http_error(refusal.status(), &refusal.to_string()))
+                    .await;
+                let _ = stream.flush().await;
+                let _ = stream.shutdown().await;
+                return;
+            }
             self.run_case(stream, &request, head, index, &agent).await;
             return;
         }
@@ -507,6 +537,7 @@ async fn read_request(stream: &mut Stream) -> Option<(Request, Vec<u8>, usize)> 
 fn http_error(status: u16, body: &str) -> Vec<u8> {
     let reason = match status {
         404 => "Not Found",
+        429 => "Too Many Requests",
         _ => "Bad Request",
     };
     let body = format!("{body}\n");
@@ -660,6 +691,11 @@ pub struct ServeArgs {
     /// Largest message accepted from a client, in bytes; larger ones fail the case (1009).
     #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
     pub max_message_size: u64,
+    /// Agents (client names) whose results are kept; a /runCase of one more is answered
+    /// HTTP 429, and one named in more than 1024 bytes HTTP 400. Each agent keeps one
+    /// result per case, its wire log bounded (see docs/bounds.md).
+    #[arg(long, default_value_t = DEFAULT_MAX_AGENTS, value_name = "N")]
+    pub max_agents: usize,
     /// Print nothing per case (only the address, and the summary at the end).
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -719,6 +755,7 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
         case_timeout: Duration::from_secs_f64(args.case_timeout),
         max_message: args.max_message_size,
         out: Some(args.out.clone()),
+        max_agents: args.max_agents,
     };
     let mut server = FuzzingServer::new(cases, settings);
     if !args.quiet {

@@ -433,6 +433,14 @@ async fn bad_handshake_answers_fail_every_case_and_the_probe() {
                 );
                 continue;
             }
+            // A case that never got a WebSocket connection has shown nothing to pass
+            // (5.1 expects no events, and used to come out OK on an empty list).
+            assert_eq!(
+                r.outcome.verdict.behavior,
+                Behavior::Failed,
+                "{hostility:?} {}: {log}",
+                r.case.id
+            );
             // RFC 6455 §4.1: the client must fail the connection on a bad response.
             assert_eq!(
                 r.outcome.verdict.behavior_close,

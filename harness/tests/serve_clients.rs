@@ -60,7 +60,10 @@ async fn tungstenite_client_passes_and_update_reports_writes_every_case() {
         assert_eq!(c.case_index, n, "{}: numbered as the client asked", c.id);
     }
     // RFC 6455 §5.1: the suite as server never masks, and every client frame was masked.
-    let detail = std::fs::read_to_string(out.join("tokio_tungstenite_case_1_1_1.json")).unwrap();
+    let detail = std::fs::read_to_string(out.join(
+        ws_reports::autobahn_json::case_report_filename(&run.agent, "1.1.1"),
+    ))
+    .unwrap();
     let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
     assert_eq!(detail["isServer"], true);
     let wirelog = detail["wirelog"].as_array().unwrap();

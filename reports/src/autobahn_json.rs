@@ -47,11 +47,46 @@ pub fn clean_for_filename(s: &str) -> String {
     spaced.trim().replace(' ', "_")
 }
 
-/// The per-case report file name Autobahn uses: `<clean agent>_case_<id with _>.json`.
+/// Longest agent part of a per-case file name kept as Autobahn writes it.
+const AGENT_PREFIX_MAX: usize = 64;
+/// Characters of the cleaned agent name kept before the hash, when one is needed.
+const HASHED_PREFIX_MAX: usize = 40;
+
+/// The agent part of the per-case file names: Autobahn's [`clean_for_filename`] when that
+/// is the agent name itself and short (`my_server`), else a short cleaned prefix, `-`
+/// and a hash of the whole name (`autobahnpython_0_6_0-1f0c…`). File names stay bounded
+/// (a 300-character agent name still fits a file system's 255-byte limit), and two agents
+/// never share files: a clean name maps to itself, and only hashed names contain `-`.
+pub fn agent_file_prefix(agent: &str) -> String {
+    let clean = clean_for_filename(agent);
+    if clean == agent && !clean.is_empty() && clean.len() <= AGENT_PREFIX_MAX {
+        return clean;
+    }
+    // clean_for_filename keeps ASCII only, so byte and character counts agree.
+    let short = &clean[..clean.len().min(HASHED_PREFIX_MAX)];
+    format!(
+        "{}-{:016x}",
+        short.trim_end_matches('_'),
+        fnv1a64(agent.as_bytes())
+    )
+}
+
+/// FNV-1a, 64 bits: a stable hash that needs no dependency; collisions between the agents
+/// of one directory are still refused when it is written.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The per-case report file name: `<agent prefix>_case_<id with _>.json`, with the agent
+/// prefix of [`agent_file_prefix`]. For an agent named like `my_server` this is the name
+/// Autobahn uses. Readers follow each case's `reportfile` in `index.json`, so directories
+/// written with Autobahn's names (or older wsconform ones) stay readable.
 pub fn case_report_filename(agent: &str, case_id: &str) -> String {
     format!(
         "{}_case_{}.json",
-        clean_for_filename(agent),
+        agent_file_prefix(agent),
         case_id.replace('.', "_")
     )
 }
@@ -132,7 +167,7 @@ struct RunMeta {
 fn validate(runs: &[RunReport]) -> Result<(), ReportError> {
     let mut prefixes: HashMap<String, &str> = HashMap::new();
     for run in runs {
-        let prefix = clean_for_filename(&run.agent);
+        let prefix = agent_file_prefix(&run.agent);
         if let Some(other) = prefixes.insert(prefix.clone(), &run.agent) {
             if other == run.agent {
                 return Err(ReportError::DuplicateAgent {
@@ -209,6 +244,15 @@ pub fn write_autobahn_dir(dir: &Path, runs: &[RunReport]) -> Result<(), ReportEr
             let name = case_report_filename(&case.agent, &case.id);
             let text = to_autobahn_json_string(&case_json(case));
             write_atomic(&dir.join(&name), text.as_bytes(), false)?;
+        }
+    }
+    // Kept cases read from files named otherwise (by Autobahn, or by an older wsconform
+    // whose names were not bounded) get a file under the name the new index gives them.
+    for case in all.iter().flat_map(|r| &r.results) {
+        let path = dir.join(case_report_filename(&case.agent, &case.id));
+        if !path.exists() {
+            let text = to_autobahn_json_string(&case_json(case));
+            write_atomic(&path, text.as_bytes(), false)?;
         }
     }
 

@@ -332,6 +332,10 @@ pub(crate) fn wirelog_line(entry: &WireLogEntry) -> (String, &'static str) {
             format!("WIRE LOG {}", if *enabled { "ENABLED" } else { "DISABLED" }),
             "wl-timer",
         ),
+        WireLogEntry::Cut { rows, octets } => (
+            format!("… {rows} ROWS CUT ({octets} octets): the log keeps the first and the last rows"),
+            "wl-note",
+        ),
     }
 }
 
@@ -342,21 +346,37 @@ fn render_wirelog(out: &mut String, case: &CaseResult) {
         "<details class=\"sub\"><summary>Wire log ({} rows)</summary><pre class=\"wirelog\">",
         rows.len()
     );
-    for (i, entry) in rows.iter().take(WIRELOG_ROW_LIMIT).enumerate() {
+    // The first rows and the last ones: how the case began, and how the peer ended it.
+    let (head, tail) = if rows.len() > WIRELOG_ROW_LIMIT {
+        (
+            WIRELOG_ROW_LIMIT / 2,
+            WIRELOG_ROW_LIMIT - WIRELOG_ROW_LIMIT / 2,
+        )
+    } else {
+        (rows.len(), 0)
+    };
+    let line = |out: &mut String, i: usize, entry: &WireLogEntry| {
         let (line, class) = wirelog_line(entry);
         let _ = writeln!(
             out,
             "<span class=\"{class}\">{i:03} {}</span>",
             escape_text(&line)
         );
+    };
+    for (i, entry) in rows.iter().enumerate().take(head) {
+        line(out, i, entry);
     }
-    if rows.len() > WIRELOG_ROW_LIMIT {
+    if tail > 0 {
         let _ = writeln!(
             out,
-            "<span class=\"wl-note\">… {} more rows not shown here; the full log is in {}</span>",
-            rows.len() - WIRELOG_ROW_LIMIT,
+            "<span class=\"wl-note\">… {} more rows not shown here (rows {head} to {}); the full log is in {}</span>",
+            rows.len() - head - tail,
+            rows.len() - tail - 1,
             escape_html(&case_report_filename(&case.agent, &case.id))
         );
+        for (i, entry) in rows.iter().enumerate().skip(rows.len() - tail) {
+            line(out, i, entry);
+        }
     }
     let _ = writeln!(
         out,

@@ -15,6 +15,7 @@
 //! | `TI`  | `["TI", delay_s]`                                                      |
 //! | `TIE` | `["TIE"]`                                                              |
 //! | `WLM` | `["WLM", enabled]`                                                     |
+//! | `CUT` | `["CUT", rows, octets]` (ours: rows left out of a bounded log here)    |
 //!
 //! `hex` and `payload` are previews: see [`bin_log_data`] and [`ascii_log_data`].
 
@@ -151,6 +152,14 @@ pub enum WireLogEntry {
         /// Whether logging is on from here.
         enabled: bool,
     },
+    /// `CUT` (ours, Autobahn has no such row): the log is bounded per case, and this
+    /// many rows were left out here, between its first and its last rows.
+    Cut {
+        /// Rows left out.
+        rows: u64,
+        /// Octets (read and write sizes, frame payload lengths) those rows stood for.
+        octets: u64,
+    },
 }
 
 impl WireLogEntry {
@@ -185,6 +194,7 @@ impl WireLogEntry {
             WireLogEntry::CloseAfter { .. } => "TI",
             WireLogEntry::CloseFired => "TIE",
             WireLogEntry::WirelogMode { .. } => "WLM",
+            WireLogEntry::Cut { .. } => "CUT",
         }
     }
 }
@@ -276,6 +286,13 @@ impl Serialize for WireLogEntry {
                 let mut s = serializer.serialize_seq(Some(2))?;
                 s.serialize_element(kind)?;
                 s.serialize_element(enabled)?;
+                s.end()
+            }
+            WireLogEntry::Cut { rows, octets } => {
+                let mut s = serializer.serialize_seq(Some(3))?;
+                s.serialize_element(kind)?;
+                s.serialize_element(rows)?;
+                s.serialize_element(octets)?;
                 s.end()
             }
         }
@@ -425,6 +442,10 @@ fn parse_row(row: &[Value]) -> Result<WireLogEntry, String> {
         "TIE" => WireLogEntry::CloseFired,
         "WLM" => WireLogEntry::WirelogMode {
             enabled: r.boolean(1)?,
+        },
+        "CUT" => WireLogEntry::Cut {
+            rows: r.uint(1)?,
+            octets: r.uint(2)?,
         },
         other => return Err(format!("unknown wire-log row kind {other:?}")),
     })

@@ -108,9 +108,11 @@ fn index_json_has_autobahns_exact_shape() {
         assert!(entry["duration"].is_u64());
         assert!(entry["remoteCloseCode"].is_u64() || entry["remoteCloseCode"].is_null());
         let file = entry["reportfile"].as_str().unwrap();
-        assert_eq!(
-            file,
-            format!("server_a_1_0_case_{}.json", id.replace('.', "_"))
+        assert_eq!(file, case_report_filename("Server A/1.0", id));
+        assert!(
+            file.starts_with("server_a_1_0-")
+                && file.ends_with(&format!("_case_{}.json", id.replace('.', "_"))),
+            "{file}"
         );
         assert!(dir.join(file).is_file());
     }
@@ -370,28 +372,84 @@ fn file_names_follow_clean_for_filename() {
     assert_eq!(clean_for_filename("  My Server! "), "my_server");
     assert_eq!(clean_for_filename("a--b"), "a__b");
     assert_eq!(clean_for_filename("Ünïcode 1"), "n_code_1");
+    // An agent named as Autobahn would clean it keeps Autobahn's file name.
     assert_eq!(
-        case_report_filename("tokio-tungstenite", "12.1.10"),
+        case_report_filename("tokio_tungstenite", "12.1.10"),
         "tokio_tungstenite_case_12_1_10.json"
     );
+    // Any other name gets its cleaned prefix and a hash of the whole name.
+    let hashed = case_report_filename("tokio-tungstenite", "12.1.10");
+    assert!(hashed.starts_with("tokio_tungstenite-"), "{hashed}");
+    assert!(hashed.ends_with("_case_12_1_10.json"), "{hashed}");
 }
 
 #[test]
-fn agents_sharing_a_file_prefix_are_refused() {
-    let dir = scratch("collision");
-    let err = write_autobahn_dir(&dir, &[three_cases("My Server"), three_cases("my-server")])
-        .unwrap_err();
-    assert!(
-        matches!(err, ReportError::FilenameCollision { .. }),
-        "{err}"
-    );
-    // And against an agent already in the directory.
+fn file_names_are_bounded_and_unique_per_agent() {
+    let long = "x".repeat(300);
+    let long2 = format!("{}y", "x".repeat(299));
+    let names = [
+        "a/b",
+        "a b",
+        "A B",
+        "a_b",
+        "_a_b",
+        long.as_str(),
+        long2.as_str(),
+        "é",
+        "ü",
+    ];
+    let files: Vec<String> = names
+        .iter()
+        .map(|a| case_report_filename(a, "12.1.10"))
+        .collect();
+    for (name, file) in names.iter().zip(&files) {
+        // 255 bytes is the usual limit of one path component (ext4, xfs, APFS, NTFS).
+        assert!(
+            file.len() <= 120,
+            "{name:?}: {file} is {} bytes",
+            file.len()
+        );
+        assert!(
+            file.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)),
+            "{file}"
+        );
+    }
+    let unique: std::collections::BTreeSet<&String> = files.iter().collect();
+    assert_eq!(unique.len(), files.len(), "{files:#?}");
+    // And a directory holds them side by side, each agent with its own cases.
+    let dir = scratch("agents-apart");
+    let runs: Vec<_> = names.iter().map(|a| three_cases(a)).collect();
+    write_autobahn_dir(&dir, &runs).unwrap();
+    let back = read_autobahn_dir(&dir).unwrap();
+    assert_eq!(back.len(), names.len());
+    for run in &back {
+        assert_eq!(run.results.len(), 3, "{}", run.agent);
+        assert!(run.results.iter().all(|c| c.agent == run.agent));
+    }
+}
+
+#[test]
+fn a_directory_with_autobahn_names_is_updated_under_the_new_names() {
+    let dir = scratch("old-names");
+    // As written before file names were bounded: Autobahn's name for "My Server".
     write_autobahn_dir(&dir, &[three_cases("My Server")]).unwrap();
-    let err = write_autobahn_dir(&dir, &[three_cases("my.server")]).unwrap_err();
-    assert!(
-        matches!(err, ReportError::FilenameCollision { .. }),
-        "{err}"
-    );
+    let index: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join(INDEX_FILE)).unwrap()).unwrap();
+    let mut index = index;
+    for (id, entry) in index["My Server"].as_object_mut().unwrap() {
+        let old = format!("my_server_case_{}.json", id.replace('.', "_"));
+        let new = entry["reportfile"].as_str().unwrap().to_owned();
+        fs::rename(dir.join(&new), dir.join(&old)).unwrap();
+        entry["reportfile"] = Value::String(old);
+    }
+    fs::write(dir.join(INDEX_FILE), to_autobahn_json_string(&index)).unwrap();
+    // Still readable, and a run of another agent keeps it, under names that exist.
+    assert_eq!(read_autobahn_dir(&dir).unwrap()[0].results.len(), 3);
+    write_autobahn_dir(&dir, &[three_cases("other")]).unwrap();
+    let back = read_autobahn_dir(&dir).unwrap();
+    assert_eq!(back.len(), 2);
+    assert!(back.iter().all(|r| r.results.len() == 3));
 }
 
 #[test]

@@ -60,6 +60,9 @@ impl CaseRun<'_> {
         };
         e.expected = message;
         self.send_fragmented(opcode, rsv, &payload, fragment);
+        // An echo is owed from here: the peer must send something within the stall timeout.
+        self.timers
+            .set(Timer::Stalled, self.now + self.config.stall_timeout);
     }
 
     pub(super) fn send_next_round_trip(&mut self) {
@@ -123,6 +126,7 @@ impl CaseRun<'_> {
         } else {
             None
         };
+        self.timers.stop(Timer::Stalled);
         if let Some(why) = mismatch {
             self.wirelog.on = true;
             self.obs.perf = Some((false, why));
@@ -134,6 +138,31 @@ impl CaseRun<'_> {
             self.obs.perf = Some((true, "Ok, received all echo'ed messages in time.".into()));
             self.send_close(Some(close::codes::NORMAL), b"");
         }
+    }
+
+    /// The stall timer fired: no byte from the peer for the stall timeout while the
+    /// echo of a compression case was owed. The case fails now instead of at its time
+    /// limit; the echoes that came back say whether the peer was making progress.
+    pub(super) fn on_stalled(&mut self) {
+        let Some(e) = self.echoes.as_ref() else {
+            return;
+        };
+        if self.state != State::Open || self.obs.perf.is_some() {
+            return;
+        }
+        let echoed = e.sent.saturating_sub(1) as u64;
+        self.obs.stalled_after_echoes = Some(echoed);
+        self.wirelog.on = true;
+        self.obs.perf = Some((
+            false,
+            format!(
+                "The peer stopped answering: no byte for {} s while the echo of message {} of {} was owed.",
+                self.config.stall_timeout.as_secs_f64(),
+                e.sent,
+                e.count
+            ),
+        ));
+        self.send_close(Some(close::codes::NORMAL), b"");
     }
 
     /// The single echo a case checks.

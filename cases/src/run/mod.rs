@@ -49,7 +49,7 @@ use opening::Codec;
 use receive::Message;
 use send::Bits;
 use timer::{Timer, TimerTable};
-pub use wirelog::WireEvent;
+pub use wirelog::{LogCut, WireEvent};
 use wirelog::{WireLog, LOG_HEAD};
 
 /// Which side of the connection the suite plays: as `Client` it tests a
@@ -84,6 +84,9 @@ pub struct RunConfig {
     pub peer_max_message: Option<u64>,
     /// How the WebSocket opens: an HTTP/1.1 upgrade or an HTTP/2 extended CONNECT.
     pub opening: Opening,
+    /// How long a compression case (sections 12, 13) waits without a byte from the
+    /// peer while an echo is owed before it fails the case ("stopped answering").
+    pub stall_timeout: Duration,
 }
 
 impl Default for RunConfig {
@@ -100,9 +103,14 @@ impl Default for RunConfig {
             seed: 1,
             peer_max_message: None,
             opening: Opening::Http1,
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
         }
     }
 }
+
+/// Default of [`RunConfig::stall_timeout`]: far above the time a working peer takes
+/// to echo one message of sections 12 and 13, even beside other cases.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What the caller must do on the connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,8 +134,10 @@ pub struct RunOutcome {
     pub verdict: Verdict,
     /// What was observed.
     pub observation: Observation,
-    /// The wire log.
+    /// The wire log: its first rows, then its last ones.
     pub wirelog: Vec<WireEvent>,
+    /// What was cut out of the wire log between its first and last rows, if anything.
+    pub wirelog_cut: Option<LogCut>,
     /// The opening request as sent.
     pub http_request: String,
     /// The opening response as received.
@@ -292,6 +302,29 @@ impl<'c> CaseRun<'c> {
         self.timers.stop(Timer::Paced);
     }
 
+    /// True once the outcome no longer hangs on anything the suite still has to write:
+    /// the suite is closing (its close frame queued) or has asked to drop TCP.
+    pub fn is_deciding(&self) -> bool {
+        matches!(self.state, State::Closing | State::Closed)
+    }
+
+    /// The caller gave up writing: `unsent` bytes made no progress for `grace` after the
+    /// outcome was decided (the peer stopped reading), so TCP is dropped (RFC 6455
+    /// §7.1.7 lets an endpoint failing the connection close it). Recorded in the case.
+    pub fn on_close_unwritable(&mut self, now: Duration, unsent: usize, grace: Duration) {
+        self.now = now;
+        let note = format!(
+            "the suite dropped TCP: {unsent} bytes it still had to write made no progress \
+             for {} s after the outcome was decided, the peer having stopped reading (RFC 6455 §7.1.7)",
+            grace.as_secs_f64()
+        );
+        self.obs.was_not_clean_reason = Some(match self.obs.was_not_clean_reason.take() {
+            Some(why) => format!("{why}; {note}"),
+            None => note,
+        });
+        self.drop_connection();
+    }
+
     /// True once the script shut the write side (`Step::ShutdownWrite`): the caller
     /// half-closes TCP once the bytes already asked for are written.
     pub fn write_shut(&self) -> bool {
@@ -324,6 +357,10 @@ impl<'c> CaseRun<'c> {
             return;
         }
         *self.stats.rx_octets.entry(bytes.len()).or_default() += 1;
+        if self.timers.is_set(Timer::Stalled) {
+            self.timers
+                .set(Timer::Stalled, now + self.config.stall_timeout);
+        }
         self.log(WireEvent::RxOctets {
             at: now,
             len: bytes.len(),
@@ -388,10 +425,12 @@ impl<'c> CaseRun<'c> {
         }
         self.obs.tx_frame_stats = self.stats.tx_frames.clone();
         let verdict = judge(self.case, &self.obs);
+        let (wirelog, wirelog_cut) = self.wirelog.into_rows();
         RunOutcome {
             verdict,
             observation: self.obs,
-            wirelog: self.wirelog.rows,
+            wirelog,
+            wirelog_cut,
             http_request: self.http_request,
             http_response: self.http_response,
             tx_octet_stats: self.stats.tx_octets,

@@ -19,18 +19,22 @@ pub(super) enum Timer {
     TcpDrop,
     /// A `Step::Pause` ends.
     Pause,
+    /// An echo of a compression case is owed and the peer has sent nothing for
+    /// [`RunConfig::stall_timeout`]: it stopped answering.
+    Stalled,
     /// The case's ending: its kill or close timer.
     Ending,
 }
 
 impl Timer {
     /// Every timer, in firing order.
-    const VALUES: [Timer; 6] = [
+    const VALUES: [Timer; 7] = [
         Timer::OpenHandshake,
         Timer::CloseHandshake,
         Timer::Paced,
         Timer::TcpDrop,
         Timer::Pause,
+        Timer::Stalled,
         Timer::Ending,
     ];
 }
@@ -153,6 +157,10 @@ impl CaseRun<'_> {
                     // Autobahn's continuations do nothing once the connection left OPEN.
                     self.script_done = true;
                 }
+            }
+            Timer::Stalled => {
+                self.timers.stop(timer);
+                self.on_stalled();
             }
             Timer::Ending => {
                 self.timers.stop(timer);

@@ -5,40 +5,126 @@ use super::*;
 
 /// Payload bytes kept in wire-log rows.
 pub(super) const LOG_HEAD: usize = 64;
-/// Wire-log rows kept before the log is cut (a flood must not exhaust memory).
-const LOG_MAX_ROWS: usize = 4000;
+/// Rows kept from the start of a case's log.
+const FIRST_ROWS: usize = 1000;
+/// Bytes (previews plus a fixed cost per row) kept from the start of a case's log.
+const FIRST_BYTES: usize = 8 * 1024;
+/// Rows kept from the end of a case's log, once the start is full.
+const LAST_ROWS: usize = 100;
+/// Bytes kept from the end of a case's log.
+const LAST_BYTES: usize = 3 * 1024;
+/// What a row costs beside its preview bytes (its kind, length, time, flags).
+const ROW_COST: usize = 32;
 
 /// The rows recorded so far, and whether recording is on (bulk cases turn it
 /// off while their messages stream).
+///
+/// Bounded in rows and in bytes, so a flood cannot grow it: the first rows are
+/// kept until [`FIRST_ROWS`] or [`FIRST_BYTES`], then a window of the last
+/// rows (the peer's close and what led to it); what falls out of that window
+/// is counted, not kept.
 #[derive(Debug)]
 pub(super) struct WireLog {
     pub(super) rows: Vec<WireEvent>,
+    first_bytes: usize,
+    /// The last rows once `rows` is full, oldest first.
+    last: VecDeque<WireEvent>,
+    last_bytes: usize,
     pub(super) on: bool,
-    /// Rows were dropped past [`LOG_MAX_ROWS`].
-    pub(super) cut: bool,
+    /// Rows dropped between the first and the last ones.
+    cut: LogCut,
+}
+
+/// What was cut out of a bounded wire log, between its first and its last rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogCut {
+    /// Rows of the log kept before the cut (the cut sits after them).
+    pub at: usize,
+    /// Rows left out.
+    pub rows: u64,
+    /// Octets those rows stood for (payload or read/write lengths).
+    pub octets: u64,
 }
 
 impl Default for WireLog {
     fn default() -> Self {
         WireLog {
             rows: Vec::new(),
+            first_bytes: 0,
+            last: VecDeque::new(),
+            last_bytes: 0,
             on: true,
-            cut: false,
+            cut: LogCut::default(),
+        }
+    }
+}
+
+impl WireLog {
+    /// The rows kept, first ones then last ones, and what was cut between them
+    /// (`None` when nothing was).
+    pub(super) fn into_rows(mut self) -> (Vec<WireEvent>, Option<LogCut>) {
+        let cut = (self.cut.rows > 0).then_some(LogCut {
+            at: self.rows.len(),
+            ..self.cut
+        });
+        self.rows.extend(self.last);
+        (self.rows, cut)
+    }
+
+    fn push(&mut self, event: WireEvent) {
+        let cost = event.cost();
+        if self.last.is_empty()
+            && self.rows.len() < FIRST_ROWS
+            && self.first_bytes + cost <= FIRST_BYTES
+        {
+            self.first_bytes += cost;
+            self.rows.push(event);
+            return;
+        }
+        self.last_bytes += cost;
+        self.last.push_back(event);
+        while self.last.len() > LAST_ROWS || self.last_bytes > LAST_BYTES {
+            let Some(old) = self.last.pop_front() else {
+                break;
+            };
+            self.last_bytes -= old.cost();
+            self.cut.rows += 1;
+            self.cut.octets += old.octets();
         }
     }
 }
 
 impl CaseRun<'_> {
-    /// Records a row, unless recording is off or the log is full.
+    /// Records a row, unless recording is off; a full log keeps the latest rows.
     pub(super) fn log(&mut self, event: WireEvent) {
-        if !self.wirelog.on {
-            return;
+        if self.wirelog.on {
+            self.wirelog.push(event);
         }
-        if self.wirelog.rows.len() >= LOG_MAX_ROWS {
-            self.wirelog.cut = true;
-            return;
+    }
+}
+
+impl WireEvent {
+    /// What the row costs in the bounded log.
+    fn cost(&self) -> usize {
+        ROW_COST
+            + match self {
+                WireEvent::TxOctets { head, .. }
+                | WireEvent::RxOctets { head, .. }
+                | WireEvent::TxFrame { head, .. }
+                | WireEvent::RxFrame { head, .. } => head.len(),
+                _ => 0,
+            }
+    }
+
+    /// Octets on the wire the row stands for.
+    fn octets(&self) -> u64 {
+        match self {
+            WireEvent::TxOctets { len, .. } | WireEvent::RxOctets { len, .. } => *len as u64,
+            WireEvent::TxFrame { header, .. } | WireEvent::RxFrame { header, .. } => {
+                header.payload_len
+            }
+            _ => 0,
         }
-        self.wirelog.rows.push(event);
     }
 }
 

@@ -37,7 +37,21 @@ Exit codes:
        with the report written); a wss:// server whose
        certificate is refused (wrong host name, expired, unknown issuer) or whose TLS
        handshake fails; a --ca file that cannot be used
-  130  interrupted by Ctrl-C: the report holds the cases that finished";
+  130  interrupted by Ctrl-C: the report holds the cases that finished
+
+Deadlines:
+  first check   before any case, one connection checks the URL speaks WebSocket: TCP
+                connect, TLS and the whole opening handshake response within 10 s in
+                all (a server trickling its answer cannot stretch it)
+  every case    opening handshake within 5 s; the closing handshake within 1 s of the
+                suite's close; the case ends by --case-timeout (default 60 s)
+  sections      Autobahn's own limits (60-480 s, plus 5 s) where longer than
+  12, 13        --case-timeout; a case also fails after --stall-timeout (default 20 s)
+                with no byte from the server while an echo is owed, and is rerun alone
+                only if echoes had come back before (a busy server, not a silent one)
+  a close       once a case's outcome is decided, bytes still owed to a server that
+                stopped reading get 2 s; then TCP is dropped (RFC 6455 §7.1.7)
+  the run       --max-run-time caps everything above";
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
@@ -94,6 +108,8 @@ pub struct RunArgs {
     #[arg(help_heading = "Output", long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
     /// Hard deadline of one case, in seconds; past it the case is FAILED ("timed out").
+    /// Sections 12 and 13 keep Autobahn's own limits (60-480 s) where those are longer
+    /// (see "Deadlines" below).
     #[arg(
         help_heading = "Connection",
         long,
@@ -101,6 +117,20 @@ pub struct RunArgs {
         value_name = "SECONDS"
     )]
     pub case_timeout: f64,
+    /// Sections 12 and 13: a case fails as soon as the server sends no byte for this
+    /// many seconds while an echo is owed ("stopped answering"), instead of waiting out
+    /// Autobahn's 60-480 s limit.
+    #[arg(
+        help_heading = "Connection",
+        long,
+        default_value_t = ws_cases::run::DEFAULT_STALL_TIMEOUT.as_secs_f64(),
+        value_name = "SECONDS"
+    )]
+    pub stall_timeout: f64,
+    /// Cap on the whole run, in seconds: cases still going then are FAILED ("timed out"),
+    /// cases not started are FAILED without a connection, and the report is written.
+    #[arg(help_heading = "Connection", long, value_name = "SECONDS")]
+    pub max_run_time: Option<f64>,
     /// Largest message accepted from the server, in bytes; larger ones fail the case (1009).
     #[arg(help_heading = "Connection", long, default_value_t = 64 << 20, value_name = "BYTES")]
     pub max_message_size: u64,
@@ -410,8 +440,14 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
         .iter()
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>, _>>()?;
-    if !(args.case_timeout > 0.0 && args.case_timeout.is_finite()) {
-        anyhow::bail!("--case-timeout must be a positive number of seconds");
+    for (name, value) in [
+        ("--case-timeout", Some(args.case_timeout)),
+        ("--stall-timeout", Some(args.stall_timeout)),
+        ("--max-run-time", args.max_run_time),
+    ] {
+        if value.is_some_and(|v| !(v > 0.0 && v.is_finite())) {
+            anyhow::bail!("{name} must be a positive number of seconds");
+        }
     }
     let baseline = match &args.baseline {
         Some(path) => {
@@ -434,6 +470,11 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
                 connection_window: args.http2_window,
             }))
         }),
+        stall_timeout: Duration::from_secs_f64(args.stall_timeout),
+        // Counted from here: the first check of each URL is part of the run.
+        run_deadline: args
+            .max_run_time
+            .map(|s| Instant::now() + Duration::from_secs_f64(s)),
     };
     if let (Some(file), Some(url)) = (&args.case_file, &args.url) {
         return crate::fuzz::cmd_replay(file, url, base).await;

@@ -149,8 +149,8 @@ impl FuzzingServer {
             let verdict = self
                 .lock_results()
                 .get(agent)
-                .and_then(|r| r.records.get(&index))
-                .map(|r| (r.outcome.verdict.behavior, r.outcome.verdict.behavior_close));
+                .and_then(|r| r.results.get(&index))
+                .map(|r| (r.behavior, r.behavior_close));
             if let Some(v) = verdict {
                 return v;
             }

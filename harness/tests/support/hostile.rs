@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use ws_spec::frame::{Frame, FrameHeader, LengthForm, Opcode};
@@ -61,7 +61,28 @@ pub enum Hostility {
     Http200,
     /// A 101 response whose `Sec-WebSocket-Accept` is wrong.
     WrongAccept,
+    /// `101 Switching Protocols`, then header bytes one every [`TRICKLE_EVERY`], never
+    /// ending the head: each read gets a byte, so only an overall deadline ends a wait.
+    TrickleHeaders,
+    /// As [`Hostility::HugeLength`], then bytes without end, never reading: the suite's
+    /// own 16 MiB message (9.1.6) backs up, and its close frame with it.
+    HugeLengthFloodNoRead,
+    /// Valid handshake accepting permessage-deflate, then reads everything and writes
+    /// nothing: every compression case waits on echoes that never come.
+    SilentDeflate,
+    /// Valid handshake, then small complete binary messages ([`SMALL_FRAME`] bytes of
+    /// payload) without end, at most `cap` bytes in all: many wire-log rows per read.
+    FloodSmall {
+        /// Bytes written at most on one connection.
+        cap: u64,
+    },
 }
+
+/// Time between two bytes of [`Hostility::TrickleHeaders`].
+pub const TRICKLE_EVERY: Duration = Duration::from_millis(100);
+
+/// Payload size of [`Hostility::FloodSmall`]'s messages.
+pub const SMALL_FRAME: usize = 100;
 
 /// Starts a hostile peer on a free loopback port; it runs until the test ends.
 pub async fn start_hostile(hostility: Hostility) -> SocketAddr {
@@ -98,8 +119,48 @@ pub async fn start_dying(connections: usize) -> (SocketAddr, Arc<AtomicUsize>) {
     (addr, accepted)
 }
 
+/// Starts a hostile peer that speaks TLS with `tls` first; only the behaviours that
+/// need no TCP socket options are offered ([`Hostility::TrickleHeaders`]).
+pub async fn start_hostile_tls(hostility: Hostility, tls: wsconform::tls::ServerTls) -> SocketAddr {
+    assert_eq!(hostility, Hostility::TrickleHeaders, "not offered over TLS");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let tls = tls.clone();
+            tokio::spawn(async move {
+                let Ok(stream) = tls.accept(stream).await else {
+                    return;
+                };
+                let _ = tokio::time::timeout(PEER_LIFETIME, trickle(stream)).await;
+            });
+        }
+    });
+    addr
+}
+
+/// [`Hostility::TrickleHeaders`] on any stream.
+async fn trickle<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
+    if read_request(&mut stream).await.is_none() {
+        return;
+    }
+    if stream
+        .write_all(b"HTTP/1.1 101 Switching Protocols\r\n")
+        .await
+        .is_err()
+    {
+        return;
+    }
+    for b in b"X-Slow: ".iter().chain(std::iter::repeat(&b'a')) {
+        if stream.write_all(&[*b]).await.is_err() || stream.flush().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(TRICKLE_EVERY).await;
+    }
+}
+
 /// Reads the opening request; `None` when the client left first.
-async fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
+async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> Option<Vec<u8>> {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -177,6 +238,21 @@ fn huge_header(len: u64) -> Vec<u8> {
 async fn misbehave(mut stream: TcpStream, hostility: Hostility) {
     match hostility {
         Hostility::Mute => return drain(&mut stream).await,
+        Hostility::TrickleHeaders => return trickle(stream).await,
+        Hostility::SilentDeflate => {
+            if let Some(response) = read_request(&mut stream).await {
+                // The 101 as the reference server makes it, plus the extension accepted
+                // with no parameters: valid for any offer the suite makes (RFC 7692 §7).
+                let head = String::from_utf8_lossy(&response);
+                let head = head.trim_end_matches("\r\n");
+                let response =
+                    format!("{head}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n");
+                if stream.write_all(response.as_bytes()).await.is_ok() {
+                    drain(&mut stream).await;
+                }
+            }
+            return;
+        }
         Hostility::Garbage => {
             if read_request(&mut stream).await.is_some() {
                 let _ = stream
@@ -263,6 +339,27 @@ async fn misbehave(mut stream: TcpStream, hostility: Hostility) {
                 .with_fin(false)
                 .encode();
             flood(stream, first, next, cap).await;
+        }
+        Hostility::FloodSmall { cap } => {
+            let frame = Frame::new(Opcode::Binary, vec![0x5A; SMALL_FRAME]).encode();
+            // Many frames per write, so the flood is fast enough to matter.
+            let burst: Vec<u8> = frame
+                .iter()
+                .copied()
+                .cycle()
+                .take(frame.len() * 600)
+                .collect();
+            flood(stream, burst.clone(), burst, cap).await;
+        }
+        Hostility::HugeLengthFloodNoRead => {
+            let mut bytes = huge_header((1u64 << 63) - 1);
+            bytes.extend_from_slice(&[0x42; 64 * 1024]);
+            if stream.write_all(&bytes).await.is_err() {
+                return;
+            }
+            // Never reads: what the suite writes backs up in the socket buffers.
+            let junk = vec![0x42u8; 64 * 1024];
+            while stream.write_all(&junk).await.is_ok() {}
         }
         Hostility::HugeLength | Hostility::TopBitLength => {
             let len = if hostility == Hostility::HugeLength {
