@@ -77,6 +77,7 @@ impl RunOutcome {
             },
             observation: Observation::default(),
             wirelog: Vec::new(),
+            wirelog_cut: None,
             http_request: String::new(),
             http_response: String::new(),
             tx_octet_stats: BTreeMap::new(),

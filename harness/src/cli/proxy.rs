@@ -126,6 +126,8 @@ impl ProxyArgs {
             quiet: self.quiet,
             color: self.color,
             case_timeout: 60.0,
+            stall_timeout: ws_cases::run::DEFAULT_STALL_TIMEOUT.as_secs_f64(),
+            max_run_time: None,
             max_message_size: 64 << 20,
             format: self.format,
             junit: self.junit.clone(),
