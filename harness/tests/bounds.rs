@@ -316,13 +316,13 @@ fn flood_of_small_messages_keeps_memory_and_report_bounded() {
     }
 }
 
-/// The same flood over the whole catalogue (`--all`): run by scripts/bench-bounds.sh,
+/// The same flood over the whole default catalogue: run by scripts/bench-bounds.sh,
 /// which records the figures in docs/bounds.md; too long for every CI run.
 #[test]
 #[ignore = "a bench: scripts/bench-bounds.sh flood"]
 fn full_catalogue_flood() {
     let t0 = Instant::now();
-    let (peak, size, cases) = flood_run("*", &["--all"]);
+    let (peak, size, cases) = flood_run("*", &[]);
     println!(
         "flood: {} cases in {:.0} s, peak RSS {} MiB, report {:.1} MB",
         cases.len(),
