@@ -99,8 +99,8 @@ fn entries() -> Vec<Entry> {
         Entry {
             id: "20.3.4",
             subsection: STREAMS,
-            desc: "Open a WebSocket, then send an extended CONNECT with :protocol websockets on another stream of the same connection, then a message on the first.",
-            expect: "The bad stream is refused alone: the first WebSocket still echoes and a third one still opens.",
+            desc: "Open a WebSocket, then on other streams of the same connection an extended CONNECT without :path (malformed) and one with :protocol websockets, then send a message on the first.",
+            expect: "Each bad stream is refused alone: the first WebSocket still echoes and a new one still opens.",
             rfc: &[(9113, "8.1.1", Level::Must)],
             check: H2Check::StreamsIndependent,
         },

@@ -63,9 +63,10 @@ pub enum H2Check {
         /// Bytes of the message.
         size: usize,
     },
-    /// A WebSocket is open on one stream when a malformed CONNECT arrives on another;
-    /// the bad stream is refused alone, the open WebSocket still echoes and a new one
-    /// still opens (RFC 9113 §8.1.1: a malformed request is a stream error).
+    /// A WebSocket is open on one stream when bad CONNECTs arrive on others (one
+    /// malformed, one for another protocol); each is refused alone, the open WebSocket
+    /// still echoes and a new one still opens (RFC 9113 §8.1.1: a malformed request is
+    /// a stream error).
     StreamsIndependent,
 }
 

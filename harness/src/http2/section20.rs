@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use ws_cases::http2::{edit_request, H2Answer, H2Case, H2Check, H2Observation, StreamEnd};
+use ws_cases::http2::{
+    edit_request, ConnectEdit, H2Answer, H2Case, H2Check, H2Observation, StreamEnd,
+};
 use ws_cases::run::RunOutcome;
 use ws_cases::Case;
 use ws_spec::extended_connect::ConnectRequest;
@@ -358,11 +360,14 @@ async fn independent(raw: &mut Raw, std_req: &ConnectRequest, obs: &mut H2Observ
         return;
     }
     let Ok(mut a) = first else { return };
-    let bad = edit_request(
-        std_req.clone(),
-        &ws_cases::http2::ConnectEdit::Protocol("websockets"),
-    );
-    let refused = answer_of(&raw.send(&bad, std_req).await).describe();
+    // Two bad streams: one malformed at the HTTP/2 layer (no :path), one a CONNECT for
+    // a protocol the server does not speak; neither may take the others down.
+    let mut refused = Vec::new();
+    for edit in [ConnectEdit::NoPath, ConnectEdit::Protocol("websockets")] {
+        let bad = edit_request(std_req.clone(), &edit);
+        refused.push(answer_of(&raw.send(&bad, std_req).await).describe());
+    }
+    let refused = refused.join(" and ");
     let on_first = echo(&mut a.io, b"still here?").await;
     let third = raw.send(std_req, std_req).await;
     let third_open = is_open(&third);
@@ -372,10 +377,10 @@ async fn independent(raw: &mut Raw, std_req: &ConnectRequest, obs: &mut H2Observ
     close_politely(&mut a.io).await;
     obs.echo = Some(match (on_first, third_open) {
         (Ok(()), true) => Ok(format!(
-            "The malformed CONNECT on another stream got {refused}; the open WebSocket still echoed and a new one opened."
+            "The bad CONNECTs on other streams got {refused}; the open WebSocket still echoed and a new one opened."
         )),
         (first, third) => Err(format!(
-            "After a malformed CONNECT on another stream (answered with {refused}): the open WebSocket {}; a new extended CONNECT {}.",
+            "After bad CONNECTs on other streams (answered with {refused}): the open WebSocket {}; a new extended CONNECT {}.",
             match first {
                 Ok(()) => "still echoed".to_string(),
                 Err(e) => format!("broke ({e})"),
