@@ -4,7 +4,8 @@
 //!
 //! The lines run in README order, in one scratch directory (files one section writes,
 //! later sections read), through `sh -c`, with the built `wsconform` first on the PATH;
-//! `cargo run --release --` stands for it. Ports 9001, 9002 and 9443 become free ones.
+//! `cargo run --release --` stands for it. Ports 9001, 9002 and 9443 become free ones;
+//! 9004, the HTTP/2 server, is hyper with fastwebsockets (tests/h2_peer) in this process.
 //! Two changes keep it short, and are the only ones: a `run` that names no cases gets
 //! `--quick` (the whole catalogue takes minutes; `cases/tests/reference.rs` plays every
 //! case against the reference endpoint), and `--spec fuzzingclient.json` reads a spec this
@@ -15,6 +16,7 @@
 //! Also here: `run --quick` (the README's first look).
 
 mod cli_common;
+mod h2_peer;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,10 @@ const ELSEWHERE: &[(&str, Exercised)] = &[
     ("cargo test --workspace --release", Exercised::CiRun),
     ("cargo install --path harness", Exercised::ByHand),
     (
+        "wsconform proxy ws://127.0.0.1:8080/ --backend 127.0.0.1:9003",
+        Exercised::ProxyTests,
+    ),
+    (
         "cargo install --locked --git https://github.com/wsconform/wsconform wsconform",
         Exercised::NeedsNetwork,
     ),
@@ -39,6 +45,10 @@ const ELSEWHERE: &[(&str, Exercised)] = &[
 enum Exercised {
     /// `.ci/run` runs the same command (it must contain it).
     CiRun,
+    /// Needs a reverse proxy in front: `proxy_real.rs` runs `wsconform proxy FRONT
+    /// --backend ADDR` through nginx, HAProxy, Apache and Caddy configured as
+    /// `--print-config` prints, and `proxy_flawed.rs` through flawed proxies.
+    ProxyTests,
     /// A release build of its own (`cargo install` resolves features without the
     /// dev-dependencies `cargo test` builds with, so `target/` is not reused): two minutes
     /// of CI for what the tests' build of the same binary shows. Installed by hand, then
@@ -279,7 +289,7 @@ fn check_elsewhere(line: &str, how: Exercised) {
             repo_file(".ci/run").contains(line),
             "README line {line:?} is said to run in .ci/run, which does not have it"
         ),
-        Exercised::ByHand => {}
+        Exercised::ByHand | Exercised::ProxyTests => {}
         Exercised::NeedsNetwork => {
             let manifest = repo_file("Cargo.toml");
             let repository = manifest
@@ -298,8 +308,13 @@ fn every_readme_command_works_as_written() {
     let lines = shell_lines(&readme);
     assert!(lines.len() > 15, "{lines:?}");
     let dir = scratch("readme");
+    // The README's HTTP/2 server on 9004: hyper with the extended CONNECT and
+    // fastwebsockets echoing (a third-party RFC 8441 server), in this process.
+    let rt = runtime();
+    let h2 = rt.block_on(h2_peer::start_hyper());
     // The spec file the README's Autobahn migration reads: yours would name your servers.
     let mut session = Session::new(dir.clone());
+    session.ports.push(("9004", h2.port()));
     let spec = serde_json::json!({
         "servers": [{"agent": "readme-spec", "url": format!("ws://127.0.0.1:{}/", session.port("9001"))}],
         "cases": ["1.1.*"],
