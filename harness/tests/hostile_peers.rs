@@ -505,18 +505,27 @@ async fn server_dying_mid_run_fails_the_rest_and_the_run_completes() {
     let log = dump(&records);
     assert!(wall < WALL_BOUND, "{log}");
     assert_eq!(accepted.load(Ordering::SeqCst), 6);
+    // Every case whose connection never opened failed at once: refused; reset
+    // when its connection sat in the dying listener's backlog (the kernel had
+    // completed the TCP handshake, so the reset comes after connect); or the
+    // sixth connection, accepted and then dropped unanswered.
     let unreached: Vec<_> = records
         .iter()
-        .filter(|r| r.outcome.verdict.reason.contains("cannot connect"))
+        .filter(|r| !r.outcome.observation.connection_was_open)
         .collect();
-    // Every case that did not get one of the six connections could not connect:
-    // refused, or reset when its connection sat in the dying listener's backlog.
-    assert_eq!(unreached.len(), records.len() - 6, "{log}");
+    assert!(unreached.len() >= records.len() - 6, "{log}");
+    for r in &unreached {
+        let reason = &r.outcome.verdict.reason;
+        assert!(
+            reason.contains("cannot connect") || reason.contains("dropped the TCP connection"),
+            "{log}"
+        );
+    }
     let refused = unreached
         .iter()
         .filter(|r| r.outcome.verdict.reason.contains("Connection refused"))
         .count();
-    assert!(refused + 2 >= unreached.len(), "{log}");
+    assert!(refused + 3 >= unreached.len(), "{log}");
     for r in &unreached {
         assert!(!r.outcome.observation.connection_was_open, "{log}");
         assert_eq!(r.outcome.verdict.behavior, Behavior::Failed, "{log}");
