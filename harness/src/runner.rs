@@ -458,8 +458,14 @@ async fn drive_until<S>(
         // After the run asked for the drop nothing it reads matters: reading a flood
         // then would only burn a core.
         let reading = !read_done && !drop_requested;
-        let grace = (run.is_deciding() && !out.pending.is_empty() && !out.broken && !expired)
-            .then(|| last_progress + CLOSE_GRACE);
+        let owed = run.is_deciding() && !out.pending.is_empty() && !out.broken && !expired;
+        if owed && grace_armed.is_none() {
+            // The grace counts from when bytes are first owed after the decision: a
+            // write that finished long ago (the peer then busy computing its answer)
+            // says nothing about whether it still reads.
+            last_progress = tokio::time::Instant::now();
+        }
+        let grace = owed.then(|| last_progress + CLOSE_GRACE);
         if grace != grace_armed {
             grace_armed = grace;
             grace_sleep.as_mut().reset(grace.unwrap_or(far));
