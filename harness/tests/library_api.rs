@@ -5,17 +5,14 @@
 
 use std::collections::BTreeSet;
 
-use fastwebsockets::{upgrade, FragmentCollector, OpCode, WebSocketError};
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::Empty;
-use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use tokio::io::DuplexStream;
 use tokio_tungstenite::tungstenite::Message;
 use wsconform::{Suite, SuiteReport};
+
+/// fastwebsockets behind hyper 1's upgrade, as its echo example runs it.
+#[path = "../examples/fastwebsockets_peer/mod.rs"]
+mod fastwebsockets_peer;
 
 /// The selection the issue names: framing, pings, fragmentation.
 const CASES: &str = "1.*,2.*,5.*";
@@ -39,32 +36,6 @@ async fn tungstenite_server(stream: DuplexStream, text_closes: bool) {
             return;
         }
     }
-}
-
-/// fastwebsockets behind hyper 1's upgrade, as its echo example runs it.
-async fn fastwebsockets_server(stream: DuplexStream) {
-    async fn echo(fut: upgrade::UpgradeFut) -> Result<(), WebSocketError> {
-        let mut ws = FragmentCollector::new(fut.await?);
-        loop {
-            let frame = ws.read_frame().await?;
-            match frame.opcode {
-                OpCode::Close => return Ok(()),
-                OpCode::Text | OpCode::Binary => ws.write_frame(frame).await?,
-                _ => {}
-            }
-        }
-    }
-    async fn handle(mut req: Request<Incoming>) -> Result<Response<Empty<Bytes>>, WebSocketError> {
-        let (response, fut) = upgrade::upgrade(&mut req)?;
-        tokio::spawn(async move {
-            let _ = echo(fut).await;
-        });
-        Ok(response)
-    }
-    let _ = http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service_fn(handle))
-        .with_upgrades()
-        .await;
 }
 
 /// tokio-tungstenite's client as an Autobahn client driver runs it: echo every text and
@@ -129,7 +100,7 @@ async fn fastwebsockets_server_conforms_in_process() {
         .cases(CASES)
         .run_server_with(|| async {
             let (suite_end, server_end) = tokio::io::duplex(PIPE);
-            tokio::spawn(fastwebsockets_server(server_end));
+            tokio::spawn(fastwebsockets_peer::serve_http1(server_end));
             Ok(suite_end)
         })
         .await

@@ -13,23 +13,15 @@ mod browser_support;
 mod proxy_support;
 
 use std::collections::BTreeSet;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use browser_support::{require, Launched};
+use browser_support::{require, scratch, Launched};
 use proxy_support::free_port;
 
 const INSTALL: &str = "run scripts/proxies/install.sh";
-
-/// A scratch directory for one proxy's configuration, pid and temporary files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wsconform-proxy-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
 
 /// `wsconform proxy --print-config KIND` for these addresses.
 fn printed_config(kind: &str, front: SocketAddr, backend: SocketAddr, dir: &Path) -> String {
@@ -45,27 +37,6 @@ fn printed_config(kind: &str, front: SocketAddr, backend: SocketAddr, dir: &Path
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("UTF-8 config")
-}
-
-/// Waits until `front` accepts connections; panics with the proxy's log if it exits.
-fn wait_listening(proxy: &mut Launched, front: SocketAddr, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&front, Duration::from_millis(200)).is_ok() {
-            return;
-        }
-        if let Some(status) = proxy.exited() {
-            panic!(
-                "{name} exited ({status}) before listening:\n{}",
-                proxy.log_tail()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!(
-        "{name} does not listen on {front} after 15 s:\n{}",
-        proxy.log_tail()
-    );
 }
 
 /// What one `wsconform proxy` run through a real proxy came to.
@@ -186,7 +157,7 @@ impl Real<'_> {
             env,
             dir.join("proxy.log"),
         );
-        wait_listening(&mut proxy, front, self.name);
+        proxy.wait_listening(front, self.name);
         let outcome = run_through(self.name, front, backend, &dir, self.extra);
         assert_eq!(
             outcome.failing,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# install-peers.sh: install the pinned third-party peers of the parity check.
+# install-peers.sh: install the pinned third-party peers of the parity check, and the
+# Python HTTP/2 server of harness/tests/http2_real.rs.
 #
-#   scripts/parity/install-peers.sh [python] [node] [rust]     (default: all three)
+#   scripts/parity/install-peers.sh [python] [node] [rust] [hypercorn]
+#                                  (default: the first three, the parity peers)
 #
 # Where: ${WSCONFORM_PEERS:-$HOME/.cache/wsconform-peers}, reused when present; a step
 # whose pins have not changed since it last succeeded only checks (idempotent).
@@ -12,6 +14,10 @@
 #                  the harness crate's examples, built into the workspace's target/release
 #                  by `cargo test --workspace --release --no-run`, so that after CI's test
 #                  step it builds nothing
+#   hypercorn/     a venv of its own: Hypercorn 0.18.0 (RFC 8441 through h2 4.4.1) and its
+#                  dependencies, every one pinned (scripts/http2/requirements.txt), from PyPI;
+#                  it serves scripts/http2/asgi_echo.py. HAProxy and Apache, the other
+#                  HTTP/2 servers of that test, come from scripts/proxies/install.sh.
 # Needs python3 (with venv), node and npm (node 18 or later), cargo.
 # Exit status 1, naming what is missing, when a step fails.
 set -euo pipefail
@@ -23,20 +29,23 @@ PEERS=${WSCONFORM_PEERS:-$HOME/.cache/wsconform-peers}
 log() { echo "[install-peers] $*" >&2; }
 die() { echo "[install-peers] ERROR: $*" >&2; exit 1; }
 
-python_step() {
-  local req="$HERE/peers/python/requirements.txt" stamp="$PEERS/venv/.requirements.txt"
+# A venv at DIR from the pinned requirements file REQ, checked by importing MODULES (a
+# comma list); reused while REQ is unchanged and the modules import.
+venv_step() {
+  local dir=$1 req=$2 modules=$3 name=$4
   command -v python3 >/dev/null || die "python3 missing: apt-get install python3 python3-venv"
-  if [ -x "$PEERS/venv/bin/python" ] && cmp -s "$req" "$stamp" \
-     && "$PEERS/venv/bin/python" -c 'import websockets, aiohttp, autobahn' 2>/dev/null; then
-    log "python: venv up to date ($PEERS/venv)"
+  if [ -x "$dir/bin/python" ] && cmp -s "$req" "$dir/.requirements.txt" \
+     && "$dir/bin/python" -c "import $modules" 2>/dev/null; then
+    log "$name: venv up to date ($dir)"
     return
   fi
-  log "python: creating $PEERS/venv from peers/python/requirements.txt"
-  rm -rf "$PEERS/venv"
-  python3 -m venv "$PEERS/venv" || die "python3 -m venv failed: apt-get install python3-venv"
-  "$PEERS/venv/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$req" \
+  log "$name: creating $dir from ${req#"$ROOT"/}"
+  rm -rf "$dir"
+  python3 -m venv "$dir" || die "python3 -m venv failed: apt-get install python3-venv"
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$req" \
     || die "pip install -r $req failed"
-  cp "$req" "$stamp"
+  "$dir/bin/python" -c "import $modules" || die "$name: $modules do not import after the install"
+  cp "$req" "$dir/.requirements.txt"
 }
 
 node_step() {
@@ -65,10 +74,11 @@ steps=("$@")
 mkdir -p "$PEERS"
 for step in "${steps[@]}"; do
   case "$step" in
-    python) python_step ;;
+    python) venv_step "$PEERS/venv" "$HERE/peers/python/requirements.txt" websockets,aiohttp,autobahn python ;;
+    hypercorn) venv_step "$PEERS/hypercorn" "$ROOT/scripts/http2/requirements.txt" hypercorn,h2 hypercorn ;;
     node) node_step ;;
     rust) rust_step ;;
-    *) die "unknown step $step (python, node, rust)" ;;
+    *) die "unknown step $step (python, node, rust, hypercorn)" ;;
   esac
 done
 log "ready: $PEERS"

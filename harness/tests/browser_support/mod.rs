@@ -51,6 +51,15 @@ pub fn require(name: &str, extra: &[PathBuf], install: &str) -> Option<PathBuf> 
     None
 }
 
+/// A scratch directory for one launched program's configuration, pid and temporary
+/// files, empty, unique to this test process.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wsconform-proxy-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
 /// A program started in its own process group, killed with its children on drop.
 pub struct Launched {
     child: Child,
@@ -93,6 +102,28 @@ impl Launched {
             std::thread::sleep(Duration::from_millis(100));
         }
         None
+    }
+
+    /// Waits until `addr` accepts connections; panics with the log if the program
+    /// exits first or does not listen within 15 s.
+    pub fn wait_listening(&mut self, addr: std::net::SocketAddr, name: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return;
+            }
+            if let Some(status) = self.exited() {
+                panic!(
+                    "{name} exited ({status}) before listening:\n{}",
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "{name} does not listen on {addr} after 15 s:\n{}",
+            self.log_tail()
+        );
     }
 
     /// The tail of what it printed.

@@ -10,7 +10,7 @@
 
 use std::net::SocketAddr;
 
-use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket, WebSocketError};
+use fastwebsockets::{FragmentCollector, Role, WebSocket, WebSocketError};
 use http_body_util::Empty;
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
@@ -20,36 +20,16 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use ws_spec::extended_connect::{validate_request, ConnectRequest};
 
-async fn echo<S>(ws: FragmentCollector<S>) -> Result<(), WebSocketError>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let mut ws = ws;
-    echo_on(&mut ws).await
-}
+#[path = "../../examples/fastwebsockets_peer/mod.rs"]
+mod fastwebsockets_peer;
+use fastwebsockets_peer::{echo_frames, upgrade_and_echo};
 
-async fn echo_on<S>(ws: &mut FragmentCollector<S>) -> Result<(), WebSocketError>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    loop {
-        let frame = ws.read_frame().await?;
-        match frame.opcode {
-            OpCode::Close => return Ok(()),
-            OpCode::Text | OpCode::Binary => ws.write_frame(frame).await?,
-            _ => {}
-        }
-    }
-}
-
-/// The request's pseudo-headers and fields as ws-spec's rule reads them.
-fn as_connect(req: &Request<Incoming>) -> ConnectRequest {
+/// The request's pseudo-headers and fields as ws-spec's rule reads them; `protocol`
+/// is `:protocol`, which hyper and h2 each keep in an extension of their own.
+fn as_connect<B>(req: &Request<B>, protocol: Option<&str>) -> ConnectRequest {
     ConnectRequest {
         method: req.method().to_string(),
-        protocol: req
-            .extensions()
-            .get::<hyper::ext::Protocol>()
-            .map(|p| p.as_str().to_string()),
+        protocol: protocol.map(str::to_string),
         scheme: req.uri().scheme_str().map(str::to_string),
         authority: req.uri().authority().map(|a| a.to_string()),
         path: req.uri().path_and_query().map(|p| p.to_string()),
@@ -73,29 +53,24 @@ fn status(code: u16) -> Response<Empty<Bytes>> {
 }
 
 async fn serve(mut req: Request<Incoming>) -> Result<Response<Empty<Bytes>>, WebSocketError> {
-    if req.version() == hyper::Version::HTTP_2 {
-        if req.method() != Method::CONNECT {
-            return Ok(status(404));
-        }
-        if let Err(e) = validate_request(&as_connect(&req)) {
-            return Ok(status(e.status().unwrap_or(400)));
-        }
-        let upgrade = hyper::upgrade::on(&mut req);
-        tokio::spawn(async move {
-            if let Ok(upgraded) = upgrade.await {
-                let ws = WebSocket::after_handshake(TokioIo::new(upgraded), Role::Server);
-                let _ = echo(FragmentCollector::new(ws)).await;
-            }
-        });
-        return Ok(status(200));
+    if req.version() != hyper::Version::HTTP_2 {
+        return upgrade_and_echo(req).await;
     }
-    let (response, fut) = fastwebsockets::upgrade::upgrade(&mut req)?;
+    if req.method() != Method::CONNECT {
+        return Ok(status(404));
+    }
+    let protocol = req.extensions().get::<hyper::ext::Protocol>();
+    if let Err(e) = validate_request(&as_connect(&req, protocol.map(|p| p.as_str()))) {
+        return Ok(status(e.status().unwrap_or(400)));
+    }
+    let upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
-        if let Ok(ws) = fut.await {
-            let _ = echo(FragmentCollector::new(ws)).await;
+        if let Ok(upgraded) = upgrade.await {
+            let ws = WebSocket::after_handshake(TokioIo::new(upgraded), Role::Server);
+            let _ = echo_frames(&mut FragmentCollector::new(ws)).await;
         }
     });
-    Ok(response)
+    Ok(status(200))
 }
 
 /// Starts the hyper + fastwebsockets echo on a free loopback port: HTTP/1.1
@@ -138,37 +113,14 @@ pub enum Flaw {
     IgnoresFlowControl,
 }
 
-/// The request as ws-spec's rule reads it, from h2's server side.
-fn h2_as_connect(req: &hyper::Request<h2::RecvStream>) -> ConnectRequest {
-    ConnectRequest {
-        method: req.method().to_string(),
-        protocol: req
-            .extensions()
-            .get::<h2::ext::Protocol>()
-            .map(|p| p.as_str().to_string()),
-        scheme: req.uri().scheme_str().map(str::to_string),
-        authority: req.uri().authority().map(|a| a.to_string()),
-        path: req.uri().path_and_query().map(|p| p.to_string()),
-        headers: req
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-    }
-}
-
 /// Answers one extended CONNECT on the h2 server; `true` asks for the connection to go.
 async fn h2_handle(
     req: hyper::Request<h2::RecvStream>,
     mut respond: h2::server::SendResponse<Bytes>,
     flaw: Flaw,
 ) -> bool {
-    let checked = match validate_request(&h2_as_connect(&req)) {
+    let protocol = req.extensions().get::<h2::ext::Protocol>();
+    let checked = match validate_request(&as_connect(&req, protocol.map(|p| p.as_str()))) {
         Err(ws_spec::extended_connect::ConnectError::HandshakeKey) if flaw == Flaw::AcceptsKey => {
             Ok(())
         }
@@ -194,7 +146,7 @@ async fn h2_handle(
     };
     let io = wsconform::http2::H2Io::new(send, req.into_body());
     let mut ws = FragmentCollector::new(WebSocket::after_handshake(io, Role::Server));
-    let _ = echo_on(&mut ws).await;
+    let _ = echo_frames(&mut ws).await;
     // The server's TCP close after the closing handshake is END_STREAM (RFC 8441 §5.1).
     let _ = tokio::io::AsyncWriteExt::shutdown(&mut ws.into_inner()).await;
     false
