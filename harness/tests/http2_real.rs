@@ -17,11 +17,12 @@
 mod browser_support;
 mod h2_peer;
 mod proxy_support;
+mod skip;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use browser_support::{require, scratch, Launched};
 use proxy_support::free_port;
@@ -47,9 +48,7 @@ fn installed(path: PathBuf, install: &str) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    let what = format!("{} is not installed: {install}", path.display());
-    assert!(std::env::var("CI").map_or(true, |v| v != "true"), "{what}");
-    eprintln!("SKIPPED (not under CI=true): {what}");
+    skip::missing_dependency(&path.display().to_string(), install);
     None
 }
 
@@ -73,14 +72,19 @@ fn start_node_ws(dir: &Path) -> Option<(Launched, SocketAddr)> {
     Some((ws, addr))
 }
 
-/// `wsconform run URL --cases CASES` with `extra`, its report read back by case id.
-fn run(url: &str, cases: &str, extra: &[&str], out: &Path) -> BTreeMap<String, CaseResult> {
-    let status = Command::new(env!("CARGO_BIN_EXE_wsconform"))
+/// `wsconform run URL --cases CASES` with `extra`, the report into `out`.
+fn wsconform(url: &str, cases: &str, extra: &[&str], out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wsconform"))
         .args(["run", url, "--cases", cases, "-q", "--format", "json", "-o"])
         .arg(out)
         .args(extra)
         .output()
-        .expect("run wsconform");
+        .expect("run wsconform")
+}
+
+/// [`wsconform`], its report read back by case id.
+fn run(url: &str, cases: &str, extra: &[&str], out: &Path) -> BTreeMap<String, CaseResult> {
+    let status = wsconform(url, cases, extra, out);
     // 0 or 1 (some case failed); 2 and up are errors of the run itself.
     assert!(
         matches!(status.status.code(), Some(0 | 1)),
@@ -154,6 +158,16 @@ fn section20(http2: &BTreeMap<String, CaseResult>, not_ok: &[(&str, Behavior)]) 
         .collect()
 }
 
+/// Fails with what is wrong and the server's log, if anything is.
+fn none_wrong(what: &str, wrong: &[String], server: &Launched) {
+    assert!(
+        wrong.is_empty(),
+        "{what}:\n{}\nlog:\n{}",
+        wrong.join("\n"),
+        server.log_tail()
+    );
+}
+
 fn ids(cases: &str) -> String {
     format!("{CASES},{cases}")
 }
@@ -202,12 +216,7 @@ fn haproxy_h2_front_gives_each_backend_its_http11_verdicts() {
         &dir.join("node-http2"),
     );
     let wrong = compare("haproxy -> node ws", &http1, &http2, &[], &[]);
-    assert!(
-        wrong.is_empty(),
-        "haproxy -> node ws:\n{}\nlog:\n{}",
-        wrong.join("\n"),
-        proxy.log_tail()
-    );
+    none_wrong("haproxy -> node ws", &wrong, &proxy);
     // HAProxy makes its own HTTP/1.1 upgrade to the backend, so the client's
     // Sec-WebSocket-Key is unused (a SHOULD: NON-STRICT) and sec-websocket-version 8 goes
     // through to node's ws, which accepts 8 as well as 13 (FAILED).
@@ -216,11 +225,7 @@ fn haproxy_h2_front_gives_each_backend_its_http11_verdicts() {
         ("20.2.7", Behavior::Failed),
     ];
     let wrong = section20(&http2, &node20);
-    assert!(
-        wrong.is_empty(),
-        "haproxy -> node ws, section 20:\n{}",
-        wrong.join("\n")
-    );
+    none_wrong("haproxy -> node ws, section 20", &wrong, &proxy);
 
     // Behind the same HAProxy, fastwebsockets refuses version 8 and HAProxy resets the
     // stream: 20.2.7 is the backend's verdict, not HAProxy's.
@@ -231,11 +236,7 @@ fn haproxy_h2_front_gives_each_backend_its_http11_verdicts() {
         &dir.join("fws-http2"),
     );
     let wrong = section20(&fws20, &[("20.2.6", Behavior::NonStrict)]);
-    assert!(
-        wrong.is_empty(),
-        "haproxy -> fastwebsockets, section 20:\n{}",
-        wrong.join("\n")
-    );
+    none_wrong("haproxy -> fastwebsockets, section 20", &wrong, &proxy);
 }
 
 /// Close verdicts a front that does not end the HTTP/2 stream when the WebSocket ends
@@ -277,11 +278,11 @@ fn apache_h2websockets_keeps_message_verdicts_and_ends_streams_late() {
     let Some((_node, node)) = start_node_ws(&dir) else {
         return;
     };
-    let front = free_port();
+    let (front, off) = (free_port(), free_port());
     let d = dir.display();
     let m = modules.display();
     let config = format!(
-        "ServerRoot {d}\nListen {front}\nPidFile {d}/httpd.pid\nErrorLog {d}/error.log\nLogLevel warn\n\
+        "ServerRoot {d}\nListen {front}\nListen {off}\nPidFile {d}/httpd.pid\nErrorLog {d}/error.log\nLogLevel warn\n\
          User nobody\nGroup nogroup\nServerName 127.0.0.1\n\
          LoadModule mpm_event_module {m}/mod_mpm_event.so\n\
          LoadModule authz_core_module {m}/mod_authz_core.so\n\
@@ -289,7 +290,8 @@ fn apache_h2websockets_keeps_message_verdicts_and_ends_streams_late() {
          LoadModule proxy_module {m}/mod_proxy.so\n\
          LoadModule proxy_http_module {m}/mod_proxy_http.so\n\
          Protocols h2c http/1.1\nH2WebSockets on\n\
-         ProxyPass / http://{node}/ upgrade=websocket\n"
+         ProxyPass / http://{node}/ upgrade=websocket\n\
+         <VirtualHost {off}>\n  H2WebSockets off\n  ProxyPass / http://{node}/ upgrade=websocket\n</VirtualHost>\n"
     );
     std::fs::write(dir.join("httpd.conf"), config).unwrap();
     let conf = dir.join("httpd.conf").display().to_string();
@@ -300,6 +302,22 @@ fn apache_h2websockets_keeps_message_verdicts_and_ends_streams_late() {
         dir.join("apache.log"),
     );
     httpd.wait_listening(front, "apache");
+    httpd.wait_listening(off, "apache");
+
+    // The same server with `H2WebSockets off` (its default) does not advertise the
+    // extended CONNECT: the run stops at its first check, naming the setting.
+    let out = wsconform(
+        &format!("ws://{off}/"),
+        "1.1.1",
+        &["--http2"],
+        &dir.join("off"),
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "H2WebSockets off: {said}");
+    assert!(
+        said.contains("do not enable the extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL"),
+        "H2WebSockets off: {said}"
+    );
 
     let http1 = run(&format!("ws://{node}/"), CASES, &[], &dir.join("http1"));
     // Not confirmed alone: nearly every close verdict is a late one, and the solo reruns
@@ -315,12 +333,7 @@ fn apache_h2websockets_keeps_message_verdicts_and_ends_streams_late() {
         (CloseBehavior::Informational, LATE_END),
     ];
     let wrong = compare("apache -> node ws", &http1, &http2, &[], &late);
-    assert!(
-        wrong.is_empty(),
-        "apache:\n{}\nlog:\n{}",
-        wrong.join("\n"),
-        httpd.log_tail()
-    );
+    none_wrong("apache", &wrong, &httpd);
     all_late("apache", &http1, &http2);
     // As through HAProxy: Apache upgrades to the backend itself (20.2.6) and passes
     // version 8 on to node's ws (20.2.7). 20.3.1 is OK: once the suite ends its side,
@@ -332,11 +345,7 @@ fn apache_h2websockets_keeps_message_verdicts_and_ends_streams_late() {
             ("20.2.7", Behavior::Failed),
         ],
     );
-    assert!(
-        wrong.is_empty(),
-        "apache, section 20:\n{}",
-        wrong.join("\n")
-    );
+    none_wrong("apache, section 20", &wrong, &httpd);
 }
 
 #[test]
@@ -377,12 +386,7 @@ fn hypercorn_keeps_message_verdicts_but_invalid_utf8_and_malformed_connects_end_
         (CloseBehavior::Informational, LATE_END),
     ];
     let wrong = compare("hypercorn", &http1, &http2, &utf8, &late);
-    assert!(
-        wrong.is_empty(),
-        "hypercorn:\n{}\nlog:\n{}",
-        wrong.join("\n"),
-        server.log_tail()
-    );
+    none_wrong("hypercorn", &wrong, &server);
     all_late("hypercorn", &http1, &http2);
     // Hypercorn takes the WebSocket from `:method CONNECT` alone (20.2.2 with :protocol
     // websockets is accepted); the h2 library raises a protocol error on a malformed
@@ -396,9 +400,5 @@ fn hypercorn_keeps_message_verdicts_but_invalid_utf8_and_malformed_connects_end_
         ("20.3.4", Behavior::Failed),
     ];
     let wrong = section20(&http2, &not_ok);
-    assert!(
-        wrong.is_empty(),
-        "hypercorn, section 20:\n{}",
-        wrong.join("\n")
-    );
+    none_wrong("hypercorn, section 20", &wrong, &server);
 }
