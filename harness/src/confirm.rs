@@ -115,33 +115,38 @@ pub struct Counts {
     pub not_confirmed: usize,
     /// Wall time of the solo reruns, first start to last end.
     pub time: Duration,
+    // First start and last end of the solo reruns counted so far.
+    span: Option<(SystemTime, SystemTime)>,
 }
 
 impl Counts {
     /// Counts the confirmations of a run's records.
     pub fn of(records: &[CaseRecord]) -> Self {
         let mut c = Counts::default();
-        let (mut first, mut last) = (None::<SystemTime>, None::<SystemTime>);
         for r in records {
-            match &r.confirmation {
-                Some(Confirmation::Alone { beside, .. }) => {
-                    c.confirmed += 1;
-                    if changed(beside, &r.outcome.verdict) {
-                        c.changed += 1;
-                    }
-                    let end = r.started + r.duration;
-                    first = Some(first.map_or(r.started, |f| f.min(r.started)));
-                    last = Some(last.map_or(end, |l| l.max(end)));
-                }
-                Some(Confirmation::NotConfirmed { .. }) => c.not_confirmed += 1,
-                None => {}
-            }
-        }
-        // The sleeping cases rerun side by side: the cost is the span, not the sum.
-        if let (Some(first), Some(last)) = (first, last) {
-            c.time = last.duration_since(first).unwrap_or_default();
+            c.add(r);
         }
         c
+    }
+
+    /// Counts the confirmation of one more record, as records settle.
+    pub fn add(&mut self, r: &CaseRecord) {
+        match &r.confirmation {
+            Some(Confirmation::Alone { beside, .. }) => {
+                self.confirmed += 1;
+                if changed(beside, &r.outcome.verdict) {
+                    self.changed += 1;
+                }
+                let end = r.started + r.duration;
+                let (first, last) = self.span.unwrap_or((r.started, end));
+                let (first, last) = (first.min(r.started), last.max(end));
+                self.span = Some((first, last));
+                // The sleeping cases rerun side by side: the cost is the span, not the sum.
+                self.time = last.duration_since(first).unwrap_or_default();
+            }
+            Some(Confirmation::NotConfirmed { .. }) => self.not_confirmed += 1,
+            None => {}
+        }
     }
 
     /// One line for the terminal summary ("3 verdicts confirmed alone, 1
@@ -195,6 +200,7 @@ mod tests {
             changed: 1,
             not_confirmed: 0,
             time: Duration::from_millis(2500),
+            ..Counts::default()
         };
         assert_eq!(
             c.line().unwrap(),

@@ -232,7 +232,7 @@ pub fn case_result(record: &CaseRecord, agent: &str) -> CaseResult {
 
 /// The whole run in the report model; `url` is the server tested (none for clients).
 pub fn run_report(
-    records: &[CaseRecord],
+    results: Vec<CaseResult>,
     agent: &str,
     url: Option<&str>,
     started: SystemTime,
@@ -240,7 +240,7 @@ pub fn run_report(
 ) -> RunReport {
     RunReport {
         agent: agent.to_string(),
-        results: records.iter().map(|r| case_result(r, agent)).collect(),
+        results,
         started: iso8601(started),
         insecure_tls,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),

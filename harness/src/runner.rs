@@ -742,7 +742,8 @@ fn ran_out_of_time(record: &CaseRecord) -> bool {
 ///
 /// `on_done` is called as each case's reported record is settled (progress bar,
 /// partial reports). When `stop` resolves (Ctrl-C), cases not yet started are
-/// skipped and the ones running are abandoned; what finished is returned.
+/// skipped and the ones running are abandoned; what finished is returned, in the
+/// order of `cases`.
 pub async fn run_all<F>(
     cases: Vec<Case>,
     target: Target,
@@ -753,10 +754,32 @@ pub async fn run_all<F>(
 where
     F: FnMut(&CaseRecord),
 {
+    let mut records = Vec::with_capacity(cases.len());
+    let settle = |record: CaseRecord| {
+        on_done(&record);
+        records.push(record);
+    };
+    run_each(cases, target, settings, settle, stop).await;
+    records.sort_by_key(|r| r.index);
+    records
+}
+
+/// Runs every case as [`run_all`] does, but keeps no record: each one is handed to
+/// `settle` as it is settled, in the order cases end. A caller that keeps only what it
+/// needs of each (the CLI writes a case's report file and keeps its summary) holds
+/// memory for the cases in flight, not for the whole run.
+pub async fn run_each<F>(
+    cases: Vec<Case>,
+    target: Target,
+    settings: RunSettings,
+    mut settle: F,
+    stop: tokio::sync::watch::Receiver<bool>,
+) where
+    F: FnMut(CaseRecord),
+{
     let t0 = Instant::now();
     let target = Arc::new(target);
     let settings = Arc::new(settings);
-    let mut records = Vec::with_capacity(cases.len());
     let mut exclusive = Vec::new();
     let mut idle = Vec::new();
     let mut shared = Vec::new();
@@ -822,8 +845,7 @@ where
                 } else if settings.confirm && crate::confirm::needs_confirmation(&record) {
                     beside.push(record);
                 } else {
-                    on_done(&record);
-                    records.push(record);
+                    settle(record);
                 }
             }
             changed = stop_rx.changed(), if stop_open => {
@@ -845,8 +867,7 @@ where
                 record = first;
             }
         }
-        on_done(&record);
-        records.push(record);
+        settle(record);
     }
     // Phase 3: what came out worse than OK beside others, again, alone, within the
     // confirmation budget and the run's own deadline.
@@ -854,13 +875,7 @@ where
     if let Some(end) = settings.run_deadline {
         until = until.min(end);
     }
-    confirm_alone(beside, &target, &settings, &stop, until, |record| {
-        on_done(&record);
-        records.push(record);
-    })
-    .await;
-    records.sort_by_key(|r| r.index);
-    records
+    confirm_alone(beside, &target, &settings, &stop, until, settle).await;
 }
 
 /// Plays again the cases of `beside` (records made beside other cases), starting

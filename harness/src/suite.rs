@@ -183,8 +183,12 @@ impl Suite {
         let (_stop, stop_rx) = tokio::sync::watch::channel(false);
         let started = SystemTime::now();
         let records = runner::run_all(cases, target, self.settings.clone(), |_| {}, stop_rx).await;
+        let results = records
+            .iter()
+            .map(|r| crate::report::case_result(r, &agent))
+            .collect();
         let mut report =
-            crate::report::run_report(&records, &agent, url.as_deref(), started, insecure);
+            crate::report::run_report(results, &agent, url.as_deref(), started, insecure);
         for case in &mut report.results {
             if let Some(n) = catalogue.iter().position(|c| c.id == case.id) {
                 case.case_index = n + 1;

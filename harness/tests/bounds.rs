@@ -414,7 +414,13 @@ fn flood_run(patterns: &str, extra: &[&str]) -> (u64, u64, Vec<ws_reports::CaseR
     assert!(peak > 0, "no reading of the child's memory");
     let size = dir_size(&out);
     let mut runs = ws_reports::read_autobahn_dir(&out).unwrap();
-    let _ = std::fs::remove_dir_all(&out);
+    match std::env::var_os("WSCONFORM_KEEP_FLOOD_REPORT") {
+        // scripts/bench-bounds.sh measures how the flooded report's page loads.
+        Some(keep) if patterns == "*" => std::fs::rename(&out, keep).unwrap(),
+        _ => {
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
     (peak, size, runs.remove(0).results)
 }
 

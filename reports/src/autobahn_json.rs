@@ -9,8 +9,7 @@
 //! so readers of Autobahn's format never meet it; directories
 //! written by Autobahn itself, which lack it, are still readable.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -18,8 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::case_id::compare_case_ids;
 use crate::error::ReportError;
-use crate::fsutil::{read_to_string, write_atomic};
-use crate::html::render_html;
+use crate::fsutil::read_to_string;
 use crate::model::{CaseResult, RunReport};
 
 /// Name of the master index in a report directory.
@@ -151,144 +149,16 @@ pub fn case_json(case: &CaseResult) -> Value {
     serde_json::to_value(case).expect("a CaseResult always serializes")
 }
 
+/// Run-level data of one agent in the sidecar [`RUNS_FILE`].
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RunMeta {
-    started: String,
-    insecure_tls: bool,
-    tool_version: String,
+pub(crate) struct RunMeta {
+    pub(crate) started: String,
+    pub(crate) insecure_tls: bool,
+    pub(crate) tool_version: String,
     // Sidecars written before the URL was recorded lack it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    url: Option<String>,
-}
-
-/// Checks what the file layout relies on: agents are unique, case ids are unique per agent,
-/// every case names its run's agent, and no two agents share a file-name prefix.
-fn validate(runs: &[RunReport]) -> Result<(), ReportError> {
-    let mut prefixes: HashMap<String, &str> = HashMap::new();
-    for run in runs {
-        let prefix = agent_file_prefix(&run.agent);
-        if let Some(other) = prefixes.insert(prefix.clone(), &run.agent) {
-            if other == run.agent {
-                return Err(ReportError::DuplicateAgent {
-                    agent: run.agent.clone(),
-                });
-            }
-            return Err(ReportError::FilenameCollision {
-                first: other.to_owned(),
-                second: run.agent.clone(),
-                prefix,
-            });
-        }
-        let mut seen = BTreeSet::new();
-        for case in &run.results {
-            if case.agent != run.agent {
-                return Err(ReportError::AgentMismatch {
-                    run_agent: run.agent.clone(),
-                    case_agent: case.agent.clone(),
-                    case: case.id.clone(),
-                });
-            }
-            if !seen.insert(case.id.as_str()) {
-                return Err(ReportError::DuplicateCase {
-                    agent: run.agent.clone(),
-                    case: case.id.clone(),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Writes `runs` into the report directory `dir` (created if missing): one JSON file per
-/// agent and case, `index.json`, the run sidecar and `index.html`.
-///
-/// Agents accumulate as in Autobahn's index: agents already in `dir` that are not in `runs`
-/// are kept (their per-case files are read back so the HTML shows them too). An agent in
-/// `runs` that is already there keeps its earlier cases that the new run did not play (so a
-/// re-run of a few cases does not lose the rest); the cases it played replace their earlier
-/// results, and the run's metadata (start time, tool version) is the new run's. Every file is written through a temporary file and a rename;
-/// per-case files go first and the index last, so an interrupted write leaves the previous
-/// index (or none) in place, never half of one.
-pub fn write_autobahn_dir(dir: &Path, runs: &[RunReport]) -> Result<(), ReportError> {
-    validate(runs)?;
-    fs::create_dir_all(dir).map_err(|source| ReportError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-
-    let index_path = dir.join(INDEX_FILE);
-    let existing = if index_path.exists() {
-        read_autobahn_dir(dir)?
-    } else {
-        Vec::new()
-    };
-    let mut all: Vec<RunReport> = runs.to_vec();
-    for old in existing {
-        match all.iter_mut().find(|r| r.agent == old.agent) {
-            Some(new) => {
-                let played: BTreeSet<String> = new.results.iter().map(|c| c.id.clone()).collect();
-                new.results
-                    .extend(old.results.into_iter().filter(|c| !played.contains(&c.id)));
-                new.results.sort_by(|a, b| compare_case_ids(&a.id, &b.id));
-            }
-            None => all.push(old),
-        }
-    }
-    all.sort_by(|a, b| a.agent.cmp(&b.agent));
-    // Kept agents must not collide with new ones either.
-    validate(&all)?;
-
-    for run in runs {
-        for case in &run.results {
-            let name = case_report_filename(&case.agent, &case.id);
-            let text = to_autobahn_json_string(&case_json(case));
-            write_atomic(&dir.join(&name), text.as_bytes(), false)?;
-        }
-    }
-    // Kept cases read from files named otherwise (by Autobahn, or by an older wsconform
-    // whose names were not bounded) get a file under the name the new index gives them.
-    for case in all.iter().flat_map(|r| &r.results) {
-        let path = dir.join(case_report_filename(&case.agent, &case.id));
-        if !path.exists() {
-            let text = to_autobahn_json_string(&case_json(case));
-            write_atomic(&path, text.as_bytes(), false)?;
-        }
-    }
-
-    let meta: BTreeMap<&str, RunMeta> = all
-        .iter()
-        .map(|r| {
-            (
-                r.agent.as_str(),
-                RunMeta {
-                    started: r.started.clone(),
-                    insecure_tls: r.insecure_tls,
-                    tool_version: r.tool_version.clone(),
-                    url: r.url.clone(),
-                },
-            )
-        })
-        .collect();
-    let meta = serde_json::to_value(meta).expect("run metadata always serializes");
-    write_atomic(
-        &dir.join(RUNS_FILE),
-        to_autobahn_json_string(&meta).as_bytes(),
-        true,
-    )?;
-    write_atomic(
-        &index_path,
-        to_autobahn_json_string(&index_json(&all)).as_bytes(),
-        true,
-    )?;
-    write_atomic(&dir.join(HTML_FILE), render_html(&all).as_bytes(), false)?;
-    Ok(())
-}
-
-/// Re-renders `dir/index.html` from the JSON files in `dir` alone.
-pub fn rewrite_html(dir: &Path) -> Result<(), ReportError> {
-    let runs = read_autobahn_dir(dir)?;
-    write_atomic(&dir.join(HTML_FILE), render_html(&runs).as_bytes(), false)
+    pub(crate) url: Option<String>,
 }
 
 fn malformed(path: &Path, message: impl Into<String>) -> ReportError {
@@ -298,7 +168,7 @@ fn malformed(path: &Path, message: impl Into<String>) -> ReportError {
     }
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
     let text = read_to_string(path)?;
     serde_json::from_str(&text).map_err(|source| ReportError::Json {
         path: path.to_path_buf(),
@@ -311,6 +181,22 @@ fn parse_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportEr
 /// case id ([`compare_case_ids`]). Without our sidecar, a run's `started` is its earliest
 /// case start, `tool_version` is empty and `insecure_tls` false.
 pub fn read_autobahn_dir(dir: &Path) -> Result<Vec<RunReport>, ReportError> {
+    read_autobahn_dir_with(dir, |_, case| Ok(case))
+}
+
+/// Like [`read_autobahn_dir`], but keeps of each case only its
+/// [`CaseResult::into_summary`]: what the index, the summaries and the HTML matrix read.
+/// One case file is in memory at a time, so a large directory reads in little memory.
+pub fn read_autobahn_dir_summary(dir: &Path) -> Result<Vec<RunReport>, ReportError> {
+    read_autobahn_dir_with(dir, |_, case| Ok(case.into_summary()))
+}
+
+/// Reads a report directory, handing each case (with the path of its file) to `keep`,
+/// which returns what the runs hold of it.
+pub(crate) fn read_autobahn_dir_with(
+    dir: &Path,
+    mut keep: impl FnMut(&Path, CaseResult) -> Result<CaseResult, ReportError>,
+) -> Result<Vec<RunReport>, ReportError> {
     let index_path = dir.join(INDEX_FILE);
     let index: Value = parse_json(&index_path)?;
     let agents = index
@@ -359,7 +245,7 @@ pub fn read_autobahn_dir(dir: &Path) -> Result<Vec<RunReport>, ReportError> {
                     ),
                 ));
             }
-            results.push(case);
+            results.push(keep(&case_path, case)?);
         }
         results.sort_by(|a, b| compare_case_ids(&a.id, &b.id));
         let (started, insecure_tls, tool_version, url) = match meta.remove(agent) {

@@ -1,18 +1,31 @@
 //! The self-contained HTML report: one page, inline CSS, no external resources.
 //!
-//! Layout: a legend, a per-agent summary, the agent × case matrix (grouped by section and
-//! subsection, colored by verdict, a sticky header), then one block per case with its
-//! description, expectation and RFC citation, and per agent a collapsed `<details>` with the
-//! observation and the wire log. Everything works without JavaScript; a tiny inline script
-//! only adds "expand all / collapse all" buttons and opens the block a link points to.
-//! The size stays bounded for ~600 cases × several agents: wire logs, event lists and
-//! handshakes are cut with a note pointing at the per-case JSON file.
+//! Layout: a legend, a per-agent summary (with each agent's URL), the failing cases, the
+//! agent × case matrix (grouped by section and subsection, colored by verdict, the peer's
+//! close code in the close cell, a sticky header), then one block for each case that is
+//! not a clean pass for every agent, with its description, expectation and RFC citation,
+//! and per agent a collapsed `<details>` with the observation and the wire log (close
+//! payloads decoded). Cases every agent passed cleanly are in the matrix only: a page of
+//! 587 cases × 5 agents stays light enough to open in a browser in well under 2 s, and
+//! each case's JSON file holds everything. Everything works without JavaScript; a tiny
+//! inline script only adds "expand all / collapse all" buttons and opens the block a link
+//! points to. Wire logs, event lists and handshakes are cut with a note pointing at the
+//! per-case JSON file.
+//!
+//! The page renders from summaries ([`CaseResult::into_summary`]) and reads the full
+//! result of each case it shows in detail when it gets there: [`write_html`] streams it
+//! into a file case by case, reading the results back from their files.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
-use crate::autobahn_json::case_report_filename;
+use crate::autobahn_json::{case_report_filename, parse_json, HTML_FILE};
 use crate::case_id::{compare_case_ids, section_of, subsection_of};
+use crate::error::ReportError;
 use crate::gating::FailOn;
 use crate::model::{Behavior, CaseResult, CloseBehavior, RunReport};
 use crate::wirelog::WireLogEntry;
@@ -40,19 +53,28 @@ fn escape_text(s: &str) -> String {
 }
 
 fn escape(s: &str, quotes: bool) -> String {
+    escape_markup(s, |out, c| match c {
+        '"' if quotes => out.push_str("&quot;"),
+        '\'' if quotes => out.push_str("&#39;"),
+        '\t' | '\n' | '\r' => out.push(c),
+        c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c => out.push(c),
+    })
+}
+
+/// Escapes the three characters every markup language reserves (`&`, `<`, `>`) and hands
+/// every other character to `other`, which writes it or its escape: HTML and XML differ
+/// in quotes and in control characters.
+pub(crate) fn escape_markup(s: &str, mut other: impl FnMut(&mut String, char)) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' if quotes => out.push_str("&quot;"),
-            '\'' if quotes => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
+            c => other(&mut out, c),
         }
     }
     out
@@ -504,7 +526,7 @@ pre{background:#f3f3f3;padding:.4em;overflow-x:auto;white-space:pre-wrap;word-br
 .wl-rx{color:#0a5d00}.wl-tx{color:#00307a}.wl-timer{color:#7a5200}.wl-kill{color:#8a0000}.wl-note{color:#777;font-style:italic}
 .flags th{text-align:left;font-weight:normal;color:#555}
 .warn{background:#fff3cd;border:1px solid #e0c060;padding:.3em .6em}
-#only-problems:checked~#matrix tr.all-ok,#only-problems:checked~#cases article.all-ok{display:none}
+#only-problems:checked~#matrix tr.all-ok{display:none}
 .tools button{margin-right:.5em}
 "#;
 
@@ -523,53 +545,190 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
+/// Where a page goes, and where the full results its case blocks show come from: the
+/// page's runs may hold only summaries ([`CaseResult::into_summary`]).
+trait Sink {
+    /// Takes the text rendered so far (a file sink writes it out and empties `text`).
+    fn flush(&mut self, text: &mut String) -> Result<(), ReportError>;
+    /// The full result of which `case` is (or may be) the summary.
+    fn full<'c>(&mut self, case: &'c CaseResult) -> Result<Cow<'c, CaseResult>, ReportError>;
+}
+
+/// The whole page in memory, from runs that hold full results.
+struct InMemory;
+
+impl Sink for InMemory {
+    fn flush(&mut self, _: &mut String) -> Result<(), ReportError> {
+        Ok(())
+    }
+
+    fn full<'c>(&mut self, case: &'c CaseResult) -> Result<Cow<'c, CaseResult>, ReportError> {
+        Ok(Cow::Borrowed(case))
+    }
+}
+
+/// Where the file of each case is, by agent and case id, when some are not where
+/// [`case_report_filename`] puts them (a directory written by Autobahn).
+pub(crate) type CaseFiles = HashMap<(String, String), PathBuf>;
+
+/// The page written to a file as it is rendered, full results read from the case files
+/// of the report directory one at a time.
+struct ToFile<'d> {
+    dir: &'d Path,
+    files: &'d CaseFiles,
+    file: std::io::BufWriter<fs::File>,
+    path: PathBuf,
+}
+
+impl Sink for ToFile<'_> {
+    fn flush(&mut self, text: &mut String) -> Result<(), ReportError> {
+        self.file
+            .write_all(text.as_bytes())
+            .map_err(|source| ReportError::Write {
+                path: self.path.clone(),
+                source,
+            })?;
+        text.clear();
+        Ok(())
+    }
+
+    fn full<'c>(&mut self, case: &'c CaseResult) -> Result<Cow<'c, CaseResult>, ReportError> {
+        let key = (case.agent.clone(), case.id.clone());
+        let path = match self.files.get(&key) {
+            Some(path) => path.clone(),
+            None => self.dir.join(case_report_filename(&case.agent, &case.id)),
+        };
+        parse_json(&path).map(Cow::Owned)
+    }
+}
+
 /// Renders all runs as one self-contained HTML page.
 pub fn render_html(runs: &[RunReport]) -> String {
-    let mut runs_sorted: Vec<&RunReport> = runs.iter().collect();
-    runs_sorted.sort_by(|a, b| a.agent.cmp(&b.agent));
-    let by_case: Vec<HashMap<&str, &CaseResult>> = runs_sorted
-        .iter()
-        .map(|r| r.results.iter().map(|c| (c.id.as_str(), c)).collect())
-        .collect();
-    let mut case_ids: Vec<&str> = by_case.iter().flat_map(|m| m.keys().copied()).collect();
-    case_ids.sort_by(|a, b| compare_case_ids(a, b));
-    case_ids.dedup();
+    let mut out = String::new();
+    render(runs, &mut out, &mut InMemory).expect("rendering into memory cannot fail");
+    out
+}
 
-    let row = |id: &str| -> Vec<Option<&CaseResult>> {
-        by_case.iter().map(|m| m.get(id).copied()).collect()
+/// Writes `dir/index.html` for `runs` (which may hold summaries only) as it is rendered,
+/// reading the full result of each case shown in detail from its file in `dir` (named
+/// in `files`, else as [`case_report_filename`] names it): the same page as
+/// [`render_html`] of the full runs, in the memory of one case row.
+pub(crate) fn write_html(
+    dir: &Path,
+    runs: &[RunReport],
+    files: &CaseFiles,
+) -> Result<(), ReportError> {
+    let path = dir.join(HTML_FILE);
+    let tmp = dir.join(format!(".{HTML_FILE}.tmp-{}", std::process::id()));
+    let werr = |source| ReportError::Write {
+        path: tmp.clone(),
+        source,
     };
-    // Titles and texts of a case come from the first agent that ran it.
-    let first = |id: &str| -> &CaseResult {
-        by_case
+    let file = fs::File::create(&tmp).map_err(werr)?;
+    let mut sink = ToFile {
+        dir,
+        files,
+        file: std::io::BufWriter::new(file),
+        path: tmp.clone(),
+    };
+    let mut out = String::new();
+    let written = render(runs, &mut out, &mut sink)
+        .and_then(|()| sink.flush(&mut out))
+        .and_then(|()| sink.file.flush().map_err(werr))
+        .and_then(|()| {
+            fs::rename(&tmp, &path).map_err(|source| ReportError::Write {
+                path: path.clone(),
+                source,
+            })
+        });
+    if written.is_err() {
+        // Best effort: the temporary file is ours and useless once the write failed.
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// The agents of a page (sorted by name) and its cases, each with its result per agent.
+struct Page<'r> {
+    runs: Vec<&'r RunReport>,
+    by_case: Vec<HashMap<&'r str, &'r CaseResult>>,
+    case_ids: Vec<&'r str>,
+}
+
+impl<'r> Page<'r> {
+    fn new(runs: &'r [RunReport]) -> Self {
+        let mut runs: Vec<&RunReport> = runs.iter().collect();
+        runs.sort_by(|a, b| a.agent.cmp(&b.agent));
+        let by_case: Vec<HashMap<&str, &CaseResult>> = runs
+            .iter()
+            .map(|r| r.results.iter().map(|c| (c.id.as_str(), c)).collect())
+            .collect();
+        let mut case_ids: Vec<&str> = by_case.iter().flat_map(|m| m.keys().copied()).collect();
+        case_ids.sort_by(|a, b| compare_case_ids(a, b));
+        case_ids.dedup();
+        Page {
+            runs,
+            by_case,
+            case_ids,
+        }
+    }
+
+    fn row(&self, id: &str) -> Vec<Option<&'r CaseResult>> {
+        self.by_case.iter().map(|m| m.get(id).copied()).collect()
+    }
+
+    /// Titles and texts of a case come from the first agent that ran it.
+    fn first(&self, id: &str) -> &'r CaseResult {
+        self.by_case
             .iter()
             .find_map(|m| m.get(id).copied())
             .expect("every listed case id comes from some run")
-    };
+    }
+}
 
-    let mut out = String::with_capacity(64 * 1024 + case_ids.len() * runs.len() * 4096);
+fn render(runs: &[RunReport], out: &mut String, sink: &mut dyn Sink) -> Result<(), ReportError> {
+    let page = Page::new(runs);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str("<title>WebSocket conformance report</title>\n<style>");
     out.push_str(CSS);
     out.push_str("</style>\n</head>\n<body>\n");
     out.push_str("<h1>WebSocket conformance report</h1>\n");
+    render_header(out, &page);
+    out.push_str(LEGEND);
+    render_summary(out, &page.runs);
+    render_failing(out, &page.runs);
+    out.push_str(
+        "<h2>Results</h2>\n<div id=\"tools\" class=\"tools\" hidden>\
+<button type=\"button\" id=\"expand-all\">Expand all details</button>\
+<button type=\"button\" id=\"collapse-all\">Collapse all details</button></div>\n\
+<input type=\"checkbox\" id=\"only-problems\"><label for=\"only-problems\"> Hide cases where every agent passed cleanly</label>\n",
+    );
+    render_matrix(out, &page);
+    sink.flush(out)?;
+    render_blocks(out, &page, sink)?;
+    out.push_str("<script>");
+    out.push_str(SCRIPT);
+    out.push_str("</script>\n</body>\n</html>\n");
+    Ok(())
+}
 
-    // Header: agents and tool versions.
-    let versions: Vec<String> = {
-        let mut v: Vec<String> = runs_sorted
-            .iter()
-            .map(|r| r.tool_version.clone())
-            .filter(|v| !v.is_empty())
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    };
+/// How many agents and cases, the tool versions, and a warning per agent tested without
+/// TLS verification.
+fn render_header(out: &mut String, page: &Page) {
+    let mut versions: Vec<&str> = page
+        .runs
+        .iter()
+        .map(|r| r.tool_version.as_str())
+        .filter(|v| !v.is_empty())
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
     let _ = writeln!(
         out,
         "<p>{} agent(s), {} case(s){}.</p>",
-        runs_sorted.len(),
-        case_ids.len(),
+        page.runs.len(),
+        page.case_ids.len(),
         if versions.is_empty() {
             String::new()
         } else {
@@ -579,16 +738,16 @@ pub fn render_html(runs: &[RunReport]) -> String {
             )
         }
     );
-    for run in runs_sorted.iter().filter(|r| r.insecure_tls) {
+    for run in page.runs.iter().filter(|r| r.insecure_tls) {
         let _ = writeln!(
             out,
             "<p class=\"warn\">TLS certificate verification was turned off for agent <b>{}</b>.</p>",
             escape_html(&run.agent)
         );
     }
+}
 
-    out.push_str(
-        "<h2>Legend</h2>\n<table class=\"legend\">\
+const LEGEND: &str = "<h2>Legend</h2>\n<table class=\"legend\">\
 <tr><td class=\"b-ok\">Pass</td><td>Executed and passed.</td></tr>\
 <tr><td class=\"b-ns\">Non-Strict</td><td>Passed, but not with the canonical behaviour: a SHOULD of the RFC, or a well-defined behaviour the RFC leaves open, was not followed. Still conformant.</td></tr>\
 <tr><td class=\"b-fail\">Fail</td><td>A MUST of the RFC was broken (except for performance and limit cases).</td></tr>\
@@ -598,16 +757,16 @@ pub fn render_html(runs: &[RunReport]) -> String {
 </table>\n<p>The second cell of each agent is the closing handshake: the peer's close code, colored \
 <span class=\"badge c-ok\">OK</span> <span class=\"badge c-almost\">failed by client</span> \
 <span class=\"badge c-ns\">wrong code</span> <span class=\"badge c-info\">informational</span> \
-<span class=\"badge c-fail\">unclean / failed</span>.</p>\n",
-    );
+<span class=\"badge c-fail\">unclean / failed</span>.</p>\n";
 
-    // Per-agent summary.
+/// One row per agent: verdict counts, the URL tested, start time and tool version.
+fn render_summary(out: &mut String, runs: &[&RunReport]) {
     out.push_str("<h2>Summary</h2>\n<table class=\"summary\"><tr><th>Agent</th><th>Cases</th>");
     for b in Behavior::ALL {
         let _ = write!(out, "<th>{b}</th>");
     }
     out.push_str("<th>Close not OK</th><th>URL</th><th>Started</th><th>Tool</th></tr>\n");
-    for run in &runs_sorted {
+    for run in runs {
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td>",
@@ -634,53 +793,40 @@ pub fn render_html(runs: &[RunReport]) -> String {
         );
     }
     out.push_str("</table>\n");
-    render_failing(&mut out, &runs_sorted);
+}
 
-    out.push_str(
-        "<h2>Results</h2>\n<div id=\"tools\" class=\"tools\" hidden>\
-<button type=\"button\" id=\"expand-all\">Expand all details</button>\
-<button type=\"button\" id=\"collapse-all\">Collapse all details</button></div>\n\
-<input type=\"checkbox\" id=\"only-problems\"><label for=\"only-problems\"> Hide cases where every agent passed cleanly</label>\n",
-    );
-
-    // The matrix.
+/// The agent × case matrix. Rows where every agent passed cleanly have no case block
+/// below, so their cells link nowhere.
+fn render_matrix(out: &mut String, page: &Page) {
     out.push_str("<table class=\"matrix\" id=\"matrix\">\n<thead><tr><th>Case</th>");
-    for run in &runs_sorted {
+    for run in &page.runs {
         let _ = write!(out, "<th colspan=\"2\">{}</th>", escape_html(&run.agent));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    let width = runs_sorted.len() * 2 + 1;
+    let width = page.runs.len() * 2 + 1;
     let mut headings = Headings::default();
-    for &id in &case_ids {
-        let meta = first(id);
-        let (section, subsection) = headings.enter(id);
-        if let Some(section) = section {
+    for &id in &page.case_ids {
+        headings.write(out, id, page.first(id), |out, level, text| {
             let _ = writeln!(
                 out,
-                "<tr class=\"sec\"><th colspan=\"{width}\">{} {}</th></tr>",
-                escape_html(section),
-                escape_html(&meta.section_title)
+                "<tr class=\"{}\"><th colspan=\"{width}\">{text}</th></tr>",
+                ["sec", "sub"][level]
             );
-        }
-        if let Some(subsection) = subsection {
-            let _ = writeln!(
-                out,
-                "<tr class=\"sub\"><th colspan=\"{width}\">{} {}</th></tr>",
-                escape_html(subsection),
-                escape_html(&meta.subsection_title)
-            );
-        }
-        let cells = row(id);
+        });
+        let cells = page.row(id);
+        let all_ok = is_all_ok(&cells);
+        let link = |anchor: String, text: &str| {
+            if all_ok {
+                text.to_owned()
+            } else {
+                format!("<a href=\"#{anchor}\">{text}</a>")
+            }
+        };
         let _ = write!(
             out,
-            "<tr{}><th class=\"case\"><a href=\"#{}\">{}</a></th>",
-            if is_all_ok(&cells) {
-                " class=\"all-ok\""
-            } else {
-                ""
-            },
-            case_anchor(id),
-            escape_html(id)
+            "<tr{}><th class=\"case\">{}</th>",
+            if all_ok { " class=\"all-ok\"" } else { "" },
+            link(case_anchor(id), &escape_html(id))
         );
         for (i, cell) in cells.iter().enumerate() {
             match cell {
@@ -690,9 +836,9 @@ pub fn render_html(runs: &[RunReport]) -> String {
                     let detail = cell_detail(c);
                     let _ = write!(
                         out,
-                        "<td class=\"{class}\" title=\"{}\"><a href=\"#{}\">{label}</a>{}</td><td class=\"{}\" title=\"{}\">{}</td>",
+                        "<td class=\"{class}\" title=\"{}\">{}{}</td><td class=\"{}\" title=\"{}\">{}</td>",
                         escape_html(&c.reason),
-                        result_anchor(i, id),
+                        link(result_anchor(i, id), label),
                         if detail.is_empty() {
                             String::new()
                         } else {
@@ -708,35 +854,42 @@ pub fn render_html(runs: &[RunReport]) -> String {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody></table>\n");
+}
 
-    // Case blocks.
-    out.push_str("<div id=\"cases\">\n<h2>Cases</h2>\n");
+/// One block per case that is not clean for every agent: its description, expectation,
+/// RFC rule, and each agent's result with the observation and the wire log. Cases every
+/// agent passed cleanly are in the matrix only (their files hold everything), which
+/// keeps the page light enough to open quickly with hundreds of cases and several agents.
+fn render_blocks(out: &mut String, page: &Page, sink: &mut dyn Sink) -> Result<(), ReportError> {
+    let clean = page
+        .case_ids
+        .iter()
+        .filter(|id| is_all_ok(&page.row(id)))
+        .count();
+    let _ = writeln!(
+        out,
+        "<div id=\"cases\">\n<h2>Cases</h2>\n<p>Every case that is not a clean pass for every \
+         agent, in detail. The {clean} case(s) every agent passed cleanly are in the matrix \
+         only; each case's file in the report directory (<code>&lt;agent&gt;_case_&lt;id&gt;.json</code>, \
+         or <code>wsconform report show DIR CASE</code>) holds all of it.</p>"
+    );
     let mut headings = Headings::default();
-    for &id in &case_ids {
-        let meta = first(id);
-        let (section, subsection) = headings.enter(id);
-        if let Some(section) = section {
-            let _ = writeln!(
-                out,
-                "<h3 class=\"sec\">{} {}</h3>",
-                escape_html(section),
-                escape_html(&meta.section_title)
-            );
+    for &id in &page.case_ids {
+        let cells = page.row(id);
+        if is_all_ok(&cells) {
+            continue;
         }
-        if let Some(subsection) = subsection {
-            let _ = writeln!(
-                out,
-                "<h4 class=\"subsec\">{} {}</h4>",
-                escape_html(subsection),
-                escape_html(&meta.subsection_title)
-            );
-        }
-        let cells = row(id);
+        let meta = page.first(id);
+        headings.write(out, id, meta, |out, level, text| {
+            let _ = match level {
+                0 => writeln!(out, "<h3 class=\"sec\">{text}</h3>"),
+                _ => writeln!(out, "<h4 class=\"subsec\">{text}</h4>"),
+            };
+        });
         let _ = writeln!(
             out,
-            "<article class=\"case{}\" id=\"{}\"><h5>Case {} <a href=\"#matrix\" class=\"up\">↑ matrix</a></h5>\
+            "<article class=\"case\" id=\"{}\"><h5>Case {} <a href=\"#matrix\" class=\"up\">↑ matrix</a></h5>\
              <dl><dt>Description</dt><dd>{}</dd><dt>Expectation</dt><dd>{}</dd><dt>RFC</dt><dd>{}</dd></dl>",
-            if is_all_ok(&cells) { " all-ok" } else { "" },
             case_anchor(id),
             escape_html(id),
             escape_html(&meta.description),
@@ -749,22 +902,21 @@ pub fn render_html(runs: &[RunReport]) -> String {
         );
         for (i, cell) in cells.iter().enumerate() {
             match cell {
-                Some(c) => render_result(&mut out, i, c),
+                Some(c) => render_result(out, i, sink.full(c)?.as_ref()),
                 None => {
                     let _ = writeln!(
                         out,
                         "<p><span class=\"agent\">{}</span> <span class=\"badge missing\">Missing</span></p>",
-                        escape_html(&runs_sorted[i].agent)
+                        escape_html(&page.runs[i].agent)
                     );
                 }
             }
         }
         out.push_str("</article>\n");
+        sink.flush(out)?;
     }
-    out.push_str("</div>\n<script>");
-    out.push_str(SCRIPT);
-    out.push_str("</script>\n</body>\n</html>\n");
-    out
+    out.push_str("</div>\n");
+    Ok(())
 }
 
 /// Tracks which section and subsection headings a list of cases has opened, so
@@ -791,6 +943,31 @@ impl<'a> Headings<'a> {
             self.subsection = Some(subsection);
         }
         (new_section, new_subsection)
+    }
+
+    /// Writes the headings case `id` opens through `heading(out, level, text)`: level 0
+    /// for a section, 1 for a subsection, with the escaped number and title as text.
+    fn write(
+        &mut self,
+        out: &mut String,
+        id: &'a str,
+        meta: &CaseResult,
+        heading: impl Fn(&mut String, usize, String),
+    ) {
+        let (section, subsection) = self.enter(id);
+        let titles = [
+            (section, &meta.section_title),
+            (subsection, &meta.subsection_title),
+        ];
+        for (level, (number, title)) in titles.into_iter().enumerate() {
+            if let Some(number) = number {
+                heading(
+                    out,
+                    level,
+                    format!("{} {}", escape_html(number), escape_html(title)),
+                );
+            }
+        }
     }
 }
 

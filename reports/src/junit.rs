@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use crate::autobahn_json::clean_for_filename;
 use crate::case_id::{compare_case_ids, section_of};
 use crate::gating::{CaseGate, Gate};
+use crate::html::escape_markup;
 use crate::model::{Behavior, CaseResult, CloseBehavior, RunReport};
 use crate::table::parse_utc_millis;
 
@@ -22,24 +23,17 @@ use crate::table::parse_utc_millis;
 /// at all, so they are written as the text `\u{XXXX}`; tab, newline and carriage return are
 /// written as character references so attribute values keep them.
 pub fn escape_xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
-                let _ = write!(out, "\\u{{{:04X}}}", c as u32);
-            }
-            c => out.push(c),
+    escape_markup(s, |out, c| match c {
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&apos;"),
+        '\t' => out.push_str("&#9;"),
+        '\n' => out.push_str("&#10;"),
+        '\r' => out.push_str("&#13;"),
+        c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+            let _ = write!(out, "\\u{{{:04X}}}", c as u32);
         }
-    }
-    out
+        c => out.push(c),
+    })
 }
 
 /// ` timestamp="YYYY-MM-DDTHH:MM:SS"` (the schema's zone-less form without fractions) when

@@ -5,7 +5,7 @@
 //!
 //! | output | entry point |
 //! |---|---|
-//! | Autobahn-compatible report directory (`index.json`, per-case JSON, `index.html`) | [`write_autobahn_dir`], [`read_autobahn_dir`], [`rewrite_html`] |
+//! | Autobahn-compatible report directory (`index.json`, per-case JSON, `index.html`) | [`write_autobahn_dir`], or case by case with a [`ReportWriter`]; [`read_autobahn_dir`], [`read_autobahn_dir_summary`], [`rewrite_html`] |
 //! | one self-contained HTML page | [`render_html`] |
 //! | terminal tables / machine summary | [`summary_table`], [`summary_json`] (and `_with` a [`FailOn`]) |
 //! | JUnit XML | [`render_junit`] |
@@ -29,11 +29,12 @@ pub mod html;
 pub mod junit;
 pub mod merge;
 pub mod model;
+pub mod report_dir;
 pub mod show;
 pub mod table;
 pub mod wirelog;
 
-pub use autobahn_json::{read_autobahn_dir, rewrite_html, write_autobahn_dir};
+pub use autobahn_json::{read_autobahn_dir, read_autobahn_dir_summary};
 pub use baseline::{classify_change, compare, Baseline, CaseChange, Change, Comparison};
 pub use case_id::compare_case_ids;
 pub use diff::{diff, diff_json, render_diff, DiffKind, DiffRow};
@@ -43,6 +44,7 @@ pub use html::render_html;
 pub use junit::{render_junit, render_junit_gated};
 pub use merge::merge;
 pub use model::{Behavior, CaseResult, CloseBehavior, RunReport};
+pub use report_dir::{rewrite_html, write_autobahn_dir, ReportWriter};
 pub use show::render_case_text;
 pub use table::{
     summary_json, summary_json_gated, summary_json_with, summary_table, summary_table_gated,

@@ -258,7 +258,38 @@ impl CaseResult {
     pub fn verdict(&self) -> (Behavior, CloseBehavior) {
         (self.behavior, self.behavior_close)
     }
+
+    /// The result without what only its own file needs: no wire log, no expected events,
+    /// no opening handshake, no statistics, and the received events only when short
+    /// (else a note of their size). What stays is what `index.json`, the summaries, the
+    /// gates, JUnit and the HTML matrix read: verdicts, texts, close codes and reasons.
+    /// A run keeps this of each case once the case's file is written, so what a run
+    /// holds in memory does not grow with what its peers sent.
+    pub fn into_summary(mut self) -> CaseResult {
+        let received = self.received.to_string().len();
+        if received > SUMMARY_RECEIVED_MAX {
+            self.received = serde_json::Value::String(format!(
+                "({received} bytes of events: see the case's report file)"
+            ));
+        }
+        self.expected = serde_json::Value::Null;
+        self.wirelog = Vec::new();
+        self.http_request = String::new();
+        self.http_response = String::new();
+        for stats in [
+            &mut self.rx_octet_stats,
+            &mut self.tx_octet_stats,
+            &mut self.rx_frame_stats,
+            &mut self.tx_frame_stats,
+        ] {
+            stats.clear();
+        }
+        self
+    }
 }
+
+/// Bytes of received events (as JSON) a [`CaseResult::summary`] keeps.
+pub const SUMMARY_RECEIVED_MAX: usize = 2048;
 
 /// All results of one agent (one implementation under test) in one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -281,6 +312,22 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The run with the [`CaseResult::into_summary`] of each case.
+    pub fn summary(&self) -> RunReport {
+        RunReport {
+            agent: self.agent.clone(),
+            results: self
+                .results
+                .iter()
+                .map(|c| c.clone().into_summary())
+                .collect(),
+            started: self.started.clone(),
+            insecure_tls: self.insecure_tls,
+            tool_version: self.tool_version.clone(),
+            url: self.url.clone(),
+        }
+    }
+
     /// The result of one case, if the run has it.
     pub fn case(&self, id: &str) -> Option<&CaseResult> {
         self.results.iter().find(|c| c.id == id)

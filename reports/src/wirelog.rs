@@ -20,7 +20,6 @@
 //! `hex` and `payload` are previews: see [`bin_log_data`] and [`ascii_log_data`].
 
 use serde::de::Error as _;
-use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -199,102 +198,45 @@ impl WireLogEntry {
     }
 }
 
+// Each row is a tuple, which serde writes as a JSON array: the kind, then the fields in
+// Autobahn's order.
 impl Serialize for WireLogEntry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let kind = self.kind();
         match self {
-            WireLogEntry::RxOctets { len, hex } => {
-                let mut s = serializer.serialize_seq(Some(2))?;
-                s.serialize_element(kind)?;
-                s.serialize_element(&(len, hex))?;
-                s.end()
-            }
+            WireLogEntry::RxOctets { len, hex } => (kind, (len, hex)).serialize(serializer),
             WireLogEntry::TxOctets { len, hex, sync } => {
-                let mut s = serializer.serialize_seq(Some(3))?;
-                s.serialize_element(kind)?;
-                s.serialize_element(&(len, hex))?;
-                s.serialize_element(sync)?;
-                s.end()
+                (kind, (len, hex), sync).serialize(serializer)
             }
+            // Short bindings keep each row's tuple on one line.
             WireLogEntry::RxFrame {
-                payload_len,
-                payload,
-                opcode,
+                payload_len: len,
+                payload: data,
+                opcode: op,
                 fin,
                 rsv,
                 masked,
                 mask,
-            } => {
-                let mut s = serializer.serialize_seq(Some(7))?;
-                s.serialize_element(kind)?;
-                s.serialize_element(&(payload_len, payload))?;
-                s.serialize_element(opcode)?;
-                s.serialize_element(fin)?;
-                s.serialize_element(rsv)?;
-                s.serialize_element(masked)?;
-                s.serialize_element(mask)?;
-                s.end()
-            }
+            } => (kind, (len, data), op, fin, rsv, masked, mask).serialize(serializer),
             WireLogEntry::TxFrame {
-                payload_len,
-                payload,
-                opcode,
+                payload_len: len,
+                payload: data,
+                opcode: op,
                 fin,
                 rsv,
                 mask,
-                repeat_length,
-                chopsize,
+                repeat_length: repeat,
+                chopsize: chop,
                 sync,
-            } => {
-                let mut s = serializer.serialize_seq(Some(9))?;
-                s.serialize_element(kind)?;
-                s.serialize_element(&(payload_len, payload))?;
-                s.serialize_element(opcode)?;
-                s.serialize_element(fin)?;
-                s.serialize_element(rsv)?;
-                s.serialize_element(mask)?;
-                s.serialize_element(repeat_length)?;
-                s.serialize_element(chopsize)?;
-                s.serialize_element(sync)?;
-                s.end()
-            }
-            WireLogEntry::Timer { delay, tag } => {
-                let mut s = serializer.serialize_seq(Some(3))?;
-                s.serialize_element(kind)?;
-                s.serialize_element(delay)?;
-                s.serialize_element(tag)?;
-                s.end()
-            }
-            WireLogEntry::TimerFired { tag } => {
-                let mut s = serializer.serialize_seq(Some(2))?;
-                s.serialize_element(kind)?;
-                s.serialize_element(tag)?;
-                s.end()
-            }
+            } => (kind, (len, data), op, fin, rsv, mask, repeat, chop, sync).serialize(serializer),
+            WireLogEntry::Timer { delay, tag } => (kind, delay, tag).serialize(serializer),
+            WireLogEntry::TimerFired { tag } => (kind, tag).serialize(serializer),
             WireLogEntry::KillAfter { delay } | WireLogEntry::CloseAfter { delay } => {
-                let mut s = serializer.serialize_seq(Some(2))?;
-                s.serialize_element(kind)?;
-                s.serialize_element(delay)?;
-                s.end()
+                (kind, delay).serialize(serializer)
             }
-            WireLogEntry::KillFired | WireLogEntry::CloseFired => {
-                let mut s = serializer.serialize_seq(Some(1))?;
-                s.serialize_element(kind)?;
-                s.end()
-            }
-            WireLogEntry::WirelogMode { enabled } => {
-                let mut s = serializer.serialize_seq(Some(2))?;
-                s.serialize_element(kind)?;
-                s.serialize_element(enabled)?;
-                s.end()
-            }
-            WireLogEntry::Cut { rows, octets } => {
-                let mut s = serializer.serialize_seq(Some(3))?;
-                s.serialize_element(kind)?;
-                s.serialize_element(rows)?;
-                s.serialize_element(octets)?;
-                s.end()
-            }
+            WireLogEntry::KillFired | WireLogEntry::CloseFired => (kind,).serialize(serializer),
+            WireLogEntry::WirelogMode { enabled } => (kind, enabled).serialize(serializer),
+            WireLogEntry::Cut { rows, octets } => (kind, rows, octets).serialize(serializer),
         }
     }
 }

@@ -548,3 +548,111 @@ fn the_url_tested_lives_in_the_sidecar() {
     .unwrap();
     assert_eq!(read_autobahn_dir(&dir).unwrap()[0].url, None);
 }
+
+/// Every file of a report directory, by name (temporary files would show up here too).
+fn files_of(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().into_string().unwrap(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A run writes each case's file as the case settles and keeps only its summary; the
+/// directory it leaves is byte for byte the one written from the full runs at once.
+#[test]
+fn a_report_written_case_by_case_from_summaries_is_the_same_directory() {
+    let runs = [three_cases("Alpha"), three_cases("beta two")];
+    let at_once = scratch("at-once");
+    write_autobahn_dir(&at_once, &runs).unwrap();
+
+    let streamed = scratch("streamed");
+    let writer = ws_reports::ReportWriter::open(&streamed, &["Alpha", "beta two"]).unwrap();
+    let mut kept = Vec::new();
+    for run in &runs {
+        for case in &run.results {
+            writer.write_case(case).unwrap();
+        }
+        kept.push(run.summary());
+    }
+    // What a run keeps of a case is small: no wire log, handshake or statistics.
+    let full = &runs[0].results[2];
+    let summary = &kept[0].results[2];
+    assert!(!full.wirelog.is_empty() && summary.wirelog.is_empty());
+    assert!(summary.http_response.is_empty() && summary.rx_octet_stats.is_empty());
+    assert_eq!(
+        (
+            summary.verdict(),
+            &summary.reason,
+            summary.remote_close_code
+        ),
+        (full.verdict(), &full.reason, full.remote_close_code)
+    );
+    writer.finish(&kept).unwrap();
+
+    let (a, b) = (files_of(&at_once), files_of(&streamed));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs");
+    }
+    // The HTML shows the wire logs, read back from the case files.
+    let html = String::from_utf8(b[HTML_FILE].clone()).unwrap();
+    assert!(
+        html.contains("<summary>Wire log ("),
+        "no wire log in the page"
+    );
+    assert_eq!(read_autobahn_dir(&streamed).unwrap(), {
+        let mut runs = runs.to_vec();
+        runs.iter_mut().for_each(|r| r.results.swap(1, 2));
+        runs
+    });
+}
+
+/// What would make the index fail at the end of a run is refused when the directory is
+/// opened, before any case is played or written: agents sharing files, an unreadable index.
+#[test]
+fn opening_refuses_what_the_index_could_not_hold() {
+    let dir = scratch("open-refused");
+    write_autobahn_dir(&dir, &[three_cases("my server")]).unwrap();
+    let before = files_of(&dir);
+    let err = ws_reports::ReportWriter::open(&dir, &["x", "x"]).unwrap_err();
+    assert!(matches!(err, ReportError::DuplicateAgent { .. }), "{err}");
+    // The agent already there may run again: its earlier cases are merged at the end.
+    ws_reports::ReportWriter::open(&dir, &["my server"]).unwrap();
+    assert_eq!(files_of(&dir), before, "opening writes nothing");
+    // A directory whose index cannot be read is refused at once.
+    fs::write(dir.join(INDEX_FILE), "{ half").unwrap();
+    let err = ws_reports::ReportWriter::open(&dir, &["other"]).unwrap_err();
+    assert!(matches!(err, ReportError::Json { .. }), "{err}");
+}
+
+/// `report html` on a directory whose files are named as Autobahn names them reads each
+/// case from the file `index.json` gives, not from the name wsconform would give it.
+#[test]
+fn html_is_rerendered_from_files_named_by_autobahn() {
+    let dir = scratch("rerender-autobahn-names");
+    write_autobahn_dir(&dir, &[three_cases("My Server")]).unwrap();
+    let mut index = read_json(&dir.join(INDEX_FILE));
+    for (id, entry) in index["My Server"].as_object_mut().unwrap() {
+        let old = format!("my_server_case_{}.json", id.replace('.', "_"));
+        fs::rename(
+            dir.join(entry["reportfile"].as_str().unwrap()),
+            dir.join(&old),
+        )
+        .unwrap();
+        entry["reportfile"] = Value::String(old);
+    }
+    fs::write(dir.join(INDEX_FILE), to_autobahn_json_string(&index)).unwrap();
+    rewrite_html(&dir).unwrap();
+    let page = fs::read_to_string(dir.join(HTML_FILE)).unwrap();
+    assert_eq!(page, render_html(&read_autobahn_dir(&dir).unwrap()));
+    assert!(
+        page.contains("<summary>Wire log ("),
+        "the failing cases' details"
+    );
+}

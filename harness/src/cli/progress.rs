@@ -9,8 +9,6 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ws_reports::FailOn;
 
-use crate::runner::CaseRecord;
-
 /// How often the CI progress line is printed; `WSCONFORM_PROGRESS_SECONDS` changes it
 /// (the tests use a fraction of a second).
 fn interval() -> Duration {
@@ -110,13 +108,13 @@ impl Progress {
     }
 
     /// Records one finished case; `key` is its entry in the planned list.
-    pub(super) fn case_done(&self, key: String, record: &CaseRecord) {
-        let fails = self.fail_on.fails(&crate::report::case_result(record, ""));
+    pub(super) fn case_done(&self, key: String, result: &ws_reports::CaseResult) {
+        let fails = self.fail_on.fails(result);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.finished.insert(key);
         state.failing += usize::from(fails);
         drop(state);
-        self.bar.set_message(record.case.id.clone());
+        self.bar.set_message(result.id.clone());
         self.bar.inc(1);
     }
 

@@ -237,7 +237,7 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
     if let Some(path) = &args.baseline {
         run::warn_on_other_agent(path, &agent);
     }
-    run::check_outputs(&run_args, &plan)?;
+    let mut report_dir = run::check_outputs(&run_args, &plan)?;
     let play = PlayConfig {
         idle_bound: Duration::from_secs_f64(args.idle_bound),
         flood_bound: args.flood_bound,
@@ -276,7 +276,10 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
     let _ = FailOn::from(args.fail_on);
     let reports = [report];
     let verdict = run::judge(&run_args, baseline.as_ref(), &reports, false);
-    let written = run::write_outputs(&run_args, &plan, &reports, &verdict.gate);
+    if let Some(dir) = report_dir.as_mut() {
+        reports[0].results.iter().for_each(|c| dir.write_case(c));
+    }
+    let written = run::write_outputs(&run_args, report_dir.as_ref(), &reports, &verdict.gate);
     match args.format {
         Format::Table => run::print_table(&run_args, &plan, &done, &verdict),
         Format::Json => run::print_json(&run_args, &plan, &done, &verdict),

@@ -10,7 +10,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use ws_cases::Case;
-use ws_reports::{compare, render_junit_gated, Baseline, FailOn, Gate, RunReport};
+use ws_reports::{
+    compare, render_junit_gated, Baseline, CaseResult, FailOn, Gate, ReportWriter, RunReport,
+};
 
 use super::gate::BaselineGate;
 use super::progress::Progress;
@@ -18,7 +20,7 @@ use super::selected;
 use crate::console::{paint_verdicts, ColorChoice};
 use crate::echo::{self, EchoSettings};
 use crate::error::{HarnessError, HeaderProblem};
-use crate::report::run_report;
+use crate::report::{case_result, run_report};
 use crate::runner::{self, default_jobs, Probe, RunSettings};
 use crate::shard::Shard;
 use crate::spec::Spec;
@@ -499,16 +501,17 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
     if let (Some(path), [job]) = (&args.baseline, plan.jobs.as_slice()) {
         warn_on_other_agent(path, &job.agent);
     }
-    check_outputs(&args, &plan)?;
+    let mut report_dir = check_outputs(&args, &plan)?;
     probe_all(&plan).await?;
     let fail_on = FailOn::from(args.fail_on);
-    let (done, interrupted) = execute(&plan, &catalogue, fail_on, args.quiet).await;
+    let (done, interrupted) =
+        execute(&plan, &catalogue, fail_on, args.quiet, report_dir.as_mut()).await;
     let reports: Vec<RunReport> = done.iter().map(|d| d.report.clone()).collect();
 
     let verdict = judge(&args, baseline.as_ref(), &reports, interrupted);
     // What the run measured is never lost to an output that fails: the summary is printed
     // first, then the write errors, and the exit code says the outputs are incomplete.
-    let written = write_outputs(&args, &plan, &reports, &verdict.gate);
+    let written = write_outputs(&args, report_dir.as_ref(), &reports, &verdict.gate);
     match args.format {
         Format::Table => print_table(&args, &plan, &done, &verdict),
         Format::Json => print_json(&args, &plan, &done, &verdict),
@@ -531,33 +534,86 @@ pub(super) fn warn_on_other_agent(path: &std::path::Path, agent: &str) {
     }
 }
 
-/// Checks the report directory and the JUnit file can be written, before any case runs.
-pub(super) fn check_outputs(args: &RunArgs, plan: &Plan) -> anyhow::Result<()> {
-    if !args.no_report {
-        crate::output::check_dir("--out", &plan.out)?;
-        if plan.out.join("index.json").exists() {
-            // The new run is merged into it at the end; a broken one would fail only then.
-            ws_reports::read_autobahn_dir(&plan.out)
-                .with_context(|| format!("--out {}", plan.out.display()))?;
+/// The report directory of a run, opened before its first case: each case's file is
+/// written as the case settles, the index and the HTML at the end.
+pub(super) struct ReportDir {
+    out: PathBuf,
+    writer: ReportWriter,
+    /// Cases whose file could not be written (agent, case id), left out of the index,
+    /// and the first such error.
+    unwritten: Vec<(String, String)>,
+    first_error: Option<String>,
+}
+
+impl ReportDir {
+    /// Writes one case's file; a failure is remembered for the end of the run.
+    pub(super) fn write_case(&mut self, case: &CaseResult) {
+        if let Err(e) = self.writer.write_case(case) {
+            self.unwritten.push((case.agent.clone(), case.id.clone()));
+            self.first_error.get_or_insert_with(|| e.to_string());
         }
     }
+
+    /// Writes the index, the run sidecar and the HTML for `reports` (summaries will do).
+    fn finish(&self, reports: &[RunReport]) -> Result<(), String> {
+        let at = |e: &dyn std::fmt::Display| {
+            format!("writing the report to {}: {e}", self.out.display())
+        };
+        let mut written = reports.to_vec();
+        for run in &mut written {
+            run.results
+                .retain(|c| !self.unwritten.contains(&(c.agent.clone(), c.id.clone())));
+        }
+        self.writer.finish(&written).map_err(|e| at(&e))?;
+        match &self.first_error {
+            Some(e) => Err(at(&format!(
+                "{} case file(s) could not be written and are left out of the index: {e}",
+                self.unwritten.len()
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Checks the report directory and the JUnit file can be written, before any case runs,
+/// and opens the report directory (none with --no-report).
+pub(super) fn check_outputs(args: &RunArgs, plan: &Plan) -> anyhow::Result<Option<ReportDir>> {
     if let Some(path) = &args.junit {
         crate::output::check_file("--junit", path)?;
     }
-    Ok(())
+    if args.no_report {
+        return Ok(None);
+    }
+    crate::output::check_dir("--out", &plan.out)?;
+    // The new run is merged into what is there at the end; a broken directory, or an
+    // agent whose files would collide with one there, would fail only then.
+    if plan.out.join("index.json").exists() {
+        ws_reports::read_autobahn_dir_summary(&plan.out)
+            .with_context(|| format!("--out {}", plan.out.display()))?;
+    }
+    let agents: Vec<&str> = plan.jobs.iter().map(|j| j.agent.as_str()).collect();
+    let writer = ReportWriter::open(&plan.out, &agents)
+        .with_context(|| format!("--out {}", plan.out.display()))?;
+    Ok(Some(ReportDir {
+        out: plan.out.clone(),
+        writer,
+        unwritten: Vec::new(),
+        first_error: None,
+    }))
 }
 
-/// Writes the report directory and the JUnit file; tries both even when one fails.
+/// Writes the report directory's index and the JUnit file; tries both even when one
+/// fails.
 pub(super) fn write_outputs(
     args: &RunArgs,
-    plan: &Plan,
+    report_dir: Option<&ReportDir>,
     reports: &[RunReport],
     gate: &Gate,
 ) -> anyhow::Result<()> {
     let mut errors = Vec::new();
-    if !args.no_report {
-        if let Err(e) = ws_reports::write_autobahn_dir(&plan.out, reports) {
-            errors.push(format!("writing the report to {}: {e}", plan.out.display()));
+    if let Some(dir) = report_dir {
+        if let Err(e) = dir.finish(reports) {
+            errors.push(e);
         }
     }
     if let Some(path) = &args.junit {
@@ -605,6 +661,7 @@ async fn execute(
     catalogue: &[Case],
     fail_on: FailOn,
     quiet: bool,
+    mut report_dir: Option<&mut ReportDir>,
 ) -> (Vec<Done>, bool) {
     // Autobahn numbers a case by its place in the whole catalogue; doing the same keeps
     // the numbers of shards and of differently selected runs consistent.
@@ -649,35 +706,44 @@ async fn execute(
         }
         let started = SystemTime::now();
         let t0 = Instant::now();
-        let progress = progress.clone();
-        let agent = job.agent.clone();
-        let records = runner::run_all(
+        // Each case's file is written as the case settles; the run keeps its summary.
+        let mut results = Vec::with_capacity(job.cases.len());
+        let mut confirmed = crate::confirm::Counts::default();
+        let settle = |record: runner::CaseRecord| {
+            let mut result = case_result(&record, &job.agent);
+            if let Some(&n) = catalogue_index.get(result.id.as_str()) {
+                result.case_index = n;
+            }
+            progress.case_done(key(&job.agent, &result.id), &result);
+            confirmed.add(&record);
+            if let Some(dir) = report_dir.as_deref_mut() {
+                dir.write_case(&result);
+            }
+            results.push((record.index, result.into_summary()));
+        };
+        runner::run_each(
             job.cases.clone(),
             job.target.clone(),
             job.settings.clone(),
-            move |r| progress.case_done(key(&agent, &r.case.id), r),
+            settle,
             stop_rx.clone(),
         )
         .await;
+        results.sort_by_key(|(index, _)| *index);
         let insecure_tls = job.target.tls && job.settings.tls.is_insecure();
-        let mut report = run_report(
-            &records,
+        let report = run_report(
+            results.into_iter().map(|(_, r)| r).collect(),
             &job.agent,
             Some(&job.target.url),
             started,
             insecure_tls,
         );
-        for case in &mut report.results {
-            if let Some(&n) = catalogue_index.get(case.id.as_str()) {
-                case.case_index = n;
-            }
-        }
         done.push(Done {
             report,
             url: job.target.url.clone(),
             planned: job.cases.len(),
             wall: t0.elapsed(),
-            confirmed: crate::confirm::Counts::of(&records),
+            confirmed,
         });
     }
     progress.finish();
