@@ -497,53 +497,11 @@ fn render_result(out: &mut String, agent_index: usize, case: &CaseResult) {
     out.push_str("</details>\n");
 }
 
-const CSS: &str = r#"
-:root{--ok:#2e9e44;--ns:#c8b400;--info:#6b8fd6;--unimpl:#9a9a9a;--fail:#d43a3a;--almost:#8fc43a;--missing:#e6e6e6;}
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 1.5em 3em;color:#222;background:#fafafa;}
-h1{margin:.6em 0 .2em;font-size:1.6em}h2{margin-top:1.6em;border-bottom:2px solid #ccc}
-h3.sec{margin-top:1.4em;background:#333;color:#fff;padding:.3em .5em}h4.subsec{margin:1em 0 .3em;color:#444}
-table{border-collapse:collapse}td,th{padding:2px 6px;border:1px solid #ddd;font-size:.9em}
-.legend td:first-child{width:8em;text-align:center;font-weight:bold}
-.summary th{background:#eee}
-.matrix{font-size:.85em}.matrix thead th{position:sticky;top:0;background:#333;color:#fff;z-index:1}
-.matrix tr.sec th{background:#555;color:#fff;text-align:left}
-.matrix tr.sub th{background:#ddd;text-align:left;font-weight:normal}
-.matrix td{text-align:center;min-width:5em}.matrix td a{color:inherit;text-decoration:none}
-.matrix th.case a{color:#124}
-.b-ok,.c-ok{background:var(--ok);color:#fff}.b-ns,.c-ns{background:var(--ns);color:#000}
-.b-info,.c-info{background:var(--info);color:#fff}.b-unimpl{background:var(--unimpl);color:#fff}
-.b-fail,.c-fail{background:var(--fail);color:#fff}.c-almost{background:var(--almost);color:#000}
-.missing{background:var(--missing);color:#777}
-.detail{display:block;font-size:.8em;opacity:.9}
-.badge{display:inline-block;padding:0 .4em;border-radius:3px;font-size:.85em}
-article.case{background:#fff;border:1px solid #ddd;border-radius:4px;padding:.4em .8em;margin:.6em 0}
-article.case h5{margin:.2em 0;font-size:1.05em}
-dl{display:grid;grid-template-columns:9em 1fr;gap:.15em .6em;margin:.4em 0}dt{font-weight:bold;color:#555}dd{margin:0;white-space:pre-wrap}
-details.result{margin:.3em 0;border-left:4px solid #ccc;padding-left:.5em}
-details.result>summary{cursor:pointer}.agent{font-weight:bold}.reason{color:#444}
-details.sub{margin:.3em 0 .3em 1em}details.sub>summary{cursor:pointer;color:#335}
-pre{background:#f3f3f3;padding:.4em;overflow-x:auto;white-space:pre-wrap;word-break:break-all;margin:.2em 0;font-size:.85em}
-.wl-rx{color:#0a5d00}.wl-tx{color:#00307a}.wl-timer{color:#7a5200}.wl-kill{color:#8a0000}.wl-note{color:#777;font-style:italic}
-.flags th{text-align:left;font-weight:normal;color:#555}
-.warn{background:#fff3cd;border:1px solid #e0c060;padding:.3em .6em}
-#only-problems:checked~#matrix tr.all-ok{display:none}
-.tools button{margin-right:.5em}
-"#;
+// The page's style sheet and its optional script live beside this file.
+const CSS: &str = include_str!("report.css");
 
 // Optional: the page is complete without it.
-const SCRIPT: &str = r#"
-(function(){
-  function openTarget(){
-    var id=decodeURIComponent(location.hash.slice(1));var el=id&&document.getElementById(id);
-    while(el){if(el.tagName==='DETAILS'){el.open=true;}el=el.parentElement;}
-  }
-  window.addEventListener('hashchange',openTarget);openTarget();
-  var tools=document.getElementById('tools');tools.hidden=false;
-  function setAll(open){var d=document.querySelectorAll('details.result');for(var i=0;i<d.length;i++){d[i].open=open;}}
-  document.getElementById('expand-all').addEventListener('click',function(){setAll(true);});
-  document.getElementById('collapse-all').addEventListener('click',function(){setAll(false);});
-})();
-"#;
+const SCRIPT: &str = include_str!("report.js");
 
 /// Where a page goes, and where the full results its case blocks show come from: the
 /// page's runs may hold only summaries ([`CaseResult::into_summary`]).
