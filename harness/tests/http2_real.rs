@@ -15,7 +15,8 @@
 //! the suite's 1 s timer are checked against the set the doc explains, not pinned.
 
 mod browser_support;
-mod h2_peer;
+#[path = "../examples/fastwebsockets_peer/mod.rs"]
+mod fastwebsockets_peer;
 mod proxy_support;
 mod skip;
 
@@ -62,14 +63,37 @@ fn start_node_ws(dir: &Path) -> Option<(Launched, SocketAddr)> {
     );
     let addr = free_port();
     let port = addr.port().to_string();
-    let mut ws = Launched::start(
-        &node,
-        &[script.into(), "server".into(), port],
-        &[("NODE_PATH", modules.parent().unwrap())],
-        dir.join("node-ws.log"),
-    );
-    ws.wait_listening(addr, "node ws");
-    Some((ws, addr))
+    let args = [script.into(), "server".into(), port];
+    let env = [("NODE_PATH", modules.parent().unwrap())];
+    Some((launch(&node, &args, &env, dir, &[addr]), addr))
+}
+
+/// Starts `program` (its output in DIR/NAME.log) and waits until it listens on `ports`.
+fn launch(
+    program: &Path,
+    args: &[String],
+    env: &[(&str, &Path)],
+    dir: &Path,
+    ports: &[SocketAddr],
+) -> Launched {
+    let name = program.file_name().unwrap().to_string_lossy().into_owned();
+    let mut launched = Launched::start(program, args, env, dir.join(format!("{name}.log")));
+    for port in ports {
+        launched.wait_listening(*port, &name);
+    }
+    launched
+}
+
+/// fastwebsockets' echo example in process (on the caller's runtime), over HTTP/1.1.
+async fn start_fastwebsockets() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(fastwebsockets_peer::serve_http1(stream));
+        }
+    });
+    addr
 }
 
 /// `wsconform run URL --cases CASES` with `extra`, the report into `out`.
@@ -183,7 +207,7 @@ fn haproxy_h2_front_gives_each_backend_its_http11_verdicts() {
     };
     // fastwebsockets (hyper 1, HTTP/1.1 upgrades), which refuses versions other than 13.
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let fws = rt.block_on(h2_peer::start_hyper());
+    let fws = rt.block_on(start_fastwebsockets());
     let (front_node, front_fws) = (free_port(), free_port());
     let config = format!(
         "defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  timeout tunnel 60s\n\
@@ -194,14 +218,8 @@ fn haproxy_h2_front_gives_each_backend_its_http11_verdicts() {
     );
     std::fs::write(dir.join("haproxy.cfg"), config).unwrap();
     let cfg = dir.join("haproxy.cfg").display().to_string();
-    let mut proxy = Launched::start(
-        &haproxy,
-        &["-db".into(), "-f".into(), cfg],
-        &[],
-        dir.join("haproxy.log"),
-    );
-    proxy.wait_listening(front_node, "haproxy");
-    proxy.wait_listening(front_fws, "haproxy");
+    let args = ["-db".into(), "-f".into(), cfg];
+    let proxy = launch(&haproxy, &args, &[], &dir, &[front_node, front_fws]);
 
     let http1 = run(
         &format!("ws://{node}/"),
@@ -295,14 +313,8 @@ fn apache_h2websockets_keeps_message_verdicts_and_ends_streams_late() {
     );
     std::fs::write(dir.join("httpd.conf"), config).unwrap();
     let conf = dir.join("httpd.conf").display().to_string();
-    let mut httpd = Launched::start(
-        &apache,
-        &["-f".into(), conf, "-DFOREGROUND".into()],
-        &[],
-        dir.join("apache.log"),
-    );
-    httpd.wait_listening(front, "apache");
-    httpd.wait_listening(off, "apache");
+    let args = ["-f".into(), conf, "-DFOREGROUND".into()];
+    let httpd = launch(&apache, &args, &[], &dir, &[front, off]);
 
     // The same server with `H2WebSockets off` (its default) does not advertise the
     // extended CONNECT: the run stops at its first check, naming the setting.
@@ -356,13 +368,8 @@ fn hypercorn_keeps_message_verdicts_but_invalid_utf8_and_malformed_connects_end_
     let dir = scratch("h2-hypercorn");
     let addr = free_port();
     let app = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/http2"));
-    let mut server = Launched::start(
-        &hypercorn,
-        &["--bind".into(), addr.to_string(), "asgi_echo:app".into()],
-        &[("PYTHONPATH", app)],
-        dir.join("hypercorn.log"),
-    );
-    server.wait_listening(addr, "hypercorn");
+    let args = ["--bind".into(), addr.to_string(), "asgi_echo:app".into()];
+    let server = launch(&hypercorn, &args, &[("PYTHONPATH", app)], &dir, &[addr]);
     let url = format!("ws://{addr}/");
     let http1 = run(&url, CASES, &[], &dir.join("http1"));
     let http2 = run(
