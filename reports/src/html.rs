@@ -425,7 +425,15 @@ fn opt_display<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map_or_else(|| "-".into(), T::to_string)
 }
 
-fn render_result(out: &mut String, agent_index: usize, case: &CaseResult) {
+/// Bytes of events, flags, handshakes and wire logs one page holds at most, so that a
+/// report where every case of several agents fails (each with a long wire log) still
+/// opens quickly: results shown in detail past it keep their verdicts, reason,
+/// observation and close, and name their file.
+pub const PAGE_DETAIL_BUDGET: usize = 2_000_000;
+
+/// One agent's result in a case block; its events, flags, handshake and wire log only
+/// while the page's `budget` lasts (once a result does not fit, none after it does).
+fn render_result(out: &mut String, agent_index: usize, case: &CaseResult, budget: &mut usize) {
     let (label, class) = behavior_cell(case.behavior);
     let _ = write!(
         out,
@@ -450,6 +458,28 @@ fn render_result(out: &mut String, agent_index: usize, case: &CaseResult) {
         case.duration_ms,
         escape_html(&case_report_filename(&case.agent, &case.id)),
     );
+    let mut detail = String::new();
+    render_detail(&mut detail, case);
+    if detail.len() <= *budget {
+        *budget -= detail.len();
+        out.push_str(&detail);
+    } else {
+        *budget = 0;
+        let _ = write!(
+            out,
+            "<p class=\"wl-note\">Events, handshake and wire log are left out here: the page \
+             holds {} MB of them at most. The report file named above has them, and \
+             <code>wsconform report show DIR {} --agent …</code> prints them.</p>",
+            PAGE_DETAIL_BUDGET / 1_000_000,
+            escape_html(&case.id),
+        );
+    }
+    out.push_str("</details>\n");
+}
+
+/// The heavy part of a result: events, closing flags and statistics, the opening
+/// handshake and the wire log, each in a collapsed `<details>`.
+fn render_detail(out: &mut String, case: &CaseResult) {
     let events = |v: &serde_json::Value| escape_text(&cut(&v.to_string(), EVENTS_LIMIT));
     let _ = write!(
         out,
@@ -494,7 +524,6 @@ fn render_result(out: &mut String, agent_index: usize, case: &CaseResult) {
         escape_text(&cut(case.http_response.trim_end(), HTTP_LIMIT)),
     );
     render_wirelog(out, case);
-    out.push_str("</details>\n");
 }
 
 // The page's style sheet and its optional script live beside this file.
@@ -832,6 +861,7 @@ fn render_blocks(out: &mut String, page: &Page, sink: &mut dyn Sink) -> Result<(
          or <code>wsconform report show DIR CASE</code>) holds all of it.</p>"
     );
     let mut headings = Headings::default();
+    let mut budget = PAGE_DETAIL_BUDGET;
     for &id in &page.case_ids {
         let cells = page.row(id);
         if is_all_ok(&cells) {
@@ -860,7 +890,7 @@ fn render_blocks(out: &mut String, page: &Page, sink: &mut dyn Sink) -> Result<(
         );
         for (i, cell) in cells.iter().enumerate() {
             match cell {
-                Some(c) => render_result(out, i, sink.full(c)?.as_ref()),
+                Some(c) => render_result(out, i, sink.full(c)?.as_ref(), &mut budget),
                 None => {
                     let _ = writeln!(
                         out,

@@ -357,3 +357,54 @@ fn each_agents_url_is_shown_escaped() {
     runs[1].url = None;
     assert!(render_html(&runs).contains("<td class=\"url\"></td>"));
 }
+
+/// A report where every case of 5 agents fails with a long wire log (a flooding server)
+/// keeps its page small: events, handshakes and wire logs only up to the page's budget,
+/// every result still with its verdicts, reason and file.
+#[test]
+fn a_page_where_everything_fails_keeps_its_details_within_the_budget() {
+    let ids = common::catalogue_ids(587);
+    let flood: Vec<WireLogEntry> = (0..1100)
+        .map(|_| WireLogEntry::RxFrame {
+            payload_len: 100,
+            payload: "x".repeat(100),
+            opcode: 1,
+            fin: true,
+            rsv: 0,
+            masked: false,
+            mask: None,
+        })
+        .collect();
+    let runs: Vec<_> = (0..5)
+        .map(|i| {
+            let triples: Vec<_> = ids
+                .iter()
+                .map(|id| (id.as_str(), B::Failed, C::Unclean))
+                .collect();
+            let mut run = common::run(&format!("agent {i}"), &triples);
+            for c in &mut run.results {
+                c.wirelog = flood.clone();
+            }
+            run
+        })
+        .collect();
+    let html = render_html(&runs);
+    assert_eq!(html.matches("<details class=\"result\"").count(), 5 * 587);
+    let shown = html.matches("<summary>Wire log (").count();
+    let left_out = html
+        .matches("Events, handshake and wire log are left out here")
+        .count();
+    assert_eq!(shown + left_out, 5 * 587);
+    assert!(
+        shown > 50 && left_out > 2000,
+        "{shown} shown, {left_out} left out"
+    );
+    // Details come first in page order: none after the first result left out.
+    let first_left_out = html.find("are left out here").unwrap();
+    assert!(!html[first_left_out..].contains("<summary>Wire log ("));
+    assert!(
+        html.len() < ws_reports::html::PAGE_DETAIL_BUDGET + 5 * 587 * 1500,
+        "page is {} bytes",
+        html.len()
+    );
+}
