@@ -88,7 +88,7 @@ if want flood; then
     FLOODED="$SCRATCH/flooded"
     WSCONFORM_KEEP_FLOOD_REPORT="$FLOODED" \
         cargo test --release -p wsconform --test bounds -- --ignored full_catalogue_flood \
-        --nocapture --test-threads 1 2>&1 | grep -E '^(flood|test result)' || {
+        --nocapture --test-threads 1 2>&1 | grep -oE '^test result.*|flood \(.*' || {
         echo "flood measurement failed" >&2
         exit 1
     }
