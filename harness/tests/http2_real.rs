@@ -32,6 +32,8 @@ use ws_reports::{Behavior, CaseResult, CloseBehavior};
 /// What both protocols play (section 20 exists over HTTP/2 only): framing, pings,
 /// fragmentation, two invalid-UTF-8 cases and the closing handshake, ~90 cases.
 const CASES: &str = "1.*,2.*,5.*,6.3.*,7.*";
+/// How a case's protocol line starts over h2c (prior knowledge, `ws://`).
+const H2C: &str = "HTTP/2 (h2c)";
 const APT: &str = "run scripts/proxies/install.sh apt";
 const PEERS: &str = "run scripts/parity/install-peers.sh node hypercorn";
 
@@ -122,11 +124,12 @@ fn run(url: &str, cases: &str, extra: &[&str], out: &Path) -> BTreeMap<String, C
 }
 
 /// The HTTP/2 run's cases outside section 20, checked against the HTTP/1.1 run: the same
-/// cases, every one played over HTTP/2 (h2c), the same message verdict unless `message`
-/// lists the case's HTTP/2 verdict, and a close verdict equal to HTTP/1.1's or in
-/// `close_also` (by the HTTP/1.1 close verdict it replaces).
+/// cases, every one played `over` (how its protocol line starts, e.g. [`H2C`]), the same
+/// message verdict unless `message` lists the case's HTTP/2 verdict, and a close verdict
+/// equal to HTTP/1.1's or in `close_also` (by the HTTP/1.1 close verdict it replaces).
 fn compare(
     name: &str,
+    over: &str,
     http1: &BTreeMap<String, CaseResult>,
     http2: &BTreeMap<String, CaseResult>,
     message: &[(&str, Behavior)],
@@ -142,7 +145,7 @@ fn compare(
     for (id, one) in http1 {
         let two = &http2[id];
         assert_eq!(one.protocol, "HTTP/1.1", "{name} {id}");
-        if !two.protocol.starts_with("HTTP/2 (h2c)") {
+        if !two.protocol.starts_with(over) {
             wrong.push(format!("{id}: protocol {:?}", two.protocol));
         }
         let want = message
@@ -208,18 +211,27 @@ fn haproxy_h2_front_gives_each_backend_its_http11_verdicts() {
     // fastwebsockets (hyper 1, HTTP/1.1 upgrades), which refuses versions other than 13.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let fws = rt.block_on(start_fastwebsockets());
-    let (front_node, front_fws) = (free_port(), free_port());
+    let (front_node, front_fws, front_tls) = (free_port(), free_port(), free_port());
+    // A TLS front offering only h2 over ALPN, with a certificate made here.
+    let cert = wsconform::tls::GeneratedCert::new(&["127.0.0.1".into()]).unwrap();
+    let pem = dir.join("haproxy.pem");
+    std::fs::write(&pem, format!("{}{}", cert.cert_pem, cert.key_pem)).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &cert.ca_pem).unwrap();
+    let (pem, ca) = (pem.display(), ca.display().to_string());
     let config = format!(
         "defaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  timeout tunnel 60s\n\
          frontend node\n  bind {front_node} proto h2\n  default_backend node\n\
          backend node\n  server echo {node}\n\
          frontend fws\n  bind {front_fws} proto h2\n  default_backend fws\n\
-         backend fws\n  server echo {fws}\n"
+         backend fws\n  server echo {fws}\n\
+         frontend tls\n  bind {front_tls} ssl crt {pem} alpn h2\n  default_backend node\n"
     );
     std::fs::write(dir.join("haproxy.cfg"), config).unwrap();
     let cfg = dir.join("haproxy.cfg").display().to_string();
     let args = ["-db".into(), "-f".into(), cfg];
-    let proxy = launch(&haproxy, &args, &[], &dir, &[front_node, front_fws]);
+    let fronts = [front_node, front_fws, front_tls];
+    let proxy = launch(&haproxy, &args, &[], &dir, &fronts);
 
     let http1 = run(
         &format!("ws://{node}/"),
@@ -233,7 +245,7 @@ fn haproxy_h2_front_gives_each_backend_its_http11_verdicts() {
         &["--http2"],
         &dir.join("node-http2"),
     );
-    let wrong = compare("haproxy -> node ws", &http1, &http2, &[], &[]);
+    let wrong = compare("haproxy -> node ws", H2C, &http1, &http2, &[], &[]);
     none_wrong("haproxy -> node ws", &wrong, &proxy);
     // HAProxy makes its own HTTP/1.1 upgrade to the backend, so the client's
     // Sec-WebSocket-Key is unused (a SHOULD: NON-STRICT) and sec-websocket-version 8 goes
@@ -255,6 +267,27 @@ fn haproxy_h2_front_gives_each_backend_its_http11_verdicts() {
     );
     let wrong = section20(&fws20, &[("20.2.6", Behavior::NonStrict)]);
     none_wrong("haproxy -> fastwebsockets, section 20", &wrong, &proxy);
+
+    // wss:// with ALPN h2: the framing cases as over h2c, each case on TLS and h2.
+    let tls = run(
+        &format!("wss://{front_tls}/"),
+        "1.*",
+        &["--http2", "--ca", &ca],
+        &dir.join("tls-http2"),
+    );
+    let one: BTreeMap<_, _> = http1
+        .into_iter()
+        .filter(|(id, _)| id.starts_with("1."))
+        .collect();
+    let wrong = compare(
+        "haproxy tls -> node ws",
+        "HTTP/2 (h2)",
+        &one,
+        &tls,
+        &[],
+        &[],
+    );
+    none_wrong("haproxy tls -> node ws", &wrong, &proxy);
 }
 
 /// Close verdicts a front that does not end the HTTP/2 stream when the WebSocket ends
@@ -344,7 +377,7 @@ fn apache_h2websockets_keeps_message_verdicts_and_ends_streams_late() {
         (CloseBehavior::Ok, LATE_END),
         (CloseBehavior::Informational, LATE_END),
     ];
-    let wrong = compare("apache -> node ws", &http1, &http2, &[], &late);
+    let wrong = compare("apache -> node ws", H2C, &http1, &http2, &[], &late);
     none_wrong("apache", &wrong, &httpd);
     all_late("apache", &http1, &http2);
     // As through HAProxy: Apache upgrades to the backend itself (20.2.6) and passes
@@ -392,7 +425,7 @@ fn hypercorn_keeps_message_verdicts_but_invalid_utf8_and_malformed_connects_end_
         (CloseBehavior::Ok, late_or_dropped),
         (CloseBehavior::Informational, LATE_END),
     ];
-    let wrong = compare("hypercorn", &http1, &http2, &utf8, &late);
+    let wrong = compare("hypercorn", H2C, &http1, &http2, &utf8, &late);
     none_wrong("hypercorn", &wrong, &server);
     all_late("hypercorn", &http1, &http2);
     // Hypercorn takes the WebSocket from `:method CONNECT` alone (20.2.2 with :protocol
