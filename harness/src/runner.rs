@@ -117,6 +117,25 @@ pub async fn probe(target: &Target, settings: &RunSettings) -> Result<Probe, Har
     probe_within(target, settings, PROBE_TIMEOUT).await
 }
 
+/// TCP to `addr` by `deadline`; running out of time is a connect error that says so.
+pub(crate) async fn connect_by(
+    addr: &str,
+    deadline: tokio::time::Instant,
+) -> Result<TcpStream, HarnessError> {
+    tokio::time::timeout_at(deadline, TcpStream::connect(addr))
+        .await
+        .unwrap_or_else(|_| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "timed out",
+            ))
+        })
+        .map_err(|source| HarnessError::Connect {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
 /// [`probe`] with the overall deadline given.
 pub async fn probe_within(
     target: &Target,
@@ -125,16 +144,7 @@ pub async fn probe_within(
 ) -> Result<Probe, HarnessError> {
     let deadline = tokio::time::Instant::now() + limit;
     let addr = target.socket_addr();
-    let stream = tokio::time::timeout_at(deadline, TcpStream::connect(&addr))
-        .await
-        .map_err(|_| HarnessError::Connect {
-            addr: addr.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"),
-        })?
-        .map_err(|source| HarnessError::Connect {
-            addr: addr.clone(),
-            source,
-        })?;
+    let stream = connect_by(&addr, deadline).await?;
     if !target.tls {
         return probe_handshake(stream, target, settings, deadline, limit).await;
     }

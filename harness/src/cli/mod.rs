@@ -3,6 +3,7 @@
 mod echo;
 mod gate;
 mod list;
+mod outputs;
 mod progress;
 mod proxy;
 mod report;
@@ -16,12 +17,13 @@ use crate::error::{HarnessError, SelectionProblem};
 
 pub use echo::EchoArgs;
 pub use list::ListArgs;
+pub use outputs::{FailOnArg, Format, OutputArgs};
 pub use proxy::ProxyArgs;
 pub use report::{
     BaselineArgs, DiffArgs, HtmlArgs, JunitArgs, MergeArgs, ReportArgs, ReportCommand, ShowArgs,
 };
 pub(crate) use run::parse_jobs;
-pub use run::{FailOnArg, Format, RunArgs};
+pub use run::RunArgs;
 
 /// WebSocket conformance suite: tests servers against RFC 6455, case by case,
 /// with Autobahn|Testsuite's case ids and verdicts.
@@ -254,6 +256,16 @@ pub(crate) fn selected(
     .filter(|c| ws_cases::select::opt_in_allowed(c, &include, all))
     .cloned()
     .collect();
+    non_empty(chosen, cases, exclude)
+}
+
+/// The selection, unless nothing is left of it: a run that would test nothing is an
+/// error, so an empty CI variable cannot pass it.
+pub(crate) fn non_empty<T>(
+    chosen: Vec<T>,
+    cases: &str,
+    exclude: &str,
+) -> Result<Vec<T>, HarnessError> {
     if chosen.is_empty() {
         return Err(SelectionProblem::NothingLeft {
             cases: cases.to_string(),

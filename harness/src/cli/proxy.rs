@@ -7,10 +7,10 @@ use anyhow::Context;
 use clap::Args;
 use ws_cases::proxy::ProxyCase;
 use ws_cases::select::{parse_list, Pattern};
-use ws_reports::{Baseline, FailOn, RunReport};
+use ws_reports::RunReport;
 
-use super::run::{self, Done, FailOnArg, Format, Job, Plan, RunArgs};
-use crate::console::ColorChoice;
+use super::outputs::{check_outputs, finish, warn_on_other_agent, Done, OutputArgs};
+use super::run::{self, Job, Plan};
 use crate::error::{HarnessError, SelectionProblem};
 use crate::proxy::configs::{config, Hops, ProxyKind};
 use crate::proxy::{PlayConfig, Proxied};
@@ -84,68 +84,9 @@ pub struct ProxyArgs {
     /// Name of the proxy under test, as the report shows it [default: the front URL].
     #[arg(help_heading = "Connection", long)]
     pub agent: Option<String>,
-    /// Directory of the report [default: wsconform-report].
-    #[arg(help_heading = "Output", long, short = 'o', value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Write no report directory.
-    #[arg(help_heading = "Output", long)]
-    pub no_report: bool,
-    /// Print only the summary line (and errors).
-    #[arg(help_heading = "Output", long, short = 'q')]
-    pub quiet: bool,
-    /// Colour the verdicts: auto = on a terminal unless NO_COLOR is set.
-    #[arg(help_heading = "Output", long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
-    /// What to print on stdout at the end (as `run`).
-    #[arg(help_heading = "Output", long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Also write JUnit XML to FILE (as `run`).
-    #[arg(help_heading = "Output", long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Gate on FILE, the accepted verdicts (as `run`).
-    #[arg(help_heading = "Gating", long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-    /// What counts as failing (as `run`).
-    #[arg(help_heading = "Gating", long, value_enum, default_value_t = FailOnArg::Failed, value_name = "LEVEL")]
-    pub fail_on: FailOnArg,
-}
-
-impl ProxyArgs {
-    /// The same output and gating options, in `run`'s shape, so both commands share
-    /// one implementation of reports, JUnit, baselines and exit codes.
-    fn as_run_args(&self, front: &str) -> RunArgs {
-        RunArgs {
-            url: Some(front.to_string()),
-            cases: self.cases.clone(),
-            exclude: self.exclude.clone(),
-            jobs: self.jobs,
-            agent: self.agent.clone(),
-            headers: Vec::new(),
-            out: self.out.clone(),
-            no_report: self.no_report,
-            quiet: self.quiet,
-            color: self.color,
-            case_timeout: 60.0,
-            stall_timeout: ws_cases::run::DEFAULT_STALL_TIMEOUT.as_secs_f64(),
-            max_run_time: None,
-            max_message_size: 64 << 20,
-            format: self.format,
-            junit: self.junit.clone(),
-            baseline: self.baseline.clone(),
-            fail_on: self.fail_on,
-            shard: None,
-            spec: None,
-            tls: Default::default(),
-            case_file: None,
-            all: self.all,
-            quick: false,
-            peer_max_message: None,
-            no_confirm: true,
-            http2: false,
-            http2_shared: false,
-            http2_window: 65_535,
-        }
-    }
+    /// Reports, JUnit, baseline gating and what is printed, as for `run`.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The proxy cases `cases` selects minus `exclude`; the opt-in ones only with `all` or
@@ -175,14 +116,7 @@ fn select(
         .filter(|(_, c)| !c.opt_in || all || include.iter().any(|p| named(c, p)))
         .map(|(i, c)| (i + 1, c))
         .collect();
-    if chosen.is_empty() {
-        return Err(SelectionProblem::NothingLeft {
-            cases: cases.to_string(),
-            exclude: exclude_text.to_string(),
-        }
-        .into());
-    }
-    Ok(chosen)
+    super::non_empty(chosen, cases, exclude_text)
 }
 
 pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
@@ -206,19 +140,13 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
             anyhow::bail!("{name} must be a positive number of seconds");
         }
     }
-    let baseline = match &args.baseline {
-        Some(path) => {
-            Some(Baseline::read(path).with_context(|| format!("--baseline {}", path.display()))?)
-        }
-        None => None,
-    };
+    let baseline = args.output.read_baseline()?;
     let cases = select(
         ws_cases::proxy_cases(),
         &args.cases,
         &args.exclude,
         args.all,
     )?;
-    let run_args = args.as_run_args(&front);
     let agent = args.agent.clone().unwrap_or_else(|| target.url.clone());
     let plan = Plan {
         jobs: vec![Job {
@@ -227,17 +155,14 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
             cases: Vec::new(),
             settings: RunSettings::default(),
         }],
-        out: args
-            .out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("wsconform-report")),
+        out: args.output.out_dir(),
         spec: None,
         _server: None,
     };
-    if let Some(path) = &args.baseline {
-        run::warn_on_other_agent(path, &agent);
+    if let Some(path) = &args.output.baseline {
+        warn_on_other_agent(path, &agent);
     }
-    let mut report_dir = run::check_outputs(&run_args, &plan)?;
+    let mut report_dir = check_outputs(&args.output, &plan)?;
     let play = PlayConfig {
         idle_bound: Duration::from_secs_f64(args.idle_bound),
         flood_bound: args.flood_bound,
@@ -250,7 +175,7 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
     let planned = cases.len();
     let started = SystemTime::now();
     let t0 = Instant::now();
-    let quiet = args.quiet;
+    let quiet = args.output.quiet;
     let results = proxied
         .run(cases, args.jobs, &agent, |r| {
             if !quiet {
@@ -258,6 +183,9 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
             }
         })
         .await;
+    if let Some(dir) = report_dir.as_mut() {
+        results.iter().for_each(|c| dir.write_case(c));
+    }
     let report = RunReport {
         agent: agent.clone(),
         results,
@@ -266,24 +194,20 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         url: Some(target.url.clone()),
     };
-    let done = vec![Done {
-        report: report.clone(),
+    let done = [Done {
+        report,
         url: target.url.clone(),
         planned,
         wall: t0.elapsed(),
         confirmed: Default::default(),
     }];
-    let _ = FailOn::from(args.fail_on);
-    let reports = [report];
-    let verdict = run::judge(&run_args, baseline.as_ref(), &reports, false);
-    if let Some(dir) = report_dir.as_mut() {
-        reports[0].results.iter().for_each(|c| dir.write_case(c));
-    }
-    let written = run::write_outputs(&run_args, report_dir.as_ref(), &reports, &verdict.gate);
-    match args.format {
-        Format::Table => run::print_table(&run_args, &plan, &done, &verdict),
-        Format::Json => run::print_json(&run_args, &plan, &done, &verdict),
-    }
-    written?;
-    Ok(verdict.code)
+    finish(
+        &args.output,
+        &plan,
+        report_dir.as_ref(),
+        baseline.as_ref(),
+        &done,
+        false,
+        None,
+    )
 }

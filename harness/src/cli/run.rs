@@ -7,17 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
-use serde_json::json;
+use clap::Args;
 use ws_cases::Case;
-use ws_reports::{
-    compare, render_junit_gated, Baseline, CaseResult, FailOn, Gate, ReportWriter, RunReport,
-};
+use ws_reports::FailOn;
 
-use super::gate::BaselineGate;
+use super::outputs::{check_outputs, finish, warn_on_other_agent, Done, OutputArgs, ReportDir};
 use super::progress::Progress;
 use super::selected;
-use crate::console::{paint_verdicts, ColorChoice};
 use crate::echo::{self, EchoSettings};
 use crate::error::{HarnessError, HeaderProblem};
 use crate::report::{case_result, run_report};
@@ -95,20 +91,9 @@ pub struct RunArgs {
         value_name = "NAME: VALUE"
     )]
     pub headers: Vec<String>,
-    /// Directory of the report (Autobahn-compatible index.json, per-case JSON, index.html).
-    /// Agents already in it that this run does not test are kept [default:
-    /// wsconform-report; with --spec, the spec's outdir, else ./reports/servers].
-    #[arg(help_heading = "Output", long, short = 'o', value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Write no report directory.
-    #[arg(help_heading = "Output", long)]
-    pub no_report: bool,
-    /// Print only the summary line of each server (and errors); no progress.
-    #[arg(help_heading = "Output", long, short = 'q')]
-    pub quiet: bool,
-    /// Colour the verdicts: auto = on a terminal unless NO_COLOR is set.
-    #[arg(help_heading = "Output", long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    /// Reports, JUnit, baseline gating and what is printed.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Hard deadline of one case, in seconds; past it the case is FAILED ("timed out").
     /// Sections 12 and 13 keep Autobahn's own limits (60-480 s) where those are longer
     /// (see "Deadlines" below).
@@ -136,31 +121,6 @@ pub struct RunArgs {
     /// Largest message accepted from the server, in bytes; larger ones fail the case (1009).
     #[arg(help_heading = "Connection", long, default_value_t = 64 << 20, value_name = "BYTES")]
     pub max_message_size: u64,
-    /// What to print on stdout at the end. The JSON summary is one object per run
-    /// (verdict counts, failing case ids, baseline comparison, exitCode); with --spec it
-    /// is {"spec", "runs": [...], "interrupted", "exitCode"}.
-    #[arg(help_heading = "Output", long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Also write JUnit XML to FILE: one testsuite per section, one testcase per case. A
-    /// case is a <failure> exactly when it fails the run (under --fail-on, or against
-    /// --baseline), so the XML fails when the exit code does; failing cases the baseline
-    /// accepts are <skipped> ("accepted by baseline: FAILED"), UNIMPLEMENTED ones too unless
-    /// they fail the run; other verdicts pass with their verdicts as properties. FILE and
-    /// --out are checked before the first case; if writing still fails at the end, the
-    /// summary is printed first and the exit code is 2.
-    #[arg(help_heading = "Output", long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Gate on FILE, the accepted verdict of each case (written by `wsconform report
-    /// baseline DIR > FILE`): exit 1 only when a case is worse than its baseline or a
-    /// case the baseline does not list fails under --fail-on. Regressions and
-    /// improvements are printed; baseline cases this run did not execute are only counted.
-    #[arg(help_heading = "Gating", long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-    /// What counts as failing (exit code and the table's failing list): "failed" = behavior
-    /// FAILED or close UNCLEAN/FAILED; "non-strict" adds NON-STRICT, UNIMPLEMENTED, WRONG
-    /// CODE and FAILED BY CLIENT; "informational" fails everything but OK.
-    #[arg(help_heading = "Gating", long, value_enum, default_value_t = FailOnArg::Failed, value_name = "LEVEL")]
-    pub fail_on: FailOnArg,
     /// Run shard K of N (K in 1..=N): case i of the selection (0-based, catalogue order)
     /// goes to shard i mod N + 1, so the N shards of a CI matrix together run every case
     /// once. Join their report directories with `wsconform report merge`.
@@ -225,36 +185,6 @@ pub struct RunArgs {
 
 fn parse_shard(text: &str) -> Result<Shard, HarnessError> {
     text.parse()
-}
-
-/// Output format of the summary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Tables for people.
-    Table,
-    /// A JSON summary for machines.
-    Json,
-}
-
-/// `--fail-on`: the command-line face of [`FailOn`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FailOnArg {
-    /// Only failures (the default).
-    Failed,
-    /// Failures and anything non-strict or unimplemented.
-    NonStrict,
-    /// Everything that is not a clean pass.
-    Informational,
-}
-
-impl From<FailOnArg> for FailOn {
-    fn from(arg: FailOnArg) -> Self {
-        match arg {
-            FailOnArg::Failed => FailOn::Failed,
-            FailOnArg::NonStrict => FailOn::NonStrict,
-            FailOnArg::Informational => FailOn::Informational,
-        }
-    }
 }
 
 fn parse_header(h: &str) -> Result<(String, String), HarnessError> {
@@ -366,6 +296,7 @@ async fn plan(args: &RunArgs, base: &RunSettings, catalogue: &[Case]) -> anyhow:
             });
         }
         let out = args
+            .output
             .out
             .clone()
             .or(spec.outdir)
@@ -410,30 +341,10 @@ async fn plan(args: &RunArgs, base: &RunSettings, catalogue: &[Case]) -> anyhow:
             cases,
             settings: base.clone(),
         }],
-        out: args
-            .out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("wsconform-report")),
+        out: args.output.out_dir(),
         spec: None,
         _server: server,
     })
-}
-
-/// One server's finished (or interrupted) run.
-pub(super) struct Done {
-    pub(super) report: RunReport,
-    pub(super) url: String,
-    pub(super) planned: usize,
-    pub(super) wall: Duration,
-    pub(super) confirmed: crate::confirm::Counts,
-}
-
-/// What the run comes to: the gate, the baseline comparison and the exit code.
-pub(super) struct Verdict<'a> {
-    pub(super) gate: Gate<'a>,
-    comparison: Option<BaselineGate>,
-    interrupted: bool,
-    pub(super) code: i32,
 }
 
 pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
@@ -451,12 +362,7 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
             anyhow::bail!("{name} must be a positive number of seconds");
         }
     }
-    let baseline = match &args.baseline {
-        Some(path) => {
-            Some(Baseline::read(path).with_context(|| format!("--baseline {}", path.display()))?)
-        }
-        None => None,
-    };
+    let baseline = args.output.read_baseline()?;
     let base = RunSettings {
         jobs: args.jobs,
         case_timeout: Duration::from_secs_f64(args.case_timeout),
@@ -498,134 +404,29 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
             plan.jobs.len()
         );
     }
-    if let (Some(path), [job]) = (&args.baseline, plan.jobs.as_slice()) {
+    if let (Some(path), [job]) = (&args.output.baseline, plan.jobs.as_slice()) {
         warn_on_other_agent(path, &job.agent);
     }
-    let mut report_dir = check_outputs(&args, &plan)?;
+    let mut report_dir = check_outputs(&args.output, &plan)?;
     probe_all(&plan).await?;
-    let fail_on = FailOn::from(args.fail_on);
-    let (done, interrupted) =
-        execute(&plan, &catalogue, fail_on, args.quiet, report_dir.as_mut()).await;
-    let reports: Vec<RunReport> = done.iter().map(|d| d.report.clone()).collect();
-
-    let verdict = judge(&args, baseline.as_ref(), &reports, interrupted);
-    // What the run measured is never lost to an output that fails: the summary is printed
-    // first, then the write errors, and the exit code says the outputs are incomplete.
-    let written = write_outputs(&args, report_dir.as_ref(), &reports, &verdict.gate);
-    match args.format {
-        Format::Table => print_table(&args, &plan, &done, &verdict),
-        Format::Json => print_json(&args, &plan, &done, &verdict),
-    }
-    written?;
-    Ok(verdict.code)
-}
-
-/// A baseline says which agent it was recorded for; gating another one on it is allowed
-/// (a renamed agent, a new version) but rarely meant, so it is said.
-pub(super) fn warn_on_other_agent(path: &std::path::Path, agent: &str) {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    if let Some(recorded) = ws_reports::baseline::recorded_agent(&text) {
-        if recorded != agent {
-            eprintln!(
-                "wsconform: warning: --baseline {} was recorded for agent {recorded:?}, and this run's agent is {agent:?}",
-                path.display()
-            );
-        }
-    }
-}
-
-/// The report directory of a run, opened before its first case: each case's file is
-/// written as the case settles, the index and the HTML at the end.
-pub(super) struct ReportDir {
-    out: PathBuf,
-    writer: ReportWriter,
-    /// Cases whose file could not be written (agent, case id), left out of the index,
-    /// and the first such error.
-    unwritten: Vec<(String, String)>,
-    first_error: Option<String>,
-}
-
-impl ReportDir {
-    /// Writes one case's file; a failure is remembered for the end of the run.
-    pub(super) fn write_case(&mut self, case: &CaseResult) {
-        if let Err(e) = self.writer.write_case(case) {
-            self.unwritten.push((case.agent.clone(), case.id.clone()));
-            self.first_error.get_or_insert_with(|| e.to_string());
-        }
-    }
-
-    /// Writes the index, the run sidecar and the HTML for `reports` (summaries will do).
-    fn finish(&self, reports: &[RunReport]) -> Result<(), String> {
-        let at = |e: &dyn std::fmt::Display| {
-            format!("writing the report to {}: {e}", self.out.display())
-        };
-        let mut written = reports.to_vec();
-        for run in &mut written {
-            run.results
-                .retain(|c| !self.unwritten.contains(&(c.agent.clone(), c.id.clone())));
-        }
-        self.writer.finish(&written).map_err(|e| at(&e))?;
-        match &self.first_error {
-            Some(e) => Err(at(&format!(
-                "{} case file(s) could not be written and are left out of the index: {e}",
-                self.unwritten.len()
-            ))),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Checks the report directory and the JUnit file can be written, before any case runs,
-/// and opens the report directory (none with --no-report).
-pub(super) fn check_outputs(args: &RunArgs, plan: &Plan) -> anyhow::Result<Option<ReportDir>> {
-    if let Some(path) = &args.junit {
-        crate::output::check_file("--junit", path)?;
-    }
-    if args.no_report {
-        return Ok(None);
-    }
-    crate::output::check_dir("--out", &plan.out)?;
-    // The new run is merged into what is there at the end; a broken directory, or an
-    // agent whose files would collide with one there, would fail only then.
-    if plan.out.join("index.json").exists() {
-        ws_reports::read_autobahn_dir_summary(&plan.out)
-            .with_context(|| format!("--out {}", plan.out.display()))?;
-    }
-    let agents: Vec<&str> = plan.jobs.iter().map(|j| j.agent.as_str()).collect();
-    let writer = ReportWriter::open(&plan.out, &agents)
-        .with_context(|| format!("--out {}", plan.out.display()))?;
-    Ok(Some(ReportDir {
-        out: plan.out.clone(),
-        writer,
-        unwritten: Vec::new(),
-        first_error: None,
-    }))
-}
-
-/// Writes the report directory's index and the JUnit file; tries both even when one
-/// fails.
-pub(super) fn write_outputs(
-    args: &RunArgs,
-    report_dir: Option<&ReportDir>,
-    reports: &[RunReport],
-    gate: &Gate,
-) -> anyhow::Result<()> {
-    let mut errors = Vec::new();
-    if let Some(dir) = report_dir {
-        if let Err(e) = dir.finish(reports) {
-            errors.push(e);
-        }
-    }
-    if let Some(path) = &args.junit {
-        if let Err(e) = std::fs::write(path, render_junit_gated(reports, gate)) {
-            errors.push(format!("writing JUnit XML to {}: {e}", path.display()));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!("{} (the summary above is complete)", errors.join("; "))
-    }
+    let fail_on = FailOn::from(args.output.fail_on);
+    let (done, interrupted) = execute(
+        &plan,
+        &catalogue,
+        fail_on,
+        args.output.quiet,
+        report_dir.as_mut(),
+    )
+    .await;
+    finish(
+        &args.output,
+        &plan,
+        report_dir.as_ref(),
+        baseline.as_ref(),
+        &done,
+        interrupted,
+        args.shard,
+    )
 }
 
 /// Checks every server answers before any case runs, so a typo fails fast. A server that
@@ -766,129 +567,4 @@ fn start_line(job: &Job) -> String {
         ));
     }
     line
-}
-
-/// The exit code of the run: 130 when interrupted, 1 when a case fails the gate, else 0.
-pub(super) fn judge<'a>(
-    args: &RunArgs,
-    baseline: Option<&'a Baseline>,
-    reports: &[RunReport],
-    interrupted: bool,
-) -> Verdict<'a> {
-    let gate = Gate {
-        fail_on: FailOn::from(args.fail_on),
-        baseline,
-    };
-    let comparison = match (baseline, reports.first()) {
-        (Some(b), Some(run)) => Some(BaselineGate::new(compare(b, run), run, gate.fail_on)),
-        _ => None,
-    };
-    let failing: usize = reports.iter().map(|r| gate.failing(r).len()).sum();
-    let code = if interrupted {
-        130
-    } else if failing > 0 {
-        1
-    } else {
-        0
-    };
-    Verdict {
-        gate,
-        comparison,
-        interrupted,
-        code,
-    }
-}
-
-pub(super) fn print_table(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>) {
-    let fail_on = verdict.gate.fail_on;
-    let colour = args.color.enabled();
-    for d in done {
-        if !args.quiet {
-            let table = ws_reports::summary_table_gated(&d.report, &verdict.gate);
-            match colour {
-                true => crate::outln!("{}", paint_verdicts(&table)),
-                false => crate::outln!("{table}"),
-            }
-        }
-        let shard_note = args
-            .shard
-            .map(|s| format!(" (shard {s})"))
-            .unwrap_or_default();
-        let interrupted_note = if d.report.results.len() < d.planned {
-            format!(
-                " (interrupted: {} of {} cases ran)",
-                d.report.results.len(),
-                d.planned
-            )
-        } else {
-            String::new()
-        };
-        let failing = verdict.gate.failing(&d.report).len();
-        let fail_text = match (colour, failing) {
-            (false, n) => format!("{n} fail"),
-            (true, 0) => "\x1b[32m0 fail\x1b[0m".to_string(),
-            (true, n) => format!("\x1b[31m{n} fail\x1b[0m"),
-        };
-        crate::outln!(
-            "{} cases{shard_note} against {} in {:.2} s: {fail_text} (fail-on {fail_on}){interrupted_note}",
-            d.report.results.len(),
-            d.url,
-            d.wall.as_secs_f64(),
-        );
-        if let Some(line) = d.confirmed.line() {
-            println!("{line}");
-        }
-    }
-    if args.quiet {
-        return;
-    }
-    if verdict.interrupted && done.len() < plan.jobs.len() {
-        let skipped: Vec<&str> = plan.jobs[done.len()..]
-            .iter()
-            .map(|j| j.agent.as_str())
-            .collect();
-        crate::outln!("interrupted before testing: {}", skipped.join(", "));
-    }
-    if let (Some(g), Some(path)) = (&verdict.comparison, &args.baseline) {
-        crate::out!("{}", g.render(path));
-    }
-    if !args.no_report {
-        crate::outln!("report: {}", plan.out.join("index.html").display());
-    }
-    if let Some(path) = &args.junit {
-        crate::outln!("junit: {}", path.display());
-    }
-}
-
-pub(super) fn print_json(args: &RunArgs, plan: &Plan, done: &[Done], verdict: &Verdict<'_>) {
-    let summary = |d: &Done| {
-        let mut s = ws_reports::summary_json_gated(&d.report, &verdict.gate);
-        if let Some(obj) = s.as_object_mut() {
-            obj.insert("url".into(), d.url.clone().into());
-            obj.insert("planned".into(), d.planned.into());
-            obj.insert("confirmation".into(), d.confirmed.to_json());
-        }
-        s
-    };
-    let mut out = match &plan.spec {
-        None => done.first().map(summary).unwrap_or_else(|| json!({})),
-        Some(path) => json!({
-            "spec": path.display().to_string(),
-            "runs": done.iter().map(summary).collect::<Vec<_>>(),
-        }),
-    };
-    if let Some(obj) = out.as_object_mut() {
-        obj.insert("interrupted".into(), verdict.interrupted.into());
-        obj.insert("exitCode".into(), verdict.code.into());
-        if let Some(s) = args.shard {
-            obj.insert("shard".into(), s.to_string().into());
-        }
-        if let (Some(g), Some(path)) = (&verdict.comparison, &args.baseline) {
-            obj.insert("baseline".into(), g.to_json(path));
-        }
-        if !args.no_report {
-            obj.insert("reportDir".into(), plan.out.display().to_string().into());
-        }
-    }
-    crate::outln!("{out}");
 }

@@ -4,24 +4,21 @@ use ws_cases::proxy::{ConcurrencyOutcome, ProxyCase, ProxyObservation};
 use ws_spec::frame::Frame;
 use ws_spec::intermediary::messages;
 
-use super::backend::Backend;
-use super::play::{handshake, Ends, PlayConfig};
-use crate::target::Target;
+use super::play::{handshake, Ends};
+use super::Route;
 
 /// Opens WebSockets through the proxy one after the other, keeping each, until the
 /// bound or the first that does not open; then a message on each.
 pub(super) async fn hold(
     case: &ProxyCase,
-    front: &Target,
-    backend: &Backend,
-    cfg: &PlayConfig,
+    route @ Route { config: cfg, .. }: &Route,
 ) -> ProxyObservation {
     let mut obs = ProxyObservation::default();
     let mut held: Vec<Ends> = Vec::with_capacity(cfg.connections);
     let mut stopped = None;
     for i in 0..cfg.connections {
         let mut one = ProxyObservation::default();
-        let opened = handshake(case, front, backend, cfg, &mut one).await;
+        let opened = handshake(case, route, &mut one).await;
         // The first handshake stands for all in the report.
         if i == 0 {
             obs.handshake = one.handshake.clone();

@@ -29,10 +29,11 @@ pub use play::PlayConfig;
 
 /// A proxy under test: its front, and the backend the suite plays behind it.
 pub struct Proxied {
-    inner: Arc<Inner>,
+    inner: Arc<Route>,
 }
 
-struct Inner {
+/// Where a case goes: the proxy's front, the backend behind it, how cases are played.
+struct Route {
     front: Target,
     backend: backend::Backend,
     config: PlayConfig,
@@ -51,7 +52,7 @@ impl Proxied {
                 problem: crate::error::UrlProblem::WssFront,
             });
         }
-        let inner = Inner {
+        let inner = Route {
             backend: backend::Backend::bind(backend_addr).await?,
             front,
             config,
@@ -79,16 +80,8 @@ impl Proxied {
             backend: this.backend.addr.to_string(),
             what,
         };
-        let mut client = tokio::time::timeout(wait, TcpStream::connect(&addr))
-            .await
-            .map_err(|_| HarnessError::Connect {
-                addr: addr.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"),
-            })?
-            .map_err(|source| HarnessError::Connect {
-                addr: addr.clone(),
-                source,
-            })?;
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut client = crate::runner::connect_by(&addr, deadline).await?;
         let req = RequestBuilder::new(&this.front.host_header(), &this.front.path, &key)
             .set(backend::CASE_FIELD, token);
         client
@@ -170,16 +163,13 @@ impl Proxied {
     }
 }
 
-impl Inner {
+impl Route {
     async fn play_one(&self, index: usize, case: ProxyCase) -> report::ProxyRecord {
-        let p = self;
         let started = SystemTime::now();
         let t0 = Instant::now();
         let observation = match case.check {
-            ws_cases::proxy::ProxyCheck::Concurrency => {
-                many::hold(&case, &p.front, &p.backend, &p.config).await
-            }
-            _ => play::play(&case, &p.front, &p.backend, &p.config).await,
+            ws_cases::proxy::ProxyCheck::Concurrency => many::hold(&case, self).await,
+            _ => play::play(&case, self).await,
         };
         let verdict = ws_cases::proxy::judge::judge(&case, &observation);
         report::ProxyRecord {

@@ -13,9 +13,10 @@ use ws_spec::handshake::{
     accept_key, parse_response, random_key, validate_response, Request, RequestBuilder, Response,
 };
 
-use super::backend::{Arrival, Backend, CASE_FIELD};
+use super::backend::{Arrival, CASE_FIELD};
 use super::side::End;
 use super::steps;
+use super::Route;
 use crate::target::Target;
 
 /// Settings of a proxy run that cases read.
@@ -182,9 +183,11 @@ async fn read_response(
 /// Connects to the front and sends the case's request; the backend's arrival, if any.
 async fn open(
     case: &ProxyCase,
-    front: &Target,
-    backend: &Backend,
-    cfg: &PlayConfig,
+    Route {
+        front,
+        backend,
+        config: cfg,
+    }: &Route,
     obs: &mut ProxyObservation,
 ) -> Option<(TcpStream, Option<Arrival>)> {
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
@@ -240,12 +243,10 @@ pub(super) async fn await_arrival(
 /// The opening handshake on both hops; the two ends when the client got a 101.
 pub(super) async fn handshake(
     case: &ProxyCase,
-    front: &Target,
-    backend: &Backend,
-    cfg: &PlayConfig,
+    route @ Route { config: cfg, .. }: &Route,
     obs: &mut ProxyObservation,
 ) -> Option<Ends> {
-    let (mut client, arrival) = open(case, front, backend, cfg, obs).await?;
+    let (mut client, arrival) = open(case, route, obs).await?;
     let Some(mut arrival) = arrival else {
         let what = match read_response(&mut client, Duration::from_millis(500)).await {
             Ok((r, _)) => format!("the client received {} {}", r.status, r.reason),
@@ -319,12 +320,10 @@ pub(super) async fn handshake(
 /// Plays `case` through the proxy at `front`.
 pub(super) async fn play(
     case: &ProxyCase,
-    front: &Target,
-    backend: &Backend,
-    cfg: &PlayConfig,
+    route @ Route { config: cfg, .. }: &Route,
 ) -> ProxyObservation {
     let mut obs = ProxyObservation::default();
-    let Some(mut ends) = handshake(case, front, backend, cfg, &mut obs).await else {
+    let Some(mut ends) = handshake(case, route, &mut obs).await else {
         return obs;
     };
     let mut open = true;
