@@ -31,37 +31,14 @@ PICOWS=2.3.1
 
 RUNTIMES=${WSCONFORM_JS_RUNTIMES:-$HOME/.cache/wsconform-js}
 
-log() { echo "[browsers] $*" >&2; }
-die() { echo "[browsers] ERROR: $*" >&2; exit 1; }
-
-installed_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
-
-apt_install() {
-  # Fresh machines have no package lists yet.
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2; then
-    apt-get update -q >&2 || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2
-  fi
-}
+TAG=browsers
+# shellcheck source=../apt-pins.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../apt-pins.sh"
 
 browsers_step() {
   command -v apt-get >/dev/null || die "no apt-get: install chromium, firefox-esr and certutil (NSS tools) by hand"
-  local want=() pkg pin
-  for pair in "chromium=$CHROMIUM" "firefox-esr=$FIREFOX" "libnss3-tools=$NSS_TOOLS"; do
-    pkg=${pair%%=*} pin=${pair#*=}
-    if [ "$(installed_version "$pkg")" = "$pin" ]; then
-      log "$pkg $pin installed"
-    else
-      want+=("$pair")
-    fi
-  done
-  [ ${#want[@]} -eq 0 ] && return
-  log "apt-get install ${want[*]}"
-  if ! apt_install "${want[@]}"; then
-    log "WARNING: a pinned version is no longer in Debian's archive; installing the newest instead"
-    apt_install "${want[@]%%=*}" || die "apt-get install ${want[*]%%=*} failed"
-    for p in chromium firefox-esr libnss3-tools; do log "WARNING: now $p $(installed_version "$p")"; done
-  fi
+  apt_pinned docs/results/browsers.md \
+    "chromium=$CHROMIUM" "firefox-esr=$FIREFOX" "libnss3-tools=$NSS_TOOLS"
 }
 
 runtimes_step() {

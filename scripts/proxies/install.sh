@@ -25,39 +25,15 @@ CADDY=2.6.2-5
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${WSCONFORM_PROXIES:-$HOME/.cache/wsconform-proxies}
 
-log() { echo "[proxies] $*" >&2; }
-die() { echo "[proxies] ERROR: $*" >&2; exit 1; }
-
-installed_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
-
-apt_install() {
-  # Fresh machines have no package lists yet.
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2; then
-    apt-get update -q >&2 || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2
-  fi
-}
+TAG=proxies
+# shellcheck source=../apt-pins.sh
+. "$HERE/../apt-pins.sh"
 
 apt_step() {
   command -v apt-get >/dev/null || die "no apt-get: install nginx, haproxy, apache2 and caddy by hand"
-  local want=() loose=() pkg pin
-  for pair in "nginx=$NGINX" "nginx-common=$NGINX" "haproxy=$HAPROXY" "apache2=$APACHE" \
-              "apache2-bin=$APACHE" "apache2-data=$APACHE" "apache2-utils=$APACHE" "caddy=$CADDY"; do
-    pkg=${pair%%=*} pin=${pair#*=}
-    if [ "$(installed_version "$pkg")" = "$pin" ]; then
-      log "$pkg $pin installed"
-    else
-      want+=("$pair")
-      loose+=("$pkg")
-    fi
-  done
-  [ ${#want[@]} -eq 0 ] && return
-  log "apt-get install ${want[*]}"
-  if ! apt_install "${want[@]}"; then
-    log "WARNING: a pinned version is no longer in the archive; installing the newest of ${loose[*]}"
-    log "WARNING: update the pins in $0 and docs/results/proxies.md"
-    apt_install "${loose[@]}" || die "apt-get install ${loose[*]} failed"
-  fi
+  apt_pinned docs/results/proxies.md "nginx=$NGINX" "nginx-common=$NGINX" "haproxy=$HAPROXY" \
+    "apache2=$APACHE" "apache2-bin=$APACHE" "apache2-data=$APACHE" "apache2-utils=$APACHE" \
+    "caddy=$CADDY"
   for bin in nginx haproxy apache2 caddy; do
     command -v "$bin" >/dev/null || [ -x "/usr/sbin/$bin" ] || die "$bin missing after apt-get install"
   done
