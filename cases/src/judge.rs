@@ -125,6 +125,36 @@ pub struct Verdict {
     pub reason: String,
 }
 
+/// One check's outcome before grading (the proxy and HTTP/2 cases): holds, breaks the
+/// rule, or could not be looked at (the feature was not negotiated or offered).
+pub(crate) enum Finding {
+    /// The rule holds.
+    Holds(String),
+    /// The rule is broken.
+    Breaks(String),
+    /// The feature the rule is about is not there.
+    Unimplemented(String),
+}
+
+impl Finding {
+    /// The message verdict and its reason: a broken rule is graded by the level of
+    /// the case's clause (MUST fails, SHOULD is non-strict, MAY informational).
+    pub(crate) fn grade(self, level: Level) -> (Behavior, String) {
+        match self {
+            Finding::Holds(why) => (Behavior::Ok, why),
+            Finding::Unimplemented(why) => (Behavior::Unimplemented, why),
+            Finding::Breaks(why) => (
+                match level {
+                    Level::Must => Behavior::Failed,
+                    Level::Should => Behavior::NonStrict,
+                    Level::May => Behavior::Informational,
+                },
+                why,
+            ),
+        }
+    }
+}
+
 /// Judges one case from what was observed (either role: the observation says which).
 pub fn judge(case: &Case, obs: &Observation) -> Verdict {
     let (behavior, result) = match_events(case, obs);

@@ -565,15 +565,20 @@ impl Case {
     /// The RFC references with what each requires, for reports:
     /// "RFC 6455 §5.2 (MUST): <the requirement>; ...".
     pub fn rfc_requirements(&self) -> String {
-        self.rfc
-            .iter()
-            .map(|r| match r.requirement() {
-                Some(sentence) => format!("{r}: {sentence}"),
-                None => r.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
+        requirements_line(&self.rfc)
     }
+}
+
+/// RFC references with what each requires, for reports:
+/// "RFC 6455 §5.2 (MUST): <the requirement>; ...".
+pub(crate) fn requirements_line(rfc: &[RfcRef]) -> String {
+    rfc.iter()
+        .map(|r| match r.requirement() {
+            Some(sentence) => format!("{r}: {sentence}"),
+            None => r.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One change to the standard opening request (RFC 6455 §4.1).

@@ -575,12 +575,7 @@ async fn small_flood_client(addr: std::net::SocketAddr, agent: &str) {
     let frame = ws_spec::frame::Frame::new(ws_spec::frame::Opcode::Binary, vec![7; 100])
         .with_mask(Some([1, 2, 3, 4]))
         .encode();
-    let burst: Vec<u8> = frame
-        .iter()
-        .copied()
-        .cycle()
-        .take(frame.len() * 600)
-        .collect();
+    let burst = support::hostile::burst_of(&frame);
     let mut sent = 0;
     while sent < 64 << 20 && !reader.is_finished() {
         if wr.write_all(&burst).await.is_err() {

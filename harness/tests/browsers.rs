@@ -15,18 +15,17 @@ mod browser_support;
 mod serve_support;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use browser_support::{
-    deviations, must_pass, problems, trust_ca, unexpected_problems, Browser, CHROMIUM, FIREFOX,
+    deviations, must_pass, problems, serve_cases, trust_ca, unexpected_problems, Browser, Served,
+    CHROMIUM, FIREFOX,
 };
 use serve_support::{cases, scratch};
-use tokio::net::TcpListener;
 use ws_cases::model::{Chop, MaskMode, ResponseCase, ResponseEdit, ResponseExpect, Step};
 use ws_cases::Case;
 use ws_reports::RunReport;
-use wsconform::serve::{FuzzingServer, ServeSettings};
 use wsconform::tls::ServerTls;
 
 /// Sections 1-7, 9, 10, the client half of section 0 (0.5, 0.6), 14.2, and sections
@@ -56,21 +55,13 @@ fn run_in_browser(
 ) -> Option<RunReport> {
     let program = browser.require()?;
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let out = dir.join("report");
     let count = cases.len();
-    let server = Arc::new(FuzzingServer::new(
-        cases,
-        ServeSettings {
-            out: Some(out.clone()),
-            ..ServeSettings::default()
-        },
-    ));
-    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let Served {
+        rt,
+        server,
+        listener,
+        out,
+    } = serve_cases(cases, dir);
     let port = listener.local_addr().unwrap().port();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let s = server.clone();
@@ -273,18 +264,14 @@ fn chromium_refuses_the_page_until_the_ca_is_trusted() {
     };
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch("browser-untrusted-chromium");
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let ca = dir.join("ca.pem");
     let tls = ServerTls::generate(&["localhost".to_string()], &ca).unwrap();
-    let out = dir.join("report");
-    let server = Arc::new(FuzzingServer::new(
-        cases("1.1.1"),
-        ServeSettings {
-            out: Some(out.clone()),
-            ..ServeSettings::default()
-        },
-    ));
-    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let Served {
+        rt,
+        server,
+        listener,
+        out,
+    } = serve_cases(cases("1.1.1"), &dir);
     let port = listener.local_addr().unwrap().port();
     let s = server.clone();
     let task = rt.spawn(async move { s.serve_tls(listener, tls).await });

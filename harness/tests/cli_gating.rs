@@ -132,16 +132,17 @@ fn junit_failures_follow_fail_on() {
     let file = dir.join("j.xml");
     // Against the reference server 7.13.1 and 7.13.2 are INFORMATIONAL: they fail the
     // run under --fail-on informational, so they are JUnit failures too.
-    let r = wsconform(&[
-        "run".into(),
-        "--cases".into(),
-        "1.1.1,7.13.*".into(),
-        "--no-report".into(),
-        "--fail-on".into(),
-        "informational".into(),
-        "--junit".into(),
-        arg(&file),
-    ]);
+    let r = run_cli(
+        None,
+        "1.1.1,7.13.*",
+        &[
+            "--no-report",
+            "--fail-on",
+            "informational",
+            "--junit",
+            &arg(&file),
+        ],
+    );
     assert_eq!(r.code, 1, "{r}");
     let Junit {
         failures, skipped, ..
@@ -153,14 +154,11 @@ fn junit_failures_follow_fail_on() {
     );
     assert!(skipped.is_empty());
     // The default gate: they pass, and so does the XML.
-    let r = wsconform(&[
-        "run".into(),
-        "--cases".into(),
-        "1.1.1,7.13.*".into(),
-        "--no-report".into(),
-        "--junit".into(),
-        arg(&file),
-    ]);
+    let r = run_cli(
+        None,
+        "1.1.1,7.13.*",
+        &["--no-report", "--junit", &arg(&file)],
+    );
     assert_eq!(r.code, 0, "{r}");
     assert!(junit(&file).failures.is_empty());
 }
@@ -171,29 +169,22 @@ fn junit_skips_the_failures_a_baseline_accepts_and_fails_the_rest() {
     let broken = closes_on_text_server(&rt);
     let dir = scratch("gating-junit-baseline");
     let bad = dir.join("bad");
-    let r = wsconform(&[
-        "run".into(),
-        broken.clone(),
-        "--cases".into(),
-        "1.1.*".into(),
-        "--out".into(),
-        arg(&bad),
-    ]);
+    let r = run_cli(Some(&broken), "1.1.*", &["--out", &arg(&bad)]);
     assert_eq!(r.code, 1, "{r}");
     let known = baseline_of(&bad);
     let file = dir.join("j.xml");
     let gated = |baseline: &Path| {
-        wsconform(&[
-            "run".into(),
-            broken.clone(),
-            "--cases".into(),
-            "1.1.*".into(),
-            "--no-report".into(),
-            "--baseline".into(),
-            arg(baseline),
-            "--junit".into(),
-            arg(&file),
-        ])
+        run_cli(
+            Some(&broken),
+            "1.1.*",
+            &[
+                "--no-report",
+                "--baseline",
+                &arg(baseline),
+                "--junit",
+                &arg(&file),
+            ],
+        )
     };
 
     // Every failure accepted: exit 0, no <failure>, eight skipped with the verdict.
@@ -259,11 +250,8 @@ fn an_empty_selection_is_an_error() {
         ),
     ];
     for (args, expected) in cases {
-        let r = wsconform(args);
-        assert_eq!(r.code, 2, "{args:?}: {r}");
-        assert_eq!(r.stderr.trim().lines().count(), 1, "{args:?}: {r}");
-        assert!(r.stderr.contains(expected), "{args:?}: {r}");
-        assert!(r.stdout.is_empty(), "{args:?}: {r}");
+        eprintln!("{args:?}");
+        wsconform(args).assert_bad_input(expected);
     }
 }
 
@@ -324,18 +312,18 @@ fn a_101_that_breaks_the_handshake_is_a_finding() {
         ));
         let out = dir.join("report");
         let junit_file = dir.join("j.xml");
-        let r = wsconform(&[
-            "run".into(),
-            url,
-            "--cases".into(),
-            "0.1.1,1.1.1,2.1".into(),
-            "--agent".into(),
-            "broken".into(),
-            "--out".into(),
-            arg(&out),
-            "--junit".into(),
-            arg(&junit_file),
-        ]);
+        let r = run_cli(
+            Some(&url),
+            "0.1.1,1.1.1,2.1",
+            &[
+                "--agent",
+                "broken",
+                "--out",
+                &arg(&out),
+                "--junit",
+                &arg(&junit_file),
+            ],
+        );
         assert_eq!(r.code, 1, "{name}: {r}");
         assert!(
             r.stderr
@@ -375,8 +363,7 @@ fn a_101_that_breaks_the_handshake_is_a_finding() {
     // Not a WebSocket endpoint at all: bad input, exit 2, nothing run.
     let url = fixed_answer_server(&rt, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
     let r = wsconform(&["run", &url, "--cases", "1.1.1", "--no-report"]);
-    assert_eq!(r.code, 2, "{r}");
-    assert!(r.stderr.contains("does not speak WebSocket"), "{r}");
+    r.assert_stderr(2, "does not speak WebSocket");
     assert!(r.stderr.contains("200 OK"), "{r}");
     assert!(r.stdout.is_empty(), "{r}");
 }

@@ -11,13 +11,10 @@ use cli_common::*;
 use serde_json::Value;
 
 fn run_into(url: Option<&str>, cases: &str, agent: &str, out: &Path, extra: &[&str]) -> Outcome {
-    let mut args = vec!["run".to_string()];
-    args.extend(url.map(str::to_owned));
-    for a in ["--cases", cases, "--agent", agent, "--out", &arg(out)] {
-        args.push(a.to_owned());
-    }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    wsconform(&args)
+    let out = arg(out);
+    let mut args = vec!["--agent", agent, "--out", &out];
+    args.extend(extra);
+    run_cli(url, cases, &args)
 }
 
 #[test]
@@ -28,23 +25,16 @@ fn a_baseline_of_another_agent_warns() {
     let file = dir.join("base.txt");
     std::fs::write(&file, baseline_of(&report)).unwrap();
     let gated = |agent: &str| {
-        wsconform(&[
-            "run".into(),
-            "--cases".into(),
-            "1.1.*".into(),
-            "--no-report".into(),
-            "--agent".into(),
-            agent.into(),
-            "--baseline".into(),
-            arg(&file),
-        ])
+        run_cli(
+            None,
+            "1.1.*",
+            &["--no-report", "--agent", agent, "--baseline", &arg(&file)],
+        )
     };
     let r = gated("server-b");
-    assert_eq!(r.code, 0, "{r}");
-    assert!(
-        r.stderr
-            .contains("was recorded for agent \"server-a\", and this run's agent is \"server-b\""),
-        "{r}"
+    r.assert_stderr(
+        0,
+        "was recorded for agent \"server-a\", and this run's agent is \"server-b\"",
     );
     let r = gated("server-a");
     assert_eq!(r.code, 0, "{r}");
@@ -127,8 +117,7 @@ fn diff_gates_on_regressions_across_renamed_agents() {
     assert_eq!(r.code, 0, "{r}");
     assert!(r.stdout.contains("regression"), "{r}");
     let r = diff(&["--agent-map", "nobody=x"]);
-    assert_eq!(r.code, 2, "{r}");
-    assert!(r.stderr.contains("no agent \"nobody\""), "{r}");
+    r.assert_stderr(2, "no agent \"nobody\"");
 }
 
 #[test]
@@ -202,8 +191,7 @@ fn junit_from_merged_shards_and_show_one_case() {
         assert!(r.stdout.contains(needle), "{needle}: {r}");
     }
     let r = wsconform(&["report".into(), "show".into(), arg(&merged), "9.9.9".into()]);
-    assert_eq!(r.code, 2, "{r}");
-    assert!(r.stderr.contains("has no case 9.9.9"), "{r}");
+    r.assert_stderr(2, "has no case 9.9.9");
 }
 
 /// The `wsconform` commands of the GitHub Actions recipe (docs/ci/github-actions.yml), in

@@ -26,13 +26,11 @@ fn urls_are_parsed_as_urls() {
         ("ws://127.0.0.1:99999/", "bad URL"),
     ] {
         let r = wsconform(&["run", url, "--cases", "1.1.1", "--no-report"]);
-        assert_eq!(r.code, 2, "{url}: {r}");
+        r.assert_bad_input(why);
         assert!(
             r.stderr.starts_with(&format!("wsconform: bad URL {url:?}")),
             "{url}: {r}"
         );
-        assert!(r.stderr.contains(why), "{url}: {r}");
-        assert_eq!(r.stderr.trim().lines().count(), 1, "{url}: {r}");
     }
 }
 
@@ -75,8 +73,7 @@ fn option_errors_name_the_option() {
         "1.1.1",
         "--no-report",
     ]);
-    assert_eq!(r.code, 2, "{r}");
-    assert!(r.stderr.contains("bad header"), "{r}");
+    r.assert_stderr(2, "bad header");
 
     for cmd in [
         &["run", "--jobs", "0"][..],

@@ -34,12 +34,8 @@ fn bad_input_exits_2_with_a_one_line_error() {
         ),
     ];
     for (args, expected) in cases {
-        let r = wsconform(args);
-        assert_eq!(r.code, 2, "{args:?}: {r}");
-        assert_eq!(r.stderr.trim().lines().count(), 1, "{args:?}: {r}");
-        assert!(r.stderr.starts_with("wsconform: "), "{args:?}: {r}");
-        assert!(r.stderr.contains(expected), "{args:?}: {r}");
-        assert!(r.stdout.is_empty(), "{args:?}: {r}");
+        eprintln!("{args:?}");
+        wsconform(args).assert_bad_input(expected);
     }
 }
 
@@ -59,14 +55,7 @@ fn bad_shard_is_rejected_with_exit_2() {
 
 #[test]
 fn format_json_prints_one_valid_summary() {
-    let r = wsconform(&[
-        "run",
-        "--cases",
-        "1.1.*,7.13.*",
-        "--no-report",
-        "--format",
-        "json",
-    ]);
+    let r = run_cli(None, "1.1.*,7.13.*", &["--no-report", "--format", "json"]);
     assert_eq!(r.code, 0, "{r}");
     let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r}"));
     assert_eq!(v["agent"], "wsconform-reference");
@@ -86,16 +75,11 @@ fn format_json_prints_one_valid_summary() {
 #[test]
 fn fail_on_decides_what_fails() {
     let run = |level: &str| {
-        wsconform(&[
-            "run",
-            "--cases",
+        run_cli(
+            None,
             "1.1.1,7.13.*",
-            "--no-report",
-            "--format",
-            "json",
-            "--fail-on",
-            level,
-        ])
+            &["--no-report", "--format", "json", "--fail-on", level],
+        )
     };
     for (level, code, failing) in [
         ("failed", 0, vec![]),
@@ -109,14 +93,11 @@ fn fail_on_decides_what_fails() {
         assert_eq!(v["failing"], serde_json::json!(failing), "{level}");
     }
     // The table's failing list follows --fail-on too.
-    let r = wsconform(&[
-        "run",
-        "--cases",
+    let r = run_cli(
+        None,
         "1.1.1,7.13.*",
-        "--no-report",
-        "--fail-on",
-        "informational",
-    ]);
+        &["--no-report", "--fail-on", "informational"],
+    );
     assert_eq!(r.code, 1, "{r}");
     assert!(
         r.stdout.contains("2 case(s) fail (fail-on informational)"),
@@ -134,14 +115,7 @@ fn fail_on_decides_what_fails() {
 fn junit_is_written_and_parses() {
     let dir = scratch("junit");
     let file = dir.join("junit.xml");
-    let r = wsconform(&[
-        "run".into(),
-        "--cases".into(),
-        "1.*,2.*".into(),
-        "--no-report".into(),
-        "--junit".into(),
-        arg(&file),
-    ]);
+    let r = run_cli(None, "1.*,2.*", &["--no-report", "--junit", &arg(&file)]);
     assert_eq!(r.code, 0, "{r}");
     let text = std::fs::read_to_string(&file).unwrap();
     let doc = roxmltree::Document::parse(&text).unwrap();
@@ -164,15 +138,11 @@ fn failing_server_exits_1_and_junit_records_the_failures() {
     let url = closes_on_text_server(&rt);
     let dir = scratch("junit-failing");
     let file = dir.join("junit.xml");
-    let r = wsconform(&[
-        "run".into(),
-        url,
-        "--cases".into(),
-        "1.1.*,2.1".into(),
-        "--no-report".into(),
-        "--junit".into(),
-        arg(&file),
-    ]);
+    let r = run_cli(
+        Some(&url),
+        "1.1.*,2.1",
+        &["--no-report", "--junit", &arg(&file)],
+    );
     assert_eq!(r.code, 1, "{r}");
     assert!(r.stdout.contains("8 case(s) fail (fail-on failed)"), "{r}");
     let failed = junit(&file).failures;
@@ -186,14 +156,11 @@ fn failing_server_exits_1_and_junit_records_the_failures() {
         r.stdout.contains("8 verdicts confirmed alone, 0 changed"),
         "{r}"
     );
-    let r = wsconform(&[
-        "run".into(),
-        closes_on_text_server(&rt),
-        "--cases".into(),
-        "1.1.*,2.1".into(),
-        "--no-report".into(),
-        "--no-confirm".into(),
-    ]);
+    let r = run_cli(
+        Some(&closes_on_text_server(&rt)),
+        "1.1.*,2.1",
+        &["--no-report", "--no-confirm"],
+    );
     assert_eq!(r.code, 1, "{r}");
     assert!(!r.stdout.contains("confirmed alone"), "{r}");
 }
@@ -202,13 +169,7 @@ fn failing_server_exits_1_and_junit_records_the_failures() {
 fn baseline_round_trip_passes() {
     let dir = scratch("baseline-round-trip");
     let report = dir.join("report");
-    let r = wsconform(&[
-        "run".into(),
-        "--cases".into(),
-        "1.*,2.*".into(),
-        "--out".into(),
-        arg(&report),
-    ]);
+    let r = run_cli(None, "1.*,2.*", &["--out", &arg(&report)]);
     assert_eq!(r.code, 0, "{r}");
     let text = baseline_of(&report);
     assert!(text.starts_with("# wsconform baseline v1\n# agent: wsconform-reference\n"));
@@ -218,14 +179,7 @@ fn baseline_round_trip_passes() {
     let file = dir.join("baseline.txt");
     std::fs::write(&file, &text).unwrap();
 
-    let r = wsconform(&[
-        "run".into(),
-        "--cases".into(),
-        "1.*,2.*".into(),
-        "--no-report".into(),
-        "--baseline".into(),
-        arg(&file),
-    ]);
+    let r = run_cli(None, "1.*,2.*", &["--no-report", "--baseline", &arg(&file)]);
     assert_eq!(r.code, 0, "{r}");
     assert!(
         r.stdout.contains("0 regression(s), 0 improvement(s)"),
@@ -237,13 +191,7 @@ fn baseline_round_trip_passes() {
 fn baseline_that_recorded_a_failure_reports_an_improvement() {
     let dir = scratch("baseline-improvement");
     let report = dir.join("report");
-    let r = wsconform(&[
-        "run".into(),
-        "--cases".into(),
-        "1.1.*".into(),
-        "--out".into(),
-        arg(&report),
-    ]);
+    let r = run_cli(None, "1.1.*", &["--out", &arg(&report)]);
     assert_eq!(r.code, 0, "{r}");
     let text = baseline_of(&report).replace("1.1.3\tOK\tOK", "1.1.3\tFAILED\tOK");
     let file = dir.join("baseline.txt");
@@ -434,6 +382,5 @@ fn shards_split_the_selection_and_merge_back_to_it() {
         "--out".into(),
         arg(&dir.join("twice")),
     ]);
-    assert_eq!(r.code, 2, "{r}");
-    assert!(r.stderr.contains("appears more than once"), "{r}");
+    r.assert_stderr(2, "appears more than once");
 }

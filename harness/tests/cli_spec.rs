@@ -164,30 +164,23 @@ fn bad_spec_files_exit_2_with_a_one_line_error_naming_the_file() {
     for (i, (text, expected)) in cases.iter().enumerate() {
         let path = dir.join(format!("spec{i}.json"));
         std::fs::write(&path, text).unwrap();
+        eprintln!("{text}");
         let r = wsconform(&["run".into(), "--spec".into(), arg(&path)]);
-        assert_eq!(r.code, 2, "{text}: {r}");
-        assert_eq!(r.stderr.trim().lines().count(), 1, "{text}: {r}");
+        r.assert_bad_input(expected);
         assert!(
             r.stderr
                 .starts_with(&format!("wsconform: spec file {}: ", path.display())),
-            "{text}: {r}"
+            "{r}"
         );
-        assert!(r.stderr.contains(expected), "{text}: {r}");
     }
 
     let r = wsconform(&["run".into(), "--spec".into(), arg(&dir.join("absent.json"))]);
-    assert_eq!(r.code, 2, "{r}");
-    assert!(r.stderr.contains("absent.json: cannot read it"), "{r}");
+    r.assert_stderr(2, "absent.json: cannot read it");
 
     // A valid spec whose server is down: exit 2, naming the server.
     let path = write_spec(&dir, &json!({"servers": server, "cases": ["1.1.1"]}));
     let r = wsconform(&["run", "--spec", &path]);
-    assert_eq!(r.code, 2, "{r}");
-    assert!(
-        r.stderr
-            .contains("server \"a\": cannot connect to 127.0.0.1:1"),
-        "{r}"
-    );
+    r.assert_stderr(2, "server \"a\": cannot connect to 127.0.0.1:1");
 
     // Options that only make sense for one URL clash with a spec.
     let r = wsconform(&["run", "ws://127.0.0.1:1", "--spec", &path]);
@@ -215,6 +208,5 @@ fn one_baseline_cannot_gate_several_servers() {
         "--baseline".into(),
         arg(&baseline),
     ]);
-    assert_eq!(r.code, 2, "{r}");
-    assert!(r.stderr.contains("--baseline gates one server"), "{r}");
+    r.assert_stderr(2, "--baseline gates one server");
 }

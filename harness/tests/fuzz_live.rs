@@ -9,6 +9,7 @@
 
 mod support;
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
@@ -59,14 +60,12 @@ async fn fuzz_addr(addr: SocketAddr, seed: u64, iterations: u64) -> FuzzOutcome 
     fuzz(&target, &options(seed, iterations), |_, _| {}).await
 }
 
-/// Replays `file` with the built binary; returns its exit code and stdout.
-async fn replay(file: PathBuf, addr: SocketAddr) -> (i32, String) {
+/// Runs the built binary with `args` off the runtime's threads; returns its exit code
+/// and stdout.
+async fn wsconform(args: Vec<OsString>) -> (i32, String) {
     tokio::task::spawn_blocking(move || {
         let out = Command::new(env!("CARGO_BIN_EXE_wsconform"))
-            .arg("run")
-            .arg("--case-file")
-            .arg(&file)
-            .arg(format!("ws://{addr}/"))
+            .args(args)
             .output()
             .expect("the wsconform binary runs");
         (
@@ -76,6 +75,18 @@ async fn replay(file: PathBuf, addr: SocketAddr) -> (i32, String) {
     })
     .await
     .unwrap()
+}
+
+/// Replays `file` with the built binary; returns its exit code and stdout.
+async fn replay(file: PathBuf, addr: SocketAddr) -> (i32, String) {
+    let url = format!("ws://{addr}/");
+    wsconform(vec![
+        "run".into(),
+        "--case-file".into(),
+        file.into(),
+        url.into(),
+    ])
+    .await
 }
 
 /// Finds the flaw of the server at `addr`, checks the shrunk reproducer and replays
@@ -106,6 +117,13 @@ async fn finds_at(name: &str, addr: SocketAddr, good: SocketAddr) -> Mismatch {
     let (code, stdout) = replay(file, good).await;
     assert_eq!(code, 0, "{name}: correct server should pass: {stdout}");
     m
+}
+
+/// A server with one flaw, set by `flaw`.
+fn only(flaw: impl FnOnce(&mut Flaws)) -> Flaws {
+    let mut flaws = Flaws::default();
+    flaw(&mut flaws);
+    flaws
 }
 
 /// [`finds_at`] for the flawed server of `support`; returns the reproducer's steps.
@@ -153,14 +171,7 @@ fn compressed_messages(steps: &[FuzzStep]) -> usize {
 /// RFC 6455 §5.5.2: a server that never answers pings is caught by a ping.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finds_a_server_that_never_pongs() {
-    let steps = finds(
-        "no_pong",
-        Flaws {
-            no_pong: true,
-            ..Flaws::default()
-        },
-    )
-    .await;
+    let steps = finds("no_pong", only(|f| f.no_pong = true)).await;
     assert!(steps
         .iter()
         .any(|s| matches!(s, FuzzStep::Frame { opcode: 0x9, .. })));
@@ -169,14 +180,7 @@ async fn finds_a_server_that_never_pongs() {
 /// RFC 6455 §8.1: a server that echoes invalid UTF-8 is caught by a text message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finds_a_server_that_skips_utf8_validation() {
-    let steps = finds(
-        "skip_utf8",
-        Flaws {
-            skip_utf8: true,
-            ..Flaws::default()
-        },
-    )
-    .await;
+    let steps = finds("skip_utf8", only(|f| f.skip_utf8 = true)).await;
     assert!(steps.iter().any(|s| matches!(
         s,
         FuzzStep::Frame { opcode: 0x1, payload, .. } if std::str::from_utf8(payload).is_err()
@@ -187,14 +191,7 @@ async fn finds_a_server_that_skips_utf8_validation() {
 /// RFC 6455 §5.2: a server that accepts RSV bits with no extension is caught by one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finds_a_server_that_accepts_rsv_bits() {
-    let steps = finds(
-        "accept_rsv",
-        Flaws {
-            accept_rsv: true,
-            ..Flaws::default()
-        },
-    )
-    .await;
+    let steps = finds("accept_rsv", only(|f| f.accept_rsv = true)).await;
     assert!(steps
         .iter()
         .any(|s| matches!(s, FuzzStep::Frame { rsv, .. } if *rsv != 0)));
@@ -266,32 +263,16 @@ async fn finds_a_server_that_sets_rsv1_on_continuation_frames() {
 /// a reproducer that `run --case-file` replays to FAILED (RFC 6455 §5.5.2, no pong).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fuzz_command_writes_a_reproducer_that_replays() {
-    let addr = start(Flaws {
-        no_pong: true,
-        ..Flaws::default()
-    })
-    .await;
+    let addr = start(only(|f| f.no_pong = true)).await;
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz-live");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("cli-no-pong.json");
     let _ = std::fs::remove_file(&file);
-    let (code, stdout) = {
-        let file = file.clone();
-        tokio::task::spawn_blocking(move || {
-            let out = Command::new(env!("CARGO_BIN_EXE_wsconform"))
-                .args(["fuzz", &format!("ws://{addr}/"), "--seed", "3"])
-                .args(["--iterations", "300", "-o"])
-                .arg(&file)
-                .output()
-                .expect("the wsconform binary runs");
-            (
-                out.status.code().unwrap_or(-1),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-            )
-        })
-        .await
-        .unwrap()
-    };
+    let url = format!("ws://{addr}/");
+    let args = ["fuzz", &url, "--seed", "3", "--iterations", "300", "-o"];
+    let mut args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    args.push(file.clone().into());
+    let (code, stdout) = wsconform(args).await;
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("mismatch: seed 3 conversation"), "{stdout}");
     assert!(stdout.contains("--case-file"), "{stdout}");

@@ -38,6 +38,12 @@ const SELECTION: &str =
 /// One hostile test at a time (see the module comment).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A loopback address nothing listens on: a port just bound and let go.
+async fn closed_port() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
+
 fn cases(patterns: &str) -> Vec<ws_cases::Case> {
     let all = ws_cases::all_cases();
     select(&all, &parse_list(patterns).unwrap(), &[])
@@ -484,9 +490,7 @@ async fn bad_handshake_answers_fail_every_case_and_the_probe() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probe_of_a_closed_port_is_a_connect_error() {
     let _serial = SERIAL.lock().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    let addr = closed_port().await;
     let target = Target::parse(&format!("ws://{addr}/")).unwrap();
     match probe(&target, &RunSettings::default()).await {
         Err(HarnessError::Connect { source, .. }) => {
@@ -546,9 +550,7 @@ async fn server_dying_mid_run_fails_the_rest_and_the_run_completes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_connection_is_not_reported_as_a_timeout() {
     let _serial = SERIAL.lock().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    let addr = closed_port().await;
     let (records, _) = run_bounded(addr, "1.1.1,2.1", settings(2, CASE_TIMEOUT)).await;
     let log = dump(&records);
     for r in &records {

@@ -10,15 +10,13 @@
 mod browser_support;
 mod serve_support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use browser_support::{
-    deviations, must_pass, require, runtimes_dir, unexpected_problems, Launched,
+    deviations, must_pass, require, runtimes_dir, serve_cases, unexpected_problems, Launched,
+    Served,
 };
 use serve_support::{cases, scratch};
-use tokio::net::TcpListener;
-use wsconform::serve::{FuzzingServer, ServeSettings};
 
 /// As the browsers' selection: sections 1-7, 9, 10, 0.5, 0.6, 14.2, and 12/13 at their
 /// two smallest sizes.
@@ -48,20 +46,12 @@ fn runtime_passes(name: &str, args: &[&str], agent: &str, skip: &str) {
     let dir = scratch(&format!("runtime-{agent}"));
     let script = dir.join("driver.js");
     std::fs::write(&script, wsconform::serve::http::DRIVER_JS).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let out = dir.join("report");
-    let server = Arc::new(FuzzingServer::new(
-        offered.clone(),
-        ServeSettings {
-            out: Some(out.clone()),
-            ..ServeSettings::default()
-        },
-    ));
-    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let Served {
+        rt,
+        server,
+        listener,
+        out,
+    } = serve_cases(offered.clone(), &dir);
     let addr = listener.local_addr().unwrap();
     let s = server.clone();
     let task = rt.spawn(async move { s.serve(listener).await });

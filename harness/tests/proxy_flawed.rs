@@ -6,7 +6,6 @@ mod proxy_support;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use proxy_support::flawed::{start, Flaw};
@@ -29,13 +28,7 @@ fn proxy_run(flaw: Flaw, extra: &[&str]) -> Run {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let backend = free_port();
     let front = rt.block_on(start(flaw, backend));
-    let out = Command::new(env!("CARGO_BIN_EXE_wsconform"))
-        .args([
-            "proxy",
-            &format!("ws://{front}/"),
-            "--backend",
-            &backend.to_string(),
-        ])
+    let out = proxy_support::proxy_command(front, backend)
         .args(["--format", "json", "--no-report", "-q"])
         .args(extra)
         .output()
@@ -198,14 +191,8 @@ fn a_front_that_does_not_reach_the_backend_is_one_line_and_exit_2() {
     });
     let backend = free_port();
     let t0 = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_wsconform"))
-        .args([
-            "proxy",
-            &format!("ws://{front}/"),
-            "--backend",
-            &backend.to_string(),
-            "--no-report",
-        ])
+    let out = proxy_support::proxy_command(front, backend)
+        .arg("--no-report")
         .output()
         .expect("run wsconform");
     let took = t0.elapsed();

@@ -56,13 +56,7 @@ fn run_through(
 ) -> Outcome {
     let report = dir.join("report");
     let t0 = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_wsconform"))
-        .args([
-            "proxy",
-            &format!("ws://{front}/"),
-            "--backend",
-            &backend.to_string(),
-        ])
+    let out = proxy_support::proxy_command(front, backend)
         .args([
             "--format",
             "json",

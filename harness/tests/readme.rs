@@ -377,8 +377,7 @@ fn failing(stdout: &str) -> Vec<String> {
 fn quick_plays_the_first_case_of_each_subsection() {
     let dir = scratch("readme-quick");
     let r = wsconform(&["run", "--quick", "--out", &arg(&dir)]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(r.stderr.contains("69 cases against ws://127.0.0.1:"), "{r}");
+    r.assert_stderr(0, "69 cases against ws://127.0.0.1:");
     let played = case_ids(&dir, "wsconform-reference");
     // The first id of each subsection of the default selection, found here from `list`'s
     // order (catalogue order) by dropping each id's last component.

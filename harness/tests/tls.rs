@@ -10,12 +10,12 @@ mod support;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use cli_common::{arg, runtime, scratch, wsconform};
+use cli_common::{arg, run_cli, runtime, scratch, wsconform};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use support::play::{not_clean, run_cases};
@@ -255,14 +255,11 @@ fn assert_refused(url: &str, extra: &[&str], reason: &str) {
     let mut args = vec!["run", url, "--cases", "1.1.1", "--no-report"];
     args.extend_from_slice(extra);
     let r = wsconform(&args);
-    assert_eq!(r.code, 2, "{r}");
-    assert_eq!(r.stderr.trim().lines().count(), 1, "{r}");
+    r.assert_bad_input(reason);
     assert!(
         r.stderr.starts_with("wsconform: TLS: the certificate of "),
         "{r}"
     );
-    assert!(r.stderr.contains(reason), "{r}");
-    assert!(r.stdout.is_empty(), "{r}");
 }
 
 #[test]
@@ -319,23 +316,12 @@ fn untrusted_ca_exits_2_and_insecure_connects_anyway() {
     assert_refused(&url, &["--ca", &other_ca], "unknown issuer");
 
     let out = dir.join("report");
-    let r = wsconform(&[
-        "run",
-        &url,
-        "--cases",
+    let r = run_cli(
+        Some(&url),
         "1.*,2.*",
-        "--insecure",
-        "--format",
-        "json",
-        "--out",
-        &arg(&out),
-    ]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(
-        r.stderr
-            .contains("--insecure: the certificate of 127.0.0.1:"),
-        "{r}"
+        &["--insecure", "--format", "json", "--out", &arg(&out)],
     );
+    r.assert_stderr(0, "--insecure: the certificate of 127.0.0.1:");
     let summary: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(summary["insecureTls"], Value::Bool(true), "{r}");
     assert_eq!(summary["total"], 27, "{r}");
@@ -345,17 +331,17 @@ fn untrusted_ca_exits_2_and_insecure_connects_anyway() {
     assert!(html.contains("TLS certificate verification was turned off"));
 
     // Verified, the same report field says so.
-    let r = wsconform(&[
-        "run",
-        &url,
-        "--cases",
+    let r = run_cli(
+        Some(&url),
         "1.1.1",
-        "--no-report",
-        "--format",
-        "json",
-        "--ca",
-        &write_ca(&dir, &g),
-    ]);
+        &[
+            "--no-report",
+            "--format",
+            "json",
+            "--ca",
+            &write_ca(&dir, &g),
+        ],
+    );
     assert_eq!(r.code, 0, "{r}");
     let summary: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(summary["insecureTls"], Value::Bool(false), "{r}");
@@ -373,9 +359,7 @@ fn unusable_ca_file_exits_2() {
         &arg(&bad),
         "--no-report",
     ]);
-    assert_eq!(r.code, 2, "{r}");
-    assert_eq!(r.stderr.trim().lines().count(), 1, "{r}");
-    assert!(r.stderr.contains("no PEM CERTIFICATE block"), "{r}");
+    r.assert_bad_input("no PEM CERTIFICATE block");
 }
 
 /// `wsconform echo ARGS`, killed when dropped.
@@ -450,25 +434,31 @@ fn echo_tls_with_a_generated_ca_passes_run_with_that_ca() {
     assert_refused(&url, &[], "unknown issuer");
 }
 
+/// `echo` options serving TLS on a free port with `cert_pem` and `key_pem`, written
+/// to files in `dir`.
+fn tls_file_args(dir: &Path, cert_pem: &str, key_pem: &str) -> Vec<String> {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, cert_pem).unwrap();
+    std::fs::write(&key, key_pem).unwrap();
+    [
+        "--tls",
+        "--port",
+        "0",
+        "--cert",
+        &arg(&cert),
+        "--key",
+        &arg(&key),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 #[test]
 fn echo_tls_with_cert_and_key_files_prints_their_fingerprint() {
     let dir = scratch("tls-echo-files");
     let g = GeneratedCert::new(&names(&["localhost"])).unwrap();
-    let (cert, key): (PathBuf, PathBuf) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert, &g.cert_pem).unwrap();
-    std::fs::write(&key, &g.key_pem).unwrap();
-    let echo = EchoProcess::start(
-        &[
-            "--tls",
-            "--port",
-            "0",
-            "--cert",
-            &arg(&cert),
-            "--key",
-            &arg(&key),
-        ],
-        2,
-    );
+    let args = tls_file_args(&dir, &g.cert_pem, &g.key_pem);
+    let echo = EchoProcess::start(&args.iter().map(String::as_str).collect::<Vec<_>>(), 2);
     assert_eq!(
         echo.field("certificate SHA-256 fingerprint: "),
         sha256_fingerprint(&g.cert)
@@ -496,23 +486,8 @@ fn echo_tls_rejects_a_key_of_another_certificate() {
         GeneratedCert::new(&names(&["localhost"])).unwrap(),
         GeneratedCert::new(&names(&["localhost"])).unwrap(),
     );
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert, &a.cert_pem).unwrap();
-    std::fs::write(&key, &b.key_pem).unwrap();
-    let r = wsconform(&[
-        "echo",
-        "--tls",
-        "--port",
-        "0",
-        "--cert",
-        &arg(&cert),
-        "--key",
-        &arg(&key),
-    ]);
-    assert_eq!(r.code, 2, "{r}");
-    assert!(
-        r.stderr
-            .contains("the private key does not belong to the certificate"),
-        "{r}"
-    );
+    let mut args = vec!["echo".to_string()];
+    args.extend(tls_file_args(&dir, &a.cert_pem, &b.key_pem));
+    let r = wsconform(&args);
+    r.assert_stderr(2, "the private key does not belong to the certificate");
 }

@@ -929,45 +929,4 @@ mod tests {
             }
         }
     }
-
-    /// RFC 6455 §5.2 lengths at the form boundaries, in every form.
-    #[test]
-    fn rfc6455_5_2_length_forms_round_trip() {
-        for len in [0u64, 1, 125, 126, 127, 65535, 65536] {
-            for form in [
-                LengthForm::Minimal,
-                LengthForm::Extended16,
-                LengthForm::Extended64,
-            ] {
-                let f = Frame::binary(vec![7u8; len as usize]).with_length_form(form);
-                let wire = f.encode();
-                let expected_form = expected_decoded_form(form, len);
-                let header_len = match (form, len) {
-                    (LengthForm::Minimal, 0..=125) => 2,
-                    (LengthForm::Minimal | LengthForm::Extended16, 0..=65535) => 4,
-                    _ => 10,
-                };
-                assert_eq!(wire.len() as u64, header_len + len, "{form:?} {len}");
-                let (frames, err) = decode_all(&wire, 1 << 20);
-                assert_eq!(err, None);
-                assert_eq!(
-                    frames[0].header.length_form, expected_form,
-                    "{form:?} {len}"
-                );
-                assert_eq!(frames[0].payload.len() as u64, len);
-            }
-        }
-    }
-
-    /// What the decoder must report for a frame encoded with `form`: the
-    /// form on the wire, called `Minimal` when it is the smallest that fits.
-    pub(super) fn expected_decoded_form(form: LengthForm, len: u64) -> LengthForm {
-        match form {
-            LengthForm::Minimal => LengthForm::Minimal,
-            LengthForm::Extended16 if len <= 125 => LengthForm::Extended16,
-            LengthForm::Extended16 => LengthForm::Minimal,
-            LengthForm::Extended64 if len <= 65535 => LengthForm::Extended64,
-            LengthForm::Extended64 => LengthForm::Minimal,
-        }
-    }
 }

@@ -347,20 +347,9 @@ pub fn parse_request_with(
     buf: &[u8],
     options: &ParseOptions,
 ) -> Result<Option<(Request, usize)>, HandshakeError> {
-    let parsed = parse_head(buf, options, true, request_line)?;
-    Ok(
-        parsed.map(|((method, target, version), headers, consumed)| {
-            (
-                Request {
-                    method,
-                    target,
-                    version,
-                    headers,
-                },
-                consumed,
-            )
-        }),
-    )
+    parse_head(buf, options, true, request_line, |r: &mut Request| {
+        &mut r.headers
+    })
 }
 
 /// [`parse_response`] with explicit options.
@@ -368,23 +357,10 @@ pub fn parse_response_with(
     buf: &[u8],
     options: &ParseOptions,
 ) -> Result<Option<(Response, usize)>, HandshakeError> {
-    let parsed = parse_head(buf, options, false, status_line)?;
-    Ok(
-        parsed.map(|((version, status, reason), headers, consumed)| {
-            (
-                Response {
-                    version,
-                    status,
-                    reason,
-                    headers,
-                },
-                consumed,
-            )
-        }),
-    )
+    parse_head(buf, options, false, status_line, |r: &mut Response| {
+        &mut r.headers
+    })
 }
-
-type Parsed<S> = Option<(S, Vec<(String, String)>, usize)>;
 
 fn malformed(offset: usize, what: impl Into<String>) -> HandshakeError {
     HandshakeError::Malformed {
@@ -400,7 +376,8 @@ fn parse_head<S>(
     options: &ParseOptions,
     skip_leading_empty: bool,
     start_line: fn(&[u8], usize) -> Result<S, HandshakeError>,
-) -> Result<Parsed<S>, HandshakeError> {
+    headers_of: fn(&mut S) -> &mut Vec<(String, String)>,
+) -> Result<Option<(S, usize)>, HandshakeError> {
     // Bytes past the limit are never looked at: they cannot belong to a valid head.
     let limit = buf.len().min(options.max_head);
     let mut pos = 0;
@@ -422,12 +399,12 @@ fn parse_head<S>(
                 }
             }
             None => start = Some(start_line(text, line.start)?),
-            Some(s) if text.is_empty() => {
-                let headers = headers
+            Some(mut head) if text.is_empty() => {
+                *headers_of(&mut head) = headers
                     .into_iter()
                     .map(|(n, v)| (n, decode_text(v)))
                     .collect();
-                return Ok(Some((s, headers, pos)));
+                return Ok(Some((head, pos)));
             }
             Some(_) => header_line(text, line.start, &mut headers)?,
         }
@@ -541,7 +518,8 @@ fn check_version(v: &[u8], offset: usize) -> Result<String, HandshakeError> {
     }
 }
 
-fn request_line(line: &[u8], base: usize) -> Result<(String, String, String), HandshakeError> {
+/// The request line, as a request with no header fields yet.
+fn request_line(line: &[u8], base: usize) -> Result<Request, HandshakeError> {
     let Some(sp1) = line.iter().position(|&b| b == b' ') else {
         return Err(malformed(
             base + line.len(),
@@ -583,10 +561,16 @@ fn request_line(line: &[u8], base: usize) -> Result<(String, String, String), Ha
         ));
     }
     let version = check_version(&rest[sp2 + 1..], rest_base + sp2 + 1)?;
-    Ok((ascii(method), ascii(target), version))
+    Ok(Request {
+        method: ascii(method),
+        target: ascii(target),
+        version,
+        headers: Vec::new(),
+    })
 }
 
-fn status_line(line: &[u8], base: usize) -> Result<(String, u16, String), HandshakeError> {
+/// The status line, as a response with no header fields yet.
+fn status_line(line: &[u8], base: usize) -> Result<Response, HandshakeError> {
     let Some(sp1) = line.iter().position(|&b| b == b' ') else {
         return Err(malformed(
             base + line.len(),
@@ -632,7 +616,12 @@ fn status_line(line: &[u8], base: usize) -> Result<(String, u16, String), Handsh
             ),
         ));
     }
-    Ok((version, code, decode_text(reason.to_vec())))
+    Ok(Response {
+        version,
+        status: code,
+        reason: decode_text(reason.to_vec()),
+        headers: Vec::new(),
+    })
 }
 
 fn check_field_value(value: &[u8], base: usize) -> Result<(), HandshakeError> {

@@ -142,6 +142,35 @@ fn word_at(bytes: &[u8], i: usize) -> u64 {
     u64::from_ne_bytes(w)
 }
 
+/// What [`validate`] reports for `bytes`, derived from `std::str::from_utf8` instead:
+/// the reference the validator is differential-tested and fuzzed against.
+///
+/// std gives `valid_up_to` (the start of the bad sequence) and `error_len`: `None` when
+/// the input ends inside a sequence, which is [`Utf8Error::Incomplete`] at that start.
+/// Otherwise the validator fails fast at the first byte after which no valid text
+/// exists: the lead byte itself when it can never start a character (std then says a
+/// length of 1), else the byte right after the `error_len` bytes std accepted as a
+/// possible prefix of a character.
+pub fn validate_by_std(bytes: &[u8]) -> Result<(), Utf8Error> {
+    let Err(e) = std::str::from_utf8(bytes) else {
+        return Ok(());
+    };
+    let start = e.valid_up_to();
+    match e.error_len() {
+        None => Err(Utf8Error::Incomplete {
+            offset: start as u64,
+        }),
+        Some(n) => {
+            let lead_ok = matches!(bytes[start], 0xC2..=0xF4);
+            debug_assert!(lead_ok || n == 1, "std: a bad lead byte is a 1-byte error");
+            let offset = if lead_ok { start + n } else { start };
+            Err(Utf8Error::Invalid {
+                offset: offset as u64,
+            })
+        }
+    }
+}
+
 /// Validates a whole message at once (feed + finish).
 pub fn validate(bytes: &[u8]) -> Result<(), Utf8Error> {
     let mut v = Utf8Validator::new();
@@ -154,37 +183,19 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The fail-fast error std's verdict implies.
-    ///
-    /// std reports `valid_up_to` (start of the bad sequence) and `error_len`:
-    /// `None` when the input ends inside a sequence, otherwise the length of
-    /// the longest prefix of the bad sequence that could still have begun a
-    /// valid character (at least 1). If the byte at `valid_up_to` is not a
-    /// possible lead byte, that prefix is empty, std still says 1 and the
-    /// offending byte is the lead itself; otherwise the lead and `n - 1`
-    /// continuations were fine and the byte at `valid_up_to + n` broke it.
-    fn expected_from_std(bytes: &[u8]) -> Result<(), Utf8Error> {
-        match std::str::from_utf8(bytes) {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let start = e.valid_up_to();
-                match e.error_len() {
-                    None => Err(Utf8Error::Incomplete {
-                        offset: start as u64,
-                    }),
-                    Some(n) => {
-                        let lead_ok = matches!(bytes[start], 0xC2..=0xF4);
-                        let offset = if lead_ok { start + n } else { start };
-                        if !lead_ok {
-                            assert_eq!(n, 1, "std: a bad lead byte is a 1-byte error");
-                        }
-                        Err(Utf8Error::Invalid {
-                            offset: offset as u64,
-                        })
-                    }
-                }
-            }
-        }
+    /// RFC 3629 §4 boundaries and the fail-fast offsets this module documents.
+    #[test]
+    fn by_std_offsets() {
+        assert_eq!(validate_by_std("κόσμε".as_bytes()), Ok(()));
+        let invalid = |offset| Err(Utf8Error::Invalid { offset });
+        assert_eq!(validate_by_std(b"a\xed\xa0\x80"), invalid(2));
+        assert_eq!(validate_by_std(b"\xf4\x90\x80\x80"), invalid(1));
+        assert_eq!(validate_by_std(b"ab\xc0\xaf"), invalid(2));
+        assert_eq!(validate_by_std(b"\xe1\x80a"), invalid(2));
+        assert_eq!(
+            validate_by_std(b"x\xce"),
+            Err(Utf8Error::Incomplete { offset: 1 })
+        );
     }
 
     fn validate_in_pieces(bytes: &[u8], cuts: &[usize]) -> Result<(), Utf8Error> {
@@ -250,8 +261,8 @@ mod tests {
             bytes in proptest::collection::vec(edge_byte(), 0..64),
             cuts in proptest::collection::vec(0usize..64, 0..6),
         ) {
-            prop_assert_eq!(validate(&bytes), expected_from_std(&bytes));
-            prop_assert_eq!(validate_in_pieces(&bytes, &cuts), expected_from_std(&bytes));
+            prop_assert_eq!(validate(&bytes), validate_by_std(&bytes));
+            prop_assert_eq!(validate_in_pieces(&bytes, &cuts), validate_by_std(&bytes));
         }
 
         #[test]
@@ -259,7 +270,7 @@ mod tests {
             bytes in mostly_valid(),
             cuts in proptest::collection::vec(0usize..200, 0..6),
         ) {
-            prop_assert_eq!(validate_in_pieces(&bytes, &cuts), expected_from_std(&bytes));
+            prop_assert_eq!(validate_in_pieces(&bytes, &cuts), validate_by_std(&bytes));
         }
 
         /// Long ASCII runs (the word-skipping path) around a non-ASCII byte.
@@ -273,7 +284,7 @@ mod tests {
             let mut bytes = vec![b'a'; pre];
             bytes.extend_from_slice(&mid);
             bytes.extend(std::iter::repeat_n(b'z', post));
-            prop_assert_eq!(validate_in_pieces(&bytes, &cuts), expected_from_std(&bytes));
+            prop_assert_eq!(validate_in_pieces(&bytes, &cuts), validate_by_std(&bytes));
         }
 
         /// Fail-fast (RFC 6455 §8.1): the error is reported by the very call
@@ -290,7 +301,7 @@ mod tests {
                     break;
                 }
             }
-            match expected_from_std(&bytes) {
+            match validate_by_std(&bytes) {
                 Err(Utf8Error::Invalid { offset }) => {
                     prop_assert_eq!(got, Some((offset, Utf8Error::Invalid { offset })));
                 }
@@ -305,7 +316,7 @@ mod tests {
             Err(Utf8Error::Invalid { offset }),
             "{bytes:02x?}"
         );
-        assert_eq!(validate(bytes), expected_from_std(bytes), "{bytes:02x?}");
+        assert_eq!(validate(bytes), validate_by_std(bytes), "{bytes:02x?}");
     }
 
     fn incomplete_at(bytes: &[u8], offset: u64) {
@@ -314,7 +325,7 @@ mod tests {
             Err(Utf8Error::Incomplete { offset }),
             "{bytes:02x?}"
         );
-        assert_eq!(validate(bytes), expected_from_std(bytes), "{bytes:02x?}");
+        assert_eq!(validate(bytes), validate_by_std(bytes), "{bytes:02x?}");
     }
 
     /// RFC 3629 §3: overlong forms are invalid; C0/C1 fail at once, E0 and

@@ -150,6 +150,36 @@ fn expected_decoded_form(form: LengthForm, len: u64) -> LengthForm {
     }
 }
 
+/// RFC 6455 §5.2 lengths at the form boundaries, in every form.
+#[test]
+fn rfc6455_5_2_length_forms_round_trip() {
+    for len in [0u64, 1, 125, 126, 127, 65535, 65536] {
+        for form in [
+            LengthForm::Minimal,
+            LengthForm::Extended16,
+            LengthForm::Extended64,
+        ] {
+            let f = Frame::binary(vec![7u8; len as usize]).with_length_form(form);
+            let wire = f.encode();
+            let expected_form = expected_decoded_form(form, len);
+            let header_len = match (form, len) {
+                (LengthForm::Minimal, 0..=125) => 2,
+                (LengthForm::Minimal | LengthForm::Extended16, 0..=65535) => 4,
+                _ => 10,
+            };
+            assert_eq!(wire.len() as u64, header_len + len, "{form:?} {len}");
+            let log = frames_in_pieces(&[&wire], 1 << 20);
+            assert_eq!(log.error, None);
+            let frames = log.frames;
+            assert_eq!(
+                frames[0].header.length_form, expected_form,
+                "{form:?} {len}"
+            );
+            assert_eq!(frames[0].payload.len() as u64, len);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 

@@ -4,14 +4,8 @@ use ws_spec::extended_connect;
 use ws_spec::rfc::Level;
 
 use super::{H2Answer, H2Case, H2Check, H2Observation, StreamEnd};
-use crate::judge::Verdict;
+use crate::judge::{Finding, Verdict};
 use crate::model::{Behavior, CloseBehavior};
-
-enum Finding {
-    Holds(String),
-    Breaks(String),
-    Unimplemented(String),
-}
 
 /// Judges `case` from `obs`. The level of the case's first clause grades a broken
 /// rule; a server without the extended CONNECT leaves every case but 20.1.1
@@ -31,18 +25,7 @@ pub fn judge(case: &H2Case, obs: &H2Observation) -> Verdict {
             "The server does not offer the extended CONNECT (no SETTINGS_ENABLE_CONNECT_PROTOCOL = 1): not played.".into(),
         ),
     };
-    let (behavior, reason) = match finding {
-        Finding::Holds(why) => (Behavior::Ok, why),
-        Finding::Unimplemented(why) => (Behavior::Unimplemented, why),
-        Finding::Breaks(why) => (
-            match level {
-                Level::Must => Behavior::Failed,
-                Level::Should => Behavior::NonStrict,
-                Level::May => Behavior::Informational,
-            },
-            why,
-        ),
-    };
+    let (behavior, reason) = finding.grade(level);
     // The closing handshake is judged by the cases that look at it (20.3.1); the
     // others carry their message verdict's grade in neither direction.
     let behavior_close = match behavior {

@@ -8,16 +8,8 @@ use ws_spec::intermediary::{leaked_hop_by_hop, messages, RelayedFrame, RelayedMe
 use ws_spec::rfc::Level;
 
 use super::{Intact, ProxyCase, ProxyCheck, ProxyObservation, ProxyStep, Side};
-use crate::judge::Verdict;
-use crate::model::{Behavior, CloseBehavior};
-
-/// One check's outcome before grading: holds, breaks the rule, or could not be
-/// looked at (the feature was not negotiated).
-enum Finding {
-    Holds(String),
-    Breaks(String),
-    Unimplemented(String),
-}
+use crate::judge::{Finding, Verdict};
+use crate::model::CloseBehavior;
 
 /// Judges `case` from what was seen on both sides.
 pub fn judge(case: &ProxyCase, obs: &ProxyObservation) -> Verdict {
@@ -26,18 +18,7 @@ pub fn judge(case: &ProxyCase, obs: &ProxyObservation) -> Verdict {
         (Some(why), true) => Finding::Breaks(why.clone()),
         _ => check(case, obs),
     };
-    let (behavior, reason) = match finding {
-        Finding::Holds(why) => (Behavior::Ok, why),
-        Finding::Unimplemented(why) => (Behavior::Unimplemented, why),
-        Finding::Breaks(why) => (
-            match level {
-                Level::Must => Behavior::Failed,
-                Level::Should => Behavior::NonStrict,
-                Level::May => Behavior::Informational,
-            },
-            why,
-        ),
-    };
+    let (behavior, reason) = finding.grade(level);
     let (behavior_close, result_close) = judge_close(case, obs);
     Verdict {
         behavior,
@@ -619,6 +600,7 @@ fn judge_close(case: &ProxyCase, obs: &ProxyObservation) -> (CloseBehavior, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Behavior;
     use crate::proxy::{FinalClose, HandshakeTrace};
     use ws_spec::handshake::{parse_request, parse_response};
 

@@ -301,14 +301,7 @@ pub const SECTION: &str = "Proxies and intermediaries";
 impl ProxyCase {
     /// The RFC references with what each requires (the reports' `rfc` field).
     pub fn rfc_requirements(&self) -> String {
-        self.rfc
-            .iter()
-            .map(|r| match r.requirement() {
-                Some(sentence) => format!("{r}: {sentence}"),
-                None => r.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
+        crate::model::requirements_line(&self.rfc)
     }
 
     /// The frames `from` sends in its `Send` steps, in order.

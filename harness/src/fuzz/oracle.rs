@@ -240,6 +240,18 @@ mod tests {
         }
     }
 
+    fn pong(payload: &[u8]) -> ExpectedEvent {
+        ExpectedEvent::Pong(payload.to_vec())
+    }
+
+    /// The echo of a text message.
+    fn text_echo(payload: &[u8]) -> ExpectedEvent {
+        ExpectedEvent::Message {
+            binary: false,
+            payload: payload.to_vec(),
+        }
+    }
+
     fn close() -> FuzzStep {
         FuzzStep::Close {
             code: Some(1000),
@@ -260,16 +272,7 @@ mod tests {
         let o = expected(&steps, None);
         let (sent, e) = (o.sent, &o.expect[0]);
         assert_eq!(o.expect.len(), 1);
-        assert_eq!(
-            e.events,
-            vec![
-                ExpectedEvent::Pong(b"p".to_vec()),
-                ExpectedEvent::Message {
-                    binary: false,
-                    payload: "h\u{e9}".as_bytes().to_vec()
-                }
-            ]
-        );
+        assert_eq!(e.events, vec![pong(b"p"), text_echo("h\u{e9}".as_bytes())]);
         assert!(e.closed_by_me);
         assert_eq!(e.close_codes, vec![1000]);
         assert_eq!(sent, steps);
@@ -340,16 +343,10 @@ mod tests {
         assert_eq!(
             e.events,
             vec![
-                ExpectedEvent::Pong(b"p".to_vec()),
-                ExpectedEvent::Message {
-                    binary: false,
-                    payload: b"hello hello hello".to_vec()
-                },
-                ExpectedEvent::Pong(b"p".to_vec()),
-                ExpectedEvent::Message {
-                    binary: false,
-                    payload: b"hello again".to_vec()
-                },
+                pong(b"p"),
+                text_echo(b"hello hello hello"),
+                pong(b"p"),
+                text_echo(b"hello again"),
             ]
         );
         assert!(e.closed_by_me);
@@ -422,7 +419,7 @@ mod tests {
         assert_eq!(o.sent.len(), 3);
         assert_eq!(o.expect.len(), 2);
         assert!(o.expect[0].events.is_empty());
-        assert_eq!(o.expect[1].events, vec![ExpectedEvent::Pong(b"p".to_vec())]);
+        assert_eq!(o.expect[1].events, vec![pong(b"p")]);
         assert!(o
             .expect
             .iter()

@@ -8,11 +8,52 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
 
 use ws_cases::model::{Level, VerdictRule};
 use ws_cases::Case;
 use ws_reports::{Behavior, CloseBehavior, RunReport};
+use wsconform::serve::{FuzzingServer, ServeSettings};
+
+/// The client-testing server a browser or runtime runs `cases` against.
+pub struct Served {
+    /// Two worker threads: the client under test has the other cores' worth of time.
+    pub rt: Runtime,
+    /// Serves `cases`, writing each agent's report to `out`.
+    pub server: Arc<FuzzingServer>,
+    /// Bound on a free loopback port, not yet accepting.
+    pub listener: TcpListener,
+    /// The report directory: `dir/report`.
+    pub out: PathBuf,
+}
+
+/// A fuzzing server for `cases` reporting into `dir/report`, on a free loopback port.
+pub fn serve_cases(cases: Vec<Case>, dir: &Path) -> Served {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = dir.join("report");
+    let server = Arc::new(FuzzingServer::new(
+        cases,
+        ServeSettings {
+            out: Some(out.clone()),
+            ..ServeSettings::default()
+        },
+    ));
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    Served {
+        rt,
+        server,
+        listener,
+        out,
+    }
+}
 
 /// Where the install script puts the JavaScript runtimes (`scripts/browsers/install.sh`).
 pub fn runtimes_dir() -> PathBuf {

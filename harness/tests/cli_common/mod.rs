@@ -44,6 +44,27 @@ impl fmt::Display for Outcome {
     }
 }
 
+impl Outcome {
+    /// Asserts the exit code and that standard error says `text`; shows the whole
+    /// outcome when either does not hold.
+    pub fn assert_stderr(&self, code: i32, text: &str) {
+        assert_eq!(self.code, code, "{self}");
+        assert!(self.stderr.contains(text), "{self}");
+    }
+}
+
+impl Outcome {
+    /// Asserts bad input as the CLI reports it: exit 2, one line on standard error
+    /// that names `text`, nothing on standard output.
+    pub fn assert_bad_input(&self, text: &str) {
+        assert_eq!(self.code, 2, "{self}");
+        assert_eq!(self.stderr.trim().lines().count(), 1, "{self}");
+        assert!(self.stderr.starts_with("wsconform: "), "{self}");
+        assert!(self.stderr.contains(text), "{self}");
+        assert!(self.stdout.is_empty(), "{self}");
+    }
+}
+
 impl From<std::process::Output> for Outcome {
     fn from(out: std::process::Output) -> Self {
         Outcome {
@@ -57,6 +78,16 @@ impl From<std::process::Output> for Outcome {
 /// Runs `wsconform ARGS` in the current directory.
 pub fn wsconform<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Outcome {
     wsconform_in(Path::new("."), args)
+}
+
+/// Runs `wsconform run [URL] --cases CASES EXTRA...`: without a URL, against the
+/// built-in reference server.
+pub fn run_cli(url: Option<&str>, cases: &str, extra: &[&str]) -> Outcome {
+    let mut args: Vec<&str> = vec!["run"];
+    args.extend(url);
+    args.extend(["--cases", cases]);
+    args.extend(extra);
+    wsconform(&args)
 }
 
 /// Runs `wsconform ARGS` in `dir`.

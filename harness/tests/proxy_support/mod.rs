@@ -6,6 +6,7 @@
 pub mod flawed;
 
 use std::net::SocketAddr;
+use std::process::Command;
 use std::sync::atomic::{AtomicU16, Ordering};
 
 /// A loopback port free right now, for a listener another process binds: below the
@@ -22,4 +23,16 @@ pub fn free_port() -> SocketAddr {
         }
     }
     panic!("no free loopback port between 20000 and 32000");
+}
+
+/// `wsconform proxy ws://FRONT/ --backend BACKEND`, for a test to add its options to.
+pub fn proxy_command(front: SocketAddr, backend: SocketAddr) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsconform"));
+    cmd.args([
+        "proxy",
+        &format!("ws://{front}/"),
+        "--backend",
+        &backend.to_string(),
+    ]);
+    cmd
 }

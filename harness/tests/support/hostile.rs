@@ -343,12 +343,7 @@ async fn misbehave(mut stream: TcpStream, hostility: Hostility) {
         Hostility::FloodSmall { cap } => {
             let frame = Frame::new(Opcode::Binary, vec![0x5A; SMALL_FRAME]).encode();
             // Many frames per write, so the flood is fast enough to matter.
-            let burst: Vec<u8> = frame
-                .iter()
-                .copied()
-                .cycle()
-                .take(frame.len() * 600)
-                .collect();
+            let burst = burst_of(&frame);
             flood(stream, burst.clone(), burst, cap).await;
         }
         Hostility::HugeLengthFloodNoRead => {
@@ -375,4 +370,15 @@ async fn misbehave(mut stream: TcpStream, hostility: Hostility) {
         }
         _ => {}
     }
+}
+
+/// 600 copies of `frame` back to back: many frames per write, so that a flood of small
+/// frames is fast enough to matter.
+pub fn burst_of(frame: &[u8]) -> Vec<u8> {
+    frame
+        .iter()
+        .copied()
+        .cycle()
+        .take(frame.len() * 600)
+        .collect()
 }
