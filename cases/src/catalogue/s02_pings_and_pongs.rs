@@ -37,6 +37,24 @@ fn single_ping(id: &str, what: &str, payload: Vec<u8>, chop: Option<usize>, clos
         .build()
 }
 
+/// A pong that answers no ping, then the suite's close with 1000.
+fn unsolicited_pong(id: &str, desc: &str, payload: Vec<u8>) -> Case {
+    start(id)
+        .desc(desc)
+        .expectation(
+            "The peer ignores the pong (an unsolicited pong is allowed and needs no answer) \
+             and completes the closing handshake cleanly with 1000.",
+        )
+        .rfc("5.5.3", Level::Must)
+        .rfc("5.5.1", Level::Must)
+        .frame(pong(payload))
+        .close(Some(NORMAL), b"")
+        .close_after(1_000)
+        .ok(vec![])
+        .closed_by_me(&[NORMAL], true)
+        .build()
+}
+
 /// Ten pings in a row, each of which should get its own pong.
 fn ten_pings(id: &str, chop: Option<usize>) -> Case {
     let mut desc = String::from(
@@ -73,7 +91,13 @@ fn ten_pings(id: &str, chop: Option<usize>) -> Case {
 pub fn cases() -> Vec<Case> {
     vec![
         single_ping("2.1", "no payload at all", Vec::new(), None, 1_000),
-        single_ping("2.2", "a short text payload", b"Hello, world!".to_vec(), None, 1_000),
+        single_ping(
+            "2.2",
+            "a short text payload",
+            b"Hello, world!".to_vec(),
+            None,
+            1_000,
+        ),
         single_ping(
             "2.3",
             "8 bytes of binary data that are not UTF-8",
@@ -89,7 +113,9 @@ pub fn cases() -> Vec<Case> {
             1_000,
         ),
         start("2.5")
-            .desc("One ping frame carrying 126 bytes (0xFE), one more than a control frame may hold.")
+            .desc(
+                "One ping frame carrying 126 bytes (0xFE), one more than a control frame may hold.",
+            )
             .expectation(
                 "The peer fails the connection at once, closing with 1002 (protocol error) or \
                  dropping TCP; it sends no pong.",
@@ -100,44 +126,19 @@ pub fn cases() -> Vec<Case> {
             .ok(vec![])
             .closed_by_peer(&[PROTOCOL_ERROR], false)
             .build(),
-        single_ping(
-            "2.6",
-            "125 bytes (0xFE)",
-            vec![0xFE; 125],
-            Some(1),
-            2_000,
+        single_ping("2.6", "125 bytes (0xFE)", vec![0xFE; 125], Some(1), 2_000),
+        unsolicited_pong(
+            "2.7",
+            "A pong frame with no payload that answers no ping, followed by a close frame with \
+             1000.",
+            Vec::new(),
         ),
-        start("2.7")
-            .desc("A pong frame with no payload that answers no ping, followed by a close frame with 1000.")
-            .expectation(
-                "The peer ignores the pong (an unsolicited pong is allowed and needs no answer) \
-                 and completes the closing handshake cleanly with 1000.",
-            )
-            .rfc("5.5.3", Level::Must)
-            .rfc("5.5.1", Level::Must)
-            .frame(pong(Vec::new()))
-            .close(Some(NORMAL), b"")
-            .close_after(1_000)
-            .ok(vec![])
-            .closed_by_me(&[NORMAL], true)
-            .build(),
-        start("2.8")
-            .desc(
-                "A pong frame carrying a short text payload that answers no ping, followed by a \
-                 close frame with 1000.",
-            )
-            .expectation(
-                "The peer ignores the pong (an unsolicited pong is allowed and needs no answer) \
-                 and completes the closing handshake cleanly with 1000.",
-            )
-            .rfc("5.5.3", Level::Must)
-            .rfc("5.5.1", Level::Must)
-            .frame(pong(UNSOLICITED))
-            .close(Some(NORMAL), b"")
-            .close_after(1_000)
-            .ok(vec![])
-            .closed_by_me(&[NORMAL], true)
-            .build(),
+        unsolicited_pong(
+            "2.8",
+            "A pong frame carrying a short text payload that answers no ping, followed by a \
+             close frame with 1000.",
+            UNSOLICITED.to_vec(),
+        ),
         start("2.9")
             .desc(
                 "A pong frame with a payload that answers no ping, then a ping frame with the \

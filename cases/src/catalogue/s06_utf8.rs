@@ -253,8 +253,15 @@ fn fail_fast() -> Vec<Case> {
             .pause(PAUSE_MS, Some("B"))
             .frame(continuation(p[2].clone()))
     };
-    let in_pieces = |b: CaseBuilder, p: &[Vec<u8>; 3]| {
-        b.expectation(
+    // As `like`, but one text frame written in three pieces.
+    let in_pieces = |b: CaseBuilder, p: &[Vec<u8>; 3], like: &str| {
+        b.desc(format!(
+            "As {like}, but the three parts are the payload of one text frame of {} \
+             octets, written in three pieces with the 1 s pauses between them. {}",
+            whole.len(),
+            parts_text(p)
+        ))
+        .expectation(
             "The peer accepts the first piece and is still open after the first pause. It \
              should fail the connection with 1007 as soon as the second piece arrives, before \
              the second pause ends, without waiting for the end of the frame; failing only \
@@ -288,22 +295,8 @@ fn fail_fast() -> Vec<Case> {
                 parts_text(&by_octet)
             ))
             .build(),
-        in_pieces(sub(3), &by_sequence)
-            .desc(format!(
-                "As 6.4.1, but the three parts are the payload of one text frame of {} \
-                 octets, written in three pieces with the 1 s pauses between them. {}",
-                whole.len(),
-                parts_text(&by_sequence)
-            ))
-            .build(),
-        in_pieces(sub(4), &by_octet)
-            .desc(format!(
-                "As 6.4.2, but the three parts are the payload of one text frame of {} \
-                 octets, written in three pieces with the 1 s pauses between them. {}",
-                whole.len(),
-                parts_text(&by_octet)
-            ))
-            .build(),
+        in_pieces(sub(3), &by_sequence, "6.4.1").build(),
+        in_pieces(sub(4), &by_octet, "6.4.2").build(),
     ]
 }
 

@@ -3,7 +3,7 @@
 use ws_spec::frame::Opcode;
 
 use crate::build::{binary, case, repeat, text, CaseBuilder, NORMAL};
-use crate::model::{Case, Level, Payload, Step, VerdictRule};
+use crate::model::{Case, FrameSpec, Level, Payload, Step, VerdictRule};
 
 const SECTION: &str = "Limits/Performance";
 
@@ -111,23 +111,30 @@ fn echo_rule(is_binary: bool, payload: Payload) -> VerdictRule {
     }
 }
 
-/// 9.1, 9.2: one unfragmented message of growing size.
-fn single_frame(sub: u32, subsection: &str, is_binary: bool, sizes: &[(usize, u64)]) -> Vec<Case> {
+/// A message of `len` bytes of the kind's short pattern repeated, and the frame that
+/// carries it whole.
+fn patterned(is_binary: bool, len: usize) -> (FrameSpec, Payload) {
     let pattern = if is_binary {
         BINARY_PATTERN
     } else {
         TEXT_PATTERN
     };
+    let payload = repeat(pattern, len);
+    let frame = if is_binary {
+        binary(payload.clone())
+    } else {
+        text(payload.clone())
+    };
+    (frame, payload)
+}
+
+/// 9.1, 9.2: one unfragmented message of growing size.
+fn single_frame(sub: u32, subsection: &str, is_binary: bool, sizes: &[(usize, u64)]) -> Vec<Case> {
     sizes
         .iter()
         .enumerate()
         .map(|(i, &(len, wait_s))| {
-            let payload = repeat(pattern, len);
-            let frame = if is_binary {
-                binary(payload.clone())
-            } else {
-                text(payload.clone())
-            };
+            let (frame, payload) = patterned(is_binary, len);
             start(format!("9.{sub}.{}", i + 1), subsection, wait_s)
                 .desc(format!(
                     "One unfragmented {} message of {} (a short pattern repeated).",
@@ -189,21 +196,11 @@ fn fragmented(sub: u32, subsection: &str, is_binary: bool) -> Vec<Case> {
 
 /// 9.5, 9.6: a 1 MiB frame written in TCP chops of growing size.
 fn chopped(sub: u32, subsection: &str, is_binary: bool) -> Vec<Case> {
-    let pattern = if is_binary {
-        BINARY_PATTERN
-    } else {
-        TEXT_PATTERN
-    };
     CHOP_SIZES
         .iter()
         .enumerate()
         .map(|(i, &chop)| {
-            let payload = repeat(pattern, CHOPPED_LEN);
-            let frame = if is_binary {
-                binary(payload.clone())
-            } else {
-                text(payload.clone())
-            };
+            let (frame, payload) = patterned(is_binary, CHOPPED_LEN);
             start(format!("9.{sub}.{}", i + 1), subsection, CHOPPED_WAIT_S)
                 .desc(format!(
                     "One unfragmented {} message of {}, its bytes written to TCP in chops of {} \

@@ -6,7 +6,8 @@
 //! which is legal (the key is random, zero included) and must be echoed.
 
 use crate::build::{
-    binary, case, continuation, ev_text, opcode_frame, ping, text, NORMAL, PROTOCOL_ERROR,
+    binary, case, continuation, ev_text, opcode_frame, ping, text, CaseBuilder, NORMAL,
+    PROTOCOL_ERROR,
 };
 use crate::model::{Case, FrameSpec, Level, MaskMode};
 use crate::run::Role;
@@ -18,37 +19,35 @@ fn unmasked(f: FrameSpec) -> FrameSpec {
     f.mask(MaskMode::Unmasked)
 }
 
-/// The cases of section 14.
-pub fn cases() -> Vec<Case> {
-    let fail = |id: &str, desc: &str| {
-        case(id, SECTION, SUB)
-            .desc(desc)
-            .expectation(
-                "The server fails the connection with 1002 (or drops TCP) and echoes nothing: \
-                 a server MUST close the connection on an unmasked frame.",
-            )
-            .rfc("5.1", Level::Must)
-            .ok(vec![])
-            .closed_by_peer(&[PROTOCOL_ERROR], false)
-            .kill_after(1000)
-            .only_role(Role::Client)
-    };
-    let masked_from_server = |id: &str, desc: &str| {
-        case(
-            id,
-            SECTION,
-            "Server frames must not be masked (suite as server)",
-        )
-        .desc(desc)
-        .expectation(
-            "The client fails the connection with 1002 (or drops TCP) and echoes nothing: \
-                 a client MUST close the connection on a masked frame.",
-        )
+/// A case of `role` whose peer must fail the connection with 1002 (RFC 6455 §5.1)
+/// and echo nothing.
+fn must_fail(case: CaseBuilder, expectation: &str, role: Role) -> CaseBuilder {
+    case.expectation(expectation)
         .rfc("5.1", Level::Must)
         .ok(vec![])
         .closed_by_peer(&[PROTOCOL_ERROR], false)
         .kill_after(1000)
-        .only_role(Role::Server)
+        .only_role(role)
+}
+
+/// The cases of section 14.
+pub fn cases() -> Vec<Case> {
+    let fail = |id: &str, desc: &str| {
+        must_fail(
+            case(id, SECTION, SUB).desc(desc),
+            "The server fails the connection with 1002 (or drops TCP) and echoes nothing: \
+             a server MUST close the connection on an unmasked frame.",
+            Role::Client,
+        )
+    };
+    let masked_from_server = |id: &str, desc: &str| {
+        let sub = "Server frames must not be masked (suite as server)";
+        must_fail(
+            case(id, SECTION, sub).desc(desc),
+            "The client fails the connection with 1002 (or drops TCP) and echoes nothing: \
+             a client MUST close the connection on a masked frame.",
+            Role::Server,
+        )
     };
     vec![
         fail("14.1.1", "Send an unmasked text frame as the first frame.")
