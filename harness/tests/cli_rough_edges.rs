@@ -155,10 +155,12 @@ fn long_runs_print_progress_lines_when_stderr_is_not_a_terminal() {
         ),
         "{r}"
     );
+    // One at a time, the next case is the one waited on; but on a loaded machine 1.1.1
+    // (a 400 ms echo) can come out worse than OK beside its timers, and is then played
+    // again alone after the others (confirmation), waited on once more (seen once).
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("1/3 cases done") && l.contains("waiting on 1.1.2")),
+        lines.iter().any(|l| l.contains("1/3 cases done")
+            && (l.contains("waiting on 1.1.2") || l.contains("waiting on 1.1.1"))),
         "{r}"
     );
     // -q: the summary line alone, no progress.
