@@ -96,7 +96,8 @@ fn run_in_browser(
         let report = rt.block_on(http_get(port, &format!("/report?agent={}", browser.agent)));
         assert!(report.starts_with("HTTP/1.1 200"), "{report:.300}");
         let first = &run.results[0].id;
-        assert!(report.contains(&format!("Case {first}")), "{report:.300}");
+        // Its row in the matrix (a case every agent passed has no detail block).
+        assert!(report.contains(&format!(">{first}<")), "{report:.300}");
         assert!(report.contains("can take part in all"), "{report:.300}");
     }
     server.stop();
