@@ -175,3 +175,47 @@ fn every_subcommand_help_explains_itself() {
         assert!(r.stdout.contains(needle), "run --help lacks {needle:?}");
     }
 }
+
+/// The options a help page defines: the `--name` that starts an option's line.
+fn defined_options(help: &str) -> Vec<String> {
+    help.lines()
+        .filter_map(|line| {
+            let mut words = line.split([' ', ',']).filter(|w| !w.is_empty());
+            let first = words.next()?;
+            let long = match first.len() == 2 && first.starts_with('-') {
+                true => words.next()?,
+                false => first,
+            };
+            long.starts_with("--").then(|| long.to_owned())
+        })
+        .collect()
+}
+
+/// `proxy` shares its output options with `run` but not `run`'s other options, so its
+/// help must name none of those (it once told of --spec's report directory).
+#[test]
+fn proxy_help_names_no_option_only_run_has() {
+    let run = wsconform(&["run", "--help"]);
+    let proxy = wsconform(&["proxy", "--help"]);
+    assert_eq!((run.code, proxy.code), (0, 0), "{run}\n{proxy}");
+    let run_options = defined_options(&run.stdout);
+    let proxy_options = defined_options(&proxy.stdout);
+    assert!(run_options.iter().any(|o| o == "--spec"), "{run_options:?}");
+    assert!(
+        proxy_options.iter().any(|o| o == "--junit"),
+        "{proxy_options:?}"
+    );
+    for only_run in run_options.iter().filter(|o| !proxy_options.contains(o)) {
+        let mentioned = proxy
+            .stdout
+            .match_indices(only_run.as_str())
+            .any(|(at, _)| {
+                let next = proxy.stdout[at + only_run.len()..].chars().next();
+                !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        assert!(
+            !mentioned,
+            "proxy --help names {only_run}, an option of run only"
+        );
+    }
+}

@@ -22,7 +22,7 @@ use crate::shard::Shard;
 pub struct OutputArgs {
     /// Directory of the report (Autobahn-compatible index.json, per-case JSON, index.html).
     /// Agents already in it that this run does not test are kept [default:
-    /// wsconform-report; with --spec, the spec's outdir, else ./reports/servers].
+    /// wsconform-report].
     #[arg(help_heading = "Output", long, short = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Write no report directory.
@@ -34,9 +34,8 @@ pub struct OutputArgs {
     /// Colour the verdicts: auto = on a terminal unless NO_COLOR is set.
     #[arg(help_heading = "Output", long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
-    /// What to print on stdout at the end. The JSON summary is one object per run
-    /// (verdict counts, failing case ids, baseline comparison, exitCode); with --spec it
-    /// is {"spec", "runs": [...], "interrupted", "exitCode"}.
+    /// What to print on stdout at the end. The JSON summary is one object (verdict
+    /// counts, failing case ids, baseline comparison, exitCode).
     #[arg(help_heading = "Output", long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Also write JUnit XML to FILE: one testsuite per section, one testcase per case. A
@@ -129,7 +128,7 @@ struct Verdict<'a> {
 
 /// A baseline says which agent it was recorded for; gating another one on it is allowed
 /// (a renamed agent, a new version) but rarely meant, so it is said.
-pub(super) fn warn_on_other_agent(path: &std::path::Path, agent: &str) {
+fn warn_on_other_agent(path: &std::path::Path, agent: &str) {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     if let Some(recorded) = ws_reports::baseline::recorded_agent(&text) {
         if recorded != agent {
@@ -184,7 +183,7 @@ impl ReportDir {
 
 /// Checks the report directory and the JUnit file can be written, before any case runs,
 /// and opens the report directory (none with --no-report).
-pub(super) fn check_outputs(args: &OutputArgs, plan: &Plan) -> anyhow::Result<Option<ReportDir>> {
+fn check_outputs(args: &OutputArgs, plan: &Plan) -> anyhow::Result<Option<ReportDir>> {
     if let Some(path) = &args.junit {
         crate::output::check_file("--junit", path)?;
     }
@@ -369,26 +368,55 @@ fn print_json(
     crate::outln!("{out}");
 }
 
-/// Gates the finished runs, writes the report directory's index and the JUnit file and
-/// prints the summary; returns the exit code.
-pub(super) fn finish(
-    args: &OutputArgs,
-    plan: &Plan,
-    report_dir: Option<&ReportDir>,
-    baseline: Option<&Baseline>,
-    done: &[Done],
-    interrupted: bool,
-    shard: Option<Shard>,
-) -> anyhow::Result<i32> {
-    let reports: Vec<RunReport> = done.iter().map(|d| d.report.clone()).collect();
-    let verdict = judge(args, baseline, &reports, interrupted);
-    // What the run measured is never lost to an output that fails: the summary is printed
-    // first, then the write errors, and the exit code says the outputs are incomplete.
-    let written = write_outputs(args, report_dir, &reports, &verdict.gate);
-    match args.format {
-        Format::Table => print_table(args, plan, done, &verdict, shard),
-        Format::Json => print_json(args, plan, done, &verdict, shard),
+/// The outputs of one `run` or `proxy`, from before its first case to its exit code:
+/// the options, the plan, the baseline it is gated on and the report directory.
+pub(super) struct Outputs<'a> {
+    args: &'a OutputArgs,
+    plan: &'a Plan,
+    baseline: Option<Baseline>,
+    /// Where each case's file is written as it settles (none with --no-report).
+    pub(super) report_dir: Option<ReportDir>,
+}
+
+impl<'a> Outputs<'a> {
+    /// Warns when a one-server plan is gated on another agent's baseline, then checks
+    /// the report directory and the JUnit file can be written, before any case runs.
+    pub(super) fn open(
+        args: &'a OutputArgs,
+        plan: &'a Plan,
+        baseline: Option<Baseline>,
+    ) -> anyhow::Result<Self> {
+        if let (Some(path), [job]) = (&args.baseline, plan.jobs.as_slice()) {
+            warn_on_other_agent(path, &job.agent);
+        }
+        Ok(Outputs {
+            args,
+            plan,
+            baseline,
+            report_dir: check_outputs(args, plan)?,
+        })
     }
-    written?;
-    Ok(verdict.code)
+
+    /// Gates the finished runs, writes the report directory's index and the JUnit file
+    /// and prints the summary; returns the exit code.
+    pub(super) fn finish(
+        &self,
+        done: &[Done],
+        interrupted: bool,
+        shard: Option<Shard>,
+    ) -> anyhow::Result<i32> {
+        let (args, plan) = (self.args, self.plan);
+        let reports: Vec<RunReport> = done.iter().map(|d| d.report.clone()).collect();
+        let verdict = judge(args, self.baseline.as_ref(), &reports, interrupted);
+        // What the run measured is never lost to an output that fails: the summary is
+        // printed first, then the write errors, and the exit code says the outputs are
+        // incomplete.
+        let written = write_outputs(args, self.report_dir.as_ref(), &reports, &verdict.gate);
+        match args.format {
+            Format::Table => print_table(args, plan, done, &verdict, shard),
+            Format::Json => print_json(args, plan, done, &verdict, shard),
+        }
+        written?;
+        Ok(verdict.code)
+    }
 }

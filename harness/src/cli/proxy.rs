@@ -9,7 +9,7 @@ use ws_cases::proxy::ProxyCase;
 use ws_cases::select::{parse_list, Pattern};
 use ws_reports::RunReport;
 
-use super::outputs::{check_outputs, finish, warn_on_other_agent, Done, OutputArgs};
+use super::outputs::{Done, OutputArgs, Outputs};
 use super::run::{self, Job, Plan};
 use crate::error::{HarnessError, SelectionProblem};
 use crate::proxy::configs::{config, Hops, ProxyKind};
@@ -159,10 +159,7 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
         spec: None,
         _server: None,
     };
-    if let Some(path) = &args.output.baseline {
-        warn_on_other_agent(path, &agent);
-    }
-    let mut report_dir = check_outputs(&args.output, &plan)?;
+    let mut outputs = Outputs::open(&args.output, &plan, baseline)?;
     let play = PlayConfig {
         idle_bound: Duration::from_secs_f64(args.idle_bound),
         flood_bound: args.flood_bound,
@@ -183,7 +180,7 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
             }
         })
         .await;
-    if let Some(dir) = report_dir.as_mut() {
+    if let Some(dir) = outputs.report_dir.as_mut() {
         results.iter().for_each(|c| dir.write_case(c));
     }
     let report = RunReport {
@@ -201,13 +198,5 @@ pub(super) async fn cmd_proxy(args: ProxyArgs) -> anyhow::Result<i32> {
         wall: t0.elapsed(),
         confirmed: Default::default(),
     }];
-    finish(
-        &args.output,
-        &plan,
-        report_dir.as_ref(),
-        baseline.as_ref(),
-        &done,
-        false,
-        None,
-    )
+    outputs.finish(&done, false, None)
 }

@@ -11,7 +11,7 @@ use clap::Args;
 use ws_cases::Case;
 use ws_reports::FailOn;
 
-use super::outputs::{check_outputs, finish, warn_on_other_agent, Done, OutputArgs, ReportDir};
+use super::outputs::{Done, OutputArgs, Outputs, ReportDir};
 use super::progress::Progress;
 use super::selected;
 use crate::echo::{self, EchoSettings};
@@ -128,8 +128,10 @@ pub struct RunArgs {
     pub shard: Option<Shard>,
     /// Test the servers of an Autobahn|Testsuite fuzzingclient spec file (servers with
     /// agent, url and options; cases; exclude-cases; exclude-agent-cases; outdir) into
-    /// one report directory. Patterns for sections this catalogue lacks are skipped with
-    /// a note; Autobahn's protocol options are listed once as ignored.
+    /// one report directory: --out, else the spec's outdir, else ./reports/servers. The
+    /// JSON summary is then {"spec", "runs": [one object per server], "interrupted",
+    /// "exitCode"}. Patterns for sections this catalogue lacks are skipped with a note;
+    /// Autobahn's protocol options are listed once as ignored.
     #[arg(help_heading = "Selection", long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
     /// Certificate verification for wss:// URLs.
@@ -404,10 +406,7 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
             plan.jobs.len()
         );
     }
-    if let (Some(path), [job]) = (&args.output.baseline, plan.jobs.as_slice()) {
-        warn_on_other_agent(path, &job.agent);
-    }
-    let mut report_dir = check_outputs(&args.output, &plan)?;
+    let mut outputs = Outputs::open(&args.output, &plan, baseline)?;
     probe_all(&plan).await?;
     let fail_on = FailOn::from(args.output.fail_on);
     let (done, interrupted) = execute(
@@ -415,18 +414,10 @@ pub(super) async fn cmd_run(args: RunArgs) -> anyhow::Result<i32> {
         &catalogue,
         fail_on,
         args.output.quiet,
-        report_dir.as_mut(),
+        outputs.report_dir.as_mut(),
     )
     .await;
-    finish(
-        &args.output,
-        &plan,
-        report_dir.as_ref(),
-        baseline.as_ref(),
-        &done,
-        interrupted,
-        args.shard,
-    )
+    outputs.finish(&done, interrupted, args.shard)
 }
 
 /// Checks every server answers before any case runs, so a typo fails fast. A server that
