@@ -1,6 +1,6 @@
 # apt-pins.sh: sourced by the install scripts (scripts/browsers/install.sh,
-# scripts/proxies/install.sh): their log lines, and Debian packages installed at pinned
-# versions, idempotently.
+# scripts/proxies/install.sh): their log lines, the steps they run, and Debian packages
+# installed at pinned versions, idempotently.
 #
 #   TAG=proxies
 #   . "$(dirname "${BASH_SOURCE[0]}")/../apt-pins.sh"
@@ -12,6 +12,21 @@
 
 log() { echo "[$TAG] $*" >&2; }
 die() { echo "[$TAG] ERROR: $*" >&2; exit 1; }
+
+# run_steps [STEP...]: runs the function STEP_step (a dash in STEP read as an underscore)
+# of each STEP in order, or of each of DEFAULT_STEPS when none is named. STEPS lists every
+# step the script has; an unknown STEP fails before any step runs.
+run_steps() {
+  local wanted=("$@") known s
+  [ $# -gt 0 ] || wanted=("${DEFAULT_STEPS[@]}")
+  printf -v known '%s, ' "${STEPS[@]}"
+  for s in "${wanted[@]}"; do
+    [[ " ${STEPS[*]} " == *" $s "* ]] || die "unknown step $s (${known%, })"
+  done
+  for s in "${wanted[@]}"; do
+    "${s//-/_}_step"
+  done
+}
 
 installed_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
 

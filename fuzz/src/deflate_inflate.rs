@@ -100,11 +100,7 @@ mod tests {
     use crate::seeds;
 
     fn seed(name: &str) -> Vec<u8> {
-        seeds::all()
-            .into_iter()
-            .find(|s| s.target == "deflate_inflate" && s.name == format!("seed-{name}"))
-            .expect("seed exists")
-            .bytes
+        seeds::named("deflate_inflate", name)
     }
 
     /// Each seed takes the path it is named for (RFC 7692 §7.2.2 inflation).

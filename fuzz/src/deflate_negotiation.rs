@@ -108,11 +108,7 @@ mod tests {
     use crate::seeds;
 
     fn seed(name: &str) -> Vec<u8> {
-        seeds::all()
-            .into_iter()
-            .find(|s| s.target == "deflate_negotiation" && s.name == format!("seed-{name}"))
-            .expect("seed exists")
-            .bytes
+        seeds::named("deflate_negotiation", name)
     }
 
     fn negotiated(name: &str) -> Option<DeflateParams> {

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use ws_spec::close::{is_valid_on_wire, parse_close_payload};
 use ws_spec::endpoint::{Endpoint, EndpointConfig, EndpointEvent, Role, State};
-use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, LengthForm, Opcode};
+use ws_spec::frame::{decode_stream, Frame, LengthForm, Opcode};
 
 use crate::alloc_track::tracked;
 use crate::split::{pieces_at, SplitInput};
@@ -148,16 +148,7 @@ fn drive(setup: &Setup, stream: &[u8], boundaries: &[usize], peak: &mut usize) -
 
 /// The frames in the endpoint's output; it must end on a frame boundary.
 fn decode_output(output: &[u8]) -> Vec<Frame> {
-    let mut d = FrameDecoder::new(DecoderConfig {
-        max_frame_payload: u64::MAX,
-    });
-    d.push(output);
-    let mut frames = Vec::new();
-    while let Some(f) = d.next_frame().expect("endpoint output decodes as frames") {
-        frames.push(f);
-    }
-    assert_eq!(d.finish(), Ok(()), "endpoint output ends inside a frame");
-    frames
+    decode_stream(output).expect("endpoint output decodes as whole frames")
 }
 
 /// What a conforming endpoint writes in reply to `events`, before any close:
@@ -325,11 +316,8 @@ mod tests {
     use crate::seeds;
 
     fn seed_run(name: &str) -> (Setup, Run) {
-        let seed = seeds::all()
-            .into_iter()
-            .find(|s| s.target == "endpoint" && s.name == name)
-            .unwrap_or_else(|| panic!("no seed {name}"));
-        let input = SplitInput::parse(&seed.bytes, CONFIG_LEN);
+        let bytes = seeds::named("endpoint", name);
+        let input = SplitInput::parse(&bytes, CONFIG_LEN);
         let setup = setup(&input);
         let extra: Vec<usize> = setup.app_close.iter().map(|&(at, _)| at).collect();
         let run = drive(&setup, input.stream, &input.boundaries(&extra), &mut 0);
@@ -347,23 +335,23 @@ mod tests {
     #[test]
     fn seeds_reach_their_paths() {
         // RFC 6455 §10.4: 20 bytes against a 16-byte message limit.
-        let (_, run) = seed_run("seed-server-message-limit");
+        let (_, run) = seed_run("server-message-limit");
         assert_eq!(run.failure.as_ref().map(|f| f.0), Some(1009));
 
         // RFC 6455 §8.1, checked at the end of the message.
-        let (setup, run) = seed_run("seed-server-invalid-utf8");
+        let (setup, run) = seed_run("server-invalid-utf8");
         assert!(!setup.config.fail_fast_utf8);
         assert_eq!(run.failure.as_ref().map(|f| f.0), Some(1007));
 
         // RFC 6455 §5.5.1: after the application's close, the ping gets no pong.
-        let (_, run) = seed_run("seed-server-app-close");
+        let (_, run) = seed_run("server-app-close");
         assert_eq!(opcodes(&run), vec![Opcode::Text, Opcode::Close]);
         assert_eq!(run.close_sent, Some(Some(1000)));
         assert!(run.handshake_completed);
         assert!(run.events.contains(&EndpointEvent::Ping(b"after".to_vec())));
 
         // RFC 6455 §5.4: a ping between fragments is answered first.
-        let (setup, run) = seed_run("seed-client-echo-fragmented-ping");
+        let (setup, run) = seed_run("client-echo-fragmented-ping");
         assert_eq!(setup.config.role, Role::Client);
         assert_eq!(
             opcodes(&run),
@@ -384,7 +372,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "written after the close")]
     fn check_catches_a_frame_after_the_close() {
-        let (_, mut run) = seed_run("seed-server-echo-masked-text");
+        let (_, mut run) = seed_run("server-echo-masked-text");
         run.output.extend(Frame::pong("late").encode());
         check_run(&server_echo(), &run, 100);
     }
@@ -393,7 +381,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "masking")]
     fn check_catches_a_masked_server_frame() {
-        let (_, mut run) = seed_run("seed-server-echo-masked-text");
+        let (_, mut run) = seed_run("server-echo-masked-text");
         run.output = Frame::text("Hello").with_mask(Some([1, 2, 3, 4])).encode();
         check_run(&server_echo(), &run, 100);
     }
@@ -402,7 +390,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "a valid close body")]
     fn check_catches_an_invalid_close_code() {
-        let (_, mut run) = seed_run("seed-server-echo-masked-text");
+        let (_, mut run) = seed_run("server-echo-masked-text");
         run.output = Frame::close(Some(1005), b"").encode();
         check_run(&server_echo(), &run, 100);
     }

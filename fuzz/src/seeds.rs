@@ -320,6 +320,17 @@ fn deflate_negotiation_seeds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// The bytes of `target`'s seed `seed-<name>`, for the targets' own tests.
+#[cfg(test)]
+pub(crate) fn named(target: &str, name: &str) -> Vec<u8> {
+    let file = format!("seed-{name}");
+    all()
+        .into_iter()
+        .find(|s| s.target == target && s.name == file)
+        .unwrap_or_else(|| panic!("no seed {file} for {target}"))
+        .bytes
+}
+
 /// Every seed of every target.
 pub fn all() -> Vec<Seed> {
     let mut out = Vec::new();

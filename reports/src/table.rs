@@ -136,7 +136,7 @@ pub fn summary_table_gated(run: &RunReport, gate: &Gate) -> String {
             failing.len()
         ));
     }
-    let accepted = accepted_ids(run, gate);
+    let accepted = sorted_ids(gate.accepted(run));
     if !accepted.is_empty() {
         out.push_str(&format!(
             "{} failing case(s) accepted by the baseline: {}\n",
@@ -147,12 +147,9 @@ pub fn summary_table_gated(run: &RunReport, gate: &Gate) -> String {
     out
 }
 
-fn accepted_ids<'r>(run: &'r RunReport, gate: &Gate) -> Vec<&'r str> {
-    let mut ids: Vec<&str> = gate
-        .accepted(run)
-        .into_iter()
-        .map(|c| c.id.as_str())
-        .collect();
+/// The ids of `cases`, in case id order.
+fn sorted_ids(cases: Vec<&CaseResult>) -> Vec<&str> {
+    let mut ids: Vec<&str> = cases.into_iter().map(|c| c.id.as_str()).collect();
     ids.sort_by(|a, b| compare_case_ids(a, b));
     ids
 }
@@ -271,12 +268,7 @@ pub fn summary_json_gated(run: &RunReport, gate: &Gate) -> Value {
             (b.to_string(), json!(n))
         })
         .collect();
-    let mut failing: Vec<&str> = gate
-        .failing(run)
-        .into_iter()
-        .map(|c| c.id.as_str())
-        .collect();
-    failing.sort_by(|a, b| compare_case_ids(a, b));
+    let failing = sorted_ids(gate.failing(run));
     let sections: Vec<Value> = sections(run)
         .into_iter()
         .map(|s| {
@@ -300,7 +292,7 @@ pub fn summary_json_gated(run: &RunReport, gate: &Gate) -> Value {
         "closeCounts": close_counts,
         "failOn": fail_on.as_str(),
         "failing": failing,
-        "accepted": accepted_ids(run, gate),
+        "accepted": sorted_ids(gate.accepted(run)),
         "passed": failing.is_empty(),
         "wallMs": wall_millis(&run.results),
         "caseDurationSumMs": run.results.iter().map(|c| c.duration_ms).sum::<u64>(),

@@ -80,13 +80,6 @@ python_clients_step() {
   log "python clients in $venv: $pins"
 }
 
-steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(browsers runtimes)
-for s in "${steps[@]}"; do
-  case "$s" in
-    browsers) browsers_step ;;
-    runtimes) runtimes_step ;;
-    python-clients) python_clients_step ;;
-    *) die "unknown step $s (browsers, runtimes, python-clients)" ;;
-  esac
-done
+STEPS=(browsers runtimes python-clients)
+DEFAULT_STEPS=(browsers runtimes)
+run_steps "$@"

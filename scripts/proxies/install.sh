@@ -54,13 +54,7 @@ node_step() {
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci failed in $dir"
 }
 
-steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(apt node)
-for s in "${steps[@]}"; do
-  case "$s" in
-    apt) apt_step ;;
-    node) node_step ;;
-    *) die "unknown step $s (apt, node)" ;;
-  esac
-done
+STEPS=(apt node)
+DEFAULT_STEPS=(apt node)
+run_steps "$@"
 log "done"

@@ -15,6 +15,16 @@ pub struct UnknownVerdict {
     pub value: String,
 }
 
+/// The value of `all` whose Autobahn string is exactly `s`.
+fn named<T: Copy>(all: &[T], as_str: fn(T) -> &'static str, s: &str) -> Result<T, UnknownVerdict> {
+    all.iter()
+        .copied()
+        .find(|&v| as_str(v) == s)
+        .ok_or_else(|| UnknownVerdict {
+            value: s.to_owned(),
+        })
+}
+
 /// The message-level verdict of a case, with Autobahn's values.
 ///
 /// The declaration order is the *severity* order used for gating and regression checks, and
@@ -73,12 +83,7 @@ impl FromStr for Behavior {
     type Err = UnknownVerdict;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Behavior::ALL
-            .into_iter()
-            .find(|b| b.as_str() == s)
-            .ok_or_else(|| UnknownVerdict {
-                value: s.to_owned(),
-            })
+        named(&Behavior::ALL, Behavior::as_str, s)
     }
 }
 
@@ -159,11 +164,6 @@ impl FromStr for CloseBehavior {
     type Err = UnknownVerdict;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CloseBehavior::ALL
-            .into_iter()
-            .find(|b| b.as_str() == s)
-            .ok_or_else(|| UnknownVerdict {
-                value: s.to_owned(),
-            })
+        named(&CloseBehavior::ALL, CloseBehavior::as_str, s)
     }
 }

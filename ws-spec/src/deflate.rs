@@ -164,19 +164,10 @@ impl DeflateOffer {
     /// parameter, a value on a flag, a missing or invalid window size.
     pub fn from_extension(ext: &ExtensionOffer) -> Result<Self, DeflateError> {
         let p = parse_params(ext)?;
-        let server_max_window_bits = match p.server_max_window_bits {
-            None => None,
-            Some(None) => {
-                return Err(DeflateError::MissingValue {
-                    name: SERVER_MAX_WINDOW_BITS.into(),
-                })
-            }
-            Some(Some(b)) => Some(b),
-        };
         Ok(DeflateOffer {
             server_no_context_takeover: p.server_no_context_takeover,
             client_no_context_takeover: p.client_no_context_takeover,
-            server_max_window_bits,
+            server_max_window_bits: with_value(SERVER_MAX_WINDOW_BITS, p.server_max_window_bits)?,
             client_max_window_bits: p.client_max_window_bits,
         })
     }
@@ -188,6 +179,16 @@ struct RawParams {
     client_no_context_takeover: bool,
     server_max_window_bits: Option<Option<u8>>,
     client_max_window_bits: Option<Option<u8>>,
+}
+
+/// A window-bits parameter where it must carry a value (§7.1.2.1 always; §7.1.2.2 in a
+/// response): absent stays absent, present without a value is an error.
+fn with_value(name: &str, found: Option<Option<u8>>) -> Result<Option<u8>, DeflateError> {
+    match found {
+        None => Ok(None),
+        Some(None) => Err(DeflateError::MissingValue { name: name.into() }),
+        Some(Some(bits)) => Ok(Some(bits)),
+    }
 }
 
 /// `8`..`15` written as a decimal integer without leading zeroes (§7.1.2).
@@ -445,24 +446,8 @@ pub fn client_accept(
     response: &ExtensionOffer,
 ) -> Result<DeflateParams, DeflateError> {
     let r = parse_params(response)?;
-    let server_max_window_bits = match r.server_max_window_bits {
-        Some(None) => {
-            return Err(DeflateError::MissingValue {
-                name: SERVER_MAX_WINDOW_BITS.into(),
-            })
-        }
-        Some(Some(b)) => Some(b),
-        None => None,
-    };
-    let client_max_window_bits = match r.client_max_window_bits {
-        Some(None) => {
-            return Err(DeflateError::MissingValue {
-                name: CLIENT_MAX_WINDOW_BITS.into(),
-            })
-        }
-        Some(Some(b)) => Some(b),
-        None => None,
-    };
+    let server_max_window_bits = with_value(SERVER_MAX_WINDOW_BITS, r.server_max_window_bits)?;
+    let client_max_window_bits = with_value(CLIENT_MAX_WINDOW_BITS, r.client_max_window_bits)?;
     let matches = |offer: &DeflateOffer| -> Result<(), DeflateError> {
         if offer.server_no_context_takeover && !r.server_no_context_takeover {
             return Err(DeflateError::ServerNoContextTakeoverMissing);

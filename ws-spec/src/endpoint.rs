@@ -686,7 +686,7 @@ fn utf8_reason(e: Utf8Error) -> FailReason {
 mod tests {
     use super::*;
     use crate::close::encode_close_payload;
-    use crate::frame::Frame;
+    use crate::frame::{decode_stream, Frame};
 
     const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
@@ -709,16 +709,7 @@ mod tests {
 
     /// Decodes what the endpoint wrote.
     fn frames(bytes: &[u8]) -> Vec<Frame> {
-        let mut d = FrameDecoder::new(DecoderConfig {
-            max_frame_payload: u64::MAX,
-        });
-        d.push(bytes);
-        let mut out = Vec::new();
-        while let Some(f) = d.next_frame().expect("endpoint output decodes") {
-            out.push(f);
-        }
-        assert_eq!(d.finish(), Ok(()), "output ends on a frame boundary");
-        out
+        decode_stream(bytes).expect("endpoint output decodes as whole frames")
     }
 
     fn out_frames(ep: &mut Endpoint) -> Vec<Frame> {

@@ -498,6 +498,21 @@ enum State {
     },
 }
 
+/// Every frame of a whole stream, with no payload limit: for reading back what an
+/// endpoint wrote. An error when a frame is invalid or the stream ends inside one.
+pub fn decode_stream(bytes: &[u8]) -> Result<Vec<Frame>, FrameError> {
+    let mut d = FrameDecoder::new(DecoderConfig {
+        max_frame_payload: u64::MAX,
+    });
+    d.push(bytes);
+    let mut frames = Vec::new();
+    while let Some(f) = d.next_frame()? {
+        frames.push(f);
+    }
+    d.finish()?;
+    Ok(frames)
+}
+
 /// Incremental frame decoder: push bytes in any pieces, pull events or frames.
 ///
 /// The sequence of events, frames and errors does not depend on how the
