@@ -158,33 +158,32 @@ mod tests {
         assert_eq!(subsection("2.1"), "2");
     }
 
+    /// `pattern` matches every id of `yes` and none of `no`.
+    fn assert_matches(pattern: &str, yes: &[&str], no: &[&str]) {
+        let p = Pattern::new(pattern).unwrap();
+        for id in yes {
+            assert!(p.matches(id), "{pattern} should match {id}");
+        }
+        for id in no {
+            assert!(!p.matches(id), "{pattern} should not match {id}");
+        }
+    }
+
     #[test]
     fn star_matches_across_dots() {
-        let p = Pattern::new("6.*").unwrap();
-        assert!(p.matches("6.4.3"));
-        assert!(p.matches("6.10.1"));
-        assert!(!p.matches("7.1.1"));
-        assert!(!p.matches("16.1.1"));
-        assert!(Pattern::new("*").unwrap().matches("13.7.18"));
+        assert_matches("6.*", &["6.4.3", "6.10.1"], &["7.1.1", "16.1.1"]);
+        assert_matches("*", &["13.7.18"], &[]);
     }
 
     #[test]
     fn literal_is_anchored_both_ends() {
-        let p = Pattern::new("6.1").unwrap();
-        assert!(p.matches("6.1"));
-        assert!(!p.matches("6.1.1"));
-        assert!(!p.matches("6.10"));
-        let p = Pattern::new("9.7.*").unwrap();
-        assert!(p.matches("9.7.6"));
-        assert!(!p.matches("9.8.1"));
+        assert_matches("6.1", &["6.1"], &["6.1.1", "6.10"]);
+        assert_matches("9.7.*", &["9.7.6"], &["9.8.1"]);
     }
 
     #[test]
     fn inner_star() {
-        let p = Pattern::new("1.*.8").unwrap();
-        assert!(p.matches("1.1.8"));
-        assert!(p.matches("1.2.8"));
-        assert!(!p.matches("1.2.7"));
+        assert_matches("1.*.8", &["1.1.8", "1.2.8"], &["1.2.7"]);
     }
 
     #[test]

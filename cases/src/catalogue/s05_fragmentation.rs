@@ -4,7 +4,7 @@ use crate::build::{
     case, continuation, ev_pong, ev_text, ping, pong, text, CaseBuilder, Delivery, NORMAL,
     PROTOCOL_ERROR,
 };
-use crate::model::{Case, FrameSpec, Level};
+use crate::model::{Case, Event, FrameSpec, Level};
 
 const SECTION: &str = "Fragmentation";
 
@@ -17,6 +17,16 @@ fn send_all(mut b: CaseBuilder, frames: Vec<FrameSpec>, how: Delivery) -> CaseBu
         b = b.frame_delivered(f, how);
     }
     b
+}
+
+/// The legal endings of 5.3–5.8 and 5.19/5.20: the last `frames`, the peer's `answers`
+/// within a second, then a clean close from the suite with 1000.
+fn answered(b: CaseBuilder, frames: Vec<FrameSpec>, how: Delivery, answers: Vec<Event>) -> Case {
+    send_all(b, frames, how)
+        .close_after(1_000)
+        .ok(answers)
+        .closed_by_me(&[NORMAL], true)
+        .build()
 }
 
 /// The peer must fail the connection with 1002 (or drop TCP) and send nothing.
@@ -60,11 +70,12 @@ fn two_fragments(id: &str, how: Delivery) -> Case {
              \"fragment1fragment2\"; the suite then closes cleanly with 1000.",
         )
         .rfc("5.4", Level::Must);
-    send_all(b, vec![text(f(1)).fin(false), continuation(f(2))], how)
-        .close_after(1_000)
-        .ok(vec![ev_text(b"fragment1fragment2")])
-        .closed_by_me(&[NORMAL], true)
-        .build()
+    answered(
+        b,
+        vec![text(f(1)).fin(false), continuation(f(2))],
+        how,
+        vec![ev_text(b"fragment1fragment2")],
+    )
 }
 
 /// 5.6–5.8: a ping between the two fragments of a text message.
@@ -81,7 +92,7 @@ fn ping_between(id: &str, how: Delivery) -> Case {
         )
         .rfc("5.4", Level::Must)
         .rfc("5.5.2", Level::Must);
-    send_all(
+    answered(
         b,
         vec![
             text(f(1)).fin(false),
@@ -89,14 +100,8 @@ fn ping_between(id: &str, how: Delivery) -> Case {
             continuation(f(2)),
         ],
         how,
+        vec![ev_pong(b"ping payload"), ev_text(b"fragment1fragment2")],
     )
-    .close_after(1_000)
-    .ok(vec![
-        ev_pong(b"ping payload"),
-        ev_text(b"fragment1fragment2"),
-    ])
-    .closed_by_me(&[NORMAL], true)
-    .build()
 }
 
 /// 5.9–5.14: a continuation frame that continues nothing, then a valid text message.
@@ -182,7 +187,7 @@ fn pings_with_pause(id: &str, how: Delivery) -> Case {
         how,
     )
     .pause(1_000, None);
-    send_all(
+    answered(
         b,
         vec![
             continuation(f(3)).fin(false),
@@ -191,15 +196,12 @@ fn pings_with_pause(id: &str, how: Delivery) -> Case {
             continuation(f(5)),
         ],
         how,
+        vec![
+            ev_pong(b"pongme 1!"),
+            ev_pong(b"pongme 2!"),
+            ev_text(b"fragment1fragment2fragment3fragment4fragment5"),
+        ],
     )
-    .close_after(1_000)
-    .ok(vec![
-        ev_pong(b"pongme 1!"),
-        ev_pong(b"pongme 2!"),
-        ev_text(b"fragment1fragment2fragment3fragment4fragment5"),
-    ])
-    .closed_by_me(&[NORMAL], true)
-    .build()
 }
 
 /// The cases of section 5.

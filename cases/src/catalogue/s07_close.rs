@@ -234,9 +234,17 @@ fn payload_value() -> Case {
         .build()
 }
 
+/// Case `{prefix}.{n}` of a close-code family: a close frame whose body is only `code`;
+/// no message comes back.
+fn code_only(prefix: &str, n: usize, subsection: &str, code: u16) -> CaseBuilder {
+    start(&format!("{prefix}.{n}"), subsection)
+        .close(Some(code), b"")
+        .ok(vec![])
+}
+
 fn valid_codes() -> impl Iterator<Item = Case> {
     VALID.iter().enumerate().map(|(i, &(code, clause))| {
-        start(&format!("7.7.{}", i + 1), VALID_CODES)
+        code_only("7.7", i + 1, VALID_CODES, code)
             .desc(format!(
                 "A close frame whose body is only the valid status code {code}."
             ))
@@ -246,8 +254,6 @@ fn valid_codes() -> impl Iterator<Item = Case> {
             ))
             .rfc(clause, Level::Must)
             .rfc("5.5.1", Level::Must)
-            .close(Some(code), b"")
-            .ok(vec![])
             .closed_by_me(&[NORMAL, code], true)
             .build()
     })
@@ -255,7 +261,7 @@ fn valid_codes() -> impl Iterator<Item = Case> {
 
 fn invalid_codes() -> impl Iterator<Item = Case> {
     INVALID.iter().enumerate().map(|(i, &(code, clause))| {
-        start(&format!("7.9.{}", i + 1), INVALID_CODES)
+        code_only("7.9", i + 1, INVALID_CODES, code)
             .desc(format!(
                 "A close frame whose body is only the status code {code}, which may not be used \
                  in a close frame."
@@ -264,8 +270,6 @@ fn invalid_codes() -> impl Iterator<Item = Case> {
                 "The peer rejects the code: it answers with 1002 (protocol error) or drops TCP.",
             )
             .rfc(clause, Level::Must)
-            .close(Some(code), b"")
-            .ok(vec![])
             .closed_by_me(&[PROTOCOL_ERROR], false)
             .build()
     })
@@ -273,7 +277,7 @@ fn invalid_codes() -> impl Iterator<Item = Case> {
 
 fn undefined_codes() -> impl Iterator<Item = Case> {
     UNDEFINED.iter().enumerate().map(|(i, &code)| {
-        start(&format!("7.13.{}", i + 1), UNDEFINED_CODES)
+        code_only("7.13", i + 1, UNDEFINED_CODES, code)
             .rule(VerdictRule::Informational)
             .desc(format!(
                 "A close frame whose body is only the status code {code}, outside every range \
@@ -284,8 +288,6 @@ fn undefined_codes() -> impl Iterator<Item = Case> {
                  for information only (answers of 1000, {code} or 1002 are the usual ones)."
             ))
             .rfc("7.4.2", Level::May)
-            .close(Some(code), b"")
-            .ok(vec![])
             .closed_by_me(&[NORMAL, code, PROTOCOL_ERROR], false)
             .build()
     })

@@ -94,21 +94,35 @@ fn start(id: String, subsection: &str, wait_s: u64) -> CaseBuilder {
         .closed_by_me(&[NORMAL], true)
 }
 
-fn echo_expectation(is_binary: bool, len: usize, wait_s: u64) -> String {
-    format!(
-        "Within {wait_s} s the peer echoes one {} message of {} identical to the one sent, \
-         then completes a clean close with 1000. The time taken is reported. (Autobahn \
-         compares only type and length; the bytes are compared here too.)",
-        kind(is_binary),
-        size(len)
-    )
+/// One case per row of `rows`, numbered `9.{sub}.1` on in row order.
+fn numbered<T: Copy>(sub: u32, rows: &[T], case: impl Fn(String, T) -> Case) -> Vec<Case> {
+    (1..)
+        .zip(rows)
+        .map(|(n, &row)| case(format!("9.{sub}.{n}"), row))
+        .collect()
 }
 
-fn echo_rule(is_binary: bool, payload: Payload) -> VerdictRule {
-    VerdictRule::Echo {
-        binary: is_binary,
-        payload,
-    }
+/// A case whose message, `payload`, must come back within `wait_s` as one message of
+/// the same kind and bytes (9.1–9.6).
+fn echo_case(
+    id: String,
+    subsection: &str,
+    wait_s: u64,
+    is_binary: bool,
+    payload: Payload,
+) -> CaseBuilder {
+    start(id, subsection, wait_s)
+        .expectation(format!(
+            "Within {wait_s} s the peer echoes one {} message of {} identical to the one sent, \
+             then completes a clean close with 1000. The time taken is reported. (Autobahn \
+             compares only type and length; the bytes are compared here too.)",
+            kind(is_binary),
+            size(payload.len())
+        ))
+        .rule(VerdictRule::Echo {
+            binary: is_binary,
+            payload,
+        })
 }
 
 /// A message of `len` bytes of the kind's short pattern repeated, and the frame that
@@ -130,23 +144,17 @@ fn patterned(is_binary: bool, len: usize) -> (FrameSpec, Payload) {
 
 /// 9.1, 9.2: one unfragmented message of growing size.
 fn single_frame(sub: u32, subsection: &str, is_binary: bool, sizes: &[(usize, u64)]) -> Vec<Case> {
-    sizes
-        .iter()
-        .enumerate()
-        .map(|(i, &(len, wait_s))| {
-            let (frame, payload) = patterned(is_binary, len);
-            start(format!("9.{sub}.{}", i + 1), subsection, wait_s)
-                .desc(format!(
-                    "One unfragmented {} message of {} (a short pattern repeated).",
-                    kind(is_binary),
-                    size(len)
-                ))
-                .expectation(echo_expectation(is_binary, len, wait_s))
-                .frame(frame)
-                .rule(echo_rule(is_binary, payload))
-                .build()
-        })
-        .collect()
+    numbered(sub, sizes, |id, (len, wait_s)| {
+        let (frame, payload) = patterned(is_binary, len);
+        echo_case(id, subsection, wait_s, is_binary, payload)
+            .desc(format!(
+                "One unfragmented {} message of {} (a short pattern repeated).",
+                kind(is_binary),
+                size(len)
+            ))
+            .frame(frame)
+            .build()
+    })
 }
 
 /// 9.3, 9.4: a 4 MiB message split into frames of growing size.
@@ -157,64 +165,58 @@ fn single_frame(sub: u32, subsection: &str, is_binary: bool, sizes: &[(usize, u6
 /// and 9.4.1–9.4.8 end that way on the wire. 9.3.9/9.4.9 (fragment = whole message) go
 /// out as one frame. Reproducing that is up to whoever plays `Step::Message`.
 fn fragmented(sub: u32, subsection: &str, is_binary: bool) -> Vec<Case> {
-    FRAGMENT_SIZES
-        .iter()
-        .enumerate()
-        .map(|(i, &fragment)| {
-            // Autobahn fills 9.4.1 with 0xFE but 9.4.2–9.4.9 (binary too) with '*';
-            // the bytes on the wire are kept identical.
-            let fill: &[u8] = if is_binary && i == 0 { &[0xFE] } else { b"*" };
-            let payload = repeat(fill, FRAGMENTED_LEN);
-            let opcode = if is_binary {
-                Opcode::Binary
-            } else {
-                Opcode::Text
-            };
-            start(format!("9.{sub}.{}", i + 1), subsection, FRAGMENTED_WAIT_S)
-                .rfc("5.4", Level::Must)
-                .desc(format!(
-                    "One {} message of {} sent as a sequence of frames carrying {} each.",
-                    kind(is_binary),
-                    size(FRAGMENTED_LEN),
-                    size(fragment)
-                ))
-                .expectation(echo_expectation(
-                    is_binary,
-                    FRAGMENTED_LEN,
-                    FRAGMENTED_WAIT_S,
-                ))
-                .step(Step::Message {
-                    opcode,
-                    payload: payload.clone(),
-                    fragment: Some(fragment),
-                })
-                .rule(echo_rule(is_binary, payload))
-                .build()
+    numbered(sub, &FRAGMENT_SIZES, |id, fragment| {
+        // Autobahn fills 9.4.1 with 0xFE but 9.4.2–9.4.9 (binary too) with '*';
+        // the bytes on the wire are kept identical.
+        let fill: &[u8] = if is_binary && fragment == FRAGMENT_SIZES[0] {
+            &[0xFE]
+        } else {
+            b"*"
+        };
+        let payload = repeat(fill, FRAGMENTED_LEN);
+        let opcode = if is_binary {
+            Opcode::Binary
+        } else {
+            Opcode::Text
+        };
+        echo_case(
+            id,
+            subsection,
+            FRAGMENTED_WAIT_S,
+            is_binary,
+            payload.clone(),
+        )
+        .rfc("5.4", Level::Must)
+        .desc(format!(
+            "One {} message of {} sent as a sequence of frames carrying {} each.",
+            kind(is_binary),
+            size(FRAGMENTED_LEN),
+            size(fragment)
+        ))
+        .step(Step::Message {
+            opcode,
+            payload,
+            fragment: Some(fragment),
         })
-        .collect()
+        .build()
+    })
 }
 
 /// 9.5, 9.6: a 1 MiB frame written in TCP chops of growing size.
 fn chopped(sub: u32, subsection: &str, is_binary: bool) -> Vec<Case> {
-    CHOP_SIZES
-        .iter()
-        .enumerate()
-        .map(|(i, &chop)| {
-            let (frame, payload) = patterned(is_binary, CHOPPED_LEN);
-            start(format!("9.{sub}.{}", i + 1), subsection, CHOPPED_WAIT_S)
-                .desc(format!(
-                    "One unfragmented {} message of {}, its bytes written to TCP in chops of {} \
-                     bytes.",
-                    kind(is_binary),
-                    size(CHOPPED_LEN),
-                    chop
-                ))
-                .expectation(echo_expectation(is_binary, CHOPPED_LEN, CHOPPED_WAIT_S))
-                .frame_chopped(frame, chop)
-                .rule(echo_rule(is_binary, payload))
-                .build()
-        })
-        .collect()
+    numbered(sub, &CHOP_SIZES, |id, chop| {
+        let (frame, payload) = patterned(is_binary, CHOPPED_LEN);
+        echo_case(id, subsection, CHOPPED_WAIT_S, is_binary, payload)
+            .desc(format!(
+                "One unfragmented {} message of {}, its bytes written to TCP in chops of {} \
+                 bytes.",
+                kind(is_binary),
+                size(CHOPPED_LEN),
+                chop
+            ))
+            .frame_chopped(frame, chop)
+            .build()
+    })
 }
 
 /// 9.7, 9.8: 1000 sequential echoes of a small message.
@@ -224,31 +226,27 @@ fn round_trips(sub: u32, subsection: &str, is_binary: bool) -> Vec<Case> {
     } else {
         (b"*", Opcode::Text)
     };
-    ROUND_TRIP_SIZES
-        .iter()
-        .enumerate()
-        .map(|(i, &(len, wait_s))| {
-            start(format!("9.{sub}.{}", i + 1), subsection, wait_s)
-                .desc(format!(
-                    "{ROUND_TRIPS} {} messages of {}, one at a time: each is sent only after the \
+    numbered(sub, &ROUND_TRIP_SIZES, |id, (len, wait_s)| {
+        start(id, subsection, wait_s)
+            .desc(format!(
+                "{ROUND_TRIPS} {} messages of {}, one at a time: each is sent only after the \
                      echo of the previous one came back. Measures round-trip latency.",
-                    kind(is_binary),
-                    size(len)
-                ))
-                .expectation(format!(
-                    "All {ROUND_TRIPS} messages come back as {} messages of the same length \
+                kind(is_binary),
+                size(len)
+            ))
+            .expectation(format!(
+                "All {ROUND_TRIPS} messages come back as {} messages of the same length \
                      within {wait_s} s; then a clean close with 1000. The time taken is reported.",
-                    kind(is_binary)
-                ))
-                .step(Step::RoundTrips {
-                    opcode,
-                    payload: repeat(fill, len),
-                    count: ROUND_TRIPS,
-                })
-                .rule(VerdictRule::RoundTrips)
-                .build()
-        })
-        .collect()
+                kind(is_binary)
+            ))
+            .step(Step::RoundTrips {
+                opcode,
+                payload: repeat(fill, len),
+                count: ROUND_TRIPS,
+            })
+            .rule(VerdictRule::RoundTrips)
+            .build()
+    })
 }
 
 /// The cases of section 9.

@@ -607,58 +607,58 @@ fn agreed_cases() -> Vec<Case> {
             .closed_by_me(&[NORMAL], true)
             .kill_after(2000)
     };
-    let no_context_for_peer = agreed("17.5.1")
-        .desc(
-            "Agree that the peer compresses without context takeover: as client, offer \
-             server_no_context_takeover (the server must accept it as asked or decline); as \
-             server, answer client_no_context_takeover. Then send the same 2048-byte text \
-             message four times, each compressed on its own.",
-        )
-        .expectation(
-            "The peer echoes all four, and each echo inflates on its own: a peer that keeps \
-             its context turns the second echo into references to the first, which the \
-             suite, having reset its window as agreed, cannot resolve (it fails the \
-             connection with 1007).",
-        )
-        .rfc_of(7692, "7.1.1.1", Level::Must)
-        .rfc_of(7692, "7.1.1.2", Level::Must)
-        .ok(four())
-        .deflate(DeflateSetup {
-            offers: vec![DeflateOffer {
-                server_no_context_takeover: true,
-                ..DeflateOffer::default()
-            }],
-            accept: vec![ServerPolicy {
-                request_no_context_takeover: true,
-                ..ServerPolicy::default()
-            }],
-            ..DeflateSetup::default()
-        });
-    let no_context_for_suite = agreed("17.5.2")
-        .desc(
-            "Agree that the suite compresses without context takeover: as client, offer \
-             client_no_context_takeover; as server, answer server_no_context_takeover. Then \
-             send the same 2048-byte text message four times, each compressed on its own \
-             (a fresh compressor per message).",
-        )
-        .expectation(
-            "The peer inflates every message, whether or not it also resets its own \
-             decompressor, and echoes all four; the connection closes cleanly with 1000.",
-        )
-        .rfc_of(7692, "7.1.1.2", Level::Must)
-        .rfc_of(7692, "7.1.1.1", Level::Must)
-        .ok(four())
-        .deflate(DeflateSetup {
-            offers: vec![DeflateOffer {
-                client_no_context_takeover: true,
-                ..DeflateOffer::default()
-            }],
-            accept: vec![ServerPolicy {
-                server_no_context_takeover: true,
-                ..ServerPolicy::default()
-            }],
-            ..DeflateSetup::default()
-        });
+    // 17.5.1, 17.5.2: the peer (`by_peer`) or the suite compresses without context
+    // takeover, as offered by the suite as client and answered by it as server; the
+    // first clause cited is that side's.
+    let no_context = |id: &str, by_peer: bool, desc: &str, expectation: &str| {
+        let (first, second) = if by_peer {
+            ("7.1.1.1", "7.1.1.2")
+        } else {
+            ("7.1.1.2", "7.1.1.1")
+        };
+        let b = agreed(id)
+            .desc(desc)
+            .expectation(expectation)
+            .rfc_of(7692, first, Level::Must)
+            .rfc_of(7692, second, Level::Must)
+            .ok(four())
+            .deflate(DeflateSetup {
+                offers: vec![DeflateOffer {
+                    server_no_context_takeover: by_peer,
+                    client_no_context_takeover: !by_peer,
+                    ..DeflateOffer::default()
+                }],
+                accept: vec![ServerPolicy {
+                    request_no_context_takeover: by_peer,
+                    server_no_context_takeover: !by_peer,
+                    ..ServerPolicy::default()
+                }],
+                ..DeflateSetup::default()
+            });
+        send_four(b).build()
+    };
+    let no_context_for_peer = no_context(
+        "17.5.1",
+        true,
+        "Agree that the peer compresses without context takeover: as client, offer \
+         server_no_context_takeover (the server must accept it as asked or decline); as \
+         server, answer client_no_context_takeover. Then send the same 2048-byte text \
+         message four times, each compressed on its own.",
+        "The peer echoes all four, and each echo inflates on its own: a peer that keeps \
+         its context turns the second echo into references to the first, which the \
+         suite, having reset its window as agreed, cannot resolve (it fails the \
+         connection with 1007).",
+    );
+    let no_context_for_suite = no_context(
+        "17.5.2",
+        false,
+        "Agree that the suite compresses without context takeover: as client, offer \
+         client_no_context_takeover; as server, answer server_no_context_takeover. Then \
+         send the same 2048-byte text message four times, each compressed on its own \
+         (a fresh compressor per message).",
+        "The peer inflates every message, whether or not it also resets its own \
+         decompressor, and echoes all four; the connection closes cleanly with 1000.",
+    );
     // A 1000-byte block three times: a 32 KiB-window compressor refers back
     // 1000 and 2000 bytes, beyond a 512-byte (9-bit) or 256-byte (8-bit) window.
     let repeated = words(1000, 6455).repeat(3);
@@ -698,8 +698,8 @@ fn agreed_cases() -> Vec<Case> {
             .build()
     };
     vec![
-        send_four(no_context_for_peer).build(),
-        send_four(no_context_for_suite).build(),
+        no_context_for_peer,
+        no_context_for_suite,
         window("17.5.3", 9),
         window("17.5.4", 8),
     ]

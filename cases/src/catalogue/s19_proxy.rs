@@ -406,46 +406,51 @@ fn drops() -> Vec<ProxyCase> {
 }
 
 fn bounded() -> Vec<ProxyCase> {
+    // Every bounded case is opt-in and plays one step.
+    let bounded_case = |n: u32, description: String, expectation, section, check, step| {
+        let mut c = case(
+            format!("19.8.{n}"),
+            BOUNDED,
+            description,
+            expectation,
+            vec![rfc(6455, section, Level::Should)],
+            check,
+        );
+        c.steps = vec![step];
+        c.opt_in = true;
+        c
+    };
     let mut out = Vec::new();
     for (n, keepalive) in [(1, None), (2, Some(Side::Client)), (3, Some(Side::Backend))] {
         let how = match keepalive {
             None => "with no traffic at all".to_string(),
             Some(s) => format!("while the {} pings every quarter of it", s.name()),
         };
-        let mut c = case(
-            format!("19.8.{n}"),
-            BOUNDED,
+        out.push(bounded_case(
+            n,
             format!("Both sides stay quiet for the idle bound (--idle-bound) {how}; then the client sends a message."),
             "The connection survives and carries the message (the proxy's idle limit, if it drops it, is reported).",
-            vec![rfc(6455, "5.5.2", Level::Should)],
+            "5.5.2",
             ProxyCheck::IdleSurvives,
-        );
-        c.steps = vec![ProxyStep::Idle { keepalive }];
-        c.opt_in = true;
-        out.push(c);
+            ProxyStep::Idle { keepalive },
+        ));
     }
-    let mut flood = case(
-        "19.8.4".into(),
-        BOUNDED,
+    out.push(bounded_case(
+        4,
         "The backend writes 64 KiB binary messages while the client reads nothing, up to the flood bound (--flood-bound); then the client reads.".into(),
         "The backend's writes stall well before the bound (the proxy stops reading when it cannot deliver), and everything written arrives.",
-        vec![rfc(6455, "10.4", Level::Should)],
+        "10.4",
         ProxyCheck::Backpressure,
-    );
-    flood.steps = vec![ProxyStep::Flood];
-    flood.opt_in = true;
-    out.push(flood);
-    let mut many = case(
-        "19.8.5".into(),
-        BOUNDED,
+        ProxyStep::Flood,
+    ));
+    out.push(bounded_case(
+        5,
         "The client opens WebSockets through the proxy one after the other, keeping each open, up to the connection bound (--connections); then sends a message on each.".into(),
         "The proxy holds them all at once and each carries its message (how many it held is reported).",
-        vec![rfc(6455, "10.4", Level::Should)],
+        "10.4",
         ProxyCheck::Concurrency,
-    );
-    many.steps = vec![ProxyStep::Concurrent];
-    many.opt_in = true;
-    out.push(many);
+        ProxyStep::Concurrent,
+    ));
     out
 }
 

@@ -639,6 +639,12 @@ mod tests {
         }
     }
 
+    /// `v` fails the case, and its reason says `why`.
+    fn assert_fails(v: &Verdict, why: &str) {
+        assert_eq!(v.behavior, Behavior::Failed, "{}", v.reason);
+        assert!(v.reason.contains(why), "{}", v.reason);
+    }
+
     fn frame(opcode: Opcode, fin: bool, masked: bool, payload: &[u8]) -> RelayedFrame {
         RelayedFrame {
             opcode,
@@ -653,12 +659,7 @@ mod tests {
     fn a_missing_upgrade_is_named_and_fails() {
         let c = case("19.1.1");
         let v = judge(&c, &through(request("Connection: close\r\n")));
-        assert_eq!(v.behavior, Behavior::Failed);
-        assert!(
-            v.reason.contains("without an Upgrade header"),
-            "{}",
-            v.reason
-        );
+        assert_fails(&v, "without an Upgrade header");
         let ok = judge(&c, &through(request("Upgrade: websocket\r\n")));
         assert_eq!(ok.behavior, Behavior::Ok, "{}", ok.reason);
     }
@@ -677,12 +678,7 @@ mod tests {
         assert!(v.reason.contains("fragmentation changed"), "{}", v.reason);
         obs.backend.received = vec![frame(Opcode::Text, true, true, b"fragmentex")];
         let v = judge(&c, &obs);
-        assert_eq!(v.behavior, Behavior::Failed);
-        assert!(
-            v.reason.contains("first difference at byte 9"),
-            "{}",
-            v.reason
-        );
+        assert_fails(&v, "first difference at byte 9");
     }
 
     #[test]
@@ -694,13 +690,7 @@ mod tests {
             frame(Opcode::Binary, true, false, b"b"),
         ];
         let v = judge(&c, &obs);
-        assert_eq!(v.behavior, Behavior::Failed);
-        assert!(
-            v.reason
-                .contains("1 of 2 frames reached the backend not masked"),
-            "{}",
-            v.reason
-        );
+        assert_fails(&v, "1 of 2 frames reached the backend not masked");
     }
 
     #[test]
@@ -719,13 +709,8 @@ mod tests {
         obs.backend.received = vec![close(1000)];
         obs.client.received = vec![close(1000)];
         let v = judge(&c, &obs);
-        assert_eq!(v.behavior, Behavior::Failed);
+        assert_fails(&v, "the backend received close 1000");
         assert_eq!(v.behavior_close, CloseBehavior::WrongCode);
-        assert!(
-            v.reason.contains("the backend received close 1000"),
-            "{}",
-            v.reason
-        );
     }
 
     #[test]
@@ -736,12 +721,7 @@ mod tests {
         };
         for id in ["19.1.1", "19.2.1", "19.5.1"] {
             let v = judge(&case(id), &obs);
-            assert_eq!(v.behavior, Behavior::Failed, "{id}");
-            assert!(
-                v.reason.contains("never reached the backend"),
-                "{id}: {}",
-                v.reason
-            );
+            assert_fails(&v, "never reached the backend");
             assert_eq!(v.behavior_close, CloseBehavior::Failed, "{id}");
         }
     }
