@@ -98,33 +98,35 @@ fn empty_fragments() -> Vec<Case> {
             .frame(text(""))
             .close_after(SETTLE_MS)
             .build(),
-        expect_echo(sub(2), b"")
-            .rfc("5.4", Level::Must)
-            .desc(
-                "Send a text message as three frames (text, continuation, continuation), \
-                 all three with an empty payload.",
-            )
-            .expectation("The peer echoes one text message with an empty payload.")
-            .frame(text("").fin(false))
-            .frame(continuation("").fin(false))
-            .frame(continuation(""))
-            .close_after(SETTLE_MS)
-            .build(),
-        expect_echo(sub(3), b"middle frame payload")
-            .rfc("5.4", Level::Must)
-            .desc(
-                "Send a text message as three frames: an empty text frame, a continuation \
-                 frame carrying \"middle frame payload\", and an empty final continuation frame.",
-            )
-            .expectation(
-                "The peer echoes one text message whose payload is that of the middle frame.",
-            )
-            .frame(text("").fin(false))
-            .frame(continuation("middle frame payload").fin(false))
-            .frame(continuation(""))
-            .close_after(SETTLE_MS)
-            .build(),
+        three_frames(
+            sub(2),
+            "",
+            "Send a text message as three frames (text, continuation, continuation), \
+             all three with an empty payload.",
+            "The peer echoes one text message with an empty payload.",
+        ),
+        three_frames(
+            sub(3),
+            "middle frame payload",
+            "Send a text message as three frames: an empty text frame, a continuation \
+             frame carrying \"middle frame payload\", and an empty final continuation frame.",
+            "The peer echoes one text message whose payload is that of the middle frame.",
+        ),
     ]
+}
+
+/// 6.1.2, 6.1.3: a text message in three frames, empty but for the middle one's
+/// `middle`, which is what comes back.
+fn three_frames(b: CaseBuilder, middle: &str, desc: &str, expectation: &str) -> Case {
+    expect_echo(b, middle.as_bytes())
+        .rfc("5.4", Level::Must)
+        .desc(desc)
+        .expectation(expectation)
+        .frame(text("").fin(false))
+        .frame(continuation(middle).fin(false))
+        .frame(continuation(""))
+        .close_after(SETTLE_MS)
+        .build()
 }
 
 /// 6.2: valid text whole, split between code points, and split inside them.

@@ -10,7 +10,7 @@ const SECTION: &str = "WebSocket Compression (different payloads)";
 
 /// One row of Autobahn's message table: message length, message count,
 /// seconds before the case times out, auto-fragment size (0: none).
-pub(super) struct Sizes {
+struct Sizes {
     pub len: usize,
     pub count: usize,
     pub wait_secs: u64,
@@ -27,7 +27,7 @@ const fn row(len: usize, count: usize, wait_secs: u64, fragment: usize) -> Sizes
 }
 
 /// Autobahn's 18 message sizes, shared by sections 12 and 13.
-pub(super) const MESSAGE_SIZES: [Sizes; 18] = [
+const MESSAGE_SIZES: [Sizes; 18] = [
     row(16, 1000, 60, 0),
     row(64, 1000, 60, 0),
     row(256, 1000, 120, 0),
@@ -58,9 +58,36 @@ pub(super) fn data_title(data: DataSet) -> String {
     )
 }
 
+/// Subsection `{prefix}.x` of sections 12 and 13: one compressed-echo case per row of
+/// [`MESSAGE_SIZES`], all negotiated as `setup` says.
+pub(super) fn compression_cases(
+    prefix: &str,
+    section: &'static str,
+    subsection: &str,
+    data: DataSet,
+    setup: DeflateSetup,
+    offer_text: &str,
+) -> Vec<Case> {
+    (1..)
+        .zip(&MESSAGE_SIZES)
+        .map(|(n, sizes)| {
+            let id = format!("{prefix}.{n}");
+            compression_case(
+                &id,
+                section,
+                subsection,
+                data,
+                sizes,
+                setup.clone(),
+                offer_text,
+            )
+        })
+        .collect()
+}
+
 /// One compressed-echo case.
-pub(super) fn compression_case(
-    id: String,
+fn compression_case(
+    id: &str,
     section: &'static str,
     subsection: &str,
     data: DataSet,
@@ -68,7 +95,7 @@ pub(super) fn compression_case(
     setup: DeflateSetup,
     offer_text: &str,
 ) -> Case {
-    case(&id, section, subsection)
+    case(id, section, subsection)
         .desc(format!(
             "Send {} compressed messages each of payload size {}, auto-fragment to {} octets, \
              cut one after another from {} of {} bytes (a stand-in of the same kind and size \
@@ -105,25 +132,21 @@ pub(super) fn compression_case(
 /// The cases of section 12.
 pub fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
-    for (j, data) in DataSet::ALL.into_iter().enumerate() {
-        let subsection = data_title(data);
-        for (i, sizes) in MESSAGE_SIZES.iter().enumerate() {
-            // Autobahn's default offer, and a server accepting it as offered.
-            let setup = DeflateSetup {
-                offers: vec![DeflateOffer::autobahn(false, 0)],
-                accept: vec![ServerPolicy::autobahn(false, 0)],
-                ..DeflateSetup::default()
-            };
-            cases.push(compression_case(
-                format!("12.{}.{}", j + 1, i + 1),
-                SECTION,
-                &subsection,
-                data,
-                sizes,
-                setup,
-                "default permessage-deflate offer",
-            ));
-        }
+    for (j, data) in (1..).zip(DataSet::ALL) {
+        // Autobahn's default offer, and a server accepting it as offered.
+        let setup = DeflateSetup {
+            offers: vec![DeflateOffer::autobahn(false, 0)],
+            accept: vec![ServerPolicy::autobahn(false, 0)],
+            ..DeflateSetup::default()
+        };
+        cases.extend(compression_cases(
+            &format!("12.{j}"),
+            SECTION,
+            &data_title(data),
+            data,
+            setup,
+            "default permessage-deflate offer",
+        ));
     }
     cases
 }

@@ -3,7 +3,7 @@
 
 use ws_spec::deflate::{DeflateOffer, ServerPolicy};
 
-use super::s12_compression_payloads::{compression_case, data_title, MESSAGE_SIZES};
+use super::s12_compression_payloads::{compression_cases, data_title};
 use crate::model::{Case, DataSet, DeflateSetup};
 
 const SECTION: &str = "WebSocket Compression (different parameters)";
@@ -37,7 +37,7 @@ fn python_list(params: Params) -> String {
 pub fn cases() -> Vec<Case> {
     let data = DataSet::Json;
     let mut cases = Vec::new();
-    for (j, (offers, accepts)) in PARAMETER_SETS.iter().enumerate() {
+    for (j, (offers, accepts)) in (1..).zip(PARAMETER_SETS) {
         let offer_text = format!(
             "client offers (requestNoContextTakeover, requestMaxWindowBits): {}",
             python_list(offers)
@@ -47,28 +47,25 @@ pub fn cases() -> Vec<Case> {
             data_title(data),
             python_list(accepts)
         );
-        for (i, sizes) in MESSAGE_SIZES.iter().enumerate() {
-            let setup = DeflateSetup {
-                offers: offers
-                    .iter()
-                    .map(|&(nct, bits)| DeflateOffer::autobahn(nct, bits))
-                    .collect(),
-                accept: accepts
-                    .iter()
-                    .map(|&(nct, bits)| ServerPolicy::autobahn(nct, bits))
-                    .collect(),
-                ..DeflateSetup::default()
-            };
-            cases.push(compression_case(
-                format!("13.{}.{}", j + 1, i + 1),
-                SECTION,
-                &subsection,
-                data,
-                sizes,
-                setup,
-                &format!("permessage-deflate {offer_text}"),
-            ));
-        }
+        let setup = DeflateSetup {
+            offers: offers
+                .iter()
+                .map(|&(nct, bits)| DeflateOffer::autobahn(nct, bits))
+                .collect(),
+            accept: accepts
+                .iter()
+                .map(|&(nct, bits)| ServerPolicy::autobahn(nct, bits))
+                .collect(),
+            ..DeflateSetup::default()
+        };
+        cases.extend(compression_cases(
+            &format!("13.{j}"),
+            SECTION,
+            &subsection,
+            data,
+            setup,
+            &format!("permessage-deflate {offer_text}"),
+        ));
     }
     cases
 }
