@@ -119,11 +119,27 @@ impl<S> Connection<S> {
         }
     }
 
-    /// Ends the opening head after `consumed` bytes; returns what followed it.
-    fn end_head(&mut self, consumed: usize) -> Vec<u8> {
+    /// Parses the opening head received so far with `parse`; once complete, ends it
+    /// and returns it with what followed it.
+    fn parse_head<H>(
+        &mut self,
+        parse: fn(&[u8], usize) -> Result<Option<(H, usize)>, HandshakeError>,
+        max_head: usize,
+    ) -> Result<Option<(H, Vec<u8>)>, HandshakeError> {
+        let Some((head, consumed)) = parse(&self.head, max_head)? else {
+            return Ok(None);
+        };
         let rest = self.head.split_off(consumed);
         self.head = Vec::new();
-        rest
+        Ok(Some((head, rest)))
+    }
+
+    /// Opens the connection on `ep`, which first reads what followed the head.
+    fn start(&mut self, mut ep: Endpoint, rest: &[u8], now: Duration) {
+        if !rest.is_empty() {
+            ep.receive(rest, now);
+        }
+        self.endpoint = Some(ep);
     }
 
     /// The peer closed TCP.
@@ -199,12 +215,9 @@ impl Connection<ServerSide> {
         if self.side.refused.is_some() || !self.feed(bytes, now) {
             return;
         }
-        match handshake::parse_request(&self.head, self.side.config.max_head) {
+        match self.parse_head(handshake::parse_request, self.side.config.max_head) {
             Ok(None) => {}
-            Ok(Some((request, consumed))) => {
-                let rest = self.end_head(consumed);
-                self.answer(request, &rest, now);
-            }
+            Ok(Some((request, rest))) => self.answer(request, &rest, now),
             Err(e) => {
                 self.output.extend(handshake::refusal_response(&e));
                 self.side.refused = Some(e);
@@ -274,16 +287,13 @@ impl Connection<ServerSide> {
                 None
             }
         };
-        let mut ep = Endpoint::new(EndpointConfig {
+        let ep = Endpoint::new(EndpointConfig {
             role: Role::Server,
             deflate: params,
             ..self.side.config.endpoint.clone()
         });
-        if !rest.is_empty() {
-            ep.receive(rest, now);
-        }
         self.side.request = Some(request);
-        self.endpoint = Some(ep);
+        self.start(ep, rest, now);
     }
 }
 
@@ -325,20 +335,12 @@ impl Connection<ClientSide> {
         if self.side.failed.is_some() || !self.feed(bytes, now) {
             return;
         }
-        match handshake::parse_response(&self.head, self.side.config.max_head) {
+        match self.parse_head(handshake::parse_response, self.side.config.max_head) {
             Ok(None) => {}
-            Ok(Some((response, consumed))) => {
-                let rest = self.end_head(consumed);
-                match self.open(&response) {
-                    Ok(mut ep) => {
-                        if !rest.is_empty() {
-                            ep.receive(&rest, now);
-                        }
-                        self.endpoint = Some(ep);
-                    }
-                    Err(e) => self.side.failed = Some(e),
-                }
-            }
+            Ok(Some((response, rest))) => match self.open(&response) {
+                Ok(ep) => self.start(ep, &rest, now),
+                Err(e) => self.side.failed = Some(e),
+            },
             Err(e) => self.side.failed = Some(e.into()),
         }
     }

@@ -746,6 +746,35 @@ fn check_host(host: &str) -> Result<(), HandshakeError> {
 }
 
 /// Exactly one header named `name`, or the matching error.
+/// Every value of the header `name`, which must be present.
+fn present<'a>(
+    headers: &'a [(String, String)],
+    name: &'static str,
+) -> Result<Vec<&'a str>, HandshakeError> {
+    let values = all_headers(headers, name);
+    if values.is_empty() {
+        return Err(HandshakeError::MissingHeader(name));
+    }
+    Ok(values)
+}
+
+/// Whether the comma-separated `values` list `token` (ASCII case-insensitive).
+fn lists(values: &[&str], token: &str) -> bool {
+    list_elements(values)
+        .iter()
+        .any(|e| e.eq_ignore_ascii_case(token))
+}
+
+/// A Connection header that lists `upgrade`: RFC 6455 §4.2.1 item 4 of a request,
+/// §4.1 item 3 of what the client checks in the response.
+fn check_connection(headers: &[(String, String)]) -> Result<(), HandshakeError> {
+    let connection = present(headers, "Connection")?;
+    if !lists(&connection, "upgrade") {
+        return Err(HandshakeError::ConnectionNoUpgrade(connection.join(", ")));
+    }
+    Ok(())
+}
+
 fn single<'a>(values: &[&'a str], name: &'static str) -> Result<&'a str, HandshakeError> {
     match values {
         [] => Err(HandshakeError::MissingHeader(name)),
@@ -846,27 +875,11 @@ fn validate_request_inner(
     }
     check_host(single(&req.header_all("Host"), "Host")?)?;
 
-    let upgrade = req.header_all("Upgrade");
-    if upgrade.is_empty() {
-        return Err(HandshakeError::MissingHeader("Upgrade"));
-    }
-    if !list_elements(&upgrade)
-        .iter()
-        .any(|e| e.eq_ignore_ascii_case("websocket"))
-    {
+    let upgrade = present(&req.headers, "Upgrade")?;
+    if !lists(&upgrade, "websocket") {
         return Err(HandshakeError::UpgradeNotWebsocket(upgrade.join(", ")));
     }
-
-    let connection = req.header_all("Connection");
-    if connection.is_empty() {
-        return Err(HandshakeError::MissingHeader("Connection"));
-    }
-    if !list_elements(&connection)
-        .iter()
-        .any(|e| e.eq_ignore_ascii_case("upgrade"))
-    {
-        return Err(HandshakeError::ConnectionNoUpgrade(connection.join(", ")));
-    }
+    check_connection(&req.headers)?;
 
     let key = single(&req.header_all("Sec-WebSocket-Key"), "Sec-WebSocket-Key")?;
     match STANDARD.decode(key) {
@@ -1009,25 +1022,12 @@ pub fn validate_response(
         return Err(HandshakeError::HttpVersion(resp.version.clone()));
     }
 
-    let upgrade = resp.header_all("Upgrade");
-    if upgrade.is_empty() {
-        return Err(HandshakeError::MissingHeader("Upgrade"));
-    }
+    let upgrade = present(&resp.headers, "Upgrade")?;
     match list_elements(&upgrade)[..] {
         [one] if one.eq_ignore_ascii_case("websocket") => {}
         _ => return Err(HandshakeError::UpgradeNotWebsocket(upgrade.join(", "))),
     }
-
-    let connection = resp.header_all("Connection");
-    if connection.is_empty() {
-        return Err(HandshakeError::MissingHeader("Connection"));
-    }
-    if !list_elements(&connection)
-        .iter()
-        .any(|e| e.eq_ignore_ascii_case("upgrade"))
-    {
-        return Err(HandshakeError::ConnectionNoUpgrade(connection.join(", ")));
-    }
+    check_connection(&resp.headers)?;
 
     let got = single(
         &resp.header_all("Sec-WebSocket-Accept"),

@@ -310,22 +310,18 @@ mod tests {
         }
     }
 
-    fn invalid_at(bytes: &[u8], offset: u64) {
-        assert_eq!(
-            validate(bytes),
-            Err(Utf8Error::Invalid { offset }),
-            "{bytes:02x?}"
-        );
+    /// `bytes` fail with `error`, and the standard library's validator agrees.
+    fn fails(bytes: &[u8], error: Utf8Error) {
+        assert_eq!(validate(bytes), Err(error), "{bytes:02x?}");
         assert_eq!(validate(bytes), validate_by_std(bytes), "{bytes:02x?}");
     }
 
+    fn invalid_at(bytes: &[u8], offset: u64) {
+        fails(bytes, Utf8Error::Invalid { offset });
+    }
+
     fn incomplete_at(bytes: &[u8], offset: u64) {
-        assert_eq!(
-            validate(bytes),
-            Err(Utf8Error::Incomplete { offset }),
-            "{bytes:02x?}"
-        );
-        assert_eq!(validate(bytes), validate_by_std(bytes), "{bytes:02x?}");
+        fails(bytes, Utf8Error::Incomplete { offset });
     }
 
     /// RFC 3629 §3: overlong forms are invalid; C0/C1 fail at once, E0 and
