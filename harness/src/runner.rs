@@ -268,11 +268,7 @@ async fn connect(target: &Target, settings: &RunSettings) -> Result<Conn, String
             .map(Conn::InProcess)
             .map_err(|e| format!("cannot open an in-process connection: {e}"));
     }
-    let addr = target.socket_addr();
-    let stream = TcpStream::connect(&addr)
-        .await
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    let _ = stream.set_nodelay(true);
+    let stream = target.connect_tcp().await?;
     if !target.tls {
         return Ok(Conn::Plain(stream));
     }

@@ -167,6 +167,17 @@ impl Target {
             format!("{}:{}", self.host, self.port)
         }
     }
+
+    /// A TCP connection to [`Target::socket_addr`], with Nagle off so each frame leaves
+    /// when written; an error is the reason the connection could not be opened.
+    pub(crate) async fn connect_tcp(&self) -> Result<tokio::net::TcpStream, String> {
+        let addr = self.socket_addr();
+        let stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
 }
 
 #[cfg(test)]

@@ -94,6 +94,10 @@ pub struct ClientSide {
     failed: Option<ClientHandshakeError>,
 }
 
+/// What [`handshake::parse_request`] and [`handshake::parse_response`] give: nothing
+/// yet, or the head and the bytes it took.
+type ParsedHead<H> = Result<Option<(H, usize)>, HandshakeError>;
+
 impl<S> Connection<S> {
     fn with_side(side: S, output: Vec<u8>) -> Self {
         Connection {
@@ -123,7 +127,7 @@ impl<S> Connection<S> {
     /// and returns it with what followed it.
     fn parse_head<H>(
         &mut self,
-        parse: fn(&[u8], usize) -> Result<Option<(H, usize)>, HandshakeError>,
+        parse: fn(&[u8], usize) -> ParsedHead<H>,
         max_head: usize,
     ) -> Result<Option<(H, Vec<u8>)>, HandshakeError> {
         let Some((head, consumed)) = parse(&self.head, max_head)? else {

@@ -19,7 +19,6 @@ use bytes::{Buf, Bytes};
 use h2::client::SendRequest;
 use h2::{RecvStream, SendStream};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
 use ws_cases::http2::StreamEnd;
 use ws_cases::run::{CaseRun, Opening, RunConfig, RunOutcome};
 use ws_cases::Case;
@@ -102,11 +101,7 @@ pub async fn connect_with(
     h2: &Http2Settings,
     options: &Options,
 ) -> Result<H2Connection, String> {
-    let addr = target.socket_addr();
-    let tcp = TcpStream::connect(&addr)
-        .await
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    let _ = tcp.set_nodelay(true);
+    let tcp = target.connect_tcp().await?;
     if !target.tls {
         return wrap(tcp, "h2c", h2, options).await;
     }
