@@ -392,20 +392,20 @@ const SMALL_COMPRESSION_CASES: [&str; 4] = ["12.1.1", "12.2.2", "13.2.4", "13.7.
 #[test]
 fn rfc7692_reference_earns_ok_on_small_compression_cases() {
     for id in SMALL_COMPRESSION_CASES {
-        let v = play(&find(id)).verdict;
-        assert_eq!(
-            (v.behavior, v.behavior_close),
-            (Behavior::Ok, CloseBehavior::Ok),
-            "{id}: {}",
-            v.reason
-        );
-        let v = play_as_server(&find(id)).verdict;
-        assert_eq!(
-            (v.behavior, v.behavior_close),
-            (Behavior::Ok, CloseBehavior::Ok),
-            "{id} as server: {}",
-            v.reason
-        );
+        let case = find(id);
+        let played = [
+            (play(&case), "as client"),
+            (play_as_server(&case), "as server"),
+        ];
+        for (outcome, role) in played {
+            let v = outcome.verdict;
+            assert_eq!(
+                (v.behavior, v.behavior_close),
+                (Behavior::Ok, CloseBehavior::Ok),
+                "{id} {role}: {}",
+                v.reason
+            );
+        }
     }
 }
 

@@ -238,19 +238,44 @@ async fn silent_deflate_server_fails_compression_cases_by_the_stall_timeout() {
     assert!(wall < Duration::from_secs(12), "took {wall:?}");
 }
 
+/// What a test that runs the binary in a child process plays against.
+struct ChildRun {
+    /// The runtime the server runs on.
+    _rt: tokio::runtime::Runtime,
+    /// Held while the child runs (see [`SERIAL`]).
+    _serial: tokio::sync::MutexGuard<'static, ()>,
+    /// The hostile server.
+    addr: std::net::SocketAddr,
+    /// A report directory, absent until the child writes it.
+    out: std::path::PathBuf,
+}
+
+/// Starts a `hostility` server on a runtime of `workers` threads, once no other test
+/// runs; `name` names the report directory.
+fn child_run(workers: usize, hostility: Hostility, name: &str) -> ChildRun {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .unwrap();
+    let serial = rt.block_on(SERIAL.lock());
+    let addr = rt.block_on(start_hostile(hostility));
+    let out = std::env::temp_dir().join(format!("wsconform-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    ChildRun {
+        _rt: rt,
+        _serial: serial,
+        addr,
+        out,
+    }
+}
+
 /// `--max-run-time` caps a whole run: against the silent deflate server with the
 /// default 20 s stall timeout, a 3 s cap ends the run in seconds with a full report.
 #[test]
 fn max_run_time_caps_the_whole_run_and_the_report_is_written() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let _serial = rt.block_on(SERIAL.lock());
-    let addr = rt.block_on(start_hostile(Hostility::SilentDeflate));
-    let out = std::env::temp_dir().join(format!("wsconform-maxrun-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
+    let server = child_run(1, Hostility::SilentDeflate, "maxrun");
+    let (addr, out) = (server.addr, server.out.clone());
     let t0 = Instant::now();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_wsconform"))
         .args([
@@ -388,16 +413,9 @@ fn full_catalogue_flood_with(extra: &[&str]) {
 /// small messages; returns the child's peak RSS, the report directory's size and the
 /// cases of the report.
 fn flood_run(patterns: &str, extra: &[&str]) -> (u64, u64, Vec<ws_reports::CaseResult>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let _serial = rt.block_on(SERIAL.lock());
     let cap = 64 << 20;
-    let addr = rt.block_on(start_hostile(Hostility::FloodSmall { cap }));
-    let out = std::env::temp_dir().join(format!("wsconform-flood-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
+    let server = child_run(2, Hostility::FloodSmall { cap }, "flood");
+    let (addr, out) = (server.addr, server.out.clone());
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wsconform"))
         .args(["run", &format!("ws://{addr}/"), "--cases", patterns])
         .args(extra)

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use support::play::{failed, run_cases};
+use support::play::{assert_each_fails_exactly, failed, flawed, ids, run_cases, OneRuleBroken};
 use support::{start, Flaws};
 use ws_cases::model::{Behavior, CloseBehavior};
 use wsconform::runner::{CaseRecord, RunSettings};
@@ -25,6 +25,12 @@ async fn run(addr: SocketAddr, patterns: &str) -> Vec<CaseRecord> {
     };
     run_cases(&format!("ws://{addr}/"), patterns, settings).await
 }
+
+/// Plays `patterns` against a server with the flaw `flaw` sets.
+async fn run_flawed(flaw: fn(&mut Flaws), patterns: &str) -> Vec<CaseRecord> {
+    run(start(flawed(flaw)).await, patterns).await
+}
+
 fn bad_close(records: &[CaseRecord]) -> BTreeSet<String> {
     records
         .iter()
@@ -36,10 +42,6 @@ fn bad_close(records: &[CaseRecord]) -> BTreeSet<String> {
         })
         .map(|r| r.case.id.clone())
         .collect()
-}
-
-fn ids(list: &[&str]) -> BTreeSet<String> {
-    list.iter().map(|s| s.to_string()).collect()
 }
 
 fn range(prefix: &str, n: u32) -> Vec<String> {
@@ -71,47 +73,62 @@ async fn correct_server_passes_the_handshake_cases() {
     assert!(not_ok.is_empty(), "{not_ok:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ignoring_the_version_fails_0_2_8_and_0_2_9() {
-    let addr = start(Flaws {
-        ignore_version: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, HANDSHAKE).await;
-    assert_eq!(failed(&records), ids(&["0.2.8", "0.2.9"]));
-}
+/// Servers that break one rule each, and exactly the cases that must fail against
+/// them.
+const ONE_RULE_BROKEN: &[OneRuleBroken<Flaws>] = &[
+    OneRuleBroken {
+        rule: "RFC 6455 §4.2.1, §4.4: any Sec-WebSocket-Version taken",
+        flaw: |f| f.ignore_version = true,
+        cases: HANDSHAKE,
+        fail: &["0.2.8", "0.2.9"],
+    },
+    OneRuleBroken {
+        rule: "RFC 6455 §4.2.1: HTTP/1.0 accepted",
+        flaw: |f| f.accept_http10 = true,
+        cases: HANDSHAKE,
+        fail: &["0.2.7"],
+    },
+    OneRuleBroken {
+        rule: "RFC 6455 §4.2.2: the frame sent with the request lost",
+        flaw: |f| f.lose_early_frame = true,
+        cases: HANDSHAKE,
+        fail: &["0.1.9"],
+    },
+    OneRuleBroken {
+        rule: "RFC 6455 §5.5.2: no pong",
+        flaw: |f| f.no_pong = true,
+        cases: CASES,
+        fail: &[
+            "2.1", "2.2", "2.3", "2.4", "2.6", "2.9", "2.10", "2.11", "5.6", "5.7", "5.8", "5.19",
+            "5.20",
+        ],
+    },
+    // 5.2 (fragmented pong) cannot tell: the pong is ignored either way and the
+    // continuation that follows fails the connection as it should.
+    OneRuleBroken {
+        rule: "RFC 6455 §5.5: a fragmented ping taken whole",
+        flaw: |f| f.accept_fragmented_control = true,
+        cases: CASES,
+        fail: &["5.1"],
+    },
+    OneRuleBroken {
+        rule: "RFC 6455 §7.4.1: any close code accepted",
+        flaw: |f| f.accept_any_close_code = true,
+        cases: "7.*",
+        fail: &[
+            "7.9.1", "7.9.2", "7.9.3", "7.9.4", "7.9.5", "7.9.6", "7.9.7", "7.9.8", "7.9.9",
+        ],
+    },
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn accepting_http_1_0_fails_0_2_7() {
-    let addr = start(Flaws {
-        accept_http10: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, HANDSHAKE).await;
-    assert_eq!(failed(&records), ids(&["0.2.7"]));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn losing_the_frame_sent_with_the_request_fails_0_1_9() {
-    let addr = start(Flaws {
-        lose_early_frame: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, HANDSHAKE).await;
-    assert_eq!(failed(&records), ids(&["0.1.9"]));
+async fn each_broken_rule_fails_exactly_its_cases() {
+    assert_each_fails_exactly(ONE_RULE_BROKEN, run_flawed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_utf8_check_fails_exactly_the_invalid_utf8_cases() {
-    let addr = start(Flaws {
-        skip_utf8: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, "6.*,7.5.1").await;
+    let records = run_flawed(|f| f.skip_utf8 = true, "6.*,7.5.1").await;
     // The cases that send invalid UTF-8 in a text message are those that expect
     // the peer to fail with 1007 alone; 7.5.1 (invalid close reason) is another
     // rule and must still pass.
@@ -130,12 +147,7 @@ async fn no_utf8_check_fails_exactly_the_invalid_utf8_cases() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepting_rsv_bits_fails_section_3() {
-    let addr = start(Flaws {
-        accept_rsv: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, CASES).await;
+    let records = run_flawed(|f| f.accept_rsv = true, CASES).await;
     let want: BTreeSet<String> = range("3.", 6).into_iter().collect();
     assert_eq!(failed(&records), want);
     // 3.7 puts the RSV bits on an empty close frame: a server that ignores them
@@ -147,28 +159,8 @@ async fn accepting_rsv_bits_fails_section_3() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_pong_fails_the_ping_cases() {
-    let addr = start(Flaws {
-        no_pong: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, CASES).await;
-    let want = ids(&[
-        "2.1", "2.2", "2.3", "2.4", "2.6", "2.9", "2.10", "2.11", "5.6", "5.7", "5.8", "5.19",
-        "5.20",
-    ]);
-    assert_eq!(failed(&records), want);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_close_reply_fails_the_close_cases() {
-    let addr = start(Flaws {
-        close_reply_1001: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, CASES).await;
+    let records = run_flawed(|f| f.close_reply_1001 = true, CASES).await;
     let mut want = ids(&[
         "7.1.1", "7.1.2", "7.1.3", "7.1.4", "7.1.5", "7.3.1", "7.3.3", "7.3.4", "7.3.5",
     ]);
@@ -185,26 +177,8 @@ async fn wrong_close_reply_fails_the_close_cases() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fragmented_ping_accepted_fails_5_1() {
-    let addr = start(Flaws {
-        accept_fragmented_control: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, CASES).await;
-    // 5.2 (fragmented pong) cannot tell: the pong is ignored either way and the
-    // continuation that follows fails the connection as it should.
-    assert_eq!(failed(&records), ids(&["5.1"]));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignoring_reserved_opcodes_fails_section_4() {
-    let addr = start(Flaws {
-        ignore_reserved_opcodes: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, "4.*").await;
+    let records = run_flawed(|f| f.ignore_reserved_opcodes = true, "4.*").await;
     // With a ping after the bad frame, the pong betrays the server.
     assert_eq!(
         failed(&records),
@@ -216,18 +190,6 @@ async fn ignoring_reserved_opcodes_fails_section_4() {
         .chain(range("4.2.", 5))
         .collect();
     assert_eq!(bad_close(&records), all4);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn accepting_invalid_close_codes_fails_7_9() {
-    let addr = start(Flaws {
-        accept_any_close_code: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, "7.*").await;
-    let want: BTreeSet<String> = range("7.9.", 9).into_iter().collect();
-    assert_eq!(failed(&records), want);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,12 +210,7 @@ async fn accepting_unmasked_frames_fails_section_14() {
     assert_eq!(failed(&records), BTreeSet::new());
     assert_eq!(bad_close(&records), BTreeSet::new());
 
-    let addr = start(Flaws {
-        accept_unmasked: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, "14.*").await;
+    let records = run_flawed(|f| f.accept_unmasked = true, "14.*").await;
     assert_eq!(
         failed(&records),
         ids(&["14.1.1", "14.1.2", "14.1.3", "14.1.5"])
@@ -269,12 +226,7 @@ async fn accepting_unmasked_frames_fails_section_14() {
 /// compared, not only its length, so a corrupting server fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corrupted_large_echo_fails_9_1_and_9_2() {
-    let addr = start(Flaws {
-        corrupt_large_echo: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, "9.1.1,9.1.2,9.2.1,9.2.2").await;
+    let records = run_flawed(|f| f.corrupt_large_echo = true, "9.1.1,9.1.2,9.2.1,9.2.2").await;
     assert_eq!(failed(&records), ids(&["9.1.1", "9.1.2", "9.2.1", "9.2.2"]));
     for r in &records {
         assert!(
@@ -293,12 +245,7 @@ async fn corrupted_large_echo_fails_9_1_and_9_2() {
 /// code, its reason and when it came, not a wait for an echo that never happened.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_close_mid_message_is_what_the_reason_names_first() {
-    let addr = start(Flaws {
-        max_fragments: Some(100),
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, "9.3.1").await;
+    let records = run_flawed(|f| f.max_fragments = Some(100), "9.3.1").await;
     assert_eq!(failed(&records), ids(&["9.3.1"]));
     let v = &records[0].outcome.verdict;
     let obs = &records[0].outcome.observation;

@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use support::play::failed;
+use support::play::{
+    assert_each_fails_exactly, failed, flawed, ids, not_clean, reasons, OneRuleBroken,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use ws_cases::model::{Behavior, CloseBehavior};
@@ -349,56 +351,19 @@ async fn run(addr: SocketAddr, patterns: &str) -> Vec<CaseRecord> {
     support::play::run_cases(&format!("ws://{addr}/"), patterns, settings).await
 }
 
-/// Cases whose message verdict is FAILED or whose close verdict is not OK
-/// (INFORMATIONAL aside), with the reason, for assertion messages.
-fn not_ok(records: &[CaseRecord]) -> BTreeSet<String> {
-    records
-        .iter()
-        .filter(|r| {
-            let v = &r.outcome.verdict;
-            v.behavior == Behavior::Failed
-                || !matches!(
-                    v.behavior_close,
-                    CloseBehavior::Ok | CloseBehavior::Informational
-                )
-        })
-        .map(|r| r.case.id.clone())
-        .collect()
-}
-fn reasons(records: &[CaseRecord]) -> String {
-    records
-        .iter()
-        .filter(|r| r.outcome.verdict.behavior != Behavior::Ok)
-        .map(|r| {
-            format!(
-                "{}: {}/{} {}",
-                r.case.id,
-                r.outcome.verdict.behavior.as_str(),
-                r.outcome.verdict.behavior_close.as_str(),
-                r.outcome.verdict.reason
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn ids(list: &[&str]) -> BTreeSet<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
-
 /// Every 17.x case but the bomb, which only reports.
 const JUDGED: &str = "17.1.*,17.2.*,17.3.*,17.4.*,17.5.*";
 
-async fn failing_with(flaws: Flaws) -> (BTreeSet<String>, String) {
-    let records = run(start(flaws).await, JUDGED).await;
-    (failed(&records), reasons(&records))
+/// Plays `patterns` against a server with the flaw `flaw` sets.
+async fn run_flawed(flaw: fn(&mut Flaws), patterns: &str) -> Vec<CaseRecord> {
+    run(start(flawed(flaw)).await, patterns).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn correct_deflate_server_passes_section_17() {
     let records = run(start(Flaws::default()).await, "17.*").await;
     assert_eq!(records.len(), 34);
-    assert_eq!(not_ok(&records), BTreeSet::new(), "{}", reasons(&records));
+    assert_eq!(not_clean(&records), BTreeSet::new());
     let informational: Vec<_> = records
         .iter()
         .filter(|r| r.outcome.verdict.behavior == Behavior::Informational)
@@ -413,7 +378,7 @@ async fn built_in_echo_server_passes_section_17() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(wsconform::echo::serve(listener, Default::default()));
     let records = run(addr, "17.*").await;
-    assert_eq!(not_ok(&records), BTreeSet::new(), "{}", reasons(&records));
+    assert_eq!(not_clean(&records), BTreeSet::new());
     let ok = records
         .iter()
         .filter(|r| r.outcome.verdict.behavior == Behavior::Ok)
@@ -421,122 +386,85 @@ async fn built_in_echo_server_passes_section_17() {
     assert_eq!(ok, records.len() - 1, "{}", reasons(&records));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc7692_7_accepting_unknown_parameters_fails_17_1_1() {
-    let (got, why) = failing_with(Flaws {
-        accept_unknown_params: true,
-        ..Flaws::default()
-    })
-    .await;
-    assert_eq!(got, ids(&["17.1.1"]), "{why}");
-}
+/// Servers that break one rule each, and exactly the 17.x cases that must fail
+/// against them.
+const ONE_RULE_BROKEN: &[OneRuleBroken<Flaws>] = &[
+    OneRuleBroken {
+        rule: "RFC 7692 §7: unknown parameters accepted",
+        flaw: |f| f.accept_unknown_params = true,
+        cases: JUDGED,
+        fail: &["17.1.1"],
+    },
+    OneRuleBroken {
+        rule: "RFC 7692 §7.1.2: invalid window bits read leniently",
+        flaw: |f| f.lenient_window_bits = true,
+        cases: JUDGED,
+        fail: &["17.1.2", "17.1.3", "17.1.4", "17.1.5", "17.1.6", "17.1.7"],
+    },
+    OneRuleBroken {
+        rule: "RFC 7692 §7.1.1: a value on a flag parameter taken",
+        flaw: |f| f.accept_flag_values = true,
+        cases: JUDGED,
+        fail: &["17.1.8"],
+    },
+    OneRuleBroken {
+        rule: "RFC 7692 §7: duplicate parameters taken",
+        flaw: |f| f.accept_duplicates = true,
+        cases: JUDGED,
+        fail: &["17.1.9", "17.1.10", "17.1.11"],
+    },
+    // After declining (17.1.x) or without any offer (17.2.1), an echo with RSV1
+    // breaks RFC 6455 §5.2.
+    OneRuleBroken {
+        rule: "RFC 6455 §5.2: compressing without agreement",
+        flaw: |f| f.compress_unnegotiated = true,
+        cases: JUDGED,
+        fail: &[
+            "17.1.1", "17.1.2", "17.1.3", "17.1.4", "17.1.5", "17.1.6", "17.1.7", "17.1.8",
+            "17.1.9", "17.1.10", "17.1.11", "17.2.1",
+        ],
+    },
+    OneRuleBroken {
+        rule: "RFC 7692 §6: RSV1 on control frames taken",
+        flaw: |f| f.accept_rsv1_control = true,
+        cases: JUDGED,
+        fail: &["17.3.1", "17.3.2", "17.3.3"],
+    },
+    OneRuleBroken {
+        rule: "RFC 7692 §6: RSV1 on continuation frames taken",
+        flaw: |f| f.accept_rsv1_continuation = true,
+        cases: JUDGED,
+        fail: &["17.3.4", "17.3.5"],
+    },
+    OneRuleBroken {
+        rule: "RFC 6455 §8.1: no UTF-8 check after inflating",
+        flaw: |f| f.skip_utf8_after_inflate = true,
+        cases: JUDGED,
+        fail: &["17.4.10"],
+    },
+    OneRuleBroken {
+        rule: "RFC 7692 §7.1.1.2: the client's context reset",
+        flaw: |f| f.reset_peer_context = true,
+        cases: JUDGED,
+        fail: &["17.4.3"],
+    },
+    OneRuleBroken {
+        rule: "RFC 7692 §7.1.1.1: context kept when agreed not to",
+        flaw: |f| f.keep_own_context = true,
+        cases: JUDGED,
+        fail: &["17.5.1"],
+    },
+    OneRuleBroken {
+        rule: "RFC 7692 §7.1.2.1: the window limit ignored",
+        flaw: |f| f.ignore_window_limit = true,
+        cases: JUDGED,
+        fail: &["17.5.3", "17.5.4"],
+    },
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc7692_7_1_2_lenient_window_bits_fail_17_1_2_to_17_1_7() {
-    let (got, why) = failing_with(Flaws {
-        lenient_window_bits: true,
-        ..Flaws::default()
-    })
-    .await;
-    assert_eq!(
-        got,
-        ids(&["17.1.2", "17.1.3", "17.1.4", "17.1.5", "17.1.6", "17.1.7"]),
-        "{why}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc7692_7_1_1_value_on_a_flag_fails_17_1_8() {
-    let (got, why) = failing_with(Flaws {
-        accept_flag_values: true,
-        ..Flaws::default()
-    })
-    .await;
-    assert_eq!(got, ids(&["17.1.8"]), "{why}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc7692_7_duplicate_parameters_fail_17_1_9_to_17_1_11() {
-    let (got, why) = failing_with(Flaws {
-        accept_duplicates: true,
-        ..Flaws::default()
-    })
-    .await;
-    assert_eq!(got, ids(&["17.1.9", "17.1.10", "17.1.11"]), "{why}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc6455_5_2_compressing_without_agreement_fails_17_1_and_17_2_1() {
-    // After declining (17.1.x) or without any offer (17.2.1), an echo with
-    // RSV1 breaks RFC 6455 §5.2.
-    let (got, why) = failing_with(Flaws {
-        compress_unnegotiated: true,
-        ..Flaws::default()
-    })
-    .await;
-    let mut want: BTreeSet<String> = (1..=11).map(|i| format!("17.1.{i}")).collect();
-    want.insert("17.2.1".into());
-    assert_eq!(got, want, "{why}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc7692_6_rsv1_on_control_frames_fails_17_3_1_to_17_3_3() {
-    let (got, why) = failing_with(Flaws {
-        accept_rsv1_control: true,
-        ..Flaws::default()
-    })
-    .await;
-    assert_eq!(got, ids(&["17.3.1", "17.3.2", "17.3.3"]), "{why}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc7692_6_rsv1_on_continuation_fails_17_3_4_and_17_3_5() {
-    let (got, why) = failing_with(Flaws {
-        accept_rsv1_continuation: true,
-        ..Flaws::default()
-    })
-    .await;
-    assert_eq!(got, ids(&["17.3.4", "17.3.5"]), "{why}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc6455_8_1_no_utf8_check_after_inflating_fails_17_4_10() {
-    let (got, why) = failing_with(Flaws {
-        skip_utf8_after_inflate: true,
-        ..Flaws::default()
-    })
-    .await;
-    assert_eq!(got, ids(&["17.4.10"]), "{why}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc7692_7_1_1_2_resetting_the_clients_context_fails_17_4_3() {
-    let (got, why) = failing_with(Flaws {
-        reset_peer_context: true,
-        ..Flaws::default()
-    })
-    .await;
-    assert_eq!(got, ids(&["17.4.3"]), "{why}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc7692_7_1_1_1_keeping_context_when_agreed_not_to_fails_17_5_1() {
-    let (got, why) = failing_with(Flaws {
-        keep_own_context: true,
-        ..Flaws::default()
-    })
-    .await;
-    assert_eq!(got, ids(&["17.5.1"]), "{why}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc7692_7_1_2_1_ignoring_the_window_limit_fails_17_5_3_and_17_5_4() {
-    let (got, why) = failing_with(Flaws {
-        ignore_window_limit: true,
-        ..Flaws::default()
-    })
-    .await;
-    assert_eq!(got, ids(&["17.5.3", "17.5.4"]), "{why}");
+async fn each_broken_rule_fails_exactly_its_17_x_cases() {
+    assert_each_fails_exactly(ONE_RULE_BROKEN, run_flawed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -559,12 +487,7 @@ async fn rfc6455_10_4_bomb_report_says_the_server_closed_with_1009() {
 /// was wrong); section 17 holds the server to RFC 7692 §7.1.2.1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc7692_7_1_2_1_unanswered_window_bits_pass_13_3_1_as_in_autobahn_but_fail_17_5() {
-    let addr = start(Flaws {
-        unanswered_window_bits: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, "13.3.1,17.5.*").await;
+    let records = run_flawed(|f| f.unanswered_window_bits = true, "13.3.1,17.5.*").await;
     assert_eq!(
         failed(&records),
         ids(&["17.5.3", "17.5.4"]),
@@ -589,13 +512,8 @@ async fn rfc7692_7_1_2_1_unanswered_window_bits_pass_13_3_1_as_in_autobahn_but_f
 /// way to decline the invalid offers of 17.1).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc7692_7_1_2_1_refusing_the_handshake_on_window_bits_is_non_strict_in_17_5() {
-    let addr = start(Flaws {
-        refuse_window_bits: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, JUDGED).await;
-    assert_eq!(not_ok(&records), BTreeSet::new(), "{}", reasons(&records));
+    let records = run_flawed(|f| f.refuse_window_bits = true, JUDGED).await;
+    assert_eq!(not_clean(&records), BTreeSet::new());
     let non_strict: BTreeSet<String> = records
         .iter()
         .filter(|r| r.outcome.verdict.behavior == Behavior::NonStrict)
@@ -617,11 +535,7 @@ async fn rfc7692_7_1_2_1_refusing_the_handshake_on_window_bits_is_non_strict_in_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compression_case_out_of_time_beside_another_runs_again_alone() {
     use ws_cases::model::{Ending, Step};
-    let addr = start(Flaws {
-        one_at_a_time_slow: true,
-        ..Flaws::default()
-    })
-    .await;
+    let addr = start(flawed(|f| f.one_at_a_time_slow = true)).await;
     let base = ws_cases::all_cases()
         .into_iter()
         .find(|c| c.id == "12.1.1")

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use support::play::{assert_each_fails_exactly, flawed, OneRuleBroken};
 use support::{rss, start, Flaws};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use ws_cases::model::{Behavior, CloseBehavior};
 use ws_reports::{Behavior as RB, CloseBehavior as RC};
 use ws_spec::endpoint::{Endpoint, EndpointConfig, State};
@@ -33,6 +33,11 @@ async fn run(addr: SocketAddr, patterns: &str) -> Vec<CaseRecord> {
         ..RunSettings::default()
     };
     run_with(addr, patterns, settings).await
+}
+
+/// Plays `patterns` against a server with the flaw `flaw` sets.
+async fn run_flawed(flaw: fn(&mut Flaws), patterns: &str) -> Vec<CaseRecord> {
+    run(start(flawed(flaw)).await, patterns).await
 }
 
 /// Case id -> (behavior, close behavior, result sentence).
@@ -75,12 +80,11 @@ async fn correct_server_passes_section_16_1() {
 /// NON-STRICT in 16.1.1, and 16.1.4 reports how long it waited (its linger).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc6455_7_1_1_server_lingering_after_close_is_non_strict() {
-    let addr = start(Flaws {
-        linger_after_close: Some(Duration::from_secs(3)),
-        ..Flaws::default()
-    })
+    let records = run_flawed(
+        |f| f.linger_after_close = Some(Duration::from_secs(3)),
+        CLOSING_AS_CLIENT,
+    )
     .await;
-    let records = run(addr, CLOSING_AS_CLIENT).await;
     let v = verdicts(&records);
     let (b, c, why) = get(&v, "16.1.1");
     assert_eq!(
@@ -106,28 +110,10 @@ async fn rfc6455_7_1_1_server_lingering_after_close_is_non_strict() {
     }
 }
 
-/// RFC 6455 §5.5.1: data frames that follow the client's close must not be echoed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc6455_5_5_1_echo_after_close_fails_16_1_2() {
-    let addr = start(Flaws {
-        echo_after_close: true,
-        ..Flaws::default()
-    })
-    .await;
-    let v = verdicts(&run(addr, "16.1.2").await);
-    let (b, _, why) = get(&v, "16.1.2");
-    assert_eq!(*b, Behavior::Failed, "{why}");
-}
-
 /// RFC 6455 §5.5.1: a close frame followed by end-of-stream is still a close to answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc6455_5_5_1_silence_on_half_close_fails_16_1_3_only() {
-    let addr = start(Flaws {
-        silent_on_half_close: true,
-        ..Flaws::default()
-    })
-    .await;
-    let v = verdicts(&run(addr, CLOSING_AS_CLIENT).await);
+    let v = verdicts(&run_flawed(|f| f.silent_on_half_close = true, CLOSING_AS_CLIENT).await);
     let (b, c, why) = get(&v, "16.1.3");
     assert_eq!(
         (*b, *c),
@@ -141,18 +127,39 @@ async fn rfc6455_5_5_1_silence_on_half_close_fails_16_1_3_only() {
     }
 }
 
-/// RFC 6455 §5.2: a server that ignores a reserved opcode never fails the
-/// connection, so 16.1.4 has nothing to measure and FAILS.
+/// Servers that break one rule each, and the one case of sections 15 and 16 that
+/// must fail against each.
+const ONE_RULE_BROKEN: &[OneRuleBroken<Flaws>] = &[
+    OneRuleBroken {
+        rule: "RFC 6455 §5.5.1: data frames that follow the client's close echoed",
+        flaw: |f| f.echo_after_close = true,
+        cases: "16.1.2",
+        fail: &["16.1.2"],
+    },
+    // It never fails the connection, so 16.1.4 has nothing to measure.
+    OneRuleBroken {
+        rule: "RFC 6455 §5.2: reserved opcodes ignored",
+        flaw: |f| f.ignore_reserved_opcodes = true,
+        cases: "16.1.4",
+        fail: &["16.1.4"],
+    },
+    OneRuleBroken {
+        rule: "RFC 6455 §5.2: the top bit of a 64-bit length (MUST be 0) ignored",
+        flaw: |f| f.ignore_length_top_bit = true,
+        cases: "15.1.1",
+        fail: &["15.1.1"],
+    },
+    OneRuleBroken {
+        rule: "the fragment flood echoed with a byte changed (an echo is byte for byte)",
+        flaw: |f| f.corrupt_large_echo = true,
+        cases: "15.2.1",
+        fail: &["15.2.1"],
+    },
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc6455_5_2_ignoring_reserved_opcodes_fails_16_1_4() {
-    let addr = start(Flaws {
-        ignore_reserved_opcodes: true,
-        ..Flaws::default()
-    })
-    .await;
-    let v = verdicts(&run(addr, "16.1.4").await);
-    let (b, _, why) = get(&v, "16.1.4");
-    assert_eq!(*b, Behavior::Failed, "{why}");
+async fn each_broken_rule_fails_exactly_its_case() {
+    assert_each_fails_exactly(ONE_RULE_BROKEN, run_flawed).await;
 }
 
 // ---- suite as server (16.2, 16.3) ------------------------------------------------
@@ -188,26 +195,11 @@ async fn flawed_client(
     leaving: Leaving,
     flaw: ClientFlaw,
 ) {
-    let Ok(mut s) = TcpStream::connect(addr).await else {
+    let Some(opened) = serve_support::open_run_case(addr, n, agent).await else {
         return;
     };
-    let key = handshake::random_key(n as u64);
-    let target = format!("/runCase?case={n}&agent={agent}");
-    let request = handshake::RequestBuilder::new(&addr.to_string(), &target, &key).encode();
-    if s.write_all(&request).await.is_err() {
-        return;
-    }
+    let (mut s, mut data) = (opened.stream, opened.rest);
     let mut buf = vec![0u8; 64 * 1024];
-    let mut head = Vec::new();
-    let mut data = loop {
-        match s.read(&mut buf).await {
-            Ok(k) if k > 0 => head.extend_from_slice(&buf[..k]),
-            _ => return,
-        }
-        if let Ok(Some((_, used))) = handshake::parse_response(&head, 64 * 1024) {
-            break head.split_off(used);
-        }
-    };
     let mut ep = Endpoint::new(EndpointConfig::echo_client(n as u64));
     let t0 = Instant::now();
     let mut first_frame = true;
@@ -366,29 +358,11 @@ async fn correct_server_passes_section_15_lengths_and_floods() {
     assert!(why.contains("length 100000"), "{why}");
 }
 
-/// RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc6455_5_2_ignoring_the_length_top_bit_fails_15_1_1() {
-    let addr = start(Flaws {
-        ignore_length_top_bit: true,
-        ..Flaws::default()
-    })
-    .await;
-    let v = verdicts(&run(addr, "15.1.1").await);
-    let (b, _, why) = get(&v, "15.1.1");
-    assert_eq!(*b, Behavior::Failed, "{why}");
-}
-
 /// RFC 6455 §10.4: a server that trusts a 2^62-byte frame and serves one client at a
 /// time stops serving anyone else: the second connection gets no echo.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc6455_10_4_server_blocked_by_a_stalled_frame_is_non_strict_in_15_1_2() {
-    let addr = start(Flaws {
-        serve_one_at_a_time: true,
-        ..Flaws::default()
-    })
-    .await;
-    let records = run(addr, "15.1.2").await;
+    let records = run_flawed(|f| f.serve_one_at_a_time = true, "15.1.2").await;
     let r = &records[0];
     let v = &r.outcome.verdict;
     assert_eq!(v.behavior, Behavior::NonStrict, "{}", v.result);
@@ -510,28 +484,10 @@ async fn message_above_the_limit_is_streamed_not_held() {
     );
 }
 
-/// The fragment flood is echoed byte for byte, or the case FAILS.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn corrupted_echo_of_the_fragment_flood_fails_15_2_1() {
-    let addr = start(Flaws {
-        corrupt_large_echo: true,
-        ..Flaws::default()
-    })
-    .await;
-    let v = verdicts(&run(addr, "15.2.1").await);
-    let (b, _, why) = get(&v, "15.2.1");
-    assert_eq!(*b, Behavior::Failed, "{why}");
-}
-
 /// RFC 6455 §5.5.2: pings MUST be answered (at least the latest, §5.5.3).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc6455_5_5_2_unanswered_ping_flood_fails_15_2_2() {
-    let addr = start(Flaws {
-        no_pong: true,
-        ..Flaws::default()
-    })
-    .await;
-    let v = verdicts(&run(addr, "15.2.2").await);
+    let v = verdicts(&run_flawed(|f| f.no_pong = true, "15.2.2").await);
     let (b, _, why) = get(&v, "15.2.2");
     assert_eq!(*b, Behavior::Failed, "{why}");
     assert!(why.contains("Only 0 of 10000"), "{why}");

@@ -18,6 +18,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use wsconform::echo::{self, EchoSettings};
 
+#[path = "../scratch/mod.rs"]
+mod scratch;
 #[path = "../skip/mod.rs"]
 mod skip;
 // Not every test crate that includes this module skips anything.
@@ -102,12 +104,7 @@ pub fn wsconform_in<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Outcom
 
 /// A fresh, empty directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli-tests")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    scratch::fresh("cli-tests", name)
 }
 
 /// Path as an argument.
@@ -296,5 +293,15 @@ pub fn baseline_lines(text: &str) -> Vec<(String, String, String)> {
             assert_eq!(f.len(), 3, "baseline line {l:?}");
             (f[0].to_owned(), f[1].to_owned(), f[2].to_owned())
         })
+        .collect()
+}
+
+/// `baseline` without the line of case `id`.
+pub fn baseline_without(baseline: &str, id: &str) -> String {
+    let prefix = format!("{id}\t");
+    baseline
+        .lines()
+        .filter(|l| !l.starts_with(&prefix))
+        .map(|l| format!("{l}\n"))
         .collect()
 }

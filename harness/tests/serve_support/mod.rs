@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
@@ -19,6 +19,8 @@ use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, Opcode};
 use ws_spec::handshake;
 use wsconform::serve::{FuzzingServer, ServeSettings};
 
+#[path = "../scratch/mod.rs"]
+mod scratch;
 #[path = "../skip/mod.rs"]
 mod skip;
 // Not every test crate that includes this module skips anything.
@@ -37,12 +39,7 @@ pub fn cases(patterns: &str) -> Vec<Case> {
 
 /// A fresh, empty directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("serve-tests")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    scratch::fresh("serve-tests", name)
 }
 
 /// A fuzzing server on a free loopback port, serving until stopped.
@@ -189,43 +186,72 @@ fn client_frame(f: Frame, flaws: RawFlaws, n: &mut u32) -> Vec<u8> {
     f.with_mask(key).encode()
 }
 
-/// A client written on ws-spec frames over a bare TcpStream, for one `/runCase`. It
-/// echoes whole messages as one frame, answers pings and echoes the close code.
-pub async fn raw_case(addr: SocketAddr, n: usize, agent: &str, flaws: RawFlaws) {
-    let Ok(mut stream) = TcpStream::connect(addr).await else {
-        return;
-    };
+/// A test client's connection to `/runCase` once the server answered its request.
+pub struct Opened {
+    /// The connection.
+    pub stream: TcpStream,
+    /// The Sec-WebSocket-Key the request sent.
+    pub key: String,
+    /// The server's response, as parsed (not validated).
+    pub response: handshake::Response,
+    /// What came after the response: the start of the first frames.
+    pub rest: Vec<u8>,
+}
+
+/// Connects to the fuzzing server at `addr` and asks for case `n` as `agent`;
+/// `None` when the connection fails or ends before a whole response came.
+pub async fn open_run_case(addr: SocketAddr, n: usize, agent: &str) -> Option<Opened> {
+    let mut stream = TcpStream::connect(addr).await.ok()?;
     let key = handshake::random_key(n as u64);
     let target = format!("/runCase?case={n}&agent={agent}");
     let request = handshake::RequestBuilder::new(&addr.to_string(), &target, &key).encode();
-    if stream.write_all(&request).await.is_err() {
-        return;
-    }
+    stream.write_all(&request).await.ok()?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut head = Vec::new();
-    let rest = loop {
-        let Ok(got) = stream.read(&mut buf).await else {
-            return;
-        };
-        if got == 0 {
-            return;
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(got) if got > 0 => head.extend_from_slice(&buf[..got]),
+            _ => return None,
         }
-        head.extend_from_slice(&buf[..got]);
-        if let Some((resp, used)) = handshake::parse_response(&head, 64 * 1024).unwrap() {
-            let resp = match flaws.skips_check {
-                Some(check) => overlook(resp, check, &key),
-                None => resp,
-            };
-            // RFC 6455 §4.1: an invalid response fails the connection.
-            if handshake::validate_response(&resp, &key, &[], &[]).is_err() {
-                return;
-            }
-            if flaws.drops_bytes_after_response {
-                break Vec::new();
-            }
-            break head.split_off(used);
+        let parsed = handshake::parse_response(&head, 64 * 1024).expect("a response to parse");
+        if let Some((response, used)) = parsed {
+            let rest = head.split_off(used);
+            return Some(Opened {
+                stream,
+                key,
+                response,
+                rest,
+            });
         }
+    }
+}
+
+/// A client written on ws-spec frames over a bare TcpStream, for one `/runCase`. It
+/// echoes whole messages as one frame, answers pings and echoes the close code.
+pub async fn raw_case(addr: SocketAddr, n: usize, agent: &str, flaws: RawFlaws) {
+    let Some(Opened {
+        mut stream,
+        key,
+        response,
+        rest,
+    }) = open_run_case(addr, n, agent).await
+    else {
+        return;
     };
+    let response = match flaws.skips_check {
+        Some(check) => overlook(response, check, &key),
+        None => response,
+    };
+    // RFC 6455 §4.1: an invalid response fails the connection.
+    if handshake::validate_response(&response, &key, &[], &[]).is_err() {
+        return;
+    }
+    let rest = if flaws.drops_bytes_after_response {
+        Vec::new()
+    } else {
+        rest
+    };
+    let mut buf = vec![0u8; 64 * 1024];
     let mut decoder = FrameDecoder::new(DecoderConfig {
         max_frame_payload: 64 << 20,
     });

@@ -30,21 +30,14 @@ pub fn section_title(section: &str) -> &'static str {
     }
 }
 
+/// A statistics map (octets or opcode -> how many) from `(key, count)` pairs.
+fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs.iter().map(|&(k, n)| (k.to_owned(), n)).collect()
+}
+
 /// A plausible result of one case, with a short but complete wire log.
 pub fn case(agent: &str, index: usize, id: &str, b: Behavior, c: CloseBehavior) -> CaseResult {
     let section = id.split('.').next().unwrap().to_owned();
-    let mut rx_frames = BTreeMap::new();
-    rx_frames.insert("1".to_owned(), 1);
-    rx_frames.insert("8".to_owned(), 1);
-    let mut tx_frames = BTreeMap::new();
-    tx_frames.insert("1".to_owned(), 1);
-    tx_frames.insert("8".to_owned(), 1);
-    let mut rx_octets = BTreeMap::new();
-    rx_octets.insert("129".to_owned(), 1);
-    rx_octets.insert("8".to_owned(), 2);
-    let mut tx_octets = BTreeMap::new();
-    tx_octets.insert("240".to_owned(), 1);
-    tx_octets.insert("14".to_owned(), 2);
     CaseResult {
         case_index: index,
         id: id.to_owned(),
@@ -117,10 +110,10 @@ pub fn case(agent: &str, index: usize, id: &str, b: Behavior, c: CloseBehavior) 
         http_request: "GET /runCase HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUpgrade: websocket\r\n\r\n"
             .to_owned(),
         http_response: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n".to_owned(),
-        rx_octet_stats: rx_octets,
-        tx_octet_stats: tx_octets,
-        rx_frame_stats: rx_frames,
-        tx_frame_stats: tx_frames,
+        rx_octet_stats: counts(&[("129", 1), ("8", 2)]),
+        tx_octet_stats: counts(&[("240", 1), ("14", 2)]),
+        rx_frame_stats: counts(&[("1", 1), ("8", 1)]),
+        tx_frame_stats: counts(&[("1", 1), ("8", 1)]),
         traffic_stats: None,
         report_time: section == "9",
         report_compression_ratio: false,
