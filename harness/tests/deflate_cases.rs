@@ -374,10 +374,7 @@ async fn correct_deflate_server_passes_section_17() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn built_in_echo_server_passes_section_17() {
-    let listener = wsconform::echo::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(wsconform::echo::serve(listener, Default::default()));
-    let records = run(addr, "17.*").await;
+    let records = run(support::start_echo(Default::default()).await, "17.*").await;
     assert_eq!(not_clean(&records), BTreeSet::new());
     let ok = records
         .iter()

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use support::broken_deflate::{self, DeflateFlaw};
 use support::{start, Flaws};
-use wsconform::echo::{self, EchoSettings};
+use wsconform::echo::EchoSettings;
 use wsconform::fuzz::{fuzz, FuzzOptions, FuzzOutcome, FuzzStep, Mismatch};
 use wsconform::runner::RunSettings;
 use wsconform::target::Target;
@@ -135,10 +135,7 @@ async fn finds(name: &str, flaws: Flaws) -> Vec<FuzzStep> {
 
 /// The built-in echo server, which negotiates permessage-deflate.
 async fn built_in() -> SocketAddr {
-    let listener = echo::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(echo::serve(listener, EchoSettings::default()));
-    addr
+    support::start_echo(EchoSettings::default()).await
 }
 
 /// [`finds_at`] for a server with a deflate flaw, checked against the built-in one.

@@ -395,12 +395,7 @@ async fn rfc6455_7_4_1_message_above_the_declared_limit_needs_1009() {
     assert_eq!(*b, Behavior::NonStrict, "{why}");
     assert!(why.contains("echoed the 1001-byte message"), "{why}");
     // The built-in server with a 1000-byte limit refuses 1001 bytes with 1009.
-    let listener = wsconform::echo::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(wsconform::echo::serve(
-        listener,
-        wsconform::echo::EchoSettings { max_message: 1000 },
-    ));
+    let addr = support::start_echo(wsconform::echo::EchoSettings { max_message: 1000 }).await;
     let v = verdicts(&run_with(addr, "15.1.3", settings(1000)).await);
     let (b, c, why) = get(&v, "15.1.3");
     assert_eq!((*b, *c), (Behavior::Ok, CloseBehavior::Ok), "{why}");
@@ -497,10 +492,7 @@ async fn rfc6455_5_5_2_unanswered_ping_flood_fails_15_2_2() {
 /// built-in server allows 10 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_timeouts_are_reported_with_the_servers_figure() {
-    let listener = wsconform::echo::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(wsconform::echo::serve(listener, Default::default()));
-    let records = run(addr, "15.3.*").await;
+    let records = run(support::start_echo(Default::default()).await, "15.3.*").await;
     assert_eq!(records.len(), 2);
     for r in &records {
         let v = &r.outcome.verdict;

@@ -84,9 +84,7 @@ async fn catalogue_over_wss_matches_ws_against_the_builtin_server() {
     let ca_file = dir.join("ca.pem");
     let server = ServerTls::generate(&names(&["localhost", "127.0.0.1"]), &ca_file).unwrap();
     let tls_addr = start_echo_tls(server).await;
-    let plain = echo::bind("127.0.0.1:0").await.unwrap();
-    let plain_addr = plain.local_addr().unwrap();
-    tokio::spawn(echo::serve(plain, EchoSettings::default()));
+    let plain_addr = support::start_echo(EchoSettings::default()).await;
 
     let client = ClientTls::new(&[ca_file], false).unwrap();
     let over_tls = run(&format!("wss://{tls_addr}/"), CASES, client).await;
@@ -220,9 +218,7 @@ async fn probe_reports_each_refusal_as_its_own_error() {
         other => panic!("{other:?}"),
     }
     // A ws:// server on a wss:// URL: no TLS at all.
-    let plain = echo::bind("127.0.0.1:0").await.unwrap();
-    let plain_addr = plain.local_addr().unwrap();
-    tokio::spawn(echo::serve(plain, EchoSettings::default()));
+    let plain_addr = support::start_echo(EchoSettings::default()).await;
     match probe(
         &Target::parse(&format!("wss://{plain_addr}/")).unwrap(),
         &RunSettings::default(),

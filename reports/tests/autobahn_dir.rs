@@ -50,6 +50,14 @@ fn scratch(name: &str) -> Scratch {
     Scratch(dir)
 }
 
+/// A scratch directory holding only `index` as its index file.
+fn with_index(name: &str, index: &str) -> Scratch {
+    let dir = scratch(name);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join(INDEX_FILE), index).unwrap();
+    dir
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -310,14 +318,11 @@ fn autobahn_users_python_one_liner_reads_our_index() {
 #[test]
 fn an_autobahn_written_case_file_is_readable() {
     // Shaped like Autobahn 25.10.1's output: none of our keys, Python-style values.
-    let dir = scratch("foreign");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join(INDEX_FILE),
+    let dir = with_index(
+        "foreign",
         r#"{"AutobahnServer/0.7": {"2.3": {"behavior": "OK", "behaviorClose": "OK", "duration": 2,
             "remoteCloseCode": 1000, "reportfile": "autobahnserver_0_7_case_2_3.json"}}}"#,
-    )
-    .unwrap();
+    );
     fs::write(
         dir.join("autobahnserver_0_7_case_2_3.json"),
         r#"{"agent": "AutobahnServer/0.7", "behavior": "OK", "behaviorClose": "OK", "case": 21,
@@ -471,9 +476,7 @@ fn a_case_repeated_within_a_run_is_refused() {
 
 #[test]
 fn a_corrupt_index_is_reported_not_overwritten() {
-    let dir = scratch("corrupt");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join(INDEX_FILE), "{ half an index").unwrap();
+    let dir = with_index("corrupt", "{ half an index");
     let err = write_autobahn_dir(&dir, &[three_cases("a")]).unwrap_err();
     assert!(matches!(err, ReportError::Json { .. }), "{err}");
     assert_eq!(
@@ -484,14 +487,11 @@ fn a_corrupt_index_is_reported_not_overwritten() {
 
 #[test]
 fn an_index_pointing_outside_the_directory_is_refused() {
-    let dir = scratch("escape");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join(INDEX_FILE),
+    let dir = with_index(
+        "escape",
         r#"{"a": {"1.1.1": {"behavior": "OK", "behaviorClose": "OK", "duration": 1,
             "remoteCloseCode": null, "reportfile": "../../etc/passwd"}}}"#,
-    )
-    .unwrap();
+    );
     let err = read_autobahn_dir(&dir).unwrap_err();
     assert!(matches!(err, ReportError::Malformed { .. }), "{err}");
 }

@@ -132,6 +132,15 @@ pub fn rss() -> u64 {
         .unwrap_or(0)
 }
 
+/// Starts the built-in echo server (`wsconform::echo`) on a free loopback port; it
+/// runs until the test ends.
+pub async fn start_echo(settings: wsconform::echo::EchoSettings) -> SocketAddr {
+    let listener = wsconform::echo::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(wsconform::echo::serve(listener, settings));
+    addr
+}
+
 /// Starts the server on a free loopback port; it runs until the test ends.
 pub async fn start(flaws: Flaws) -> SocketAddr {
     if flaws.single_threaded {
