@@ -20,7 +20,7 @@ use ws_cases::model::{Behavior, CloseBehavior};
 use ws_spec::close;
 use ws_spec::deflate::{Compressor, Decompressor, DeflateError};
 use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, Opcode};
-use ws_spec::handshake::{self, ServerConfig, ServerDecision};
+use ws_spec::handshake;
 use wsconform::runner::{run_all, CaseRecord, RunSettings};
 use wsconform::target::Target;
 
@@ -268,12 +268,8 @@ async fn serve(
         return Ok(());
     };
     let mut buf = vec![0u8; 64 * 1024];
-    let (response, key) = match handshake::server_respond(&req, &ServerConfig::default()) {
-        ServerDecision::Accept { response, key, .. } => (response, key),
-        ServerDecision::Refuse { response, .. } => {
-            stream.write_all(&response).await?;
-            return stream.shutdown().await;
-        }
+    let Some((response, key)) = support::accept_or_refuse(&mut stream, &req).await? else {
+        return Ok(());
     };
     let offers = handshake::parse_extensions(&req.header_all("Sec-WebSocket-Extensions"))
         .unwrap_or_default();

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use ws_spec::deflate::{server_negotiate, ServerPolicy};
 use ws_spec::endpoint::{Endpoint, EndpointConfig};
 use ws_spec::frame::{FrameHeader, LengthForm, Opcode};
-use ws_spec::handshake::{self, ServerConfig, ServerDecision};
+use ws_spec::handshake;
 
 /// The rule a server breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,12 +56,8 @@ async fn serve(mut stream: TcpStream, flaw: DeflateFlaw) -> std::io::Result<()> 
             }
         }
     };
-    let (mut response, key) = match handshake::server_respond(&request, &ServerConfig::default()) {
-        ServerDecision::Accept { response, key, .. } => (response, key),
-        ServerDecision::Refuse { response, .. } => {
-            stream.write_all(&response).await?;
-            return stream.shutdown().await;
-        }
+    let Some((mut response, key)) = super::accept_or_refuse(&mut stream, &request).await? else {
+        return Ok(());
     };
     let offers = handshake::parse_extensions(&request.header_all("Sec-WebSocket-Extensions"))
         .unwrap_or_default();

@@ -121,6 +121,23 @@ pub async fn read_request(
     }
 }
 
+/// Answers `req` as a conforming server would: `Some((response, key))`, the 101
+/// response and the client's key, when it accepts (the caller sends the response,
+/// or one of its own); `None` once it sent the refusal and closed.
+pub async fn accept_or_refuse(
+    stream: &mut TcpStream,
+    req: &handshake::Request,
+) -> std::io::Result<Option<(Vec<u8>, String)>> {
+    match handshake::server_respond(req, &ServerConfig::default()) {
+        ServerDecision::Accept { response, key, .. } => Ok(Some((response, key))),
+        ServerDecision::Refuse { response, .. } => {
+            stream.write_all(&response).await?;
+            stream.shutdown().await?;
+            Ok(None)
+        }
+    }
+}
+
 /// Resident set size of this process, in bytes.
 pub fn rss() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -387,12 +404,8 @@ async fn serve(mut stream: TcpStream, flaws: Flaws) -> std::io::Result<()> {
     if flaws.accept_http10 {
         req.version = "HTTP/1.1".into();
     }
-    let response = match handshake::server_respond(&req, &ServerConfig::default()) {
-        ServerDecision::Accept { response, .. } => response,
-        ServerDecision::Refuse { response, .. } => {
-            stream.write_all(&response).await?;
-            return stream.shutdown().await;
-        }
+    let Some((response, _)) = accept_or_refuse(&mut stream, &req).await? else {
+        return Ok(());
     };
     stream.write_all(&response).await?;
     let mut decoder = FrameDecoder::new(if flaws.serve_one_at_a_time {
