@@ -43,9 +43,11 @@ use ws_spec::connection::{ServerConnection, ServerConnectionConfig, ServerDeflat
 use ws_spec::endpoint::{self, Endpoint, EndpointConfig};
 use ws_spec::handshake::{self, Request};
 
+mod h2;
 mod limits;
 mod protocol;
 
+pub use h2::Http2Serve;
 use limits::AgentRun;
 pub use limits::{Refusal, DEFAULT_MAX_AGENTS, MAX_AGENT_NAME};
 use protocol::query_params;
@@ -82,6 +84,8 @@ pub struct ServeSettings {
     pub out: Option<PathBuf>,
     /// Agents kept at most; a `/runCase` of one more gets HTTP 429.
     pub max_agents: usize,
+    /// Whether clients may come over HTTP/2 (RFC 8441) as well as HTTP/1.1.
+    pub http2: Http2Serve,
 }
 
 impl Default for ServeSettings {
@@ -91,6 +95,7 @@ impl Default for ServeSettings {
             max_message: 64 << 20,
             out: None,
             max_agents: DEFAULT_MAX_AGENTS,
+            http2: Http2Serve::Off,
         }
     }
 }
@@ -207,14 +212,21 @@ impl FuzzingServer {
                         let tls = tls.clone();
                         tasks.spawn(async move {
                             let _ = stream.set_nodelay(true);
-                            let stream: Stream = match tls {
-                                None => Box::new(stream),
+                            let (stream, h2) = match tls {
+                                None => h2::sniff(Box::new(stream), server.settings.http2).await,
                                 Some(tls) => match tls.accept(stream).await {
-                                    Ok(s) => Box::new(s),
+                                    Ok(s) => {
+                                        let alpn = s.get_ref().1.alpn_protocol();
+                                        let h2 = alpn == Some(crate::tls::ALPN_H2);
+                                        (Box::new(s) as Stream, h2.then_some("h2"))
+                                    }
                                     Err(_) => return,
                                 },
                             };
-                            server.serve_connection(stream).await;
+                            match h2 {
+                                Some(kind) => h2::serve(server, stream, kind).await,
+                                None => server.serve_connection(stream).await,
+                            }
                         });
                     }
                     // Out of descriptors or similar: back off instead of spinning.
@@ -364,9 +376,14 @@ impl FuzzingServer {
             self.run_case(stream, &request, head, index, &agent).await;
             return;
         }
-        let Some(mut control) = Control::accept(stream, &request, head, consumed).await else {
+        let Some(control) = Control::accept(stream, &request, head, consumed).await else {
             return;
         };
+        self.control(control, command).await;
+    }
+
+    /// Answers a command other than `/runCase` on an open WebSocket, then closes it.
+    async fn control(self: &Arc<Self>, mut control: Control, command: Command) {
         match command {
             Command::RunCase { .. } => unreachable!("handled above"),
             Command::CaseCount => {
@@ -478,9 +495,9 @@ impl FuzzingServer {
 /// Lends the socket to [`drive`] without letting it close it: the case is recorded
 /// before TCP closes, so a client that sees the end of its case and asks for its report
 /// (or the case's status) at once finds the result there.
-struct KeepOpen<'a>(&'a mut Stream);
+struct KeepOpen<'a, T>(&'a mut T);
 
-impl AsyncRead for KeepOpen<'_> {
+impl<T: AsyncRead + Unpin> AsyncRead for KeepOpen<'_, T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -490,7 +507,7 @@ impl AsyncRead for KeepOpen<'_> {
     }
 }
 
-impl AsyncWrite for KeepOpen<'_> {
+impl<T: AsyncWrite + Unpin> AsyncWrite for KeepOpen<'_, T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -558,6 +575,16 @@ struct Control {
 }
 
 impl Control {
+    /// A control WebSocket whose opening is done already (an accepted extended CONNECT).
+    fn opened(stream: Stream) -> Self {
+        Control {
+            stream,
+            ep: Endpoint::new(EndpointConfig::new(endpoint::Role::Server)),
+            t0: Instant::now(),
+            buf: vec![0u8; 16 * 1024],
+        }
+    }
+
     /// Completes the opening handshake with the reference server rules; a refused
     /// request has been answered and closed.
     async fn accept(
@@ -704,6 +731,19 @@ pub struct ServeArgs {
     /// by design. Naming the section (`--cases '15.*'`) offers it without --all.
     #[arg(long)]
     pub all: bool,
+    /// Take WebSockets over HTTP/2 too (RFC 8441) on the same port: with --tls, ALPN
+    /// offers h2 and http/1.1; without, a connection opening with the HTTP/2 preface is
+    /// h2c (prior knowledge). SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 is advertised and
+    /// each extended CONNECT plays its case on its stream; the report says which
+    /// protocol (and stream) each case used.
+    #[arg(long)]
+    pub http2: bool,
+    /// With --http2: leave SETTINGS_ENABLE_CONNECT_PROTOCOL out of the SETTINGS (an
+    /// extended CONNECT is still read, to catch a client that sends one anyway). Case
+    /// 20.4.3 is judged this way: a client must open its WebSockets over HTTP/1.1
+    /// instead, or fail them (RFC 8441 §3).
+    #[arg(long, requires = "http2")]
+    pub http2_without_setting: bool,
     /// wss:// instead of ws://.
     #[command(flatten)]
     pub tls: ServerTlsArgs,
@@ -756,7 +796,13 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
         max_message: args.max_message_size,
         out: Some(args.out.clone()),
         max_agents: args.max_agents,
+        http2: match (args.http2, args.http2_without_setting) {
+            (false, _) => Http2Serve::Off,
+            (true, false) => Http2Serve::On,
+            (true, true) => Http2Serve::WithoutSetting,
+        },
     };
+    let tls = tls.map(|t| if args.http2 { t.offering_h2() } else { t });
     let mut server = FuzzingServer::new(cases, settings);
     if !args.quiet {
         server = server.with_case_log(|d| {
@@ -829,126 +875,5 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::protocol::percent_decode;
-    use super::*;
-
-    fn cases() -> Vec<Case> {
-        ws_cases::cases_for(Role::Server)
-            .into_iter()
-            .filter(|c| c.id.starts_with("1.1.") || c.id.starts_with("2."))
-            .collect()
-    }
-
-    #[test]
-    fn run_case_numbers_are_one_based_in_selection_order() {
-        let cases = cases();
-        assert_eq!(
-            parse_command("/runCase?case=1&agent=me", &cases),
-            Ok(Command::RunCase {
-                index: 0,
-                agent: "me".into()
-            })
-        );
-        let last = cases.len();
-        assert_eq!(
-            parse_command(&format!("/runCase?agent=x&case={last}"), &cases),
-            Ok(Command::RunCase {
-                index: last - 1,
-                agent: "x".into()
-            })
-        );
-        for bad in ["0", &(last + 1).to_string(), "one", "-1"] {
-            let got = parse_command(&format!("/runCase?case={bad}&agent=me"), &cases);
-            assert!(
-                matches!(got, Err(CommandError::BadParameter(_))),
-                "{bad}: {got:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn casetuple_names_a_case_and_case_wins_over_it() {
-        let cases = cases();
-        let i = cases.iter().position(|c| c.id == "2.3").unwrap();
-        assert_eq!(
-            parse_command("/runCase?casetuple=2.3&agent=a", &cases),
-            Ok(Command::RunCase {
-                index: i,
-                agent: "a".into()
-            })
-        );
-        assert_eq!(
-            parse_command("/getCaseInfo?casetuple=2.3&case=1", &cases),
-            Ok(Command::CaseInfo { index: 0 })
-        );
-        assert!(parse_command("/runCase?casetuple=9.9.9&agent=a", &cases).is_err());
-    }
-
-    #[test]
-    fn agent_is_percent_decoded_and_required() {
-        let cases = cases();
-        assert_eq!(
-            parse_command("/updateReports?agent=my%20client+v2", &cases),
-            Ok(Command::UpdateReports {
-                agent: "my client v2".into(),
-                shutdown: false
-            })
-        );
-        assert_eq!(
-            parse_command("/updateReports?agent=a&shutdownOnComplete=True", &cases),
-            Ok(Command::UpdateReports {
-                agent: "a".into(),
-                shutdown: true
-            })
-        );
-        for target in [
-            "/runCase?case=1",
-            "/runCase?case=1&agent=",
-            "/getCaseStatus?case=1",
-            "/updateReports",
-            "/runCase?agent=a",
-            "/runCase?case=1&case=2&agent=a",
-        ] {
-            assert!(
-                matches!(
-                    parse_command(target, &cases),
-                    Err(CommandError::BadParameter(_))
-                ),
-                "{target}"
-            );
-        }
-    }
-
-    #[test]
-    fn unknown_paths_are_404_and_absolute_targets_work() {
-        let cases = cases();
-        let e = parse_command("/", &cases).unwrap_err();
-        assert_eq!(e.status(), 404);
-        assert_eq!(
-            parse_command("/getCaseCount/", &cases)
-                .unwrap_err()
-                .status(),
-            404
-        );
-        assert_eq!(
-            parse_command("http://127.0.0.1:9001/getCaseCount", &cases),
-            Ok(Command::CaseCount)
-        );
-        assert_eq!(
-            parse_command("/stopServer", &cases),
-            Ok(Command::StopServer)
-        );
-    }
-
-    #[test]
-    fn malformed_escapes_stay_as_written() {
-        assert_eq!(percent_decode("a%2"), "a%2");
-        assert_eq!(percent_decode("a%zz"), "a%zz");
-        assert_eq!(percent_decode("%41%42"), "AB");
     }
 }

@@ -460,6 +460,17 @@ impl ServerTls {
         })
     }
 
+    /// The same identity offering HTTP/2 (`h2`) first and HTTP/1.1 second over ALPN
+    /// (RFC 7301), as a server taking WebSockets over both does (`serve --http2`).
+    pub fn offering_h2(&self) -> ServerTls {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()];
+        ServerTls {
+            config: Arc::new(config),
+            ..self.clone()
+        }
+    }
+
     /// The rustls configuration, for servers that drive tokio-rustls themselves.
     pub fn config(&self) -> Arc<ServerConfig> {
         self.config.clone()

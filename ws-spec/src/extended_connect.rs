@@ -161,6 +161,26 @@ pub fn validate_request(request: &ConnectRequest) -> Result<(), ConnectError> {
     }
 }
 
+/// Server role: the header fields of a 2xx answer accepting a WebSocket (RFC 8441 §5):
+/// the chosen subprotocol and extensions, as RFC 6455 §4.2.2 names them, and nothing
+/// of the HTTP/1.1 upgrade (no Sec-WebSocket-Accept, Upgrade or Connection).
+pub fn accept_headers(
+    subprotocol: Option<&str>,
+    extensions: &[crate::extension::ExtensionOffer],
+) -> Vec<(String, String)> {
+    let mut headers = Vec::new();
+    if let Some(p) = subprotocol {
+        headers.push(("sec-websocket-protocol".to_string(), p.to_string()));
+    }
+    if !extensions.is_empty() {
+        headers.push((
+            "sec-websocket-extensions".to_string(),
+            crate::extension::format_extensions(extensions),
+        ));
+    }
+    headers
+}
+
 /// Client role: checks the answer to an extended CONNECT as RFC 8441 §5 asks: a
 /// 2xx status, then the subprotocol and extensions held to what was offered, as
 /// for HTTP/1.1 (RFC 6455 §4.1). There is no accept hash to check.

@@ -42,7 +42,7 @@ mod send;
 mod timer;
 mod wirelog;
 
-pub use connect::{http2_not_applicable, Opening};
+pub use connect::{http2_not_applicable, ConnectAnswer, Opening};
 use echoes::{Echoes, RoundTrip};
 pub(crate) use measured::judge_measured;
 use opening::Codec;
@@ -259,7 +259,10 @@ impl<'c> CaseRun<'c> {
         run.timers
             .set(Timer::OpenHandshake, run.config.open_handshake_timeout);
         run.obs.is_server = run.config.role == Role::Server;
-        if let Opening::ExtendedConnect { .. } = run.config.opening {
+        if run.config.opening != Opening::Http1 && run.config.role == Role::Server {
+            // The transport hands over the client's CONNECT (on_connect_request).
+            run.http_request.clear();
+        } else if let Opening::ExtendedConnect { .. } = run.config.opening {
             // The transport sends the CONNECT and reports its answer.
             run.http_request = run.connect_request().render();
         } else if run.config.role == Role::Client {

@@ -100,7 +100,8 @@ impl CaseRun<'_> {
                         subprotocol,
                         key,
                     } => {
-                        if let Some(ext) = self.server_deflate(&request) {
+                        let offers = request.header_all("Sec-WebSocket-Extensions");
+                        if let Some(ext) = self.server_deflate(&offers) {
                             response =
                                 handshake::accept_response(&key, subprotocol.as_deref(), &[ext]);
                         }
@@ -214,15 +215,12 @@ impl CaseRun<'_> {
         false
     }
 
-    /// Server role: answers the client's permessage-deflate offers with the
-    /// case's policies; the extension for the response when one accepts.
-    pub(super) fn server_deflate(
-        &mut self,
-        request: &handshake::Request,
-    ) -> Option<handshake::ExtensionOffer> {
+    /// Server role: answers the client's permessage-deflate offers (the values of its
+    /// Sec-WebSocket-Extensions fields) with the case's policies; the extension for
+    /// the response when one accepts.
+    pub(super) fn server_deflate(&mut self, values: &[&str]) -> Option<handshake::ExtensionOffer> {
         let setup = self.case.deflate.as_ref()?;
-        let offers = handshake::parse_extensions(&request.header_all("Sec-WebSocket-Extensions"))
-            .unwrap_or_default();
+        let offers = handshake::parse_extensions(values).unwrap_or_default();
         match deflate::server_negotiate_first(&offers, &setup.accept) {
             Ok(Some((ext, params))) => {
                 self.use_deflate(params);

@@ -302,6 +302,18 @@ pub fn stream_end(e: &h2::Error) -> StreamEnd {
     }
 }
 
+/// How the peer ended a stream, as the report's protocol line says it ("; …").
+pub fn describe_end(end: &StreamEnd) -> String {
+    match end {
+        StreamEnd::EndStream => "; the peer ended the stream with END_STREAM".into(),
+        StreamEnd::Reset(code) => format!("; the peer reset the stream ({code})"),
+        StreamEnd::ConnectionClosed(why) => {
+            format!("; the stream ended with the connection: {why}")
+        }
+        StreamEnd::StillOpen => String::new(),
+    }
+}
+
 /// One extended-CONNECT stream as a byte pipe. Received data is handed on as
 /// it is read and its flow-control window released at once, so the peer may
 /// send as fast as the suite reads; writes take only what the peer's windows allow.
@@ -520,17 +532,8 @@ pub async fn run_case(
                 protocol.push_str(&format!("; stream {}", opened.stream_id));
                 run.on_connect_response(opened.status, &opened.headers, t0.elapsed());
                 drive(&mut run, &mut opened.io, t0, deadline).await;
-                match &opened.io.ended {
-                    Some(StreamEnd::EndStream) => {
-                        protocol.push_str("; the peer ended the stream with END_STREAM")
-                    }
-                    Some(StreamEnd::Reset(code)) => {
-                        protocol.push_str(&format!("; the peer reset the stream ({code})"))
-                    }
-                    Some(StreamEnd::ConnectionClosed(why)) => {
-                        protocol.push_str(&format!("; the stream ended with the connection: {why}"))
-                    }
-                    Some(StreamEnd::StillOpen) | None => {}
+                if let Some(end) = &opened.io.ended {
+                    protocol.push_str(&describe_end(end));
                 }
             }
             Ok(Err(why)) => run.abort(t0.elapsed(), &why),

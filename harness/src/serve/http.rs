@@ -72,6 +72,22 @@ impl Answer {
         }
     }
 
+    /// The header fields both protocols carry, names lower-case.
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("content-type", self.content_type.to_string()),
+            ("content-length", self.body.len().to_string()),
+            ("cache-control", "no-store".to_string()),
+        ];
+        if let Some(policy) = self.policy {
+            fields.push(("content-security-policy", policy.to_string()));
+        }
+        if self.status == 405 {
+            fields.push(("allow", "GET, HEAD".to_string()));
+        }
+        fields
+    }
+
     fn to_bytes(&self, head_only: bool) -> Vec<u8> {
         let reason = match self.status {
             200 => "OK",
@@ -80,18 +96,11 @@ impl Answer {
             405 => "Method Not Allowed",
             _ => "Service Unavailable",
         };
-        let mut out = format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n",
-            self.status,
-            self.content_type,
-            self.body.len()
-        );
-        if let Some(policy) = self.policy {
-            out.push_str(&format!("Content-Security-Policy: {policy}\r\n"));
+        let mut out = format!("HTTP/1.1 {} {reason}\r\n", self.status);
+        for (name, value) in self.fields() {
+            out.push_str(&format!("{name}: {value}\r\n"));
         }
-        if self.status == 405 {
-            out.push_str("Allow: GET, HEAD\r\n");
-        }
+        out.push_str("connection: close\r\n");
         out.push_str("\r\n");
         let mut out = out.into_bytes();
         if !head_only {
@@ -103,9 +112,31 @@ impl Answer {
 
 /// The answer to a plain HTTP request, as bytes to write before closing.
 pub(super) async fn answer(server: &Arc<FuzzingServer>, request: &Request) -> Vec<u8> {
+    answer_of(server, request)
+        .await
+        .to_bytes(request.method == "HEAD")
+}
+
+/// The answer to a plain HTTP/2 request: status, header fields (lower-case names)
+/// and body (empty for HEAD).
+pub(super) async fn answer_h2(
+    server: &Arc<FuzzingServer>,
+    request: &Request,
+) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
+    let answer = answer_of(server, request).await;
+    let fields = answer.fields();
+    let body = if request.method == "HEAD" {
+        Vec::new()
+    } else {
+        answer.body
+    };
+    (answer.status, fields, body)
+}
+
+async fn answer_of(server: &Arc<FuzzingServer>, request: &Request) -> Answer {
     let head_only = request.method == "HEAD";
     if request.method != "GET" && !head_only {
-        return Answer::error(405, "only GET and HEAD are served").to_bytes(head_only);
+        return Answer::error(405, "only GET and HEAD are served");
     }
     let target = origin_form(&request.target);
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -131,7 +162,7 @@ pub(super) async fn answer(server: &Arc<FuzzingServer>, request: &Request) -> Ve
             ),
         ),
     };
-    answer.to_bytes(head_only)
+    answer
 }
 
 impl FuzzingServer {

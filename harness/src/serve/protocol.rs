@@ -176,3 +176,125 @@ pub fn parse_command(target: &str, cases: &[Case]) -> Result<Command, CommandErr
         other => Err(CommandError::UnknownPath(other.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ws_cases::run::Role;
+    use ws_cases::Case;
+
+    fn cases() -> Vec<Case> {
+        ws_cases::cases_for(Role::Server)
+            .into_iter()
+            .filter(|c| c.id.starts_with("1.1.") || c.id.starts_with("2."))
+            .collect()
+    }
+
+    #[test]
+    fn run_case_numbers_are_one_based_in_selection_order() {
+        let cases = cases();
+        assert_eq!(
+            parse_command("/runCase?case=1&agent=me", &cases),
+            Ok(Command::RunCase {
+                index: 0,
+                agent: "me".into()
+            })
+        );
+        let last = cases.len();
+        assert_eq!(
+            parse_command(&format!("/runCase?agent=x&case={last}"), &cases),
+            Ok(Command::RunCase {
+                index: last - 1,
+                agent: "x".into()
+            })
+        );
+        for bad in ["0", &(last + 1).to_string(), "one", "-1"] {
+            let got = parse_command(&format!("/runCase?case={bad}&agent=me"), &cases);
+            assert!(
+                matches!(got, Err(CommandError::BadParameter(_))),
+                "{bad}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn casetuple_names_a_case_and_case_wins_over_it() {
+        let cases = cases();
+        let i = cases.iter().position(|c| c.id == "2.3").unwrap();
+        assert_eq!(
+            parse_command("/runCase?casetuple=2.3&agent=a", &cases),
+            Ok(Command::RunCase {
+                index: i,
+                agent: "a".into()
+            })
+        );
+        assert_eq!(
+            parse_command("/getCaseInfo?casetuple=2.3&case=1", &cases),
+            Ok(Command::CaseInfo { index: 0 })
+        );
+        assert!(parse_command("/runCase?casetuple=9.9.9&agent=a", &cases).is_err());
+    }
+
+    #[test]
+    fn agent_is_percent_decoded_and_required() {
+        let cases = cases();
+        assert_eq!(
+            parse_command("/updateReports?agent=my%20client+v2", &cases),
+            Ok(Command::UpdateReports {
+                agent: "my client v2".into(),
+                shutdown: false
+            })
+        );
+        assert_eq!(
+            parse_command("/updateReports?agent=a&shutdownOnComplete=True", &cases),
+            Ok(Command::UpdateReports {
+                agent: "a".into(),
+                shutdown: true
+            })
+        );
+        for target in [
+            "/runCase?case=1",
+            "/runCase?case=1&agent=",
+            "/getCaseStatus?case=1",
+            "/updateReports",
+            "/runCase?agent=a",
+            "/runCase?case=1&case=2&agent=a",
+        ] {
+            assert!(
+                matches!(
+                    parse_command(target, &cases),
+                    Err(CommandError::BadParameter(_))
+                ),
+                "{target}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_paths_are_404_and_absolute_targets_work() {
+        let cases = cases();
+        let e = parse_command("/", &cases).unwrap_err();
+        assert_eq!(e.status(), 404);
+        assert_eq!(
+            parse_command("/getCaseCount/", &cases)
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(
+            parse_command("http://127.0.0.1:9001/getCaseCount", &cases),
+            Ok(Command::CaseCount)
+        );
+        assert_eq!(
+            parse_command("/stopServer", &cases),
+            Ok(Command::StopServer)
+        );
+    }
+
+    #[test]
+    fn malformed_escapes_stay_as_written() {
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("a%zz"), "a%zz");
+        assert_eq!(percent_decode("%41%42"), "AB");
+    }
+}

@@ -1,0 +1,198 @@
+//! `wsconform serve --http2`: clients under test over HTTP/2 (RFC 8441) on the serve
+//! port, beside HTTP/1.1. An `h2`-crate client opens each case as an extended
+//! CONNECT on one shared connection (TLS with ALPN h2, and h2c with prior knowledge);
+//! tokio-tungstenite comes over HTTP/1.1 to the same port; the report says which
+//! protocol each case used.
+
+mod h2_client;
+mod serve_support;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use h2_client::{Flaws, H2Client, Opened};
+use serve_support::{cases, scratch, tungstenite_case};
+use tokio::net::TcpListener;
+use ws_cases::Case;
+use ws_reports::{Behavior, RunReport};
+use wsconform::serve::{FuzzingServer, Http2Serve, ServeSettings};
+use wsconform::tls::ServerTls;
+
+/// A fuzzing server with HTTP/2 in `mode`, over TLS when `tls` (the CA file returned).
+struct Served {
+    server: Arc<FuzzingServer>,
+    addr: std::net::SocketAddr,
+    ca: Option<PathBuf>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn start(name: &str, offered: Vec<Case>, mode: Http2Serve, tls: bool) -> Served {
+    let dir = scratch(name);
+    let settings = ServeSettings {
+        http2: mode,
+        ..ServeSettings::default()
+    };
+    let server = Arc::new(FuzzingServer::new(offered, settings));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let s = server.clone();
+    let (task, ca) = if tls {
+        let ca = dir.join("ca.pem");
+        let identity = ServerTls::generate(&["localhost".to_string()], &ca)
+            .unwrap()
+            .offering_h2();
+        let task = tokio::spawn(async move { s.serve_tls(listener, identity).await });
+        (task, Some(ca))
+    } else {
+        (tokio::spawn(async move { s.serve(listener).await }), None)
+    };
+    Served {
+        server,
+        addr,
+        ca,
+        task,
+    }
+}
+
+impl Served {
+    async fn stop(self) {
+        self.server.stop();
+        self.task.await.unwrap();
+    }
+
+    /// The report of `agent` once it has `count` results: a client may see its case
+    /// end a moment before the verdict is recorded (waits at most 10 s).
+    async fn report(&self, agent: &str, count: usize) -> RunReport {
+        for _ in 0..200 {
+            match self.server.report(agent) {
+                Some(r) if r.results.len() >= count => return r,
+                _ => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+        panic!("{agent}: fewer than {count} results in 10 s");
+    }
+}
+
+/// Runs every offered case on `client`, `parallel` at a time as streams of its
+/// connection.
+async fn run_all(
+    client: &Arc<H2Client>,
+    count: usize,
+    agent: &str,
+    parallel: usize,
+) -> Vec<Opened> {
+    let mut opened = Vec::new();
+    let numbers: Vec<usize> = (1..=count).collect();
+    for batch in numbers.chunks(parallel) {
+        let mut tasks = Vec::new();
+        for &n in batch {
+            let c = client.clone();
+            let agent = agent.to_string();
+            tasks.push(tokio::spawn(async move { c.run_case(n, &agent).await }));
+        }
+        for t in tasks {
+            opened.push(t.await.unwrap());
+        }
+    }
+    opened
+}
+
+/// Every case of `report` with a verdict other than OK / INFORMATIONAL on messages,
+/// with its reason.
+fn failing(report: &RunReport) -> Vec<String> {
+    report
+        .results
+        .iter()
+        .filter(|c| !matches!(c.behavior, Behavior::Ok | Behavior::Informational))
+        .map(|c| format!("{} {}: {} [{}]", c.id, c.behavior, c.reason, c.protocol))
+        .collect()
+}
+
+const SELECTION: &str = "1.1.*,1.2.1,2.*,5.1,5.6,6.2.*,7.1.*,9.1.1,10.1.1,0.5.1,0.6.9";
+
+fn protocol_of<'a>(report: &'a RunReport, id: &str) -> &'a str {
+    &report.results.iter().find(|c| c.id == id).unwrap().protocol
+}
+
+/// `serve --tls --http2`: ALPN h2, the setting advertised, every case played on a
+/// stream of one connection and reported as HTTP/2 with its stream; a case whose
+/// subject is the HTTP/1.1 101 is INFORMATIONAL (not applicable), not failed; an
+/// HTTP/1.1 client on the same port (ALPN http/1.1) still gets its cases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_h2_client_runs_its_cases_over_http2_on_tls_beside_http1() {
+    let offered = cases(SELECTION);
+    let srv = start("h2-tls", offered.clone(), Http2Serve::On, true).await;
+    let client = Arc::new(
+        H2Client::connect(srv.addr, srv.ca.as_deref(), Flaws::None)
+            .await
+            .unwrap(),
+    );
+    assert!(
+        client.connect_protocol(),
+        "SETTINGS_ENABLE_CONNECT_PROTOCOL = 1"
+    );
+    let count: usize = client
+        .control("/getCaseCount")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(count, offered.len());
+    // One case at a time: with several streams at once over TLS, the h2 client (0.4.21)
+    // sometimes ends the connection itself with GOAWAY ENHANCE_YOUR_CALM (one of its
+    // flood guards); not yet explained, see docs/results/http2.md.
+    let opened = run_all(&client, count, "h2", 1).await;
+    assert!(
+        opened.iter().all(|o| matches!(o, Opened::Http2 { .. })),
+        "{opened:?}"
+    );
+    let report = srv.report("h2", offered.len()).await;
+    assert_eq!(report.results.len(), offered.len());
+    assert_eq!(failing(&report), Vec::<String>::new());
+    for c in &report.results {
+        assert!(
+            c.protocol.starts_with("HTTP/2 (h2); stream "),
+            "{}: {}",
+            c.id,
+            c.protocol
+        );
+        let not_applicable = c.reason.starts_with("Not applicable over HTTP/2");
+        assert_eq!(not_applicable, c.id == "0.5.1", "{}: {}", c.id, c.reason);
+    }
+    // The unoffered subprotocol of 0.6.9 goes on the 2xx answer; the client refused it.
+    let c = report.results.iter().find(|c| c.id == "0.6.9").unwrap();
+    assert_eq!(c.behavior, Behavior::Ok, "{}", c.reason);
+    // The driver page over HTTP/2 too.
+    let (status, page) = client.get("/").await.unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("<script"), "{page:.200}");
+    srv.stop().await;
+}
+
+/// h2c with prior knowledge on the plain port, and tokio-tungstenite over HTTP/1.1 on
+/// the same port: each case's report says which protocol it came over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2c_and_http1_share_the_plain_port() {
+    let offered = cases("1.1.1,1.1.2,2.1,5.1");
+    let srv = start("h2c", offered.clone(), Http2Serve::On, false).await;
+    let client = Arc::new(
+        H2Client::connect(srv.addr, None, Flaws::None)
+            .await
+            .unwrap(),
+    );
+    assert!(client.connect_protocol());
+    run_all(&client, offered.len(), "h2c", 4).await;
+    let base = format!("ws://{}", srv.addr);
+    for n in 1..=offered.len() {
+        tungstenite_case(&base, n, "http1").await;
+    }
+    let h2c = srv.report("h2c", offered.len()).await;
+    let http1 = srv.report("http1", offered.len()).await;
+    assert_eq!(failing(&h2c), Vec::<String>::new());
+    assert_eq!(failing(&http1), Vec::<String>::new());
+    for c in &offered {
+        assert!(protocol_of(&h2c, &c.id).starts_with("HTTP/2 (h2c); stream "));
+        assert_eq!(protocol_of(&http1, &c.id), "HTTP/1.1");
+    }
+    srv.stop().await;
+}
