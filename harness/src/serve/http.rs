@@ -98,9 +98,14 @@ impl Answer {
         };
         let mut out = format!("HTTP/1.1 {} {reason}\r\n", self.status);
         for (name, value) in self.fields() {
-            out.push_str(&format!("{name}: {value}\r\n"));
+            // HTTP/1.1 names in their customary spelling (Content-Type); HTTP/2 lower-cases them.
+            let name: Vec<String> = name
+                .split('-')
+                .map(|w| w[..1].to_ascii_uppercase() + &w[1..])
+                .collect();
+            out.push_str(&format!("{}: {value}\r\n", name.join("-")));
         }
-        out.push_str("connection: close\r\n");
+        out.push_str("Connection: close\r\n");
         out.push_str("\r\n");
         let mut out = out.into_bytes();
         if !head_only {
