@@ -49,6 +49,20 @@ pub enum Opened {
     Failed(String),
 }
 
+/// The receive windows the client grants the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Windows {
+    /// What Chromium grants: 6 MiB per stream, 15 MiB for the connection. The h2
+    /// crate's budget for small DATA frames held unread is half the connection window
+    /// (7.5 MiB here), so no case's octet-wise writes come near it.
+    #[default]
+    Browser,
+    /// The h2 crate's defaults, HTTP/2's initial 65,535 bytes for both: its budget for
+    /// small DATA frames held unread is then 32,767 bytes of framing overhead, about
+    /// 128 one-byte frames (docs/results/http2.md, "serve over HTTP/2").
+    H2Default,
+}
+
 /// An HTTP/2 connection to the fuzzing server, with its settings known.
 pub struct H2Client {
     send: SendRequest<Bytes>,
@@ -59,6 +73,8 @@ pub struct H2Client {
     flaws: Flaws,
     /// Set when the connection is to end (the `DropsConnectionOnReset` flaw).
     kill: tokio::sync::watch::Sender<bool>,
+    /// Why the connection ended, once it did with an error.
+    failed: tokio::sync::watch::Receiver<Option<h2::Error>>,
 }
 
 impl H2Client {
@@ -69,13 +85,23 @@ impl H2Client {
         ca: Option<&Path>,
         flaws: Flaws,
     ) -> Result<H2Client, String> {
+        Self::connect_with(addr, ca, flaws, Windows::Browser).await
+    }
+
+    /// [`H2Client::connect`], granting `windows`.
+    pub async fn connect_with(
+        addr: std::net::SocketAddr,
+        ca: Option<&Path>,
+        flaws: Flaws,
+        windows: Windows,
+    ) -> Result<H2Client, String> {
         let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
         let _ = tcp.set_nodelay(true);
         let (scheme, authority) = match ca {
             Some(_) => ("https", format!("localhost:{}", addr.port())),
             None => ("http", addr.to_string()),
         };
-        let (send, kill) = match ca {
+        let (send, kill, failed) = match ca {
             Some(ca) => {
                 let config = ClientTls::new(&[ca.to_path_buf()], false)
                     .map_err(|e| e.to_string())?
@@ -86,9 +112,9 @@ impl H2Client {
                     .connect(name, tcp)
                     .await
                     .map_err(|e| e.to_string())?;
-                handshake(tls).await?
+                handshake(tls, windows).await?
             }
-            None => handshake(tcp).await?,
+            None => handshake(tcp, windows).await?,
         };
         Ok(H2Client {
             send,
@@ -97,7 +123,27 @@ impl H2Client {
             addr,
             flaws,
             kill,
+            failed,
         })
+    }
+
+    /// Waits at most `limit` for the connection to end with an error.
+    pub async fn failed_within(&self, limit: Duration) -> Option<String> {
+        let mut failed = self.failed.clone();
+        let ended = tokio::time::timeout(limit, failed.wait_for(Option::is_some)).await;
+        match ended {
+            Ok(Ok(e)) => e.as_ref().map(|e| format!("{:?}: {e}", e.reason())),
+            _ => None,
+        }
+    }
+
+    /// Opens case `n` for `agent` as an extended CONNECT and hands the stream over
+    /// without reading it.
+    pub async fn open_case(&self, n: usize, agent: &str) -> Result<(u16, H2Io), String> {
+        let (status, _, io) = self
+            .open(&format!("/runCase?case={n}&agent={agent}"))
+            .await?;
+        Ok((status, io))
     }
 
     /// SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 came in the server's SETTINGS.
@@ -206,22 +252,31 @@ impl H2Client {
 
 /// The HTTP/2 handshake, the connection driven on a task of its own until it ends
 /// or the returned sender is set; waits until the server's SETTINGS are in.
-async fn handshake<S>(
-    io: S,
-) -> Result<(SendRequest<Bytes>, tokio::sync::watch::Sender<bool>), String>
+async fn handshake<S>(io: S, windows: Windows) -> Result<Handshaken, String>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (send, mut conn) = h2::client::handshake(io).await.map_err(|e| e.to_string())?;
+    let mut builder = h2::client::Builder::new();
+    if windows == Windows::Browser {
+        builder
+            .initial_window_size(6 << 20)
+            .initial_connection_window_size(15 << 20);
+    }
+    let (send, mut conn) = builder
+        .handshake::<_, Bytes>(io)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut ping = conn
         .ping_pong()
         .expect("a fresh connection has its PingPong");
     let (kill, mut killed) = tokio::sync::watch::channel(false);
+    let (fail, failed) = tokio::sync::watch::channel(None);
     tokio::spawn(async move {
         tokio::select! {
             ended = &mut conn => {
                 if let Err(e) = ended {
-                    eprintln!("h2 test client: the connection failed: {e}");
+                    eprintln!("h2 test client: the connection failed: {e} ({:?})", e.reason());
+                    let _ = fail.send(Some(e));
                 }
             }
             _ = killed.wait_for(|k| *k) => {}
@@ -232,12 +287,20 @@ where
         .await
         .map_err(|_| "no PING answer within 10 s".to_string())?
         .map_err(|e| e.to_string())?;
-    Ok((send, kill))
+    Ok((send, kill, failed))
 }
+
+/// What [`handshake`] hands back: the request sender, the switch that ends the
+/// connection, and why it failed once it did.
+type Handshaken = (
+    SendRequest<Bytes>,
+    tokio::sync::watch::Sender<bool>,
+    tokio::sync::watch::Receiver<Option<h2::Error>>,
+);
 
 /// Echoes every message with the reference client endpoint until the stream ends;
 /// true when it ended with a reset.
-async fn echo(io: &mut H2Io, seed: u64) -> bool {
+pub async fn echo(io: &mut H2Io, seed: u64) -> bool {
     let mut ep = Endpoint::new(EndpointConfig::echo_client(seed));
     let mut buf = vec![0u8; 64 * 1024];
     let t0 = Instant::now();
