@@ -17,7 +17,7 @@ use tokio::runtime::Runtime;
 use ws_cases::model::{Level, VerdictRule};
 use ws_cases::Case;
 use ws_reports::{Behavior, CloseBehavior, RunReport};
-use wsconform::serve::{FuzzingServer, ServeSettings};
+use wsconform::serve::{FuzzingServer, Http2Serve, ServeSettings};
 
 /// The client-testing server a browser or runtime runs `cases` against.
 pub struct Served {
@@ -33,6 +33,11 @@ pub struct Served {
 
 /// A fuzzing server for `cases` reporting into `dir/report`, on a free loopback port.
 pub fn serve_cases(cases: Vec<Case>, dir: &Path) -> Served {
+    serve_cases_over(cases, dir, Http2Serve::Off)
+}
+
+/// As [`serve_cases`], taking clients over HTTP/2 as `http2` says (`serve --http2`).
+pub fn serve_cases_over(cases: Vec<Case>, dir: &Path, http2: Http2Serve) -> Served {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -43,6 +48,7 @@ pub fn serve_cases(cases: Vec<Case>, dir: &Path) -> Served {
         cases,
         ServeSettings {
             out: Some(out.clone()),
+            http2,
             ..ServeSettings::default()
         },
     ));
