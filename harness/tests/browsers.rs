@@ -329,8 +329,13 @@ fn chromium_refuses_the_page_until_the_ca_is_trusted() {
 }
 
 /// The cases of the HTTP/2 tests: valid conversations, frames the browser must fail
-/// the WebSocket on, and closing handshakes (the part RFC 8441 maps onto the stream).
-const HTTP2_CASES: &str = "1.1.*,2.*,3.*,4.1.*,5.1,5.3,5.6,6.3.1,7.1.*,7.3.1,7.5.1,9.1.1";
+/// the WebSocket on, closing handshakes (the part RFC 8441 maps onto the stream), and
+/// answers with a subprotocol or extension not offered (headers an HTTP/2 answer
+/// carries as well). Not 3.2-3.4, 4.1.3-4.1.5: there a valid message precedes the bad
+/// frame, and whether the page's echo of it goes out before the browser fails the
+/// WebSocket is a race inside the browser (OK or NON-STRICT, either protocol).
+const HTTP2_CASES: &str =
+    "0.6.9,0.6.10,1.1.*,2.*,3.1,3.5,3.6,3.7,4.1.1,4.1.2,5.1,5.3,5.6,6.3.1,7.1.*,7.3.1,7.5.1,9.1.1";
 
 /// Cases whose verdict over HTTP/2 differs from the same browser's over HTTP/1.1, and
 /// why (docs/results/browsers.md has the detail). The test fails when one of them
@@ -351,6 +356,13 @@ const HTTP2_DIFFERENCES: &[(&str, &str, &str)] = &[
     ("chromium", "7.1.3", "as 7.1.2"),
     ("chromium", "7.1.4", "as 7.1.2"),
     ("chromium", "7.1.5", "as 7.1.2"),
+    (
+        "firefox",
+        "0.6.10",
+        "an extension it did not offer in the 200: the page sees the WebSocket fail, but \
+         the stream stays open (no RST_STREAM) until the suite gives up (FAILED); over \
+         HTTP/1.1 it closes TCP at once",
+    ),
 ];
 
 /// Every case of `run` came over HTTP/2 on an extended-CONNECT stream (`h2`), or over
@@ -409,14 +421,20 @@ fn runs_over_http2(browser: Browser, concurrency: usize) {
         stray.is_empty(),
         "without the setting, not over HTTP/1.1: {stray:#?}"
     );
-    let found = problems(h2, &offered);
-    assert!(found.is_empty(), "over HTTP/2: {found:#?}");
-
+    // The broken peer: there the HTTP/2 check fails for every case.
+    assert_eq!(not_over(h1, true).len(), h1.results.len());
     let known: Vec<&str> = HTTP2_DIFFERENCES
         .iter()
         .filter(|(a, ..)| *a == browser.agent)
         .map(|(_, id, _)| *id)
         .collect();
+    // The must-pass cases pass over HTTP/2 too, but for the differences listed (the
+    // comparison below holds those to their listed behaviour).
+    let found: Vec<String> = unexpected_problems(browser.agent, h2, &offered)
+        .into_iter()
+        .filter(|p| !known.contains(&p.split(':').next().unwrap()))
+        .collect();
+    assert!(found.is_empty(), "over HTTP/2: {found:#?}");
     let mut unexpected = Vec::new();
     for over_h2 in &h2.results {
         let over_h1 = h1.case(&over_h2.id).unwrap();
