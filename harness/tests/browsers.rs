@@ -470,3 +470,69 @@ fn chromium_opens_its_websockets_over_http2_and_falls_back_without_the_setting()
 fn firefox_opens_its_websockets_over_http2_and_falls_back_without_the_setting() {
     runs_over_http2(FIREFOX, 1);
 }
+
+/// The protocol line of one WebSocket that `browser` opens to `serve --tls --http2`
+/// from a `file://` page, with no connection to the server's origin before it.
+fn protocol_without_a_prior_connection(browser: Browser) -> Option<String> {
+    let program = browser.require()?;
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch(&format!("browser-file-page-{}", browser.agent));
+    let ca = dir.join("ca.pem");
+    let tls = ServerTls::generate(&["localhost".to_string()], &ca)
+        .unwrap()
+        .offering_h2();
+    trust_ca(&browser.nss_db(&dir), &ca).expect("certutil adds the CA");
+    let Served {
+        rt,
+        server,
+        listener,
+        ..
+    } = serve_cases_over(cases("1.1.1"), &dir, Http2Serve::On);
+    let port = listener.local_addr().unwrap().port();
+    let s = server.clone();
+    let task = rt.spawn(async move { s.serve_tls(listener, tls).await });
+    let page = dir.join("page.html");
+    let url = format!("wss://localhost:{port}/runCase?case=1&agent=file-page");
+    let script = format!(
+        "<script>const ws = new WebSocket('{url}'); ws.onmessage = (e) => ws.send(e.data);</script>"
+    );
+    std::fs::write(&page, script).unwrap();
+    let mut launched = browser.open(&program, &format!("file://{}", page.display()), &dir);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let run = loop {
+        if let Some(run) = server.report("file-page") {
+            break run;
+        }
+        assert!(launched.exited().is_none(), "{}", launched.log_tail());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no verdict in 60 s: {}",
+            launched.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(launched);
+    server.stop();
+    rt.block_on(task).unwrap();
+    Some(run.results[0].protocol.clone())
+}
+
+/// Chromium sends an extended CONNECT only on an HTTP/2 connection to the origin that
+/// exists already (the driver page's in the tests above); a WebSocket with none opens
+/// a connection of its own, over HTTP/1.1.
+#[test]
+fn chromium_takes_http2_for_a_websocket_only_on_an_existing_connection() {
+    let Some(protocol) = protocol_without_a_prior_connection(CHROMIUM) else {
+        return;
+    };
+    assert_eq!(protocol, "HTTP/1.1");
+}
+
+/// Firefox offers h2 over ALPN on a connection it opens for the WebSocket itself.
+#[test]
+fn firefox_opens_an_http2_connection_for_a_websocket_itself() {
+    let Some(protocol) = protocol_without_a_prior_connection(FIREFOX) else {
+        return;
+    };
+    assert!(protocol.starts_with("HTTP/2 (h2); stream "), "{protocol}");
+}
