@@ -91,8 +91,9 @@ impl ConnectRequest {
             .collect()
     }
 
-    /// The request as the lines a report shows (`:method: CONNECT`, one field a line).
-    pub fn render(&self) -> String {
+    /// Every field as it goes on the wire: the pseudo-headers present, first (RFC 9113
+    /// §8.3), then the regular fields in order.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         let pseudo = [
             (":method", Some(&self.method)),
             (":protocol", self.protocol.as_ref()),
@@ -100,16 +101,17 @@ impl ConnectRequest {
             (":authority", self.authority.as_ref()),
             (":path", self.path.as_ref()),
         ];
-        let mut out = String::new();
-        for (name, value) in pseudo {
-            if let Some(v) = value {
-                out.push_str(&format!("{name}: {v}\r\n"));
-            }
-        }
-        for (n, v) in &self.headers {
-            out.push_str(&format!("{n}: {v}\r\n"));
-        }
-        out
+        pseudo
+            .into_iter()
+            .filter_map(|(n, v)| v.map(|v| (n, v.as_str())))
+            .chain(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+    }
+
+    /// The request as the lines a report shows (`:method: CONNECT`, one field a line).
+    pub fn render(&self) -> String {
+        self.fields()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect()
     }
 }
 

@@ -49,23 +49,7 @@ fn string(out: &mut Vec<u8>, s: &str) {
 /// indexing with a literal name, no Huffman coding.
 pub fn encode(request: &ConnectRequest) -> Vec<u8> {
     let mut out = Vec::new();
-    let pseudo = [
-        (":method", Some(&request.method)),
-        (":protocol", request.protocol.as_ref()),
-        (":scheme", request.scheme.as_ref()),
-        (":authority", request.authority.as_ref()),
-        (":path", request.path.as_ref()),
-    ];
-    let fields = pseudo
-        .into_iter()
-        .filter_map(|(n, v)| v.map(|v| (n, v.as_str())))
-        .chain(
-            request
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str())),
-        );
-    for (name, value) in fields {
+    for (name, value) in request.fields() {
         out.push(0x00);
         string(&mut out, name);
         string(&mut out, value);
