@@ -294,6 +294,17 @@ fn only_frame(case: &Case) -> (&ws_cases::model::FrameSpec, Chop, bool) {
     }
 }
 
+/// The frames of a case that sends only frames, each with its chop.
+fn frames(case: &Case) -> Vec<(&ws_cases::model::FrameSpec, Chop)> {
+    case.steps
+        .iter()
+        .map(|s| match s {
+            Step::Frame { frame, chop, .. } => (frame, *chop),
+            other => panic!("{}: expected a frame step, got {other:?}", case.id),
+        })
+        .collect()
+}
+
 /// 1.1.8: RFC 6455 §5.2 64-bit length, the frame written in 997-byte chops.
 #[test]
 fn case_1_1_8_is_65536_stars_in_997_byte_chops() {
@@ -346,12 +357,11 @@ fn case_2_5_is_a_126_byte_ping_the_peer_must_fail() {
 #[test]
 fn case_2_10_sends_ten_pings_and_expects_ten_pongs() {
     let case = find("2.10");
-    let sent: Vec<Vec<u8>> = case
-        .steps
-        .iter()
-        .map(|s| match s {
-            Step::Frame { frame, .. } if frame.opcode == Opcode::Ping => frame.payload.to_bytes(),
-            other => panic!("unexpected step {other:?}"),
+    let sent: Vec<Vec<u8>> = frames(&case)
+        .into_iter()
+        .map(|(frame, _)| {
+            assert_eq!(frame.opcode, Opcode::Ping);
+            frame.payload.to_bytes()
         })
         .collect();
     let want: Vec<Vec<u8>> = (0..10)
@@ -377,13 +387,9 @@ fn case_3_6_is_a_binary_frame_with_rsv_6() {
 #[test]
 fn case_4_2_5_uses_opcode_15_octet_wise() {
     let case = find("4.2.5");
-    let opcodes: Vec<(Opcode, Chop)> = case
-        .steps
-        .iter()
-        .map(|s| match s {
-            Step::Frame { frame, chop, .. } => (frame.opcode, *chop),
-            other => panic!("unexpected step {other:?}"),
-        })
+    let opcodes: Vec<(Opcode, Chop)> = frames(&case)
+        .into_iter()
+        .map(|(frame, chop)| (frame.opcode, chop))
         .collect();
     assert_eq!(
         opcodes,
@@ -676,13 +682,9 @@ fn section_17_1_offers_must_be_declined() {
 #[test]
 fn case_17_6_1_is_a_one_mib_bomb_that_reports() {
     let case = find("17.6.1");
-    let sizes: Vec<(u8, usize)> = case
-        .steps
-        .iter()
-        .map(|s| match s {
-            Step::Frame { frame, .. } => (frame.rsv, frame.payload.len()),
-            other => panic!("unexpected step {other:?}"),
-        })
+    let sizes: Vec<(u8, usize)> = frames(&case)
+        .into_iter()
+        .map(|(frame, _)| (frame.rsv, frame.payload.len()))
         .collect();
     assert_eq!(sizes.len(), 3);
     assert_eq!(sizes[0].0, 0b100, "RSV1 on the first frame only");

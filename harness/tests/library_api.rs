@@ -52,6 +52,20 @@ async fn tungstenite_client(stream: DuplexStream, echoes: bool) {
     }
 }
 
+/// The in-process connection `run_server_with` and `run_client_with` take: each call
+/// pipes a fresh duplex stream to a new `peer` task and gives the suite the other end.
+fn piped<P, F>(peer: P) -> impl Fn() -> std::future::Ready<std::io::Result<DuplexStream>>
+where
+    P: Fn(DuplexStream) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    move || {
+        let (suite_end, peer_end) = tokio::io::duplex(PIPE);
+        tokio::spawn(peer(peer_end));
+        std::future::ready(Ok(suite_end))
+    }
+}
+
 fn ids(report: &SuiteReport) -> BTreeSet<String> {
     report
         .run_report()
@@ -82,11 +96,7 @@ async fn tokio_tungstenite_server_conforms_in_process() {
     let report = Suite::new()
         .cases(CASES)
         .agent("tokio-tungstenite")
-        .run_server_with(|| async {
-            let (suite_end, server_end) = tokio::io::duplex(PIPE);
-            tokio::spawn(tungstenite_server(server_end, false));
-            Ok(suite_end)
-        })
+        .run_server_with(piped(|end| tungstenite_server(end, false)))
         .await
         .unwrap();
     report.assert_conforms();
@@ -98,11 +108,7 @@ async fn tokio_tungstenite_server_conforms_in_process() {
 async fn fastwebsockets_server_conforms_in_process() {
     let report = Suite::new()
         .cases(CASES)
-        .run_server_with(|| async {
-            let (suite_end, server_end) = tokio::io::duplex(PIPE);
-            tokio::spawn(fastwebsockets_peer::serve_http1(server_end));
-            Ok(suite_end)
-        })
+        .run_server_with(piped(fastwebsockets_peer::serve_http1))
         .await
         .unwrap();
     report.assert_conforms();
@@ -113,11 +119,7 @@ async fn fastwebsockets_server_conforms_in_process() {
 async fn tokio_tungstenite_client_conforms_in_process() {
     let report = Suite::new()
         .cases(CASES)
-        .run_client_with(|| async {
-            let (suite_end, client_end) = tokio::io::duplex(PIPE);
-            tokio::spawn(tungstenite_client(client_end, true));
-            Ok(suite_end)
-        })
+        .run_client_with(piped(|end| tungstenite_client(end, true)))
         .await
         .unwrap();
     report.assert_conforms();
@@ -129,11 +131,7 @@ async fn tokio_tungstenite_client_conforms_in_process() {
 async fn a_server_that_closes_on_text_fails_exactly_the_text_echoes() {
     let report = Suite::new()
         .cases(CASES)
-        .run_server_with(|| async {
-            let (suite_end, server_end) = tokio::io::duplex(PIPE);
-            tokio::spawn(tungstenite_server(server_end, true));
-            Ok(suite_end)
-        })
+        .run_server_with(piped(|end| tungstenite_server(end, true)))
         .await
         .unwrap();
     assert!(!report.conforms());
@@ -178,11 +176,7 @@ async fn a_client_that_never_echoes_fails_the_echo_cases() {
         .cases("1.1.*,2.1")
         .case_timeout(std::time::Duration::from_secs(2))
         .confirm(false)
-        .run_client_with(|| async {
-            let (suite_end, client_end) = tokio::io::duplex(PIPE);
-            tokio::spawn(tungstenite_client(client_end, false));
-            Ok(suite_end)
-        })
+        .run_client_with(piped(|end| tungstenite_client(end, false)))
         .await
         .unwrap();
     let expected: BTreeSet<String> = (1..=8).map(|i| format!("1.1.{i}")).collect();

@@ -291,6 +291,14 @@ async fn serve_run_flawed(
         .collect()
 }
 
+/// `v` holds `n` cases, each with the verdicts (message, close) `want`.
+fn assert_each_is(v: &BTreeMap<String, (RB, RC, String)>, n: usize, want: (RB, RC)) {
+    assert_eq!(v.len(), n, "{v:#?}");
+    for (id, (b, c, why)) in v {
+        assert_eq!((*b, *c), want, "{id}: {why}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_waiting_for_the_server_passes_16_2() {
     let v = serve_run(
@@ -298,20 +306,14 @@ async fn client_waiting_for_the_server_passes_16_2() {
         Leaving::WaitsFor(Duration::from_secs(5)),
     )
     .await;
-    assert_eq!(v.len(), 3);
-    for (id, (b, c, why)) in &v {
-        assert_eq!((*b, *c), (RB::Ok, RC::Ok), "{id}: {why}");
-    }
+    assert_each_is(&v, 3, (RB::Ok, RC::Ok));
 }
 
 /// RFC 6455 §7.1.1: a client SHOULD wait for the server to close TCP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc6455_7_1_1_client_closing_tcp_first_is_non_strict_in_16_2() {
     let v = serve_run("16.2.1,16.2.10", Leaving::AtOnce).await;
-    assert_eq!(v.len(), 2);
-    for (id, (b, c, why)) in &v {
-        assert_eq!((*b, *c), (RB::NonStrict, RC::FailedByClient), "{id}: {why}");
-    }
+    assert_each_is(&v, 2, (RB::NonStrict, RC::FailedByClient));
 }
 
 /// RFC 6455 §5.5.1: a close MUST be answered with a close.

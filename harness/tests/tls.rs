@@ -258,15 +258,29 @@ fn assert_refused(url: &str, extra: &[&str], reason: &str) {
     );
 }
 
+/// Serves `g` and runs the suite at wss://127.0.0.1 trusting `g`'s CA (written to the
+/// scratch directory `name`): the certificate is refused for `reason`. Returns the
+/// port and the CA file.
+fn refused_at_127_0_0_1(
+    rt: &Runtime,
+    g: &GeneratedCert,
+    name: &str,
+    reason: &str,
+) -> (u16, String) {
+    let port = serve_cert(rt, g);
+    let ca = write_ca(&scratch(name), g);
+    assert_refused(&format!("wss://127.0.0.1:{port}/"), &["--ca", &ca], reason);
+    (port, ca)
+}
+
 #[test]
 fn wrong_host_name_exits_2() {
     let rt = runtime();
     let g = GeneratedCert::new(&names(&["localhost"])).unwrap();
-    let port = serve_cert(&rt, &g);
-    let ca = write_ca(&scratch("tls-wrong-name"), &g);
-    assert_refused(
-        &format!("wss://127.0.0.1:{port}/"),
-        &["--ca", &ca],
+    let (port, ca) = refused_at_127_0_0_1(
+        &rt,
+        &g,
+        "tls-wrong-name",
         "wrong host name: the certificate is not valid for 127.0.0.1, only for localhost",
     );
     // The same server by the name it has passes.
@@ -289,11 +303,10 @@ fn expired_certificate_exits_2() {
     let not_after = SystemTime::now() - year;
     let g =
         GeneratedCert::with_validity(&names(&["127.0.0.1"]), not_after - year, not_after).unwrap();
-    let port = serve_cert(&rt, &g);
-    let ca = write_ca(&scratch("tls-expired"), &g);
-    assert_refused(
-        &format!("wss://127.0.0.1:{port}/"),
-        &["--ca", &ca],
+    refused_at_127_0_0_1(
+        &rt,
+        &g,
+        "tls-expired",
         "expired certificate: not valid after ",
     );
 }

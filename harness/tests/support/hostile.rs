@@ -235,6 +235,24 @@ fn huge_header(len: u64) -> Vec<u8> {
     out
 }
 
+/// What a canned answer's server does once it sent it.
+enum Then {
+    /// Closes the connection.
+    Leave,
+    /// Reads and discards until the client leaves.
+    Drain,
+}
+
+/// Reads the opening request, then sends `reply` whatever was asked.
+async fn answer(mut stream: TcpStream, reply: &[u8], then: Then) {
+    if read_request(&mut stream).await.is_some() {
+        let _ = stream.write_all(reply).await;
+        if matches!(then, Then::Drain) {
+            drain(&mut stream).await;
+        }
+    }
+}
+
 async fn misbehave(mut stream: TcpStream, hostility: Hostility) {
     match hostility {
         Hostility::Mute => return drain(&mut stream).await,
@@ -254,12 +272,8 @@ async fn misbehave(mut stream: TcpStream, hostility: Hostility) {
             return;
         }
         Hostility::Garbage => {
-            if read_request(&mut stream).await.is_some() {
-                let _ = stream
-                    .write_all(b"SSH-2.0-OpenSSH_9.6\r\n\x00\x01\x02\xff\xfe garbage\r\n\r\n")
-                    .await;
-            }
-            return;
+            let garbage = b"SSH-2.0-OpenSSH_9.6\r\n\x00\x01\x02\xff\xfe garbage\r\n\r\n";
+            return answer(stream, garbage, Then::Leave).await;
         }
         Hostility::EndlessHeaders => {
             if read_request(&mut stream).await.is_some() {
@@ -277,26 +291,14 @@ async fn misbehave(mut stream: TcpStream, hostility: Hostility) {
             return;
         }
         Hostility::Http200 => {
-            if read_request(&mut stream).await.is_some() {
-                let _ = stream
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
-                    .await;
-                drain(&mut stream).await;
-            }
-            return;
+            let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+            return answer(stream, ok, Then::Drain).await;
         }
         Hostility::WrongAccept => {
-            if read_request(&mut stream).await.is_some() {
-                let _ = stream
-                    .write_all(
-                        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+            let wrong = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
                           Connection: Upgrade\r\n\
-                          Sec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-                    )
-                    .await;
-                drain(&mut stream).await;
-            }
-            return;
+                          Sec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+            return answer(stream, wrong, Then::Drain).await;
         }
         _ => {}
     }
