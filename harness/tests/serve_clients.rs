@@ -391,50 +391,32 @@ async fn client_handshake_cases_catch_each_skipped_check_rfc6455_4_1() {
         ("strict", RawFlaws::default(), &[]),
         (
             "no-status-check",
-            RawFlaws {
-                skips_check: Some(ResponseCheck::Status),
-                ..RawFlaws::default()
-            },
+            RawFlaws::skipping(ResponseCheck::Status),
             &["0.6.3", "0.6.4"],
         ),
         (
             "no-accept-check",
-            RawFlaws {
-                skips_check: Some(ResponseCheck::Accept),
-                ..RawFlaws::default()
-            },
+            RawFlaws::skipping(ResponseCheck::Accept),
             &["0.6.1", "0.6.2"],
         ),
         (
             "no-upgrade-check",
-            RawFlaws {
-                skips_check: Some(ResponseCheck::Upgrade),
-                ..RawFlaws::default()
-            },
+            RawFlaws::skipping(ResponseCheck::Upgrade),
             &["0.6.5", "0.6.6"],
         ),
         (
             "no-connection-check",
-            RawFlaws {
-                skips_check: Some(ResponseCheck::Connection),
-                ..RawFlaws::default()
-            },
+            RawFlaws::skipping(ResponseCheck::Connection),
             &["0.6.7", "0.6.8"],
         ),
         (
             "no-protocol-check",
-            RawFlaws {
-                skips_check: Some(ResponseCheck::Protocol),
-                ..RawFlaws::default()
-            },
+            RawFlaws::skipping(ResponseCheck::Protocol),
             &["0.6.9"],
         ),
         (
             "no-extension-check",
-            RawFlaws {
-                skips_check: Some(ResponseCheck::Extensions),
-                ..RawFlaws::default()
-            },
+            RawFlaws::skipping(ResponseCheck::Extensions),
             &["0.6.10", "0.6.11"],
         ),
         (

@@ -98,12 +98,20 @@ fn forward_fields(
     out
 }
 
-fn head(first: String, fields: &[(String, String)]) -> Vec<u8> {
+/// Sends a head (its `first` line and `fields`), then `rest`: what came behind the
+/// head it stands for.
+async fn send_head(
+    to: &mut TcpStream,
+    first: String,
+    fields: &[(String, String)],
+    rest: &[u8],
+) -> std::io::Result<()> {
     let mut s = first + "\r\n";
     for (n, v) in fields {
         s.push_str(&format!("{n}: {v}\r\n"));
     }
-    (s + "\r\n").into_bytes()
+    to.write_all((s + "\r\n").as_bytes()).await?;
+    to.write_all(rest).await
 }
 
 async fn relay(flaw: Flaw, mut client: TcpStream, backend: SocketAddr) -> std::io::Result<()> {
@@ -114,13 +122,8 @@ async fn relay(flaw: Flaw, mut client: TcpStream, backend: SocketAddr) -> std::i
         .ok_or(std::io::ErrorKind::InvalidData)?;
     let mut upstream = TcpStream::connect(backend).await?;
     let fields = forward_fields(flaw, &req.headers, true);
-    upstream
-        .write_all(&head(
-            format!("{} {} {}", req.method, req.target, req.version),
-            &fields,
-        ))
-        .await?;
-    upstream.write_all(&client_rest).await?;
+    let first = format!("{} {} {}", req.method, req.target, req.version);
+    send_head(&mut upstream, first, &fields, &client_rest).await?;
     let (raw, backend_rest) = read_head(&mut upstream).await?;
     let (resp, _) = parse_response(&raw, 64 * 1024)
         .ok()
@@ -130,13 +133,8 @@ async fn relay(flaw: Flaw, mut client: TcpStream, backend: SocketAddr) -> std::i
     if flaw == Flaw::StripsResponseExtensions {
         fields.retain(|(n, _)| !n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"));
     }
-    client
-        .write_all(&head(
-            format!("{} {} {}", resp.version, resp.status, resp.reason),
-            &fields,
-        ))
-        .await?;
-    client.write_all(&backend_rest).await?;
+    let first = format!("{} {} {}", resp.version, resp.status, resp.reason);
+    send_head(&mut client, first, &fields, &backend_rest).await?;
     let (cr, cw) = client.into_split();
     let (ur, uw) = upstream.into_split();
     match flaw {

@@ -138,6 +138,16 @@ pub struct RawFlaws {
     pub drops_bytes_after_response: bool,
 }
 
+impl RawFlaws {
+    /// A client whose one flaw is skipping `check`.
+    pub fn skipping(check: ResponseCheck) -> Self {
+        RawFlaws {
+            skips_check: Some(check),
+            ..RawFlaws::default()
+        }
+    }
+}
+
 /// One of the response checks a client MUST make (RFC 6455 §4.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResponseCheck {
