@@ -4,6 +4,7 @@
 mod cli_common;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use cli_common::*;
 use serde_json::Value;
@@ -165,13 +166,19 @@ fn failing_server_exits_1_and_junit_records_the_failures() {
     assert!(!r.stdout.contains("confirmed alone"), "{r}");
 }
 
+/// The baseline of a run of `cases` against the built-in server, reported into
+/// `dir`/report; the run must pass.
+fn reference_baseline(dir: &Path, cases: &str) -> String {
+    let report = dir.join("report");
+    let r = run_cli(None, cases, &["--out", &arg(&report)]);
+    assert_eq!(r.code, 0, "{r}");
+    baseline_of(&report)
+}
+
 #[test]
 fn baseline_round_trip_passes() {
     let dir = scratch("baseline-round-trip");
-    let report = dir.join("report");
-    let r = run_cli(None, "1.*,2.*", &["--out", &arg(&report)]);
-    assert_eq!(r.code, 0, "{r}");
-    let text = baseline_of(&report);
+    let text = reference_baseline(&dir, "1.*,2.*");
     assert!(text.starts_with("# wsconform baseline v1\n# agent: wsconform-reference\n"));
     let lines = baseline_lines(&text);
     assert_eq!(lines.len(), 27);
@@ -190,10 +197,7 @@ fn baseline_round_trip_passes() {
 #[test]
 fn baseline_that_recorded_a_failure_reports_an_improvement() {
     let dir = scratch("baseline-improvement");
-    let report = dir.join("report");
-    let r = run_cli(None, "1.1.*", &["--out", &arg(&report)]);
-    assert_eq!(r.code, 0, "{r}");
-    let text = baseline_of(&report).replace("1.1.3\tOK\tOK", "1.1.3\tFAILED\tOK");
+    let text = reference_baseline(&dir, "1.1.*").replace("1.1.3\tOK\tOK", "1.1.3\tFAILED\tOK");
     let file = dir.join("baseline.txt");
     std::fs::write(&file, &text).unwrap();
 
