@@ -127,6 +127,8 @@ pub struct FuzzingServer {
     cases: Vec<Case>,
     settings: ServeSettings,
     results: Mutex<BTreeMap<String, AgentRun>>,
+    /// Cases being played, by agent: `/updateReports` waits for them to be recorded.
+    playing: Mutex<BTreeMap<String, usize>>,
     /// Woken whenever a case finishes, for `/getCaseStatus` waiting on it.
     finished: Notify,
     /// Report writes go one at a time: two agents updating at once share index.json.
@@ -153,6 +155,7 @@ impl FuzzingServer {
             cases,
             settings,
             results: Mutex::new(BTreeMap::new()),
+            playing: Mutex::new(BTreeMap::new()),
             finished: Notify::new(),
             writing: Mutex::new(()),
             stop: watch::channel(false).0,
@@ -311,7 +314,42 @@ impl FuzzingServer {
             .map(|r| r.behavior)
     }
 
-    fn record(&self, agent: &str, record: CaseRecord) {
+    /// Counts a case of `agent` as being played until the returned guard is recorded
+    /// (or dropped).
+    fn begin_case(&self, agent: &str) -> Playing<'_> {
+        let mut playing = self.playing.lock().unwrap_or_else(|e| e.into_inner());
+        *playing.entry(agent.to_string()).or_default() += 1;
+        Playing {
+            server: self,
+            agent: agent.to_string(),
+        }
+    }
+
+    /// Waits, at most `limit`, until no case of `agent` is being played. A client that
+    /// asks for its report as soon as its last case's closing handshake is done can be
+    /// quicker than the server's judging of that case; without this wait the report
+    /// would miss it (seen under load in serve_clients.rs).
+    async fn settle(&self, agent: &str, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            // Registered before the check, so a case ending in between still wakes us.
+            let notified = self.finished.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let busy = self
+                .playing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(agent)
+                .is_some_and(|n| *n > 0);
+            if !busy || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    fn record(&self, playing: Playing<'_>, record: CaseRecord) {
+        let agent = playing.agent.as_str();
         if let Some(log) = &self.on_case {
             log(&CaseDone {
                 agent: agent.to_string(),
@@ -336,7 +374,8 @@ impl FuzzingServer {
             run.started = run.started.min(record.started);
             run.results.insert(record.index, result);
         }
-        self.finished.notify_waiters();
+        // Dropping the guard wakes the waiters once the result is in place.
+        drop(playing);
     }
 
     /// Serves one connection: reads the request, then dispatches on its path.
@@ -408,6 +447,7 @@ impl FuzzingServer {
                 }
             }
             Command::UpdateReports { agent, shutdown } => {
+                self.settle(&agent, CLOSE_TIMEOUT).await;
                 let server = self.clone();
                 let written = tokio::task::spawn_blocking(move || {
                     server
@@ -454,6 +494,7 @@ impl FuzzingServer {
         index: usize,
         agent: &str,
     ) {
+        let playing = self.begin_case(agent);
         let case = &self.cases[index];
         let started = SystemTime::now();
         let t0 = Instant::now();
@@ -477,7 +518,7 @@ impl FuzzingServer {
         let duration = t0.elapsed();
         let outcome = run.finish();
         self.record(
-            agent,
+            playing,
             CaseRecord {
                 index,
                 case: case.clone(),
@@ -489,6 +530,27 @@ impl FuzzingServer {
             },
         );
         let _ = stream.shutdown().await;
+    }
+}
+
+/// A case of one agent being played; see [`FuzzingServer::begin_case`].
+struct Playing<'a> {
+    server: &'a FuzzingServer,
+    agent: String,
+}
+
+impl Drop for Playing<'_> {
+    fn drop(&mut self) {
+        let mut playing = self
+            .server
+            .playing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = playing.get_mut(&self.agent) {
+            *n = n.saturating_sub(1);
+        }
+        drop(playing);
+        self.server.finished.notify_waiters();
     }
 }
 

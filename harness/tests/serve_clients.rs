@@ -479,3 +479,37 @@ async fn tungstenite_client_on_client_handshake_cases() {
         }
     }
 }
+
+/// A client that asks for its report while its last case is still being played (here:
+/// before it echoes 1.1.1's message) finds that case in the report: `/updateReports`
+/// waits, a bounded time, for the agent's cases in play. Without the wait the report
+/// is written at once and misses 1.1.1 (under load this happened to the usual client
+/// loop, whose updateReports can overtake the judging of its last case).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_reports_waits_for_a_case_still_in_play() {
+    use futures_util::{SinkExt, StreamExt};
+    let out = scratch("late-case");
+    let srv = start(cases("1.1.1"), settings(Some(out.clone()))).await;
+    let url = format!("{}/runCase?case=1&agent=late", srv.base);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let first = ws.next().await.unwrap().unwrap();
+    let echo = tokio::spawn(async move {
+        // Long enough that a report written at once cannot contain the case.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        ws.send(first).await.unwrap();
+        while let Some(Ok(_)) = ws.next().await {}
+    });
+    control(&srv.base, "/updateReports?agent=late").await;
+    echo.await.unwrap();
+    let runs = ws_reports::read_autobahn_dir(&out).unwrap();
+    let late = runs.iter().find(|r| r.agent == "late");
+    let ids: Vec<(&str, Behavior)> = late
+        .map(|r| {
+            r.results
+                .iter()
+                .map(|c| (c.id.as_str(), c.behavior))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(ids, vec![("1.1.1", Behavior::Ok)]);
+}

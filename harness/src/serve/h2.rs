@@ -426,6 +426,7 @@ impl Served<'_> {
 /// Plays case `index` on the stream of an extended CONNECT, as over HTTP/1.1 with the
 /// CONNECT and its answer in place of the upgrade, and records it for `agent`.
 async fn play_case(server: &Arc<FuzzingServer>, index: usize, agent: &str, mut s: Served<'_>) {
+    let playing = server.begin_case(agent);
     let case = &server.cases[index];
     let started = SystemTime::now();
     let t0 = Instant::now();
@@ -474,7 +475,7 @@ async fn play_case(server: &Arc<FuzzingServer>, index: usize, agent: &str, mut s
         protocol.push_str(&crate::http2::describe_end(end));
     }
     server.record(
-        agent,
+        playing,
         CaseRecord {
             index,
             case: case.clone(),
