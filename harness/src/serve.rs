@@ -385,19 +385,13 @@ impl FuzzingServer {
         };
         if http::is_plain_http(&request) {
             let answer = http::answer(&self, &request).await;
-            let _ = stream.write_all(&answer).await;
-            let _ = stream.flush().await;
-            let _ = stream.shutdown().await;
+            answer_and_close(&mut stream, &answer).await;
             return;
         }
         let command = match parse_command(&request.target, &self.cases) {
             Ok(c) => c,
             Err(e) => {
-                let _ = stream
-                    .write_all(&http_error(e.status(), &e.to_string()))
-                    .await;
-                let _ = stream.flush().await;
-                let _ = stream.shutdown().await;
+                answer_and_close(&mut stream, &http_error(e.status(), &e.to_string())).await;
                 return;
             }
         };
@@ -405,11 +399,8 @@ impl FuzzingServer {
             let admitted =
                 limits::admit(&mut self.lock_results(), &agent, self.settings.max_agents);
             if let Err(refusal) = admitted {
-                let _ = stream
-                    .write_all(&http_error(refusal.status(), &refusal.to_string()))
-                    .await;
-                let _ = stream.flush().await;
-                let _ = stream.shutdown().await;
+                let answer = http_error(refusal.status(), &refusal.to_string());
+                answer_and_close(&mut stream, &answer).await;
                 return;
             }
             self.run_case(stream, &request, head, index, &agent).await;
@@ -587,6 +578,14 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for KeepOpen<'_, T> {
     }
 }
 
+/// Writes the connection's last answer (a refusal, a page) and closes it; a client
+/// already gone is no error.
+async fn answer_and_close(stream: &mut Stream, answer: &[u8]) {
+    let _ = stream.write_all(answer).await;
+    let _ = stream.flush().await;
+    let _ = stream.shutdown().await;
+}
+
 /// Reads the opening request; `None` when the client gave up, took too long or sent
 /// something that is not a request (then it has been answered with a 4xx).
 async fn read_request(stream: &mut Stream) -> Option<(Request, Vec<u8>, usize)> {
@@ -603,9 +602,7 @@ async fn read_request(stream: &mut Stream) -> Option<(Request, Vec<u8>, usize)> 
             Ok(Some((request, consumed))) => return Some((request, head, consumed)),
             Ok(None) => {}
             Err(e) => {
-                let _ = stream.write_all(&handshake::refusal_response(&e)).await;
-                let _ = stream.flush().await;
-                let _ = stream.shutdown().await;
+                answer_and_close(stream, &handshake::refusal_response(&e)).await;
                 return None;
             }
         }
@@ -666,9 +663,7 @@ impl Control {
             ServerConnection::from_request(config, request.clone(), &rest, Duration::ZERO);
         let answer = conn.take_output();
         if conn.wants_tcp_close() {
-            let _ = stream.write_all(&answer).await;
-            let _ = stream.flush().await;
-            let _ = stream.shutdown().await;
+            answer_and_close(&mut stream, &answer).await;
             return None;
         }
         stream.write_all(&answer).await.ok()?;
