@@ -352,15 +352,19 @@ fn shards_split_the_selection_and_merge_back_to_it() {
     let even: BTreeSet<String> = order.iter().step_by(2).cloned().collect();
     assert_eq!(s1, even);
 
+    // `report merge` of two reports in `dir` into a third.
+    let merge = |a: &str, b: &str, out: &str| {
+        wsconform(&[
+            "report".into(),
+            "merge".into(),
+            arg(&dir.join(a)),
+            arg(&dir.join(b)),
+            "--out".into(),
+            arg(&dir.join(out)),
+        ])
+    };
     let merged = dir.join("merged");
-    let r = wsconform(&[
-        "report".into(),
-        "merge".into(),
-        arg(&dir.join("s1")),
-        arg(&dir.join("s2")),
-        "--out".into(),
-        arg(&merged),
-    ]);
+    let r = merge("s1", "s2", "merged");
     assert_eq!(r.code, 0, "{r}");
     assert_eq!(case_ids(&merged, agent), full);
     // Case numbers are the catalogue's, so shards agree with the unsharded run.
@@ -373,13 +377,5 @@ fn shards_split_the_selection_and_merge_back_to_it() {
     }
 
     // The same case twice is refused, naming it.
-    let r = wsconform(&[
-        "report".into(),
-        "merge".into(),
-        arg(&dir.join("s1")),
-        arg(&dir.join("full")),
-        "--out".into(),
-        arg(&dir.join("twice")),
-    ]);
-    r.assert_stderr(2, "appears more than once");
+    merge("s1", "full", "twice").assert_stderr(2, "appears more than once");
 }
