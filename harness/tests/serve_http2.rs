@@ -238,3 +238,72 @@ async fn small_data_frames_exceed_the_h2_client_budget_only_with_its_default_win
     assert_eq!(big.failed_within(Duration::ZERO).await, None);
     srv.stop().await;
 }
+
+/// The client-side RFC 8441 cases (20.4.x) with the cases before them, played in
+/// order on one connection by a client with `flaws`, then a GET on the same
+/// connection (the next request 20.4.2 waits for): the ids that did not pass.
+async fn client_side_failures(flaws: Flaws) -> Vec<String> {
+    let mut offered = cases("1.1.1");
+    offered.extend(
+        ws_cases::catalogue::http2_cases()
+            .into_iter()
+            .filter(|c| c.case.id.starts_with("20.4."))
+            .map(|c| c.case),
+    );
+    let name = format!("h2-client-side-{flaws:?}");
+    let srv = start(&name, offered.clone(), Http2Serve::On, false).await;
+    let client = Arc::new(H2Client::connect(srv.addr, None, flaws).await.unwrap());
+    // One at a time: 20.4.2 takes the next stream of the connection as its proof.
+    let opened = run_all(&client, offered.len(), "agent", 1).await;
+    // 20.4.2's reset comes right behind its 200, and h2 reports it as the request's
+    // failure (the stream was reset before its answer was read).
+    assert!(
+        matches!(opened[..], [Opened::Http2 { status: 200 }, Opened::Http2 { status: 403 }, Opened::Failed(ref why)] if why.contains("no longer needed")),
+        "{opened:?}"
+    );
+    let _ = client.get("/").await;
+    let report = srv.report("agent", offered.len()).await;
+    let ids: Vec<&str> = report.results.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["1.1.1", "20.4.1", "20.4.2"]);
+    for c in &report.results {
+        assert!(c.protocol.starts_with("HTTP/2 (h2c)"), "{}", c.protocol);
+    }
+    srv.stop().await;
+    for c in &report.results {
+        eprintln!("{flaws:?}: {} {}: {}", c.id, c.behavior, c.reason);
+    }
+    report
+        .results
+        .iter()
+        .filter(|c| c.behavior != Behavior::Ok)
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+/// A conforming client passes 20.4.1 (it resets the refused stream) and 20.4.2 (its
+/// next request comes on the same connection after the reset).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conforming_h2_client_passes_the_client_side_cases() {
+    assert_eq!(
+        client_side_failures(Flaws::None).await,
+        Vec::<String>::new()
+    );
+}
+
+/// A client that echoes on a stream refused with 403 fails 20.4.1 only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_using_a_refused_stream_fails_exactly_20_4_1() {
+    assert_eq!(
+        client_side_failures(Flaws::UsesRefusedStream).await,
+        ["20.4.1"]
+    );
+}
+
+/// A client that ends its connection when one stream is reset fails 20.4.2 only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_dropping_its_connection_on_a_reset_fails_exactly_20_4_2() {
+    assert_eq!(
+        client_side_failures(Flaws::DropsConnectionOnReset).await,
+        ["20.4.2"]
+    );
+}

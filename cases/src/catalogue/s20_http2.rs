@@ -1,4 +1,5 @@
-//! Section 20: WebSockets over HTTP/2 (RFC 8441), played by `run --http2` only.
+//! Section 20: WebSockets over HTTP/2 (RFC 8441), played by `run --http2`, and
+//! 20.4.x (what clients do) by `serve --http2`.
 //! Ids 20.x: section 19 is the proxy section.
 
 use ws_spec::rfc::Level;
@@ -10,6 +11,7 @@ use crate::run::Role;
 const SETTINGS: &str = "The setting and accepting a WebSocket";
 const REFUSALS: &str = "Malformed extended CONNECTs refused";
 const STREAMS: &str = "Streams: ending, resetting, flow control, independence";
+const CLIENTS: &str = "Clients: refusals and resets (played by serve --http2)";
 
 /// Offered by 20.1.2, as section 19 offers them.
 const SUBPROTOCOLS: &[&str] = &["chat.wsconform", "superchat"];
@@ -21,6 +23,8 @@ struct Entry {
     expect: &'static str,
     rfc: &'static [(u16, &'static str, Level)],
     check: H2Check,
+    /// The suite's role: client (`run --http2`) or server (`serve --http2`).
+    role: Role,
 }
 
 fn refusal(
@@ -36,6 +40,7 @@ fn refusal(
         expect: "The server refuses it: a status outside 2xx, or RST_STREAM; no WebSocket opens.",
         rfc,
         check: H2Check::Refuses(edit),
+        role: Role::Client,
     }
 }
 
@@ -48,6 +53,7 @@ fn entries() -> Vec<Entry> {
             expect: "SETTINGS_ENABLE_CONNECT_PROTOCOL = 1: without it no client may send an extended CONNECT.",
             rfc: &[(8441, "3", Level::Must)],
             check: H2Check::AdvertisesSetting,
+            role: Role::Client,
         },
         Entry {
             id: "20.1.2",
@@ -56,6 +62,7 @@ fn entries() -> Vec<Entry> {
             expect: "A 2xx answer with no Sec-WebSocket-Accept needed, choosing at most one offered subprotocol and only offered extensions.",
             rfc: &[(8441, "5", Level::Must)],
             check: H2Check::Accepts { subprotocols: SUBPROTOCOLS },
+            role: Role::Client,
         },
         Entry {
             id: "20.1.3",
@@ -64,6 +71,7 @@ fn entries() -> Vec<Entry> {
             expect: "The server advertised the setting in its own preface, so it takes the CONNECT like any other (2xx).",
             rfc: &[(8441, "3", Level::Should)],
             check: H2Check::BeforeSettings,
+            role: Role::Client,
         },
         refusal("20.2.1", "A CONNECT without :protocol (a plain CONNECT for a tunnel to :authority).", &[(8441, "4", Level::Must)], ConnectEdit::NoProtocol),
         refusal("20.2.2", "An extended CONNECT with :protocol websockets instead of websocket.", &[(8441, "4", Level::Must)], ConnectEdit::Protocol("websockets")),
@@ -79,6 +87,7 @@ fn entries() -> Vec<Entry> {
             expect: "The server answers the close and ends its side of the stream with END_STREAM (not RST_STREAM) within 2 s.",
             rfc: &[(8441, "5.1", Level::Must)],
             check: H2Check::EndStreamAfterClose,
+            role: Role::Client,
         },
         Entry {
             id: "20.3.2",
@@ -87,6 +96,7 @@ fn entries() -> Vec<Entry> {
             expect: "The reset ends only its stream: the second WebSocket opens and echoes.",
             rfc: &[(8441, "5.1", Level::Must)],
             check: H2Check::ResetMidMessage,
+            role: Role::Client,
         },
         Entry {
             id: "20.3.3",
@@ -95,6 +105,7 @@ fn entries() -> Vec<Entry> {
             expect: "The server sends no more than the window allows (no flow-control error) and, once the suite reads, the whole echo arrives.",
             rfc: &[(9113, "6.9", Level::Must)],
             check: H2Check::FlowControl { size: 1 << 20 },
+            role: Role::Client,
         },
         Entry {
             id: "20.3.4",
@@ -103,6 +114,25 @@ fn entries() -> Vec<Entry> {
             expect: "Each bad stream is refused alone: the first WebSocket still echoes and a new one still opens.",
             rfc: &[(9113, "8.1.1", Level::Must)],
             check: H2Check::StreamsIndependent,
+            role: Role::Client,
+        },
+        Entry {
+            id: "20.4.1",
+            subsection: CLIENTS,
+            desc: "The client's extended CONNECT is answered 403, with a body that is an unmasked text frame.",
+            expect: "Only a 2xx opens a WebSocket: the client sends no frame on the stream (it resets or ends it).",
+            rfc: &[(8441, "5", Level::Must), (6455, "4.1", Level::Must)],
+            check: H2Check::RefusalUnused,
+            role: Role::Server,
+        },
+        Entry {
+            id: "20.4.2",
+            subsection: CLIENTS,
+            desc: "Accept the client's extended CONNECT, send the first fragment of a text message, then RST_STREAM (CANCEL).",
+            expect: "The reset ends that WebSocket only: the client's HTTP/2 connection stays up and its next request comes on a new stream of it.",
+            rfc: &[(8441, "5.1", Level::Must)],
+            check: H2Check::ResetByServer,
+            role: Role::Server,
         },
     ]
 }
@@ -115,7 +145,7 @@ pub fn cases() -> Vec<H2Case> {
             let mut b = case(e.id, SECTION, e.subsection)
                 .desc(e.desc)
                 .expectation(e.expect)
-                .only_role(Role::Client)
+                .only_role(e.role)
                 .opt_in();
             for (rfc, section, level) in e.rfc {
                 b = b.rfc_of(*rfc, section, *level);

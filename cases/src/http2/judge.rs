@@ -3,7 +3,7 @@
 use ws_spec::extended_connect;
 use ws_spec::rfc::Level;
 
-use super::{H2Answer, H2Case, H2Check, H2Observation, StreamEnd};
+use super::{AfterReset, ClientObservation, H2Answer, H2Case, H2Check, H2Observation, StreamEnd};
 use crate::judge::{Finding, Verdict};
 use crate::model::{Behavior, CloseBehavior};
 
@@ -11,6 +11,11 @@ use crate::model::{Behavior, CloseBehavior};
 /// rule; a server without the extended CONNECT leaves every case but 20.1.1
 /// UNIMPLEMENTED, as Autobahn grades a feature the peer does not offer.
 pub fn judge(case: &H2Case, obs: &H2Observation) -> Verdict {
+    if case.check.client_side() {
+        return informational(
+            "Not applicable in `run`: the case is about what an HTTP/2 client does; `serve --http2` plays it.",
+        );
+    }
     let level = case.case.rfc.first().map_or(Level::Must, |r| r.level);
     let finding = match (&obs.failure, obs.setting, &case.check) {
         (Some(why), _, _) => Finding::Breaks(format!("the case could not run: {why}")),
@@ -25,6 +30,71 @@ pub fn judge(case: &H2Case, obs: &H2Observation) -> Verdict {
             "The server does not offer the extended CONNECT (no SETTINGS_ENABLE_CONNECT_PROTOCOL = 1): not played.".into(),
         ),
     };
+    graded(finding, level)
+}
+
+/// Judges a client-side case (`serve --http2`) from what the client did.
+pub fn judge_client(case: &H2Case, obs: &ClientObservation) -> Verdict {
+    let level = case.case.rfc.first().map_or(Level::Must, |r| r.level);
+    let finding = match (&obs.failure, &case.check) {
+        (Some(why), _) => Finding::Breaks(format!("the case could not run: {why}")),
+        (None, H2Check::RefusalUnused) => refusal_unused(obs),
+        (None, H2Check::ResetByServer) => reset_by_server(obs),
+        (None, _) => {
+            return informational("Not applicable in `serve`: the case is about HTTP/2 servers.")
+        }
+    };
+    graded(finding, level)
+}
+
+fn informational(why: &str) -> Verdict {
+    Verdict {
+        behavior: Behavior::Informational,
+        behavior_close: CloseBehavior::Informational,
+        result: why.into(),
+        result_close: why.into(),
+        reason: why.into(),
+    }
+}
+
+fn end_text(end: &Option<StreamEnd>) -> String {
+    match end {
+        Some(StreamEnd::EndStream) => "ended the stream (END_STREAM)".into(),
+        Some(StreamEnd::Reset(code)) => format!("reset the stream ({code})"),
+        Some(StreamEnd::ConnectionClosed(why)) => format!("ended the connection ({why})"),
+        Some(StreamEnd::StillOpen) | None => "left the stream open".into(),
+    }
+}
+
+fn refusal_unused(obs: &ClientObservation) -> Finding {
+    if obs.sent > 0 {
+        return Finding::Breaks(format!(
+            "The client sent {} bytes on a stream refused with 403: it took the refusal's body as a WebSocket; then it {}.",
+            obs.sent,
+            end_text(&obs.end)
+        ));
+    }
+    Finding::Holds(format!(
+        "No frame on the refused stream: the client {}.",
+        end_text(&obs.end)
+    ))
+}
+
+fn reset_by_server(obs: &ClientObservation) -> Finding {
+    match &obs.after_reset {
+        Some(AfterReset::NextStream(id)) => Finding::Holds(format!(
+            "After the reset the client's next request came on stream {id} of the same connection."
+        )),
+        Some(AfterReset::ConnectionEnded(why)) => Finding::Breaks(format!(
+            "The client's HTTP/2 connection ended after one of its streams was reset ({why})."
+        )),
+        Some(AfterReset::StillOpen) | None => Finding::Holds(
+            "The client's HTTP/2 connection stayed open after the reset (no next request came within the wait).".into(),
+        ),
+    }
+}
+
+fn graded(finding: Finding, level: Level) -> Verdict {
     let (behavior, reason) = finding.grade(level);
     // The closing handshake is judged by the cases that look at it (20.3.1); the
     // others carry their message verdict's grade in neither direction.
@@ -53,6 +123,9 @@ fn check_case(check: &H2Check, obs: &H2Observation) -> Finding {
         H2Check::EndStreamAfterClose => ended(obs),
         H2Check::ResetMidMessage | H2Check::FlowControl { .. } | H2Check::StreamsIndependent => {
             echoed(obs)
+        }
+        H2Check::RefusalUnused | H2Check::ResetByServer => {
+            Finding::Breaks("a client-side case reached the server-side judge".into())
         }
     }
 }

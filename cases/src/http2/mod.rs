@@ -7,7 +7,7 @@
 
 mod judge;
 
-pub use judge::judge;
+pub use judge::{judge, judge_client};
 
 use crate::model::Case;
 
@@ -68,6 +68,58 @@ pub enum H2Check {
     /// still echoes and a new one still opens (RFC 9113 §8.1.1: a malformed request is
     /// a stream error).
     StreamsIndependent,
+    /// Client side (`serve --http2` plays it): the server refuses the extended CONNECT
+    /// (403) with a body that is an unmasked text frame; the client sends no frame on
+    /// the stream (RFC 8441 §5 with RFC 6455 §4.1: only a 2xx opens a WebSocket).
+    RefusalUnused,
+    /// Client side: the server sends the first fragment of a text message, then
+    /// RST_STREAM (CANCEL); the client's HTTP/2 connection stays up and carries its
+    /// next request (RFC 8441 §5.1: a reset ends that WebSocket only).
+    ResetByServer,
+}
+
+impl H2Check {
+    /// The check is about the client (`serve --http2` plays it); `run` cannot.
+    pub fn client_side(&self) -> bool {
+        matches!(self, H2Check::RefusalUnused | H2Check::ResetByServer)
+    }
+}
+
+/// The body of 20.4.1's refusal: an unmasked text frame, so a client that takes the
+/// refused stream as a WebSocket reads a message and, echoing it, shows it did.
+pub fn refusal_body() -> Vec<u8> {
+    ws_spec::frame::Frame::text("refused: not a WebSocket").encode()
+}
+
+/// The first fragment (FIN clear) of the text message 20.4.2 resets in its middle.
+pub fn reset_fragment() -> Vec<u8> {
+    let mut frame = ws_spec::frame::Frame::text("the first half of a message ");
+    frame.header.fin = false;
+    frame.encode()
+}
+
+/// What the connection of a client-side case did after the server reset its stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AfterReset {
+    /// A new stream (this id) came on the same connection.
+    NextStream(u32),
+    /// The connection ended, and how.
+    ConnectionEnded(String),
+    /// Neither within the wait: the connection was still open.
+    StillOpen,
+}
+
+/// What `serve --http2` saw a client do in a client-side case.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientObservation {
+    /// The answer could not be sent, and why.
+    pub failure: Option<String>,
+    /// Bytes the client sent on the stream after the server's answer.
+    pub sent: usize,
+    /// How the client's side of the stream ended.
+    pub end: Option<StreamEnd>,
+    /// What the connection did after the reset (20.4.2).
+    pub after_reset: Option<AfterReset>,
 }
 
 /// A section-20 case: its catalogue entry (id, texts, clauses; no script) and check.

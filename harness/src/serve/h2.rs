@@ -27,6 +27,8 @@ use super::{
 use crate::http2::{H2Io, Http2Settings};
 use crate::runner::{drive, CaseRecord};
 
+mod client_side;
+
 /// Whether `serve` takes clients over HTTP/2.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Http2Serve {
@@ -225,6 +227,18 @@ pub(super) struct Link {
     pub(super) kind: &'static str,
     /// SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 went out in the SETTINGS.
     pub(super) advertised: bool,
+    /// The last stream the connection opened, and how the connection ended once it
+    /// did: what 20.4.2 waits on after resetting a stream.
+    pub(super) state: tokio::sync::watch::Sender<LinkState>,
+}
+
+/// The streams and the end of one connection, as 20.4.2 watches them.
+#[derive(Clone, Debug, Default)]
+pub(super) struct LinkState {
+    /// The id of the newest stream.
+    pub(super) last_stream: u32,
+    /// Why the connection ended, once it did.
+    pub(super) ended: Option<String>,
 }
 
 /// Serves one HTTP/2 connection: each stream on a task of its own, until the
@@ -250,19 +264,28 @@ pub(super) async fn serve(server: Arc<FuzzingServer>, io: Stream, kind: &'static
     let Ok(Ok(mut conn)) = tokio::time::timeout(REQUEST_TIMEOUT, handshake).await else {
         return;
     };
-    let link = Arc::new(Link { kind, advertised });
+    let (state, _) = tokio::sync::watch::channel(LinkState::default());
+    let link = Arc::new(Link {
+        kind,
+        advertised,
+        state,
+    });
     let mut streams = JoinSet::new();
-    loop {
+    let ended = loop {
         tokio::select! {
             next = conn.accept() => match next {
                 Some(Ok((request, respond))) => {
+                    let id = respond.stream_id().as_u32();
+                    link.state.send_modify(|s| s.last_stream = id);
                     streams.spawn(serve_stream(server.clone(), link.clone(), request, respond));
                 }
-                _ => break,
+                Some(Err(e)) => break crate::http2::reason(&e),
+                None => break "closed".to_string(),
             },
             Some(_) = streams.join_next(), if !streams.is_empty() => {}
         }
-    }
+    };
+    link.state.send_modify(|s| s.ended = Some(ended));
     // The connection is gone: each stream's task ends on its first read or write.
     while streams.join_next().await.is_some() {}
 }
@@ -432,7 +455,9 @@ async fn play_case(server: &Arc<FuzzingServer>, index: usize, agent: &str, mut s
     let t0 = Instant::now();
     let mut protocol = s.protocol();
     let mut open: Option<H2Io> = None;
-    let outcome = if let Some(why) = http2_not_applicable(case) {
+    let outcome = if let Some(h2case) = client_side::lookup(case) {
+        client_side::play(&h2case, s).await
+    } else if let Some(why) = http2_not_applicable(case) {
         refuse(s.respond, s.body, 501, &format!("not over HTTP/2: {why}")).await;
         RunOutcome::not_applicable(&why)
     } else {

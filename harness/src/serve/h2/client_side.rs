@@ -1,0 +1,113 @@
+//! The client-side RFC 8441 cases (20.4.x) on a stream of `serve --http2`: the
+//! server does what the case names (refuses, resets) and records what the client
+//! did next; ws-cases judges it ([`ws_cases::http2::judge_client`]).
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use ws_cases::http2::{
+    judge_client, refusal_body, reset_fragment, AfterReset, ClientObservation, H2Case, H2Check,
+    StreamEnd,
+};
+use ws_cases::run::RunOutcome;
+use ws_cases::Case;
+
+use super::{response, Served};
+use crate::http2::H2Io;
+
+/// How long the client has to show what it does with a refused stream, and (20.4.2)
+/// to open its next stream or end its connection. Both verdicts are decided by the
+/// client's next event; the wait only bounds a client that does nothing.
+const WAIT: Duration = Duration::from_secs(5);
+
+/// The client-side section-20 case with this catalogue entry, if it is one.
+pub(super) fn lookup(case: &Case) -> Option<H2Case> {
+    ws_cases::catalogue::http2_cases()
+        .into_iter()
+        .find(|c| c.case.id == case.id && c.check.client_side())
+}
+
+/// Plays `h2case` on the stream and judges it.
+pub(super) async fn play(h2case: &H2Case, s: Served<'_>) -> RunOutcome {
+    let obs = match h2case.check {
+        H2Check::RefusalUnused => refuse(s).await,
+        _ => reset(s).await,
+    };
+    let mut outcome = RunOutcome::not_applicable("");
+    outcome.verdict = judge_client(h2case, &obs);
+    outcome
+}
+
+/// 20.4.1: 403 with a WebSocket text frame as its body, then what the client sends.
+async fn refuse(mut s: Served<'_>) -> ClientObservation {
+    let mut obs = ClientObservation::default();
+    let headers = [(
+        "content-type".to_string(),
+        "application/octet-stream".to_string(),
+    )];
+    let send = match s.respond.send_response(response(403, &headers), false) {
+        Ok(send) => send,
+        Err(e) => {
+            obs.failure = Some(crate::http2::reason(&e));
+            return obs;
+        }
+    };
+    let mut io = H2Io::new(send, s.body);
+    // END_STREAM after the body: a client taking it as a WebSocket still has its own
+    // side open to echo on.
+    let _ = io.write_all(&refusal_body()).await;
+    let _ = io.shutdown().await;
+    let (sent, end) = read_until_end(&mut io).await;
+    obs.sent = sent;
+    obs.end = Some(end);
+    obs
+}
+
+/// Reads the client's side of the stream until it ends (or [`WAIT`]): the bytes it
+/// sent and how it ended.
+async fn read_until_end(io: &mut H2Io) -> (usize, StreamEnd) {
+    let mut sent = 0;
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match tokio::time::timeout_at(deadline, io.read(&mut buf)).await {
+            Ok(Ok(0)) => return (sent, io.ended.clone().unwrap_or(StreamEnd::EndStream)),
+            Ok(Ok(n)) => sent += n,
+            Ok(Err(e)) => {
+                let end = io.ended.clone();
+                return (sent, end.unwrap_or(StreamEnd::Reset(e.to_string())));
+            }
+            Err(_) => return (sent, StreamEnd::StillOpen),
+        }
+    }
+}
+
+/// 20.4.2: a 200, the first fragment of a text message, RST_STREAM (CANCEL); then
+/// whichever comes first on the connection: a new stream, or its end.
+async fn reset(mut s: Served<'_>) -> ClientObservation {
+    let mut obs = ClientObservation::default();
+    let mut state = s.link.state.subscribe();
+    let send = match s.respond.send_response(response(200, &[]), false) {
+        Ok(send) => send,
+        Err(e) => {
+            obs.failure = Some(crate::http2::reason(&e));
+            return obs;
+        }
+    };
+    let mut io = H2Io::new(send, s.body);
+    let _ = io.write_all(&reset_fragment()).await;
+    let _ = io.flush().await;
+    io.reset(h2::Reason::CANCEL);
+    let mine = s.stream_id;
+    let next = state.wait_for(|st| st.last_stream > mine || st.ended.is_some());
+    obs.after_reset = Some(match tokio::time::timeout(WAIT, next).await {
+        Ok(Ok(st)) => match (&st.ended, st.last_stream) {
+            (_, id) if id > mine => AfterReset::NextStream(id),
+            (Some(why), _) => AfterReset::ConnectionEnded(why.clone()),
+            _ => AfterReset::StillOpen,
+        },
+        Ok(Err(_)) => AfterReset::ConnectionEnded("closed".into()),
+        Err(_) => AfterReset::StillOpen,
+    });
+    obs
+}
