@@ -496,18 +496,25 @@ impl FuzzingServer {
             seed: index as u64 + 1,
             ..RunConfig::default()
         };
-        let mut run = CaseRun::new(case, config);
-        // The request was read to find the case; the run sees it as the first bytes.
-        run.on_bytes(&head, Duration::ZERO);
-        drive(
-            &mut run,
-            KeepOpen(&mut stream),
-            t0,
-            case.hard_deadline(self.settings.case_timeout),
-        )
-        .await;
+        let outcome = if h2::client_side_case(case).is_some() {
+            answer_and_close(&mut stream, NOT_OVER_HTTP1).await;
+            let mut outcome = ws_cases::run::RunOutcome::not_applicable("");
+            outcome.verdict = ws_cases::http2::client_side_over_http1();
+            outcome
+        } else {
+            let mut run = CaseRun::new(case, config);
+            // The request was read to find the case; the run sees it as the first bytes.
+            run.on_bytes(&head, Duration::ZERO);
+            drive(
+                &mut run,
+                KeepOpen(&mut stream),
+                t0,
+                case.hard_deadline(self.settings.case_timeout),
+            )
+            .await;
+            run.finish()
+        };
         let duration = t0.elapsed();
-        let outcome = run.finish();
         self.record(
             playing,
             CaseRecord {
@@ -577,6 +584,10 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for KeepOpen<'_, T> {
         self.poll_flush(cx)
     }
 }
+
+/// The answer to an HTTP/1.1 upgrade for a case about HTTP/2 clients (20.4.x).
+const NOT_OVER_HTTP1: &[u8] =
+    b"HTTP/1.1 501 Not Implemented\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
 /// Writes the connection's last answer (a refusal, a page) and closes it; a client
 /// already gone is no error.
@@ -813,7 +824,16 @@ pub async fn cmd_serve(args: ServeArgs) -> anyhow::Result<i32> {
     if !(args.case_timeout > 0.0 && args.case_timeout.is_finite()) {
         anyhow::bail!("--case-timeout must be a positive number of seconds");
     }
-    let catalogue = ws_cases::cases_for(Role::Server);
+    let mut catalogue = ws_cases::cases_for(Role::Server);
+    if args.http2 {
+        // The cases about HTTP/2 clients (20.4.x); opt-in, like section 15.
+        catalogue.extend(
+            ws_cases::catalogue::http2_cases()
+                .into_iter()
+                .map(|c| c.case)
+                .filter(|c| c.plays_in(Role::Server)),
+        );
+    }
     let include = ws_cases::select::parse_list(&args.cases).map_err(HarnessError::from)?;
     let mut exclude = ws_cases::select::parse_list(&args.exclude).map_err(HarnessError::from)?;
     let client_only = |p: &ws_cases::select::Pattern| {

@@ -307,3 +307,43 @@ async fn a_client_dropping_its_connection_on_a_reset_fails_exactly_20_4_2() {
         ["20.4.2"]
     );
 }
+
+/// A client that comes over HTTP/1.1 for a case about HTTP/2 clients gets a 501 and
+/// an INFORMATIONAL verdict (not applicable), never a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_side_cases_are_not_applicable_over_http1() {
+    let offered: Vec<Case> = ws_cases::catalogue::http2_cases()
+        .into_iter()
+        .filter(|c| c.case.id.starts_with("20.4."))
+        .map(|c| c.case)
+        .collect();
+    let srv = start(
+        "h2-client-side-http1",
+        offered.clone(),
+        Http2Serve::On,
+        false,
+    )
+    .await;
+    let base = format!("ws://{}", srv.addr);
+    for n in 1..=offered.len() {
+        tungstenite_case(&base, n, "http1").await;
+    }
+    let report = srv.report("http1", offered.len()).await;
+    for c in &report.results {
+        assert_eq!(
+            c.behavior,
+            Behavior::Informational,
+            "{}: {}",
+            c.id,
+            c.reason
+        );
+        assert!(
+            c.reason.starts_with("Not applicable over HTTP/1.1"),
+            "{}: {}",
+            c.id,
+            c.reason
+        );
+        assert_eq!(c.protocol, "HTTP/1.1");
+    }
+    srv.stop().await;
+}

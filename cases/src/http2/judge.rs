@@ -47,6 +47,14 @@ pub fn judge_client(case: &H2Case, obs: &ClientObservation) -> Verdict {
     graded(finding, level)
 }
 
+/// The verdict of a client-side case whose client came over HTTP/1.1: the case is
+/// about an HTTP/2 stream, so there is nothing to judge.
+pub fn client_side_over_http1() -> Verdict {
+    informational(
+        "Not applicable over HTTP/1.1: the case is about what an HTTP/2 client does on its extended CONNECT stream.",
+    )
+}
+
 fn informational(why: &str) -> Verdict {
     Verdict {
         behavior: Behavior::Informational,

@@ -7,7 +7,7 @@
 
 mod judge;
 
-pub use judge::{judge, judge_client};
+pub use judge::{client_side_over_http1, judge, judge_client};
 
 use crate::model::Case;
 

@@ -29,6 +29,8 @@ use crate::runner::{drive, CaseRecord};
 
 mod client_side;
 
+pub(super) use client_side::lookup as client_side_case;
+
 /// Whether `serve` takes clients over HTTP/2.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Http2Serve {

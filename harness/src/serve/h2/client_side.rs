@@ -21,7 +21,7 @@ use crate::http2::H2Io;
 const WAIT: Duration = Duration::from_secs(5);
 
 /// The client-side section-20 case with this catalogue entry, if it is one.
-pub(super) fn lookup(case: &Case) -> Option<H2Case> {
+pub(in crate::serve) fn lookup(case: &Case) -> Option<H2Case> {
     ws_cases::catalogue::http2_cases()
         .into_iter()
         .find(|c| c.case.id == case.id && c.check.client_side())
