@@ -496,10 +496,11 @@ impl FuzzingServer {
             seed: index as u64 + 1,
             ..RunConfig::default()
         };
-        let outcome = if h2::client_side_case(case).is_some() {
+        let outcome = if let Some(h2case) = h2::client_side_case(case) {
             answer_and_close(&mut stream, NOT_OVER_HTTP1).await;
+            let advertised = self.settings.http2 != Http2Serve::WithoutSetting;
             let mut outcome = ws_cases::run::RunOutcome::not_applicable("");
-            outcome.verdict = ws_cases::http2::client_side_over_http1();
+            outcome.verdict = ws_cases::http2::client_side_over_http1(&h2case, advertised);
             outcome
         } else {
             let mut run = CaseRun::new(case, config);
@@ -585,7 +586,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for KeepOpen<'_, T> {
     }
 }
 
-/// The answer to an HTTP/1.1 upgrade for a case about HTTP/2 clients (20.4.x).
+/// The answer to an HTTP/1.1 upgrade for a case about HTTP/2 clients (20.4.x); 20.4.3
+/// judges only that the client came over HTTP/1.1, so it gets this answer too.
 const NOT_OVER_HTTP1: &[u8] =
     b"HTTP/1.1 501 Not Implemented\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
@@ -808,8 +810,8 @@ pub struct ServeArgs {
     pub http2: bool,
     /// With --http2: leave SETTINGS_ENABLE_CONNECT_PROTOCOL out of the SETTINGS (an
     /// extended CONNECT is still read, to catch a client that sends one anyway). Case
-    /// 20.4.3 is judged this way: a client must open its WebSockets over HTTP/1.1
-    /// instead, or fail them (RFC 8441 §3).
+    /// 20.4.3 (--cases '20.4.*') is judged this way: a client must open its WebSockets
+    /// over HTTP/1.1 instead, or fail it (RFC 8441 §3).
     #[arg(long, requires = "http2")]
     pub http2_without_setting: bool,
     /// wss:// instead of ws://.

@@ -244,10 +244,11 @@ async fn small_data_frames_exceed_the_h2_client_budget_only_with_its_default_win
 /// connection (the next request 20.4.2 waits for): the ids that did not pass.
 async fn client_side_failures(flaws: Flaws) -> Vec<String> {
     let mut offered = cases("1.1.1");
+    // 20.4.3 is about a connection without the setting: its own tests below.
     offered.extend(
         ws_cases::catalogue::http2_cases()
             .into_iter()
-            .filter(|c| c.case.id.starts_with("20.4."))
+            .filter(|c| ["20.4.1", "20.4.2"].contains(&c.case.id.as_str()))
             .map(|c| c.case),
     );
     let name = format!("h2-client-side-{flaws:?}");
@@ -337,13 +338,83 @@ async fn the_client_side_cases_are_not_applicable_over_http1() {
             c.id,
             c.reason
         );
-        assert!(
-            c.reason.starts_with("Not applicable over HTTP/1.1"),
-            "{}: {}",
-            c.id,
-            c.reason
-        );
+        // 20.4.3 over HTTP/1.1 is judged only when the setting was left out.
+        let why = match c.id.as_str() {
+            "20.4.3" => "Not applicable: the setting was advertised",
+            _ => "Not applicable over HTTP/1.1",
+        };
+        assert!(c.reason.starts_with(why), "{}: {}", c.id, c.reason);
         assert_eq!(c.protocol, "HTTP/1.1");
     }
     srv.stop().await;
+}
+
+/// 20.4.3 (RFC 8441 §3) after 1.1.1, played in order by a client with `flaws` on a
+/// server in `mode`: how the client opened each case, and the ids that did not pass
+/// with their verdicts.
+async fn setting_case(mode: Http2Serve, flaws: Flaws) -> (Vec<Opened>, Vec<(String, Behavior)>) {
+    let mut offered = cases("1.1.1");
+    offered.extend(
+        ws_cases::catalogue::http2_cases()
+            .into_iter()
+            .filter(|c| c.case.id == "20.4.3")
+            .map(|c| c.case),
+    );
+    let name = format!("h2-setting-{mode:?}-{flaws:?}");
+    let srv = start(&name, offered.clone(), mode, false).await;
+    let client = H2Client::connect(srv.addr, None, flaws).await.unwrap();
+    assert_eq!(client.connect_protocol(), mode == Http2Serve::On);
+    let mut opened = Vec::new();
+    for n in 1..=offered.len() {
+        opened.push(client.run_case(n, "agent").await);
+    }
+    let report = srv.report("agent", offered.len()).await;
+    srv.stop().await;
+    let ids: Vec<&str> = report.results.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["1.1.1", "20.4.3"]);
+    for c in &report.results {
+        eprintln!(
+            "{mode:?} {flaws:?}: {} {} ({}): {}",
+            c.id, c.behavior, c.protocol, c.reason
+        );
+    }
+    let not_ok = report
+        .results
+        .iter()
+        .filter(|c| c.behavior != Behavior::Ok)
+        .map(|c| (c.id.clone(), c.behavior))
+        .collect();
+    (opened, not_ok)
+}
+
+/// Without the setting the conforming client opens both cases over HTTP/1.1 and
+/// passes 20.4.3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_falling_back_to_http1_without_the_setting_passes_20_4_3() {
+    let (opened, not_ok) = setting_case(Http2Serve::WithoutSetting, Flaws::None).await;
+    assert_eq!(opened, [Opened::Http1, Opened::Http1]);
+    assert_eq!(not_ok, []);
+}
+
+/// A client that sends extended CONNECTs without the setting fails exactly 20.4.3
+/// (1.1.1 is still played on its stream); serve resets that stream (PROTOCOL_ERROR).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_ignoring_the_missing_setting_fails_exactly_20_4_3() {
+    let (opened, not_ok) = setting_case(Http2Serve::WithoutSetting, Flaws::IgnoresSetting).await;
+    assert!(
+        matches!(opened[..], [Opened::Http2 { status: 200 }, Opened::Failed(ref why)] if why.contains("PROTOCOL_ERROR") || why.contains("protocol error")),
+        "{opened:?}"
+    );
+    assert_eq!(not_ok, [("20.4.3".to_string(), Behavior::Failed)]);
+}
+
+/// With the setting advertised there is nothing to judge: 20.4.3 is INFORMATIONAL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_setting_advertised_20_4_3_is_informational() {
+    let (opened, not_ok) = setting_case(Http2Serve::On, Flaws::None).await;
+    assert_eq!(
+        opened,
+        [Opened::Http2 { status: 200 }, Opened::Http2 { status: 501 }]
+    );
+    assert_eq!(not_ok, [("20.4.3".to_string(), Behavior::Informational)]);
 }

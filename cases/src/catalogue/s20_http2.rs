@@ -11,7 +11,7 @@ use crate::run::Role;
 const SETTINGS: &str = "The setting and accepting a WebSocket";
 const REFUSALS: &str = "Malformed extended CONNECTs refused";
 const STREAMS: &str = "Streams: ending, resetting, flow control, independence";
-const CLIENTS: &str = "Clients: refusals and resets (played by serve --http2)";
+const CLIENTS: &str = "Clients: refusals, resets, the setting (played by serve --http2)";
 
 /// Offered by 20.1.2, as section 19 offers them.
 const SUBPROTOCOLS: &[&str] = &["chat.wsconform", "superchat"];
@@ -132,6 +132,15 @@ fn entries() -> Vec<Entry> {
             expect: "The reset ends that WebSocket only: the client's HTTP/2 connection stays up and its next request comes on a new stream of it.",
             rfc: &[(8441, "5.1", Level::Must)],
             check: H2Check::ResetByServer,
+            role: Role::Server,
+        },
+        Entry {
+            id: "20.4.3",
+            subsection: CLIENTS,
+            desc: "The server's SETTINGS leave SETTINGS_ENABLE_CONNECT_PROTOCOL out (serve --http2 --http2-without-setting).",
+            expect: "A client MUST NOT send an extended CONNECT without the setting: it opens the WebSocket over HTTP/1.1 instead.",
+            rfc: &[(8441, "3", Level::Must)],
+            check: H2Check::SettingHonoured,
             role: Role::Server,
         },
     ]

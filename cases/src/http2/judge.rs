@@ -40,6 +40,12 @@ pub fn judge_client(case: &H2Case, obs: &ClientObservation) -> Verdict {
         (Some(why), _) => Finding::Breaks(format!("the case could not run: {why}")),
         (None, H2Check::RefusalUnused) => refusal_unused(obs),
         (None, H2Check::ResetByServer) => reset_by_server(obs),
+        (None, H2Check::SettingHonoured) if obs.advertised => {
+            return informational(SETTING_ADVERTISED)
+        }
+        (None, H2Check::SettingHonoured) => Finding::Breaks(
+            "The client sent an extended CONNECT (:protocol) though the server's SETTINGS did not carry SETTINGS_ENABLE_CONNECT_PROTOCOL = 1.".into(),
+        ),
         (None, _) => {
             return informational("Not applicable in `serve`: the case is about HTTP/2 servers.")
         }
@@ -47,12 +53,29 @@ pub fn judge_client(case: &H2Case, obs: &ClientObservation) -> Verdict {
     graded(finding, level)
 }
 
-/// The verdict of a client-side case whose client came over HTTP/1.1: the case is
-/// about an HTTP/2 stream, so there is nothing to judge.
-pub fn client_side_over_http1() -> Verdict {
-    informational(
-        "Not applicable over HTTP/1.1: the case is about what an HTTP/2 client does on its extended CONNECT stream.",
-    )
+/// Why 20.4.3 is not judged when the server advertised the setting.
+const SETTING_ADVERTISED: &str = "Not applicable: the setting was advertised; run serve with --http2-without-setting to judge this case.";
+
+/// The verdict of a client-side case whose client came over HTTP/1.1 to a server
+/// that `advertised` SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 over HTTP/2 or not. Only
+/// 20.4.3 is about that choice: without the setting, HTTP/1.1 is what the client
+/// must do. The other cases are about an HTTP/2 stream, so there is nothing to judge.
+pub fn client_side_over_http1(case: &H2Case, advertised: bool) -> Verdict {
+    match (&case.check, advertised) {
+        (H2Check::SettingHonoured, false) => {
+            let level = case.case.rfc.first().map_or(Level::Must, |r| r.level);
+            graded(
+                Finding::Holds(
+                    "Without SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 the client opened its WebSocket over HTTP/1.1, not with an extended CONNECT.".into(),
+                ),
+                level,
+            )
+        }
+        (H2Check::SettingHonoured, true) => informational(SETTING_ADVERTISED),
+        _ => informational(
+            "Not applicable over HTTP/1.1: the case is about what an HTTP/2 client does on its extended CONNECT stream.",
+        ),
+    }
 }
 
 fn informational(why: &str) -> Verdict {
@@ -132,7 +155,7 @@ fn check_case(check: &H2Check, obs: &H2Observation) -> Finding {
         H2Check::ResetMidMessage | H2Check::FlowControl { .. } | H2Check::StreamsIndependent => {
             echoed(obs)
         }
-        H2Check::RefusalUnused | H2Check::ResetByServer => {
+        H2Check::RefusalUnused | H2Check::ResetByServer | H2Check::SettingHonoured => {
             Finding::Breaks("a client-side case reached the server-side judge".into())
         }
     }

@@ -76,12 +76,19 @@ pub enum H2Check {
     /// RST_STREAM (CANCEL); the client's HTTP/2 connection stays up and carries its
     /// next request (RFC 8441 §5.1: a reset ends that WebSocket only).
     ResetByServer,
+    /// Client side, judged with `serve --http2 --http2-without-setting`: the server's
+    /// SETTINGS leave SETTINGS_ENABLE_CONNECT_PROTOCOL out, so the client must not
+    /// send an extended CONNECT (RFC 8441 §3); it opens its WebSocket over HTTP/1.1.
+    SettingHonoured,
 }
 
 impl H2Check {
     /// The check is about the client (`serve --http2` plays it); `run` cannot.
     pub fn client_side(&self) -> bool {
-        matches!(self, H2Check::RefusalUnused | H2Check::ResetByServer)
+        matches!(
+            self,
+            H2Check::RefusalUnused | H2Check::ResetByServer | H2Check::SettingHonoured
+        )
     }
 }
 
@@ -120,6 +127,9 @@ pub struct ClientObservation {
     pub end: Option<StreamEnd>,
     /// What the connection did after the reset (20.4.2).
     pub after_reset: Option<AfterReset>,
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 went out in the server's SETTINGS before
+    /// the client's extended CONNECT (20.4.3).
+    pub advertised: bool,
 }
 
 /// A section-20 case: its catalogue entry (id, texts, clauses; no script) and check.

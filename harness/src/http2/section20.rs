@@ -177,7 +177,8 @@ async fn play(
         H2Check::AdvertisesSetting
         | H2Check::BeforeSettings
         | H2Check::RefusalUnused
-        | H2Check::ResetByServer => {}
+        | H2Check::ResetByServer
+        | H2Check::SettingHonoured => {}
         H2Check::Accepts { subprotocols } => {
             let mut req = std_req.clone();
             req.headers

@@ -25,6 +25,10 @@ pub enum Flaws {
     /// A conforming client.
     #[default]
     None,
+    /// Sends extended CONNECTs whether or not the server's SETTINGS enabled them
+    /// (RFC 8441 §3 forbids it); a conforming client opens its WebSocket over HTTP/1.1
+    /// instead.
+    IgnoresSetting,
     /// Takes any answer to its CONNECT as an open WebSocket, a refusal too (RFC 8441
     /// §5: only a 2xx opens one).
     UsesRefusedStream,
@@ -151,7 +155,7 @@ impl H2Client {
     /// HTTP/1.1 upgrade on a connection of its own), then echo until the end.
     pub async fn run_case(&self, n: usize, agent: &str) -> Opened {
         let path = format!("/runCase?case={n}&agent={agent}");
-        if !self.connect_protocol() {
+        if !self.connect_protocol() && self.flaws != Flaws::IgnoresSetting {
             http1_case(self.addr, &path).await;
             return Opened::Http1;
         }

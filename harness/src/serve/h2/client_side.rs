@@ -31,6 +31,7 @@ pub(in crate::serve) fn lookup(case: &Case) -> Option<H2Case> {
 pub(super) async fn play(h2case: &H2Case, s: Served<'_>) -> RunOutcome {
     let obs = match h2case.check {
         H2Check::RefusalUnused => refuse(s).await,
+        H2Check::SettingHonoured => without_setting(s).await,
         _ => reset(s).await,
     };
     let mut outcome = RunOutcome::not_applicable("");
@@ -61,6 +62,25 @@ async fn refuse(mut s: Served<'_>) -> ClientObservation {
     obs.sent = sent;
     obs.end = Some(end);
     obs
+}
+
+/// 20.4.3: the client sent an extended CONNECT; whether the setting had gone out
+/// decides the verdict. Without it the request is malformed (RFC 8441 §3, RFC 9113
+/// §8.1.1): the stream is reset with PROTOCOL_ERROR, as a server without RFC 8441
+/// would; with it the case does not apply and the answer says how to judge it.
+async fn without_setting(s: Served<'_>) -> ClientObservation {
+    let advertised = s.link.advertised;
+    if advertised {
+        let why = "20.4.3 needs serve --http2 --http2-without-setting";
+        super::refuse(s.respond, s.body, 501, why).await;
+    } else {
+        let mut respond = s.respond;
+        respond.send_reset(h2::Reason::PROTOCOL_ERROR);
+    }
+    ClientObservation {
+        advertised,
+        ..ClientObservation::default()
+    }
 }
 
 /// Reads the client's side of the stream until it ends (or [`WAIT`]): the bytes it
