@@ -256,10 +256,13 @@ async fn client_side_failures(flaws: Flaws) -> Vec<String> {
     let client = Arc::new(H2Client::connect(srv.addr, None, flaws).await.unwrap());
     // One at a time: 20.4.2 takes the next stream of the connection as its proof.
     let opened = run_all(&client, offered.len(), "agent", 1).await;
-    // 20.4.2's reset comes right behind its 200, and h2 reports it as the request's
-    // failure (the stream was reset before its answer was read).
+    // 20.4.2's reset comes right behind its 200: when it arrives before the client
+    // reads the answer, h2 reports it as the request's failure; otherwise the client
+    // sees the 200 and then the reset on the stream. Both orders happen (CI saw each).
     assert!(
-        matches!(opened[..], [Opened::Http2 { status: 200 }, Opened::Http2 { status: 403 }, Opened::Failed(ref why)] if why.contains("no longer needed")),
+        matches!(&opened[..], [Opened::Http2 { status: 200 }, Opened::Http2 { status: 403 }, last]
+            if matches!(last, Opened::Http2 { status: 200 })
+                || matches!(last, Opened::Failed(why) if why.contains("no longer needed"))),
         "{opened:?}"
     );
     let _ = client.get("/").await;

@@ -71,10 +71,8 @@ pub struct H2Client {
     authority: String,
     addr: std::net::SocketAddr,
     flaws: Flaws,
-    /// Set when the connection is to end (the `DropsConnectionOnReset` flaw).
-    kill: tokio::sync::watch::Sender<bool>,
-    /// Why the connection ended, once it did with an error.
-    failed: tokio::sync::watch::Receiver<Option<h2::Error>>,
+    /// Ends the connection on demand, and why it ended.
+    driver: Driver,
 }
 
 impl H2Client {
@@ -101,7 +99,7 @@ impl H2Client {
             Some(_) => ("https", format!("localhost:{}", addr.port())),
             None => ("http", addr.to_string()),
         };
-        let (send, kill, failed) = match ca {
+        let (send, driver) = match ca {
             Some(ca) => {
                 let config = ClientTls::new(&[ca.to_path_buf()], false)
                     .map_err(|e| e.to_string())?
@@ -122,14 +120,13 @@ impl H2Client {
             authority,
             addr,
             flaws,
-            kill,
-            failed,
+            driver,
         })
     }
 
     /// Waits at most `limit` for the connection to end with an error.
     pub async fn failed_within(&self, limit: Duration) -> Option<String> {
-        let mut failed = self.failed.clone();
+        let mut failed = self.driver.failed.clone();
         let ended = tokio::time::timeout(limit, failed.wait_for(Option::is_some)).await;
         match ended {
             Ok(Ok(e)) => e.as_ref().map(|e| format!("{:?}: {e}", e.reason())),
@@ -165,7 +162,7 @@ impl H2Client {
                 // h2 reports a stream reset right behind its answer as the failure of
                 // the request itself.
                 if self.flaws == Flaws::DropsConnectionOnReset {
-                    let _ = self.kill.send(true);
+                    self.driver.drop_connection().await;
                 }
                 return Opened::Failed(why);
             }
@@ -179,7 +176,7 @@ impl H2Client {
         }
         let reset = echo(&mut io, n as u64).await;
         if reset && self.flaws == Flaws::DropsConnectionOnReset {
-            let _ = self.kill.send(true);
+            self.driver.drop_connection().await;
         }
         Opened::Http2 { status }
     }
@@ -278,6 +275,7 @@ where
         .expect("a fresh connection has its PingPong");
     let (kill, mut killed) = tokio::sync::watch::channel(false);
     let (fail, failed) = tokio::sync::watch::channel(None);
+    let (gone_tx, gone) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         tokio::select! {
             ended = &mut conn => {
@@ -288,22 +286,41 @@ where
             }
             _ = killed.wait_for(|k| *k) => {}
         }
+        // Dropping the connection closes its socket.
+        drop(conn);
+        let _ = gone_tx.send(true);
     });
     // The answer to a PING sent behind the preface comes after the server's SETTINGS.
     tokio::time::timeout(Duration::from_secs(10), ping.ping(h2::Ping::opaque()))
         .await
         .map_err(|_| "no PING answer within 10 s".to_string())?
         .map_err(|e| e.to_string())?;
-    Ok((send, kill, failed))
+    let driver = Driver { kill, failed, gone };
+    Ok((send, driver))
 }
 
-/// What [`handshake`] hands back: the request sender, the switch that ends the
-/// connection, and why it failed once it did.
-type Handshaken = (
-    SendRequest<Bytes>,
-    tokio::sync::watch::Sender<bool>,
-    tokio::sync::watch::Receiver<Option<h2::Error>>,
-);
+/// The task driving a connection: the switch that ends it, and what became of it.
+struct Driver {
+    /// Set when the connection is to end (the `DropsConnectionOnReset` flaw).
+    kill: tokio::sync::watch::Sender<bool>,
+    /// Why the connection ended, once it did with an error.
+    failed: tokio::sync::watch::Receiver<Option<h2::Error>>,
+    /// Set once the connection is dropped and its socket closed.
+    gone: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Driver {
+    /// Ends the connection and returns once its socket is closed, so that nothing the
+    /// client does next can still go over it.
+    async fn drop_connection(&self) {
+        let _ = self.kill.send(true);
+        let mut gone = self.gone.clone();
+        let _ = gone.wait_for(|g| *g).await;
+    }
+}
+
+/// What [`handshake`] hands back: the request sender and the connection's driver.
+type Handshaken = (SendRequest<Bytes>, Driver);
 
 /// Echoes every message with the reference client endpoint until the stream ends;
 /// true when it ended with a reset.
