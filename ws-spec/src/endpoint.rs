@@ -703,6 +703,11 @@ mod tests {
         f.with_mask(Some(KEY)).encode()
     }
 
+    /// `f`, masked as a client sends it, arrives at time zero.
+    fn feed(ep: &mut Endpoint, f: Frame) {
+        ep.receive(&c(f), Duration::ZERO);
+    }
+
     fn events(ep: &mut Endpoint) -> Vec<EndpointEvent> {
         std::iter::from_fn(|| ep.poll_event()).collect()
     }
@@ -754,7 +759,7 @@ mod tests {
     #[test]
     fn rfc6455_5_1_client_fails_on_masked_frame_1002_and_waits_for_server_tcp_close() {
         let mut ep = echo_client();
-        ep.receive(&c(Frame::text("hi")), Duration::from_millis(0));
+        feed(&mut ep, Frame::text("hi"));
         assert_failed(&mut ep, &[], 1002, FailReason::MaskedServerFrame);
         // §7.1.1: the client waits for the server to close TCP first.
         assert!(!ep.wants_tcp_close());
@@ -831,10 +836,7 @@ mod tests {
     fn rfc6455_5_2_reserved_opcodes_fail_1002() {
         for op in (3..=7u8).chain(0xB..=0xF) {
             let mut ep = echo_server();
-            ep.receive(
-                &c(Frame::new(Opcode::Reserved(op), *b"abc")),
-                Duration::from_millis(0),
-            );
+            feed(&mut ep, Frame::new(Opcode::Reserved(op), *b"abc"));
             assert_failed(&mut ep, &[], 1002, FailReason::ReservedOpcode(op));
         }
     }
@@ -843,7 +845,7 @@ mod tests {
     #[test]
     fn rfc6455_5_5_control_payload_over_125_fails_1002() {
         let mut ep = echo_server();
-        ep.receive(&c(Frame::ping(vec![0xFE; 125])), Duration::from_millis(0));
+        feed(&mut ep, Frame::ping(vec![0xFE; 125]));
         assert_eq!(events(&mut ep), vec![EndpointEvent::Ping(vec![0xFE; 125])]);
         assert_eq!(out_frames(&mut ep), vec![Frame::pong(vec![0xFE; 125])]);
         for op in [Opcode::Ping, Opcode::Pong, Opcode::Close] {
@@ -860,10 +862,7 @@ mod tests {
     fn rfc6455_5_5_fragmented_control_frame_fails_1002() {
         for op in [Opcode::Ping, Opcode::Pong, Opcode::Close] {
             let mut ep = echo_server();
-            ep.receive(
-                &c(Frame::new(op, *b"ab").with_fin(false)),
-                Duration::from_millis(0),
-            );
+            feed(&mut ep, Frame::new(op, *b"ab").with_fin(false));
             assert_failed(&mut ep, &[], 1002, FailReason::FragmentedControl);
         }
     }
@@ -873,10 +872,7 @@ mod tests {
     fn rfc6455_5_4_continuation_without_message_fails_1002() {
         for fin in [true, false] {
             let mut ep = echo_server();
-            ep.receive(
-                &c(Frame::continuation("x").with_fin(fin)),
-                Duration::from_millis(0),
-            );
+            feed(&mut ep, Frame::continuation("x").with_fin(fin));
             assert_failed(&mut ep, &[], 1002, FailReason::UnexpectedContinuation);
         }
         // Also right after a complete message.
@@ -929,10 +925,7 @@ mod tests {
     #[test]
     fn rfc6455_8_1_invalid_utf8_fails_fast_across_fragments_1007() {
         let mut ep = echo_server();
-        ep.receive(
-            &c(Frame::text("\u{3ba}\u{1f79}").with_fin(false)),
-            Duration::from_millis(0),
-        );
+        feed(&mut ep, Frame::text("\u{3ba}\u{1f79}").with_fin(false));
         assert_eq!(events(&mut ep), vec![]);
         ep.receive(
             &c(Frame::continuation(*b"\xf4\x90\x80\x80").with_fin(false)),
@@ -977,13 +970,10 @@ mod tests {
             fail_fast_utf8: false,
             ..EndpointConfig::echo_server()
         });
-        ep.receive(
-            &c(Frame::text(*b"a\xff").with_fin(false)),
-            Duration::from_millis(0),
-        );
+        feed(&mut ep, Frame::text(*b"a\xff").with_fin(false));
         assert_eq!(events(&mut ep), vec![]);
         assert_eq!(ep.state(), State::Open);
-        ep.receive(&c(Frame::continuation("b")), Duration::from_millis(0));
+        feed(&mut ep, Frame::continuation("b"));
         assert_failed(&mut ep, &[], 1007, FailReason::InvalidUtf8);
     }
 
@@ -991,10 +981,7 @@ mod tests {
     #[test]
     fn rfc6455_5_5_1_close_with_one_byte_body_fails_1002() {
         let mut ep = echo_server();
-        ep.receive(
-            &c(Frame::new(Opcode::Close, *b"\x03")),
-            Duration::from_millis(0),
-        );
+        feed(&mut ep, Frame::new(Opcode::Close, *b"\x03"));
         assert_failed(&mut ep, &[], 1002, FailReason::CloseBodyOneByte);
     }
 
@@ -1005,7 +992,7 @@ mod tests {
             0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
         ] {
             let mut ep = echo_server();
-            ep.receive(&c(Frame::close(Some(code), b"")), Duration::from_millis(0));
+            feed(&mut ep, Frame::close(Some(code), b""));
             assert_failed(&mut ep, &[], 1002, FailReason::InvalidCloseCode(code));
         }
     }
@@ -1014,10 +1001,7 @@ mod tests {
     #[test]
     fn rfc6455_5_5_1_close_reason_not_utf8_fails_1007() {
         let mut ep = echo_server();
-        ep.receive(
-            &c(Frame::close(Some(1000), b"\xce\xba\xed\xa0\x80")),
-            Duration::from_millis(0),
-        );
+        feed(&mut ep, Frame::close(Some(1000), b"\xce\xba\xed\xa0\x80"));
         assert_failed(&mut ep, &[], 1007, FailReason::InvalidCloseReason);
     }
 
@@ -1036,21 +1020,15 @@ mod tests {
         assert_failed(&mut ep, &[], 1009, FailReason::MessageTooBig(101));
         // Accumulated over fragments.
         let mut ep = Endpoint::new(config.clone());
-        ep.receive(
-            &c(Frame::text(vec![b'a'; 60]).with_fin(false)),
-            Duration::from_millis(0),
-        );
-        ep.receive(
-            &c(Frame::continuation(vec![b'a'; 40]).with_fin(false)),
-            Duration::from_millis(0),
-        );
+        feed(&mut ep, Frame::text(vec![b'a'; 60]).with_fin(false));
+        feed(&mut ep, Frame::continuation(vec![b'a'; 40]).with_fin(false));
         assert_eq!(ep.state(), State::Open);
         let wire = c(Frame::continuation(vec![b'a'; 1]));
         ep.receive(&wire[..2], Duration::from_millis(0));
         assert_failed(&mut ep, &[], 1009, FailReason::MessageTooBig(101));
         // At the limit is fine.
         let mut ep = Endpoint::new(config);
-        ep.receive(&c(Frame::binary(vec![7; 100])), Duration::from_millis(0));
+        feed(&mut ep, Frame::binary(vec![7; 100]));
         assert_eq!(events(&mut ep), vec![EndpointEvent::Binary(vec![7; 100])]);
     }
 
@@ -1068,10 +1046,7 @@ mod tests {
             max_frame_size: 10,
             ..EndpointConfig::echo_server()
         });
-        ep.receive(
-            &c(Frame::binary(vec![0; 11]).with_fin(false)),
-            Duration::from_millis(0),
-        );
+        feed(&mut ep, Frame::binary(vec![0; 11]).with_fin(false));
         assert_failed(&mut ep, &[], 1009, FailReason::FrameTooBig(11));
     }
 
@@ -1133,14 +1108,11 @@ mod tests {
     #[test]
     fn rfc6455_5_4_ping_inside_fragmented_message_answered_before_it_completes() {
         let mut ep = echo_server();
-        ep.receive(
-            &c(Frame::text("frag1").with_fin(false)),
-            Duration::from_millis(0),
-        );
-        ep.receive(&c(Frame::ping("ping")), Duration::from_millis(0));
+        feed(&mut ep, Frame::text("frag1").with_fin(false));
+        feed(&mut ep, Frame::ping("ping"));
         assert_eq!(out_frames(&mut ep), vec![Frame::pong("ping")]);
         assert_eq!(events(&mut ep), vec![EndpointEvent::Ping(b"ping".to_vec())]);
-        ep.receive(&c(Frame::continuation("frag2")), Duration::from_millis(0));
+        feed(&mut ep, Frame::continuation("frag2"));
         assert_eq!(out_frames(&mut ep), vec![Frame::text("frag1frag2")]);
         assert_eq!(
             events(&mut ep),
@@ -1152,7 +1124,7 @@ mod tests {
     #[test]
     fn rfc6455_5_5_3_unsolicited_pong_ignored() {
         let mut ep = echo_server();
-        ep.receive(&c(Frame::pong("unsolicited")), Duration::from_millis(0));
+        feed(&mut ep, Frame::pong("unsolicited"));
         assert!(ep.take_output().is_empty());
         assert_eq!(
             events(&mut ep),
@@ -1191,7 +1163,7 @@ mod tests {
         }
         // Empty body: reply with an empty body (Autobahn 7.3.1).
         let mut ep = echo_server();
-        ep.receive(&c(Frame::close(None, b"")), Duration::from_millis(0));
+        feed(&mut ep, Frame::close(None, b""));
         assert_eq!(out_frames(&mut ep), vec![Frame::close(None, b"")]);
         assert!(ep.wants_tcp_close());
     }
@@ -1335,7 +1307,7 @@ mod tests {
         );
         // Without echo, events only.
         let mut ep = Endpoint::new(EndpointConfig::default());
-        ep.receive(&c(Frame::text("q")), Duration::from_millis(0));
+        feed(&mut ep, Frame::text("q"));
         assert!(ep.take_output().is_empty());
         assert_eq!(events(&mut ep), vec![EndpointEvent::Text("q".into())]);
     }
@@ -1367,7 +1339,7 @@ mod tests {
 
         let mut ep = echo_server();
         ep.send_text("hello");
-        ep.receive(&c(Frame::ping("p")), Duration::from_millis(0));
+        feed(&mut ep, Frame::ping("p"));
         assert!(out_frames(&mut ep).iter().all(|f| f.header.mask.is_none()));
     }
 
@@ -1448,10 +1420,7 @@ mod tests {
             FailReason::CompressedBitMisplaced(0b100),
         );
         let mut ep = deflate_server(params, 1 << 20);
-        ep.receive(
-            &c(Frame::ping("x").with_rsv(0b100)),
-            Duration::from_millis(0),
-        );
+        feed(&mut ep, Frame::ping("x").with_rsv(0b100));
         assert_failed(
             &mut ep,
             &[],
@@ -1466,20 +1435,14 @@ mod tests {
         let mut ep = deflate_server(params.clone(), 10_000);
         let z = params.compressor(Role::Client).compress(&[0u8; 100_000]);
         assert!(z.len() < 10_000);
-        ep.receive(
-            &c(Frame::binary(z).with_rsv(0b100)),
-            Duration::from_millis(0),
-        );
+        feed(&mut ep, Frame::binary(z).with_rsv(0b100));
         assert_failed(&mut ep, &[], 1009, FailReason::DecompressedTooBig(10_000));
     }
 
     #[test]
     fn rfc6455_5_2_rsv1_without_deflate_still_fails() {
         let mut ep = echo_server();
-        ep.receive(
-            &c(Frame::text("a").with_rsv(0b100)),
-            Duration::from_millis(0),
-        );
+        feed(&mut ep, Frame::text("a").with_rsv(0b100));
         assert_failed(&mut ep, &[], 1002, FailReason::ReservedBits(0b100));
     }
 }
