@@ -36,7 +36,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
-use ws_cases::run::{CaseRun, Role, RunConfig};
+use ws_cases::run::{CaseRun, Role, RunConfig, RunOutcome};
 use ws_cases::Case;
 use ws_reports::RunReport;
 use ws_spec::connection::{ServerConnection, ServerConnectionConfig, ServerDeflate};
@@ -314,14 +314,17 @@ impl FuzzingServer {
             .map(|r| r.behavior)
     }
 
-    /// Counts a case of `agent` as being played until the returned guard is recorded
-    /// (or dropped).
-    fn begin_case(&self, agent: &str) -> Playing<'_> {
+    /// Counts case `index` of `agent` as being played, from now, until the returned
+    /// guard is recorded (or dropped).
+    fn begin_case(&self, agent: &str, index: usize) -> Playing<'_> {
         let mut playing = self.playing.lock().unwrap_or_else(|e| e.into_inner());
         *playing.entry(agent.to_string()).or_default() += 1;
         Playing {
             server: self,
             agent: agent.to_string(),
+            index,
+            started: SystemTime::now(),
+            t0: Instant::now(),
         }
     }
 
@@ -485,10 +488,9 @@ impl FuzzingServer {
         index: usize,
         agent: &str,
     ) {
-        let playing = self.begin_case(agent);
+        let playing = self.begin_case(agent, index);
         let case = &self.cases[index];
-        let started = SystemTime::now();
-        let t0 = Instant::now();
+        let t0 = playing.t0;
         let config = RunConfig {
             role: Role::Server,
             target: request.target.clone(),
@@ -499,7 +501,7 @@ impl FuzzingServer {
         let outcome = if let Some(h2case) = h2::client_side_case(case) {
             answer_and_close(&mut stream, NOT_OVER_HTTP1).await;
             let advertised = self.settings.http2 != Http2Serve::WithoutSetting;
-            let mut outcome = ws_cases::run::RunOutcome::not_applicable("");
+            let mut outcome = RunOutcome::not_applicable("");
             outcome.verdict = ws_cases::http2::client_side_over_http1(&h2case, advertised);
             outcome
         } else {
@@ -515,19 +517,7 @@ impl FuzzingServer {
             .await;
             run.finish()
         };
-        let duration = t0.elapsed();
-        self.record(
-            playing,
-            CaseRecord {
-                index,
-                case: case.clone(),
-                outcome,
-                started,
-                duration,
-                confirmation: None,
-                protocol: "HTTP/1.1".into(),
-            },
-        );
+        playing.record(outcome, "HTTP/1.1".into());
         let _ = stream.shutdown().await;
     }
 }
@@ -536,6 +526,28 @@ impl FuzzingServer {
 struct Playing<'a> {
     server: &'a FuzzingServer,
     agent: String,
+    /// The case's position in the server's selection.
+    index: usize,
+    started: SystemTime,
+    /// The clock of the case's run (its durations and deadlines count from here).
+    t0: Instant,
+}
+
+impl Playing<'_> {
+    /// Records what the case came to, over HTTP/1.1 or HTTP/2 (`protocol`, as the
+    /// report shows it), and ends it.
+    fn record(self, outcome: RunOutcome, protocol: String) {
+        let record = CaseRecord {
+            index: self.index,
+            case: self.server.cases[self.index].clone(),
+            outcome,
+            started: self.started,
+            duration: self.t0.elapsed(),
+            confirmation: None,
+            protocol,
+        };
+        self.server.record(self, record);
+    }
 }
 
 impl Drop for Playing<'_> {

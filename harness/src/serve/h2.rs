@@ -10,7 +10,6 @@
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
-use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use h2::server::SendResponse;
@@ -25,7 +24,7 @@ use super::{
     REQUEST_TIMEOUT,
 };
 use crate::http2::{H2Io, Http2Settings};
-use crate::runner::{drive, CaseRecord};
+use crate::runner::drive;
 
 mod client_side;
 
@@ -451,10 +450,9 @@ impl Served<'_> {
 /// Plays case `index` on the stream of an extended CONNECT, as over HTTP/1.1 with the
 /// CONNECT and its answer in place of the upgrade, and records it for `agent`.
 async fn play_case(server: &Arc<FuzzingServer>, index: usize, agent: &str, mut s: Served<'_>) {
-    let playing = server.begin_case(agent);
+    let playing = server.begin_case(agent, index);
     let case = &server.cases[index];
-    let started = SystemTime::now();
-    let t0 = Instant::now();
+    let t0 = playing.t0;
     let mut protocol = s.protocol();
     let mut open: Option<H2Io> = None;
     let outcome = if let Some(h2case) = client_side::lookup(case) {
@@ -501,18 +499,7 @@ async fn play_case(server: &Arc<FuzzingServer>, index: usize, agent: &str, mut s
     if let Some(end) = open.as_ref().and_then(|io| io.ended.as_ref()) {
         protocol.push_str(&crate::http2::describe_end(end));
     }
-    server.record(
-        playing,
-        CaseRecord {
-            index,
-            case: case.clone(),
-            outcome,
-            started,
-            duration: t0.elapsed(),
-            confirmation: None,
-            protocol,
-        },
-    );
+    playing.record(outcome, protocol);
     if let Some(io) = open {
         end_stream(io).await;
     }

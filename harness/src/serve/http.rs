@@ -351,10 +351,19 @@ mod tests {
         }
     }
 
-    fn body(bytes: &[u8]) -> (String, String) {
-        let text = String::from_utf8_lossy(bytes).into_owned();
+    /// The head and the body of the server's answer to `request`.
+    async fn fetch(server: &Arc<FuzzingServer>, request: &Request) -> (String, String) {
+        let bytes = answer(server, request).await;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         (head.to_string(), body.to_string())
+    }
+
+    /// The status code of the server's answer to `request`.
+    async fn status(server: &Arc<FuzzingServer>, request: &Request) -> u16 {
+        let (head, _) = fetch(server, request).await;
+        let code = head.split(' ').nth(1).and_then(|c| c.parse().ok());
+        code.unwrap_or_else(|| panic!("no status in {head:?}"))
     }
 
     #[test]
@@ -368,7 +377,7 @@ mod tests {
     #[tokio::test]
     async fn the_case_list_follows_the_patterns_and_numbers_as_runcase_does() {
         let server = server();
-        let (head, list) = body(&answer(&server, &get("/cases.json?cases=2.*,9.1.1", None)).await);
+        let (head, list) = fetch(&server, &get("/cases.json?cases=2.*,9.1.1", None)).await;
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
         let list: serde_json::Value = serde_json::from_str(&list).unwrap();
         assert_eq!(list["offered"], server.cases().len());
@@ -397,14 +406,16 @@ mod tests {
             .iter()
             .find(|c| c["id"] == "9.1.1");
         assert_eq!(exclusive.unwrap()["exclusive"], true);
-        let (head, _) = body(&answer(&server, &get("/cases.json?cases=8.*", None)).await);
-        assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+        assert_eq!(
+            status(&server, &get("/cases.json?cases=8.*", None)).await,
+            400
+        );
     }
 
     #[tokio::test]
     async fn the_page_carries_its_cases_and_the_driver_and_fetches_nothing_else() {
         let server = server();
-        let (head, page) = body(&answer(&server, &get("/?agent=x&cases=1.1.*", None)).await);
+        let (head, page) = fetch(&server, &get("/?agent=x&cases=1.1.*", None)).await;
         assert!(head.contains("Content-Type: text/html"), "{head}");
         assert!(head.contains("connect-src 'self'"), "{head}");
         assert!(page.contains(DRIVER_JS), "the driver is inlined");
@@ -413,23 +424,23 @@ mod tests {
         for external in ["src=\"http", "href=\"http", "@import", "url("] {
             assert!(!page.contains(external), "{external}");
         }
-        let (_, js) = body(&answer(&server, &get("/driver.js", None)).await);
+        let (_, js) = fetch(&server, &get("/driver.js", None)).await;
         assert_eq!(js, DRIVER_JS);
-        let (head, _) = body(&answer(&server, &get("/nothing", None)).await);
-        assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+        assert_eq!(status(&server, &get("/nothing", None)).await, 404);
         let mut post = get("/", None);
         post.method = "POST".into();
-        let (head, _) = body(&answer(&server, &post).await);
-        assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+        assert_eq!(status(&server, &post).await, 405);
     }
 
     #[tokio::test]
     async fn status_and_report_of_an_agent_without_cases_are_errors() {
         let server = server();
-        let (head, _) = body(&answer(&server, &get("/report?agent=nobody", None)).await);
-        assert!(head.starts_with("HTTP/1.1 404"), "{head}");
-        let (head, _) = body(&answer(&server, &get("/caseStatus?case=0&agent=a", None)).await);
-        assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+        assert_eq!(
+            status(&server, &get("/report?agent=nobody", None)).await,
+            404
+        );
+        let case_status = get("/caseStatus?case=0&agent=a", None);
+        assert_eq!(status(&server, &case_status).await, 400);
     }
 
     #[test]

@@ -190,23 +190,25 @@ mod tests {
             .collect()
     }
 
+    /// What `/runCase` of the case at `index` for `agent` parses to.
+    fn run_case(index: usize, agent: &str) -> Result<Command, CommandError> {
+        Ok(Command::RunCase {
+            index,
+            agent: agent.into(),
+        })
+    }
+
     #[test]
     fn run_case_numbers_are_one_based_in_selection_order() {
         let cases = cases();
         assert_eq!(
             parse_command("/runCase?case=1&agent=me", &cases),
-            Ok(Command::RunCase {
-                index: 0,
-                agent: "me".into()
-            })
+            run_case(0, "me")
         );
         let last = cases.len();
         assert_eq!(
             parse_command(&format!("/runCase?agent=x&case={last}"), &cases),
-            Ok(Command::RunCase {
-                index: last - 1,
-                agent: "x".into()
-            })
+            run_case(last - 1, "x")
         );
         for bad in ["0", &(last + 1).to_string(), "one", "-1"] {
             let got = parse_command(&format!("/runCase?case={bad}&agent=me"), &cases);
@@ -223,10 +225,7 @@ mod tests {
         let i = cases.iter().position(|c| c.id == "2.3").unwrap();
         assert_eq!(
             parse_command("/runCase?casetuple=2.3&agent=a", &cases),
-            Ok(Command::RunCase {
-                index: i,
-                agent: "a".into()
-            })
+            run_case(i, "a")
         );
         assert_eq!(
             parse_command("/getCaseInfo?casetuple=2.3&case=1", &cases),
