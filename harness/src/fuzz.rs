@@ -62,24 +62,7 @@ pub enum FuzzStep {
     /// negotiated it (RSV1 on its first frame, RFC 7692 §6.1) and sent plain
     /// otherwise. Case files written by the fuzzer hold the frames it became
     /// instead (see [`deflate::lower`]).
-    Compressed {
-        /// Text (1) or binary (2).
-        opcode: u8,
-        /// The message, uncompressed.
-        message: Vec<u8>,
-        /// Where its compressed payload is cut into frames, in thousandths of its length.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        cuts: Vec<u16>,
-        /// The ping (if any) sent after each frame but the last.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pings: Vec<Option<Vec<u8>>>,
-        /// Each frame written in pieces of at most this many bytes.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        chop: Option<usize>,
-        /// A deliberate violation of RFC 7692.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        fault: Option<DeflateFault>,
-    },
+    Compressed(CompressedMessage),
     /// A close frame that starts the closing handshake.
     Close {
         /// Close code, if any (maybe one the RFC forbids on the wire).
@@ -87,6 +70,29 @@ pub enum FuzzStep {
         /// Reason bytes (maybe invalid UTF-8).
         reason: Vec<u8>,
     },
+}
+
+/// A [`FuzzStep::Compressed`] message: one value, so the generator, the shrinker and
+/// the lowering pass it whole and change only the fields they mean to. In a case file
+/// its fields stand beside the step's `kind`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompressedMessage {
+    /// Text (1) or binary (2).
+    pub opcode: u8,
+    /// The message, uncompressed.
+    pub message: Vec<u8>,
+    /// Where its compressed payload is cut into frames, in thousandths of its length.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cuts: Vec<u16>,
+    /// The ping (if any) sent after each frame but the last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pings: Vec<Option<Vec<u8>>>,
+    /// Each frame written in pieces of at most this many bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chop: Option<usize>,
+    /// A deliberate violation of RFC 7692.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<DeflateFault>,
 }
 
 /// A deliberate violation in a compressed message, for which the server must fail
@@ -249,7 +255,7 @@ fn fail_wait(steps: &[FuzzStep]) -> Duration {
         .iter()
         .map(|s| match s {
             FuzzStep::Frame { payload, .. } => payload.len(),
-            FuzzStep::Compressed { message, .. } => message.len(),
+            FuzzStep::Compressed(c) => c.message.len(),
             FuzzStep::Close { reason, .. } => reason.len(),
         })
         .sum();
@@ -312,7 +318,7 @@ pub fn case_for(steps: &[FuzzStep], expect: &[Expected], deflate: Option<&Negoti
                 code: *code,
                 reason: reason.clone(),
             },
-            FuzzStep::Compressed { .. } => panic!("case_for takes lowered steps"),
+            FuzzStep::Compressed(_) => panic!("case_for takes lowered steps"),
         })
         .collect();
     let first = &expect[0];
@@ -812,14 +818,14 @@ mod tests {
                 offer: "permessage-deflate; client_max_window_bits".into(),
                 response: "permessage-deflate; client_max_window_bits=10".into(),
             }),
-            steps: vec![FuzzStep::Compressed {
+            steps: vec![FuzzStep::Compressed(CompressedMessage {
                 opcode: 2,
                 message: b"abc".to_vec(),
                 cuts: vec![500],
                 pings: Vec::new(),
                 chop: None,
                 fault: Some(DeflateFault::Corrupt { at: 10, xor: 1 }),
-            }],
+            })],
             expect: Expected {
                 events: vec![message(b"abc")],
                 closed_by_me: true,
@@ -837,6 +843,20 @@ mod tests {
         let n = back.negotiation().unwrap().unwrap();
         assert_eq!(n.params.client_max_window_bits, 10);
         assert_eq!(back.outcomes().len(), 2);
+    }
+
+    /// Reproducers written before a compressed message was one value read the same, and
+    /// are written the same: its fields beside the step's kind, defaults left out.
+    #[test]
+    fn compressed_steps_keep_their_case_file_form() {
+        for text in [
+            r#"{"kind":"compressed","opcode":2,"message":[97,98,99],"cuts":[500],"pings":[null,[112]],"chop":7,"fault":{"kind":"corrupt","at":10,"xor":1}}"#,
+            r#"{"kind":"compressed","opcode":1,"message":[]}"#,
+        ] {
+            let step: FuzzStep = serde_json::from_str(text).unwrap();
+            assert!(matches!(step, FuzzStep::Compressed(_)), "{step:?}");
+            assert_eq!(serde_json::to_string(&step).unwrap(), text);
+        }
     }
 
     #[test]

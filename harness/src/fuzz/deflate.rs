@@ -187,54 +187,46 @@ pub fn lower(steps: &[FuzzStep], deflate: Option<&Negotiation>) -> Lowered {
     let mut out = Vec::with_capacity(steps.len());
     let mut compressed_ends = Vec::new();
     for step in steps {
-        let FuzzStep::Compressed {
-            opcode,
-            message,
-            cuts,
-            pings,
-            chop,
-            fault,
-        } = step
-        else {
+        let FuzzStep::Compressed(msg) = step else {
             out.push(step.clone());
             continue;
         };
         let compressed = match compressor.as_mut() {
-            Some((c, largest)) if message.len() <= *largest => Some(c.compress(message)),
+            Some((c, largest)) if msg.message.len() <= *largest => Some(c.compress(&msg.message)),
             _ => None,
         };
         let Some(mut payload) = compressed else {
             // Not negotiated: the same message, plain, cut at the same places.
-            let frames = pieces(message, cuts);
+            let frames = pieces(&msg.message, &msg.cuts);
             let last = frames.len() - 1;
             for (i, piece) in frames.into_iter().enumerate() {
                 out.push(FuzzStep::Frame {
-                    opcode: if i == 0 { *opcode } else { CONTINUATION },
+                    opcode: if i == 0 { msg.opcode } else { CONTINUATION },
                     fin: i == last,
                     rsv: 0,
                     payload: piece,
-                    chop: *chop,
+                    chop: msg.chop,
                 });
                 if i < last {
-                    if let Some(Some(p)) = pings.get(i) {
+                    if let Some(Some(p)) = msg.pings.get(i) {
                         out.push(ping(p.clone(), 0));
                     }
                 }
             }
             continue;
         };
-        if let Some(DeflateFault::Corrupt { at: pos, xor }) = fault {
-            let i = at(*pos, payload.len()).min(payload.len() - 1);
-            payload[i] ^= (*xor).max(1);
+        if let Some(DeflateFault::Corrupt { at: pos, xor }) = msg.fault {
+            let i = at(pos, payload.len()).min(payload.len() - 1);
+            payload[i] ^= xor.max(1);
         }
-        let mut frames = pieces(&payload, cuts);
-        if *fault == Some(DeflateFault::Rsv1OnContinuation) && frames.len() < 2 {
+        let mut frames = pieces(&payload, &msg.cuts);
+        if msg.fault == Some(DeflateFault::Rsv1OnContinuation) && frames.len() < 2 {
             let whole = frames.pop().unwrap_or_default();
             let half = whole.len() / 2;
             frames.push(whole[..half].to_vec());
             frames.push(whole[half..].to_vec());
         }
-        let ping_rsv = if *fault == Some(DeflateFault::Rsv1OnPing) {
+        let ping_rsv = if msg.fault == Some(DeflateFault::Rsv1OnPing) {
             RSV1
         } else {
             0
@@ -242,22 +234,22 @@ pub fn lower(steps: &[FuzzStep], deflate: Option<&Negotiation>) -> Lowered {
         let mut pinged = false;
         let last = frames.len() - 1;
         for (i, piece) in frames.into_iter().enumerate() {
-            let rsv = if i == 0 || *fault == Some(DeflateFault::Rsv1OnContinuation) {
+            let rsv = if i == 0 || msg.fault == Some(DeflateFault::Rsv1OnContinuation) {
                 RSV1
             } else {
                 0
             };
             out.push(FuzzStep::Frame {
-                opcode: if i == 0 { *opcode } else { CONTINUATION },
+                opcode: if i == 0 { msg.opcode } else { CONTINUATION },
                 fin: i == last,
                 rsv,
                 payload: piece,
-                chop: *chop,
+                chop: msg.chop,
             });
             if i == last {
                 compressed_ends.push(out.len() - 1);
             }
-            let p = pings.get(i).cloned().flatten();
+            let p = msg.pings.get(i).cloned().flatten();
             let p = match p {
                 None if ping_rsv != 0 && !pinged && i < last => Some(Vec::new()),
                 p => p,
@@ -290,17 +282,18 @@ fn ping(payload: Vec<u8>, rsv: u8) -> FuzzStep {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fuzz::CompressedMessage;
     use ws_spec::deflate::Decompressor;
 
     fn compressed(message: &[u8], cuts: Vec<u16>, fault: Option<DeflateFault>) -> FuzzStep {
-        FuzzStep::Compressed {
+        FuzzStep::Compressed(CompressedMessage {
             opcode: 1,
             message: message.to_vec(),
             cuts,
             pings: Vec::new(),
             chop: None,
             fault,
-        }
+        })
     }
 
     fn negotiated(offer: DeflateOffer) -> Negotiation {

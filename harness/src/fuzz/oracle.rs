@@ -227,7 +227,7 @@ fn play(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fuzz::DeflateFault;
+    use crate::fuzz::{CompressedMessage, DeflateFault};
     use ws_spec::deflate::DeflateOffer;
 
     fn text(payload: &[u8], fin: bool, opcode: u8) -> FuzzStep {
@@ -313,14 +313,14 @@ mod tests {
     }
 
     fn compressed(message: &[u8], fault: Option<DeflateFault>) -> FuzzStep {
-        FuzzStep::Compressed {
+        FuzzStep::Compressed(CompressedMessage {
             opcode: 1,
             message: message.to_vec(),
             cuts: vec![500],
             pings: vec![Some(b"p".to_vec())],
             chop: None,
             fault,
-        }
+        })
     }
 
     fn negotiated() -> Negotiation {

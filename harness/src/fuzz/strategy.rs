@@ -16,7 +16,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use ws_spec::deflate::DeflateOffer;
 
-use super::{Conversation, DeflateFault, FuzzStep};
+use super::{CompressedMessage, Conversation, DeflateFault, FuzzStep};
 
 const CONTINUATION: u8 = 0x0;
 const TEXT: u8 = 0x1;
@@ -235,14 +235,14 @@ fn compressed_message() -> impl Strategy<Value = Vec<FuzzStep>> {
     )
         .prop_map(|((opcode, message), cuts, pings, chop, fault)| {
             let chop = chop.filter(|_| message.len() <= 1024);
-            vec![FuzzStep::Compressed {
+            vec![FuzzStep::Compressed(CompressedMessage {
                 opcode,
                 message,
                 cuts,
                 pings,
                 chop,
                 fault,
-            }]
+            })]
         })
 }
 
@@ -350,49 +350,43 @@ pub fn simpler(step: &FuzzStep) -> Vec<FuzzStep> {
                 out.push(with(payload[..payload.len() - 1].to_vec(), *rsv, *chop));
             }
         }
-        FuzzStep::Compressed {
-            opcode,
-            message,
-            cuts,
-            pings,
-            chop,
-            fault,
-        } => {
-            let with = |message: Vec<u8>,
-                        cuts: Vec<u16>,
-                        pings: Vec<Option<Vec<u8>>>,
-                        chop: Option<usize>,
-                        fault: Option<DeflateFault>| FuzzStep::Compressed {
-                opcode: *opcode,
-                message,
-                cuts,
-                pings,
-                chop,
-                fault,
-            };
+        FuzzStep::Compressed(c) => {
             // Plain first: a reproducer that needs no compression is the simpler one.
-            if fault.is_none() {
+            if c.fault.is_none() {
                 out.push(FuzzStep::Frame {
-                    opcode: *opcode,
+                    opcode: c.opcode,
                     fin: true,
                     rsv: 0,
-                    payload: message.clone(),
+                    payload: c.message.clone(),
                     chop: None,
                 });
             }
-            let m = message;
-            if fault.is_some() {
-                out.push(with(m.clone(), cuts.clone(), pings.clone(), *chop, None));
+            let mut push = |simpler: CompressedMessage| out.push(FuzzStep::Compressed(simpler));
+            if c.fault.is_some() {
+                push(CompressedMessage {
+                    fault: None,
+                    ..c.clone()
+                });
             }
-            if chop.is_some() {
-                out.push(with(m.clone(), cuts.clone(), pings.clone(), None, *fault));
+            if c.chop.is_some() {
+                push(CompressedMessage {
+                    chop: None,
+                    ..c.clone()
+                });
             }
-            if pings.iter().any(Option::is_some) {
-                out.push(with(m.clone(), cuts.clone(), Vec::new(), *chop, *fault));
+            if c.pings.iter().any(Option::is_some) {
+                push(CompressedMessage {
+                    pings: Vec::new(),
+                    ..c.clone()
+                });
             }
-            if !cuts.is_empty() {
-                out.push(with(m.clone(), Vec::new(), pings.clone(), *chop, *fault));
+            if !c.cuts.is_empty() {
+                push(CompressedMessage {
+                    cuts: Vec::new(),
+                    ..c.clone()
+                });
             }
+            let m = &c.message;
             if !m.is_empty() {
                 let half = m.len() / 2;
                 for shorter in [
@@ -402,7 +396,10 @@ pub fn simpler(step: &FuzzStep) -> Vec<FuzzStep> {
                     m[1..].to_vec(),
                     m[..m.len() - 1].to_vec(),
                 ] {
-                    out.push(with(shorter, cuts.clone(), pings.clone(), *chop, *fault));
+                    push(CompressedMessage {
+                        message: shorter,
+                        ..c.clone()
+                    });
                 }
             }
         }
@@ -475,7 +472,7 @@ mod tests {
             .iter()
             .any(|o| matches!(o.client_max_window_bits, Some(Some(_)))));
         let compressed = |pred: &dyn Fn(&[u16], &Option<DeflateFault>) -> bool| {
-            has(&|s| matches!(s, FuzzStep::Compressed { cuts, fault, .. } if pred(cuts, fault)))
+            has(&|s| matches!(s, FuzzStep::Compressed(c) if pred(&c.cuts, &c.fault)))
         };
         assert!(compressed(&|cuts, f| cuts.len() >= 2 && f.is_none()));
         assert!(compressed(
