@@ -646,6 +646,20 @@ pub struct HandshakeCase {
     pub expect: HandshakeExpect,
 }
 
+impl HandshakeCase {
+    /// The standard request changed by `edits`, written whole in one write with
+    /// nothing behind it; `expect` is what must follow.
+    pub fn new(edits: Vec<RequestEdit>, expect: HandshakeExpect) -> Self {
+        HandshakeCase {
+            edits,
+            chop: Chop::Whole,
+            script_with_request: false,
+            truncate_at: None,
+            expect,
+        }
+    }
+}
+
 /// One change to the reference 101 response (RFC 6455 §4.2.2), for client-side
 /// handshake cases.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -36,11 +36,9 @@ fn accepted_with(
              and completes a clean close with 1000.",
         )
         .handshake(HandshakeCase {
-            edits,
             chop,
             script_with_request,
-            truncate_at: None,
-            expect: HandshakeExpect::Accept,
+            ..HandshakeCase::new(edits, HandshakeExpect::Accept)
         })
         .frame(text(MESSAGE))
         .ok(vec![ev_text(MESSAGE)])
@@ -61,13 +59,7 @@ fn not_upgraded(id: &str, desc: &str, edits: Vec<E>) -> CaseBuilder {
             "The server does not upgrade the connection: any answer but 101 (a plain HTTP page \
              is fine, since the request is not a WebSocket handshake).",
         )
-        .handshake(HandshakeCase {
-            edits,
-            chop: Chop::Whole,
-            script_with_request: false,
-            truncate_at: None,
-            expect: HandshakeExpect::NotUpgraded,
-        })
+        .handshake(HandshakeCase::new(edits, HandshakeExpect::NotUpgraded))
         .closed_by_me(&[NORMAL], false)
         .kill_after(1000)
 }
@@ -90,17 +82,14 @@ fn refused_with(
                     .to_string()
             }
         })
-        .handshake(HandshakeCase {
+        .handshake(HandshakeCase::new(
             edits,
-            chop: Chop::Whole,
-            script_with_request: false,
-            truncate_at: None,
-            expect: HandshakeExpect::Refuse {
+            HandshakeExpect::Refuse {
                 status,
                 also: if edits_http10 { &[505] } else { &[] },
                 header,
             },
-        })
+        ))
         .closed_by_me(&[NORMAL], false)
         .kill_after(1000)
 }
@@ -576,13 +565,7 @@ fn left_open_requests() -> Vec<Case> {
             "Send an opening request with a 64 KiB header block (one padding header).",
             "Left open by the RFC: a server should refuse it (431 or 400) rather than fail; \
              reported is what it answered.",
-            HandshakeCase {
-                edits: vec![E::Pad(64 * 1024)],
-                chop: Chop::Whole,
-                script_with_request: false,
-                truncate_at: None,
-                expect: HandshakeExpect::Report,
-            },
+            HandshakeCase::new(vec![E::Pad(64 * 1024)], HandshakeExpect::Report),
         )
         .rfc("10.4", Level::May)
         .build(),
@@ -592,11 +575,8 @@ fn left_open_requests() -> Vec<Case> {
             "Left open by the RFC: a server should not hold the connection forever; reported is \
              whether it dropped it within 3 s and after how long.",
             HandshakeCase {
-                edits: Vec::new(),
-                chop: Chop::Whole,
-                script_with_request: false,
                 truncate_at: Some(40),
-                expect: HandshakeExpect::Report,
+                ..HandshakeCase::new(Vec::new(), HandshakeExpect::Report)
             },
         )
         .rfc("10.4", Level::May)
@@ -606,13 +586,10 @@ fn left_open_requests() -> Vec<Case> {
             "Send `Origin: http://attacker.example.invalid`, a cross-site origin.",
             "Left open by the RFC: a server that relies on cookies should refuse foreign origins \
              (cross-site WebSocket hijacking); reported is whether it accepted.",
-            HandshakeCase {
-                edits: vec![E::Set("Origin", "http://attacker.example.invalid")],
-                chop: Chop::Whole,
-                script_with_request: false,
-                truncate_at: None,
-                expect: HandshakeExpect::Report,
-            },
+            HandshakeCase::new(
+                vec![E::Set("Origin", "http://attacker.example.invalid")],
+                HandshakeExpect::Report,
+            ),
         )
         .rfc("10.2", Level::May)
         .build(),

@@ -197,14 +197,11 @@ fn handshakes() -> Vec<CaseBuilder> {
             )
             .rfc("10.4", Level::May)
             .handshake(HandshakeCase {
-                edits: Vec::new(),
                 chop: Chop::Paced {
                     size: 1,
                     interval: Duration::from_secs(1),
                 },
-                script_with_request: false,
-                truncate_at: None,
-                expect: HandshakeExpect::Report,
+                ..HandshakeCase::new(Vec::new(), HandshakeExpect::Report)
             })
             .kill_after(HANDSHAKE_BOUND_MS),
         case("15.3.2", SECTION, HANDSHAKES)
@@ -219,11 +216,8 @@ fn handshakes() -> Vec<CaseBuilder> {
             )
             .rfc("10.4", Level::May)
             .handshake(HandshakeCase {
-                edits: Vec::new(),
-                chop: Chop::Whole,
-                script_with_request: false,
                 truncate_at: Some(60),
-                expect: HandshakeExpect::Report,
+                ..HandshakeCase::new(Vec::new(), HandshakeExpect::Report)
             })
             .kill_after(HANDSHAKE_BOUND_MS),
     ]

@@ -16,8 +16,7 @@ use crate::build::{
     NORMAL, PROTOCOL_ERROR,
 };
 use crate::model::{
-    Case, Chop, DeflateSetup, FrameSpec, HandshakeCase, HandshakeExpect, Level, RequestEdit,
-    VerdictRule,
+    Case, DeflateSetup, FrameSpec, HandshakeCase, HandshakeExpect, Level, RequestEdit, VerdictRule,
 };
 
 const SECTION: &str = "permessage-deflate negotiation and limits";
@@ -199,13 +198,10 @@ fn decline(id: &str, offer: &'static str, what: &str, section: &'static str) -> 
         )
         .rfc_of(7692, "7", Level::Must)
         .rfc_of(7692, section, Level::Must)
-        .handshake(HandshakeCase {
-            edits: vec![RequestEdit::Set("Sec-WebSocket-Extensions", offer)],
-            chop: Chop::Whole,
-            script_with_request: false,
-            truncate_at: None,
-            expect: HandshakeExpect::Decline(ws_spec::deflate::EXTENSION_NAME),
-        })
+        .handshake(HandshakeCase::new(
+            vec![RequestEdit::Set("Sec-WebSocket-Extensions", offer)],
+            HandshakeExpect::Decline(ws_spec::deflate::EXTENSION_NAME),
+        ))
         .frame(text(message.clone()))
         .ok(vec![ev_text(message)])
         .closed_by_me(&[NORMAL], true)
