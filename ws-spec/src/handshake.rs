@@ -141,18 +141,7 @@ impl RequestBuilder {
     /// Replaces every header named `name` (ASCII case-insensitive) by one `name: value`
     /// at the position of the first, or appends it when there is none.
     pub fn set(mut self, name: &str, value: &str) -> Self {
-        match self.position(name) {
-            Some(first) => {
-                self.headers[first] = (name.to_string(), value.to_string());
-                let mut index = 0;
-                self.headers.retain(|(n, _)| {
-                    let keep = index == first || !header_name_eq(n, name);
-                    index += 1;
-                    keep
-                });
-            }
-            None => self.headers.push((name.to_string(), value.to_string())),
-        }
+        set_header(&mut self.headers, name, value);
         self
     }
 
@@ -164,18 +153,14 @@ impl RequestBuilder {
 
     /// Removes every header named `name` (ASCII case-insensitive).
     pub fn remove(mut self, name: &str) -> Self {
-        self.headers.retain(|(n, _)| !header_name_eq(n, name));
+        remove_header(&mut self.headers, name);
         self
     }
 
     /// Renames every header named `name` (ASCII case-insensitive) to `new_name`,
     /// keeping values and positions: changes case or misspells a name.
     pub fn rename(mut self, name: &str, new_name: &str) -> Self {
-        for (n, _) in &mut self.headers {
-            if header_name_eq(n, name) {
-                *n = new_name.to_string();
-            }
-        }
+        rename_header(&mut self.headers, name, new_name);
         self
     }
 
@@ -219,11 +204,44 @@ impl RequestBuilder {
         out.push_str(le);
         out.into_bytes()
     }
+}
 
-    fn position(&self, name: &str) -> Option<usize> {
-        self.headers
-            .iter()
-            .position(|(n, _)| !n.is_empty() && header_name_eq(n, name))
+// The edits of a header list, written once for the request a client case sends
+// ([`RequestBuilder`]) and the response a client-side case answers with. A field
+// with an empty name is a raw line: no name matches it.
+
+/// Replaces every field named `name` (ASCII case-insensitive) in `headers` by one
+/// `name: value` at the position of the first, or appends it when there is none.
+pub fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: &str) {
+    let first = headers
+        .iter()
+        .position(|(n, _)| !n.is_empty() && header_name_eq(n, name));
+    match first {
+        Some(first) => {
+            headers[first] = (name.to_string(), value.to_string());
+            let mut index = 0;
+            headers.retain(|(n, _)| {
+                let keep = index == first || !header_name_eq(n, name);
+                index += 1;
+                keep
+            });
+        }
+        None => headers.push((name.to_string(), value.to_string())),
+    }
+}
+
+/// Removes every field named `name` (ASCII case-insensitive) from `headers`.
+pub fn remove_header(headers: &mut Vec<(String, String)>, name: &str) {
+    headers.retain(|(n, _)| !header_name_eq(n, name));
+}
+
+/// Renames every field named `name` (ASCII case-insensitive) in `headers` to
+/// `new_name`, keeping values and positions.
+pub fn rename_header(headers: &mut [(String, String)], name: &str, new_name: &str) {
+    for (n, _) in headers {
+        if header_name_eq(n, name) {
+            *n = new_name.to_string();
+        }
     }
 }
 

@@ -341,8 +341,6 @@ fn apply_edits(mut b: RequestBuilder, edits: &[crate::model::RequestEdit]) -> Re
     b
 }
 
-/// The subprotocols and extension names a request offers, so the response can
-/// be held to them (RFC 6455 §4.1: nothing that was not offered).
 /// Applies a client-side handshake case's edits to the reference response.
 fn edit_response(response: &[u8], edits: &[ResponseEdit], key: &str) -> Vec<u8> {
     let text = String::from_utf8_lossy(response);
@@ -353,35 +351,21 @@ fn edit_response(response: &[u8], edits: &[ResponseEdit], key: &str) -> Vec<u8> 
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.to_string(), v.trim().to_string()))
         .collect();
-    let set = |headers: &mut Vec<(String, String)>, name: &str, value: String| match headers
-        .iter_mut()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-    {
-        Some(h) => *h = (name.to_string(), value),
-        None => headers.push((name.to_string(), value)),
-    };
     for edit in edits {
         match edit {
             ResponseEdit::StatusLine(line) => status = line.to_string(),
-            ResponseEdit::Set(name, value) => set(&mut headers, name, value.to_string()),
-            ResponseEdit::Remove(name) => headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name)),
-            ResponseEdit::Rename(from, to) => {
-                for (n, _) in headers
-                    .iter_mut()
-                    .filter(|(n, _)| n.eq_ignore_ascii_case(from))
-                {
-                    *n = to.to_string();
-                }
-            }
+            ResponseEdit::Set(name, value) => handshake::set_header(&mut headers, name, value),
+            ResponseEdit::Remove(name) => handshake::remove_header(&mut headers, name),
+            ResponseEdit::Rename(from, to) => handshake::rename_header(&mut headers, from, to),
             ResponseEdit::WrongAccept => {
                 // The accept value of a key one bit away: right shape, wrong value.
                 let mut other = key.as_bytes().to_vec();
                 other[0] ^= 1;
                 let other = String::from_utf8_lossy(&other).into_owned();
-                set(
+                handshake::set_header(
                     &mut headers,
                     "Sec-WebSocket-Accept",
-                    handshake::accept_key(&other),
+                    &handshake::accept_key(&other),
                 );
             }
         }
@@ -395,6 +379,8 @@ fn edit_response(response: &[u8], edits: &[ResponseEdit], key: &str) -> Vec<u8> 
     out.into_bytes()
 }
 
+/// The subprotocols and extension names a request offers, so the response can
+/// be held to them (RFC 6455 §4.1: nothing that was not offered).
 pub(super) fn offered(request: &str) -> (Vec<String>, Vec<String>) {
     let mut protocols = Vec::new();
     let mut extensions = Vec::new();
