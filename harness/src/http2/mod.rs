@@ -133,7 +133,7 @@ where
     match &options.rewrite {
         Some(blocks) => {
             handshake(
-                rewrite::Rewrite::new(io, blocks.clone()),
+                rewrite::header_blocks(io, blocks.clone()),
                 kind,
                 h2,
                 options.early,

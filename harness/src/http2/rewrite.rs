@@ -1,10 +1,13 @@
-//! Sending header blocks the `h2` crate would refuse to write (no `:path`, an
-//! `upgrade` field): h2 encodes a standard request, and this wrapper replaces the
-//! block of each HEADERS frame on its way to the socket with one the case made.
+//! Rewriting the frames the `h2` crate writes, on their way to the socket: a
+//! [`Rewrite`] hands each whole outgoing frame to an edit that may replace its payload.
 //!
-//! Every request on such a connection goes through here, so h2's HPACK encoder
-//! state never reaches the wire: the replacement blocks use literals without
-//! indexing only (RFC 7541 §6.2.2), which leave the server's dynamic table alone.
+//! The client side uses it to send header blocks h2 would refuse to write (no `:path`,
+//! an `upgrade` field): h2 encodes a standard request, and [`header_blocks`] replaces
+//! the block of each HEADERS frame with one the case made. Every request on such a
+//! connection goes through here, so h2's HPACK encoder state never reaches the wire:
+//! the replacement blocks use literals without indexing only (RFC 7541 §6.2.2), which
+//! leave the server's dynamic table alone. `serve` uses it to take a setting out of
+//! the server's first SETTINGS frame.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -57,28 +60,47 @@ pub fn encode(request: &ConnectRequest) -> Vec<u8> {
     out
 }
 
-/// A transport whose outgoing HEADERS blocks are replaced from `blocks`.
-pub struct Rewrite<S> {
+/// A transport whose whole outgoing frames go through `edit` first: given a frame's
+/// 9-byte header and its payload, `edit` returns the payload to send instead (the
+/// header's length is set to match) or `None` to send the frame as it is.
+pub struct Rewrite<S, F> {
     inner: S,
-    blocks: Blocks,
+    edit: F,
     input: Vec<u8>,
     output: Vec<u8>,
+    /// Bytes still to pass untouched before the first frame (a client's preface).
     preface_left: usize,
 }
 
-impl<S> Rewrite<S> {
-    /// Wraps `inner`.
-    pub fn new(inner: S, blocks: Blocks) -> Self {
+/// A client transport (`inner`) whose outgoing HEADERS blocks are replaced from
+/// `blocks`, in order; a HEADERS frame with none waiting goes out as h2 wrote it.
+pub fn header_blocks<S>(
+    inner: S,
+    blocks: Blocks,
+) -> Rewrite<S, impl FnMut(&[u8], &[u8]) -> Option<Vec<u8>>> {
+    Rewrite::new(inner, PREFACE_LEN, move |header: &[u8], _: &[u8]| {
+        if header[3] == HEADERS {
+            blocks.lock().ok().and_then(|mut b| b.pop_front())
+        } else {
+            None
+        }
+    })
+}
+
+impl<S, F: FnMut(&[u8], &[u8]) -> Option<Vec<u8>>> Rewrite<S, F> {
+    /// Wraps `inner`: its first `preface` bytes pass untouched, then each frame goes
+    /// through `edit`.
+    pub fn new(inner: S, preface: usize, edit: F) -> Self {
         Rewrite {
             inner,
-            blocks,
+            edit,
             input: Vec::new(),
             output: Vec::new(),
-            preface_left: PREFACE_LEN,
+            preface_left: preface,
         }
     }
 
-    /// Moves whole frames from `input` to `output`, swapping HEADERS blocks.
+    /// Moves whole frames from `input` to `output`, through `edit`.
     fn process(&mut self) {
         let take = self.preface_left.min(self.input.len());
         self.output.extend(self.input.drain(..take));
@@ -89,12 +111,7 @@ impl<S> Rewrite<S> {
                 break;
             }
             let frame: Vec<u8> = self.input.drain(..9 + len).collect();
-            let replacement = if frame[3] == HEADERS {
-                self.blocks.lock().ok().and_then(|mut b| b.pop_front())
-            } else {
-                None
-            };
-            match replacement {
+            match (self.edit)(&frame[..9], &frame[9..]) {
                 Some(block) => {
                     let n = (block.len() as u32).to_be_bytes();
                     self.output.extend_from_slice(&n[1..]);
@@ -107,7 +124,7 @@ impl<S> Rewrite<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> Rewrite<S> {
+impl<S: AsyncWrite + Unpin, F> Rewrite<S, F> {
     /// Writes held output; `Ready` once all of it is gone.
     fn drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         while !self.output.is_empty() {
@@ -126,7 +143,7 @@ impl<S: AsyncWrite + Unpin> Rewrite<S> {
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Rewrite<S> {
+impl<S: AsyncRead + Unpin, F: Unpin> AsyncRead for Rewrite<S, F> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -136,7 +153,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Rewrite<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Rewrite<S> {
+impl<S, F> AsyncWrite for Rewrite<S, F>
+where
+    S: AsyncWrite + Unpin,
+    F: FnMut(&[u8], &[u8]) -> Option<Vec<u8>> + Unpin,
+{
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -186,7 +207,7 @@ mod tests {
     fn headers_blocks_are_swapped_and_other_frames_pass() {
         let blocks: Blocks = Arc::default();
         blocks.lock().unwrap().push_back(vec![0xAA; 3]);
-        let mut w = Rewrite::new(Vec::<u8>::new(), blocks);
+        let mut w = header_blocks(Vec::<u8>::new(), blocks);
         let mut wire = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
         wire.extend_from_slice(&[0, 0, 2, 0x4, 0, 0, 0, 0, 0, 1, 2]); // SETTINGS-ish
         wire.extend_from_slice(&[0, 0, 1, HEADERS, 0x4, 0, 0, 0, 1, 0x82]);

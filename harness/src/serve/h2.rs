@@ -9,7 +9,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use h2::server::SendResponse;
@@ -23,6 +23,7 @@ use super::{
     http, limits, parse_command, Command, Control, FuzzingServer, KeepOpen, Stream, CLOSE_TIMEOUT,
     REQUEST_TIMEOUT,
 };
+use crate::http2::rewrite::Rewrite;
 use crate::http2::{H2Io, Http2Settings};
 use crate::runner::drive;
 
@@ -122,104 +123,30 @@ impl AsyncWrite for Rewind {
     }
 }
 
-/// The write side of a connection with SETTINGS_ENABLE_CONNECT_PROTOCOL taken out of
-/// the server's first SETTINGS frame (its preface, RFC 9113 §3.4): `h2` then still
-/// reads extended CONNECTs, which the client was not told it may send.
-struct HideSetting {
-    inner: Stream,
-    /// Output held until the first frame is whole, then what of it is still unwritten.
-    held: Vec<u8>,
-    written: usize,
-    /// The first frame has been rewritten (everything after it passes untouched).
-    done: bool,
-}
-
 /// SETTINGS (RFC 9113 §6.5).
 const SETTINGS: u8 = 0x4;
 
-impl HideSetting {
-    fn filter_first_frame(&mut self) {
-        if self.held.len() < 9 {
-            return;
-        }
-        let len = u32::from_be_bytes([0, self.held[0], self.held[1], self.held[2]]) as usize;
-        if self.held.len() < 9 + len {
-            return;
-        }
-        self.done = true;
-        if self.held[3] != SETTINGS || self.held[4] & 0x1 != 0 {
-            return;
-        }
-        let kept: Vec<u8> = self.held[9..9 + len]
-            .chunks(6)
-            .filter(|p| {
-                p.len() == 6
-                    && u16::from_be_bytes([p[0], p[1]])
-                        != extended_connect::SETTINGS_ENABLE_CONNECT_PROTOCOL
-            })
-            .flatten()
-            .copied()
-            .collect();
-        let mut frame = (kept.len() as u32).to_be_bytes()[1..].to_vec();
-        frame.extend_from_slice(&self.held[3..9]);
-        frame.extend_from_slice(&kept);
-        self.held.splice(..9 + len, frame);
-    }
-
-    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        while self.done && self.written < self.held.len() {
-            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.held[self.written..]))?;
-            if n == 0 {
-                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
-            }
-            self.written += n;
-        }
-        if self.done {
-            self.held = Vec::new();
-            self.written = 0;
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl AsyncRead for HideSetting {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, out)
-    }
-}
-
-impl AsyncWrite for HideSetting {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        if !self.done {
-            self.held.extend_from_slice(data);
-            self.filter_first_frame();
-            // What cannot go out now goes at the next write or flush.
-            if let Poll::Ready(Err(e)) = self.poll_drain(cx) {
-                return Poll::Ready(Err(e));
-            }
-            return Poll::Ready(Ok(data.len()));
-        }
-        ready!(self.poll_drain(cx))?;
-        Pin::new(&mut self.inner).poll_write(cx, data)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        ready!(self.poll_drain(cx))?;
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        ready!(self.poll_drain(cx))?;
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
+/// `io` with SETTINGS_ENABLE_CONNECT_PROTOCOL taken out of the server's first SETTINGS
+/// frame (its preface, RFC 9113 §3.4): `h2` then still reads extended CONNECTs, which
+/// the client was not told it may send. Every later frame passes untouched.
+fn hide_connect_setting(io: Stream) -> Stream {
+    let mut first = true;
+    Box::new(Rewrite::new(io, 0, move |header: &[u8], payload: &[u8]| {
+        let settings = std::mem::take(&mut first) && header[3] == SETTINGS;
+        // An ACK carries no settings.
+        (settings && header[4] & 0x1 == 0).then(|| {
+            payload
+                .chunks(6)
+                .filter(|p| {
+                    p.len() == 6
+                        && u16::from_be_bytes([p[0], p[1]])
+                            != extended_connect::SETTINGS_ENABLE_CONNECT_PROTOCOL
+                })
+                .flatten()
+                .copied()
+                .collect()
+        })
+    }))
 }
 
 /// What the streams of one connection share.
@@ -246,15 +173,10 @@ pub(super) struct LinkState {
 /// connection ends.
 pub(super) async fn serve(server: Arc<FuzzingServer>, io: Stream, kind: &'static str) {
     let advertised = server.settings.http2 != Http2Serve::WithoutSetting;
-    let io: Stream = if advertised {
+    let io = if advertised {
         io
     } else {
-        Box::new(HideSetting {
-            inner: io,
-            held: Vec::new(),
-            written: 0,
-            done: false,
-        })
+        hide_connect_setting(io)
     };
     let mut builder = h2::server::Builder::new();
     builder
