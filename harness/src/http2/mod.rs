@@ -343,6 +343,13 @@ impl H2Io {
     }
 }
 
+/// Moves as much of `buf` as `out` has room for into `out`: a read served from bytes
+/// already in hand.
+pub(crate) fn read_from(buf: &mut Bytes, out: &mut ReadBuf<'_>) {
+    let n = buf.len().min(out.remaining());
+    out.put_slice(&buf.split_to(n));
+}
+
 fn io_error(kind: std::io::ErrorKind, why: String) -> std::io::Error {
     std::io::Error::new(kind, why)
 }
@@ -372,9 +379,7 @@ impl AsyncRead for H2Io {
                 }
             }
         }
-        let n = self.buf.len().min(out.remaining());
-        out.put_slice(&self.buf[..n]);
-        self.buf.advance(n);
+        read_from(&mut self.buf, out);
         Poll::Ready(Ok(()))
     }
 }

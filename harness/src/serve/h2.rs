@@ -24,7 +24,7 @@ use super::{
     REQUEST_TIMEOUT,
 };
 use crate::http2::rewrite::Rewrite;
-use crate::http2::{H2Io, Http2Settings};
+use crate::http2::{read_from, H2Io, Http2Settings};
 use crate::runner::drive;
 
 mod client_side;
@@ -76,7 +76,7 @@ pub(super) async fn sniff(mut stream: Stream, mode: Http2Serve) -> (Stream, Opti
     let h2 = head == PREFACE;
     (
         Box::new(Rewind {
-            head,
+            head: head.into(),
             inner: stream,
         }),
         h2.then_some("h2c"),
@@ -85,7 +85,7 @@ pub(super) async fn sniff(mut stream: Stream, mode: Http2Serve) -> (Stream, Opti
 
 /// A stream with bytes already read put back in front of it.
 struct Rewind {
-    head: Vec<u8>,
+    head: Bytes,
     inner: Stream,
 }
 
@@ -98,9 +98,7 @@ impl AsyncRead for Rewind {
         if self.head.is_empty() {
             return Pin::new(&mut self.inner).poll_read(cx, out);
         }
-        let n = self.head.len().min(out.remaining());
-        out.put_slice(&self.head[..n]);
-        self.head.drain(..n);
+        read_from(&mut self.head, out);
         Poll::Ready(Ok(()))
     }
 }
