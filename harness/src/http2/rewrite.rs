@@ -60,9 +60,14 @@ pub fn encode(request: &ConnectRequest) -> Vec<u8> {
     out
 }
 
-/// A transport whose whole outgoing frames go through `edit` first: given a frame's
-/// 9-byte header and its payload, `edit` returns the payload to send instead (the
-/// header's length is set to match) or `None` to send the frame as it is.
+/// What a [`Rewrite`] does with each whole outgoing frame: given its 9-byte header and
+/// its payload, the payload to send instead, or `None` to send the frame as it is.
+pub trait Edit: FnMut(&[u8], &[u8]) -> Option<Vec<u8>> {}
+
+impl<F: FnMut(&[u8], &[u8]) -> Option<Vec<u8>>> Edit for F {}
+
+/// A transport whose whole outgoing frames go through an [`Edit`] first (a replaced
+/// payload gets a header with its length).
 pub struct Rewrite<S, F> {
     inner: S,
     edit: F,
@@ -74,10 +79,7 @@ pub struct Rewrite<S, F> {
 
 /// A client transport (`inner`) whose outgoing HEADERS blocks are replaced from
 /// `blocks`, in order; a HEADERS frame with none waiting goes out as h2 wrote it.
-pub fn header_blocks<S>(
-    inner: S,
-    blocks: Blocks,
-) -> Rewrite<S, impl FnMut(&[u8], &[u8]) -> Option<Vec<u8>>> {
+pub fn header_blocks<S>(inner: S, blocks: Blocks) -> Rewrite<S, impl Edit> {
     Rewrite::new(inner, PREFACE_LEN, move |header: &[u8], _: &[u8]| {
         if header[3] == HEADERS {
             blocks.lock().ok().and_then(|mut b| b.pop_front())
@@ -87,7 +89,7 @@ pub fn header_blocks<S>(
     })
 }
 
-impl<S, F: FnMut(&[u8], &[u8]) -> Option<Vec<u8>>> Rewrite<S, F> {
+impl<S, F: Edit> Rewrite<S, F> {
     /// Wraps `inner`: its first `preface` bytes pass untouched, then each frame goes
     /// through `edit`.
     pub fn new(inner: S, preface: usize, edit: F) -> Self {
@@ -156,7 +158,7 @@ impl<S: AsyncRead + Unpin, F: Unpin> AsyncRead for Rewrite<S, F> {
 impl<S, F> AsyncWrite for Rewrite<S, F>
 where
     S: AsyncWrite + Unpin,
-    F: FnMut(&[u8], &[u8]) -> Option<Vec<u8>> + Unpin,
+    F: Edit + Unpin,
 {
     fn poll_write(
         mut self: Pin<&mut Self>,
