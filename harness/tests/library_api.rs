@@ -66,6 +66,25 @@ where
     }
 }
 
+/// CASES against `peer` as the server, in process, with the builder's defaults.
+async fn against_server<P, F>(peer: P) -> SuiteReport
+where
+    P: Fn(DuplexStream) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    Suite::new()
+        .cases(CASES)
+        .run_server_with(piped(peer))
+        .await
+        .unwrap()
+}
+
+/// The peer passed every one of CASES: 16 of section 1, 11 of section 2, 20 of section 5.
+fn assert_conforms_on_every_case(report: &SuiteReport) {
+    report.assert_conforms();
+    assert_eq!(ids(report).len(), 16 + 11 + 20);
+}
+
 fn ids(report: &SuiteReport) -> BTreeSet<String> {
     report
         .run_report()
@@ -99,20 +118,14 @@ async fn tokio_tungstenite_server_conforms_in_process() {
         .run_server_with(piped(|end| tungstenite_server(end, false)))
         .await
         .unwrap();
-    report.assert_conforms();
-    assert_eq!(ids(&report).len(), 16 + 11 + 20);
+    assert_conforms_on_every_case(&report);
     assert_eq!(report.run_report().agent, "tokio-tungstenite");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fastwebsockets_server_conforms_in_process() {
-    let report = Suite::new()
-        .cases(CASES)
-        .run_server_with(piped(fastwebsockets_peer::serve_http1))
-        .await
-        .unwrap();
-    report.assert_conforms();
-    assert_eq!(ids(&report).len(), 16 + 11 + 20);
+    let report = against_server(fastwebsockets_peer::serve_http1).await;
+    assert_conforms_on_every_case(&report);
 }
 
 #[tokio::test]
@@ -122,18 +135,13 @@ async fn tokio_tungstenite_client_conforms_in_process() {
         .run_client_with(piped(|end| tungstenite_client(end, true)))
         .await
         .unwrap();
-    report.assert_conforms();
-    assert_eq!(ids(&report).len(), 16 + 11 + 20);
+    assert_conforms_on_every_case(&report);
     assert!(report.run_report().results.iter().all(|c| c.is_server));
 }
 
 #[tokio::test]
 async fn a_server_that_closes_on_text_fails_exactly_the_text_echoes() {
-    let report = Suite::new()
-        .cases(CASES)
-        .run_server_with(piped(|end| tungstenite_server(end, true)))
-        .await
-        .unwrap();
+    let report = against_server(|end| tungstenite_server(end, true)).await;
     assert!(!report.conforms());
     // Every case that sends a text message and needs its echo: 1.1.x (each length),
     // 5.3-5.8 (a fragmented text message, with pings between), 5.19 and 5.20 (five

@@ -17,6 +17,7 @@
 
 mod cli_common;
 mod h2_peer;
+mod serve_support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cli_common::*;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 
 /// README lines that do not run here, and where they are exercised.
@@ -257,29 +257,12 @@ impl Session {
 /// getCaseCount, every case echoing until the server closes, then updateReports with
 /// shutdownOnComplete; the number of cases.
 async fn autobahn_client_loop(base: &str, agent: &str) -> usize {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{base}/getCaseCount"))
-        .await
-        .unwrap();
-    let count: usize = match ws.next().await {
-        Some(Ok(msg)) => msg.to_text().unwrap().parse().unwrap(),
-        other => panic!("getCaseCount answered {other:?}"),
-    };
-    while let Some(Ok(_)) = ws.next().await {}
+    let count = serve_support::case_count(base).await;
     for n in 1..=count {
-        let url = format!("{base}/runCase?case={n}&agent={agent}");
-        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else {
-            continue;
-        };
-        while let Some(Ok(msg)) = ws.next().await {
-            if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
-                break;
-            }
-        }
+        serve_support::tungstenite_case(base, n, agent).await;
     }
-    let url = format!("{base}/updateReports?agent={agent}&shutdownOnComplete=true");
-    if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await {
-        while let Some(Ok(_)) = ws.next().await {}
-    }
+    let update = format!("/updateReports?agent={agent}&shutdownOnComplete=true");
+    serve_support::control(base, &update).await;
     count
 }
 

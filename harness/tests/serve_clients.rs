@@ -27,6 +27,24 @@ fn verdicts(report: &RunReport) -> BTreeMap<String, (Behavior, CloseBehavior)> {
         .collect()
 }
 
+/// Checks that `agent`'s report has a verdict for each of the `offered` cases, that
+/// exactly the cases in `want` FAILED, and that every other case is OK/OK.
+fn assert_fails_exactly(report: &RunReport, offered: usize, want: &[&str], agent: &str) {
+    let got = verdicts(report);
+    assert_eq!(got.len(), offered, "{agent}");
+    let failed: Vec<&str> = got
+        .iter()
+        .filter(|(_, (b, _))| *b == Behavior::Failed)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(failed, want, "{agent}: {got:#?}");
+    for (id, v) in &got {
+        if !want.contains(&id.as_str()) {
+            assert_eq!(*v, (Behavior::Ok, CloseBehavior::Ok), "{agent} {id}");
+        }
+    }
+}
+
 /// The usual Autobahn client loop on tokio-tungstenite: every case of sections 1-7, 10
 /// and 14 (and the smaller 9.x) gets a verdict in the report /updateReports writes, and
 /// none fails.
@@ -115,10 +133,7 @@ async fn unmasked_client_frames_fail_rfc6455_5_1() {
         raw_case(srv.addr, n, "unmasked", flaws).await;
     }
     let good = srv.server.report("masked").unwrap();
-    assert_eq!(good.results.len(), offered.len());
-    for (id, v) in verdicts(&good) {
-        assert_eq!(v, (Behavior::Ok, CloseBehavior::Ok), "masked client, {id}");
-    }
+    assert_fails_exactly(&good, offered.len(), &[], "masked client");
     let bad = srv.server.report("unmasked").unwrap();
     assert_eq!(bad.results.len(), offered.len());
     assert_eq!(
@@ -437,19 +452,8 @@ async fn client_handshake_cases_catch_each_skipped_check_rfc6455_4_1() {
     }
     while set.join_next().await.is_some() {}
     for (agent, _, want) in plans {
-        let got = verdicts(&srv.server.report(agent).unwrap());
-        assert_eq!(got.len(), offered.len(), "{agent}");
-        let failed: Vec<&str> = got
-            .iter()
-            .filter(|(_, (b, _))| *b == Behavior::Failed)
-            .map(|(id, _)| id.as_str())
-            .collect();
-        assert_eq!(failed, want, "{agent}: {got:#?}");
-        for (id, v) in &got {
-            if !want.contains(&id.as_str()) {
-                assert_eq!(*v, (Behavior::Ok, CloseBehavior::Ok), "{agent} {id}");
-            }
-        }
+        let report = srv.server.report(agent).unwrap();
+        assert_fails_exactly(&report, offered.len(), want, agent);
     }
 }
 
@@ -465,19 +469,9 @@ async fn tungstenite_client_on_client_handshake_cases() {
     let offered = cases("0.*");
     let srv = start(offered.clone(), settings(None)).await;
     tungstenite_client(&srv.base, "tokio-tungstenite", 4).await;
-    let got = verdicts(&srv.server.report("tokio-tungstenite").unwrap());
-    assert_eq!(got.len(), offered.len());
-    let failed: Vec<&str> = got
-        .iter()
-        .filter(|(_, (b, _))| *b == Behavior::Failed)
-        .map(|(id, _)| id.as_str())
-        .collect();
-    assert_eq!(failed, ["0.5.3", "0.6.10", "0.6.11"], "{got:#?}");
-    for (id, v) in &got {
-        if !failed.contains(&id.as_str()) {
-            assert_eq!(*v, (Behavior::Ok, CloseBehavior::Ok), "{id}");
-        }
-    }
+    let report = srv.server.report("tokio-tungstenite").unwrap();
+    let want = ["0.5.3", "0.6.10", "0.6.11"];
+    assert_fails_exactly(&report, offered.len(), &want, "tokio-tungstenite");
 }
 
 /// A client that asks for its report while its last case is still being played (here:

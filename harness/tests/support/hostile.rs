@@ -243,10 +243,11 @@ enum Then {
     Drain,
 }
 
-/// Reads the opening request, then sends `reply` whatever was asked.
-async fn answer(mut stream: TcpStream, reply: &[u8], then: Then) {
-    if read_request(&mut stream).await.is_some() {
-        let _ = stream.write_all(reply).await;
+/// Reads the opening request, then sends what `reply` makes of the 101 response the
+/// reference server would give it.
+async fn answer(mut stream: TcpStream, reply: impl FnOnce(Vec<u8>) -> Vec<u8>, then: Then) {
+    if let Some(valid) = read_request(&mut stream).await {
+        let _ = stream.write_all(&reply(valid)).await;
         if matches!(then, Then::Drain) {
             drain(&mut stream).await;
         }
@@ -258,47 +259,39 @@ async fn misbehave(mut stream: TcpStream, hostility: Hostility) {
         Hostility::Mute => return drain(&mut stream).await,
         Hostility::TrickleHeaders => return trickle(stream).await,
         Hostility::SilentDeflate => {
-            if let Some(response) = read_request(&mut stream).await {
-                // The 101 as the reference server makes it, plus the extension accepted
-                // with no parameters: valid for any offer the suite makes (RFC 7692 §7).
-                let head = String::from_utf8_lossy(&response);
+            // The 101 as the reference server makes it, plus the extension accepted
+            // with no parameters: valid for any offer the suite makes (RFC 7692 §7).
+            let with_deflate = |valid: Vec<u8>| {
+                let head = String::from_utf8_lossy(&valid);
                 let head = head.trim_end_matches("\r\n");
-                let response =
-                    format!("{head}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n");
-                if stream.write_all(response.as_bytes()).await.is_ok() {
-                    drain(&mut stream).await;
-                }
-            }
-            return;
+                format!("{head}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n")
+                    .into_bytes()
+            };
+            return answer(stream, with_deflate, Then::Drain).await;
         }
         Hostility::Garbage => {
             let garbage = b"SSH-2.0-OpenSSH_9.6\r\n\x00\x01\x02\xff\xfe garbage\r\n\r\n";
-            return answer(stream, garbage, Then::Leave).await;
+            return answer(stream, |_| garbage.to_vec(), Then::Leave).await;
         }
         Hostility::EndlessHeaders => {
-            if read_request(&mut stream).await.is_some() {
-                let _ = stream
-                    .write_all(b"HTTP/1.1 101 Switching Protocols\r\n")
-                    .await;
+            // A status line, then a MiB of header lines and never the blank line.
+            let endless = |_| {
                 let line = b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
-                for _ in 0..(1 << 20) / line.len() {
-                    if stream.write_all(line).await.is_err() {
-                        return;
-                    }
-                }
-                drain(&mut stream).await;
-            }
-            return;
+                let mut head = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+                head.extend(line.repeat((1 << 20) / line.len()));
+                head
+            };
+            return answer(stream, endless, Then::Drain).await;
         }
         Hostility::Http200 => {
             let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
-            return answer(stream, ok, Then::Drain).await;
+            return answer(stream, |_| ok.to_vec(), Then::Drain).await;
         }
         Hostility::WrongAccept => {
             let wrong = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
                           Connection: Upgrade\r\n\
                           Sec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-            return answer(stream, wrong, Then::Drain).await;
+            return answer(stream, |_| wrong.to_vec(), Then::Drain).await;
         }
         _ => {}
     }
