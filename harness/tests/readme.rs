@@ -15,9 +15,9 @@
 //!
 //! Also here: `run --quick` (the README's first look).
 
+mod autobahn_client;
 mod cli_common;
 mod h2_peer;
-mod serve_support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -257,12 +257,12 @@ impl Session {
 /// getCaseCount, every case echoing until the server closes, then updateReports with
 /// shutdownOnComplete; the number of cases.
 async fn autobahn_client_loop(base: &str, agent: &str) -> usize {
-    let count = serve_support::case_count(base).await;
+    let count = autobahn_client::case_count(base).await;
     for n in 1..=count {
-        serve_support::tungstenite_case(base, n, agent).await;
+        autobahn_client::tungstenite_case(base, n, agent).await;
     }
     let update = format!("/updateReports?agent={agent}&shutdownOnComplete=true");
-    serve_support::control(base, &update).await;
+    autobahn_client::control(base, &update).await;
     count
 }
 

@@ -1,5 +1,6 @@
 //! Helpers of the `wsconform serve` tests: an in-process fuzzing server, the usual
-//! Autobahn client loop on tokio-tungstenite, and a raw client that can break rules.
+//! Autobahn client loop on tokio-tungstenite (from `autobahn_client`), and a raw client
+//! that can break rules.
 
 // Each serve_* test crate uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -8,10 +9,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_tungstenite::tungstenite::Message;
 use ws_cases::run::Role;
 use ws_cases::select::{parse_list, select};
 use ws_cases::Case;
@@ -19,6 +18,11 @@ use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, Opcode};
 use ws_spec::handshake;
 use wsconform::serve::{FuzzingServer, ServeSettings};
 
+#[path = "../autobahn_client/mod.rs"]
+mod autobahn_client;
+// Not every test crate that includes this module drives a client.
+#[allow(unused_imports)]
+pub use autobahn_client::*;
 #[path = "../scratch/mod.rs"]
 mod scratch;
 #[path = "../skip/mod.rs"]
@@ -67,61 +71,6 @@ pub async fn start(cases: Vec<Case>, settings: ServeSettings) -> Running {
         addr,
         task,
     }
-}
-
-/// `/getCaseCount` with tokio-tungstenite.
-pub async fn case_count(base: &str) -> usize {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{base}/getCaseCount"))
-        .await
-        .unwrap();
-    let count = match ws.next().await {
-        Some(Ok(Message::Text(t))) => t.parse().unwrap(),
-        other => panic!("getCaseCount answered {other:?}"),
-    };
-    while let Some(Ok(_)) = ws.next().await {}
-    count
-}
-
-/// One `/runCase` as tokio-tungstenite's own autobahn-client example plays it: echo
-/// every text and binary message until the connection ends; errors end the case.
-pub async fn tungstenite_case(base: &str, n: usize, agent: &str) {
-    let url = format!("{base}/runCase?case={n}&agent={agent}");
-    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else {
-        return;
-    };
-    while let Some(msg) = ws.next().await {
-        let Ok(msg) = msg else { return };
-        if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// A control request whose answer is one text message (or none), read until the close.
-pub async fn control(base: &str, path: &str) -> Option<String> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{base}{path}"))
-        .await
-        .unwrap();
-    let mut text = None;
-    while let Some(Ok(msg)) = ws.next().await {
-        if let Message::Text(t) = msg {
-            text = Some(t.to_string());
-        }
-    }
-    text
-}
-
-/// The whole Autobahn client loop: getCaseCount, every case with up to `parallel` at
-/// once, then updateReports.
-pub async fn tungstenite_client(base: &str, agent: &str, parallel: usize) -> usize {
-    let count = case_count(base).await;
-    futures_util::stream::iter(1..=count)
-        .for_each_concurrent(parallel, |n| async move {
-            tungstenite_case(base, n, agent).await
-        })
-        .await;
-    control(base, &format!("/updateReports?agent={agent}")).await;
-    count
 }
 
 /// How the raw client misbehaves.
