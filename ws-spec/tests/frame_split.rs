@@ -180,20 +180,42 @@ fn rfc6455_5_2_length_forms_round_trip() {
     }
 }
 
+/// The frames a run of decode events describes: each a header, its payload pieces,
+/// then its end.
+fn frames_of_events(events: Vec<DecodeEvent>) -> Result<Vec<Frame>, TestCaseError> {
+    let mut frames = Vec::new();
+    let mut current: Option<Frame> = None;
+    for ev in events {
+        match ev {
+            DecodeEvent::Header(h) => {
+                prop_assert!(current.is_none());
+                current = Some(Frame {
+                    header: h,
+                    payload: Vec::new(),
+                });
+            }
+            DecodeEvent::Payload(p) => current.as_mut().unwrap().payload.extend(p),
+            DecodeEvent::FrameEnd => frames.push(current.take().unwrap()),
+        }
+    }
+    Ok(frames)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     /// Any split of a stream of random (valid and invalid) frames, down to
-    /// one byte at a time, gives exactly the frames and error of one whole read.
+    /// one byte at a time, gives exactly the frames and error of one whole read,
+    /// and exactly its events, which describe the same frames and error.
     #[test]
-    fn any_split_gives_same_frames_and_errors(
+    fn any_split_gives_same_frames_events_and_errors(
         bytes in stream(),
         cuts in cuts(),
         max in max_payload(),
     ) {
+        let pieces = chunks(&bytes, &cuts);
         let whole = frames_in_pieces(&[&bytes], max);
-        let split = frames_in_pieces(&chunks(&bytes, &cuts), max);
-        prop_assert_eq!(&whole, &split);
+        prop_assert_eq!(&whole, &frames_in_pieces(&pieces, max));
         for f in &whole.frames {
             prop_assert!(f.header.payload_len <= max);
             prop_assert_eq!(f.payload.len() as u64, f.header.payload_len);
@@ -212,34 +234,12 @@ proptest! {
         if whole.error.is_none() && whole.finish.is_ok() {
             prop_assert_eq!(whole.offset, bytes.len() as u64);
         }
-    }
 
-    /// The same for the event interface, and events agree with frames.
-    #[test]
-    fn any_split_gives_same_events(
-        bytes in stream(),
-        cuts in cuts(),
-        max in max_payload(),
-    ) {
-        let whole = events_in_pieces(&[&bytes], max);
-        let split = events_in_pieces(&chunks(&bytes, &cuts), max);
-        prop_assert_eq!(&whole, &split);
-
-        let log = frames_in_pieces(&[&bytes], max);
-        let mut rebuilt = Vec::new();
-        let mut current: Option<Frame> = None;
-        for ev in whole.0 {
-            match ev {
-                DecodeEvent::Header(h) => {
-                    prop_assert!(current.is_none());
-                    current = Some(Frame { header: h, payload: Vec::new() });
-                }
-                DecodeEvent::Payload(p) => current.as_mut().unwrap().payload.extend(p),
-                DecodeEvent::FrameEnd => rebuilt.push(current.take().unwrap()),
-            }
-        }
-        prop_assert_eq!(rebuilt, log.frames);
-        prop_assert_eq!(whole.1, log.error);
+        let events = events_in_pieces(&[&bytes], max);
+        prop_assert_eq!(&events, &events_in_pieces(&pieces, max));
+        let (events, error) = events;
+        prop_assert_eq!(frames_of_events(events)?, whole.frames);
+        prop_assert_eq!(error, whole.error);
     }
 
     /// RFC 6455 §5.2: encode then decode keeps fin, rsv, opcode, mask,
