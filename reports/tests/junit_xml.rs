@@ -78,25 +78,19 @@ fn check_structure(doc: &Document<'_>) {
 
 #[test]
 fn sections_become_suites_and_verdicts_map_to_junit_outcomes() {
-    let mut run = common::run(
-        "srv/1.0",
-        &[
-            ("1.1.1", B::Ok, C::Ok),
-            ("1.1.2", B::Failed, C::Ok),
-            ("3.2", B::NonStrict, C::Ok),
-            ("7.1.6", B::Informational, C::Informational),
-            ("7.3.1", B::Ok, C::Unclean),
-            ("12.1.1", B::Unimplemented, C::Ok),
-        ],
-    );
+    let mut run = common::every_verdict("srv/1.0");
     run.results[1].reason = "expected echo, got close 1002".into();
     let xml = render_junit(&run);
     let doc = Document::parse(&xml).expect("well-formed XML");
     check_structure(&doc);
 
     let root = doc.root_element();
-    assert_eq!(num(root, "tests"), 6);
-    assert_eq!(num(root, "failures"), 2, "FAILED and UNCLEAN close fail");
+    assert_eq!(num(root, "tests"), 8);
+    assert_eq!(
+        num(root, "failures"),
+        3,
+        "FAILED, and an UNCLEAN or FAILED close, fail"
+    );
     assert_eq!(num(root, "skipped"), 1);
     let names: Vec<&str> = elements(root).map(|s| attr(s, "name")).collect();
     assert_eq!(
@@ -104,6 +98,7 @@ fn sections_become_suites_and_verdicts_map_to_junit_outcomes() {
         [
             "section 1: Framing",
             "section 3: Reserved Bits",
+            "section 5: Fragmentation",
             "section 7: Close Handling",
             "section 12: WebSocket Compression (different payloads)"
         ]
@@ -119,21 +114,26 @@ fn sections_become_suites_and_verdicts_map_to_junit_outcomes() {
     assert_eq!(failure.tag_name().name(), "failure");
     assert_eq!(attr(failure, "message"), "expected echo, got close 1002");
     assert!(failure.text().unwrap().contains("behavior: FAILED"));
-    assert_eq!(
-        elements(case("7.3.1")).next().unwrap().tag_name().name(),
-        "failure"
-    );
+    for failing in ["5.19", "7.3.1"] {
+        let first = elements(case(failing)).next().unwrap();
+        assert_eq!(first.tag_name().name(), "failure", "{failing}");
+    }
     assert_eq!(
         elements(case("12.1.1")).next().unwrap().tag_name().name(),
         "skipped"
     );
-    // NON-STRICT passes with properties naming the verdict.
-    let props = elements(case("3.2")).next().unwrap();
-    assert_eq!(props.tag_name().name(), "properties");
-    let behavior = elements(props)
-        .find(|p| attr(*p, "name") == "behavior")
-        .unwrap();
-    assert_eq!(attr(behavior, "value"), "NON-STRICT");
+    // NON-STRICT, INFORMATIONAL and a WRONG CODE close pass with properties naming the
+    // verdict.
+    for (passing, name, value) in [
+        ("3.2", "behavior", "NON-STRICT"),
+        ("7.1.6", "behaviorClose", "INFORMATIONAL"),
+        ("7.9.1", "behaviorClose", "WRONG CODE"),
+    ] {
+        let props = elements(case(passing)).next().unwrap();
+        assert_eq!(props.tag_name().name(), "properties", "{passing}");
+        let property = elements(props).find(|p| attr(*p, "name") == name).unwrap();
+        assert_eq!(attr(property, "value"), value, "{passing}");
+    }
     assert_eq!(elements(case("1.1.1")).count(), 0);
     // Durations are seconds.
     let ms = run.results[0].duration_ms as f64;

@@ -147,6 +147,27 @@ pub fn run(agent: &str, cases: &[(&str, Behavior, CloseBehavior)]) -> RunReport 
     }
 }
 
+/// A run with one case of each verdict a report tells apart: every behavior (with an
+/// OK close, INFORMATIONAL with an INFORMATIONAL one), then every close other than OK
+/// or FAILED BY CLIENT after an OK behavior; sections 1, 3, 5, 7 and 12.
+pub fn every_verdict(agent: &str) -> RunReport {
+    use Behavior as B;
+    use CloseBehavior as C;
+    run(
+        agent,
+        &[
+            ("1.1.1", B::Ok, C::Ok),
+            ("1.1.2", B::Failed, C::Ok),
+            ("3.2", B::NonStrict, C::Ok),
+            ("5.19", B::Ok, C::Failed),
+            ("7.1.6", B::Informational, C::Informational),
+            ("7.3.1", B::Ok, C::Unclean),
+            ("7.9.1", B::Ok, C::WrongCode),
+            ("12.1.1", B::Unimplemented, C::Ok),
+        ],
+    )
+}
+
 /// About `n` case ids spread over the Autobahn sections, in catalogue order.
 pub fn catalogue_ids(n: usize) -> Vec<String> {
     let sections = ["1", "2", "3", "4", "5", "6", "7", "9", "10", "12", "13"];
