@@ -181,28 +181,25 @@ fn summary_table_counts_per_section_and_lists_failures() {
 
 #[test]
 fn summary_json_is_a_machine_summary() {
-    let run = common::run(
-        "srv",
-        &[
-            ("1.1.1", B::Ok, C::Ok),
-            ("1.1.2", B::Failed, C::Ok),
-            ("2.1", B::NonStrict, C::WrongCode),
-        ],
-    );
+    let run = common::every_verdict("srv");
     let v = summary_json(&run);
     assert_eq!(v["agent"], "srv");
-    assert_eq!(v["total"], 3);
-    assert_eq!(v["counts"]["OK"], 1);
+    assert_eq!(v["total"], 8);
+    assert_eq!(v["counts"]["OK"], 4);
     assert_eq!(v["counts"]["FAILED"], 1);
-    assert_eq!(v["counts"]["UNIMPLEMENTED"], 0);
+    assert_eq!(v["counts"]["UNIMPLEMENTED"], 1);
     assert_eq!(v["closeCounts"]["WRONG CODE"], 1);
-    assert_eq!(v["failing"], serde_json::json!(["1.1.2"]));
+    assert_eq!(v["closeCounts"]["UNCLEAN"], 1);
+    assert_eq!(v["failing"], serde_json::json!(["1.1.2", "5.19", "7.3.1"]));
     assert_eq!(v["passed"], false);
-    assert_eq!(v["sections"][1]["section"], "2");
+    assert_eq!(v["sections"][1]["section"], "3");
     assert_eq!(v["sections"][1]["counts"]["NON-STRICT"], 1);
+    assert_eq!(v["sections"][3]["section"], "7");
+    assert_eq!(v["sections"][3]["total"], 3);
     let sum: u64 = run.results.iter().map(|c| c.duration_ms).sum();
     assert_eq!(v["caseDurationSumMs"], sum);
-    // Starts at :01, :02, :03 with durations of a few ms: wall is end of the last minus first.
-    let last = &run.results[2];
-    assert_eq!(v["wallMs"], 2000 + 3 - 1 + last.duration_ms);
+    // Starts at :01.001 to :08.008 with durations of a few ms: wall is end of the last
+    // minus start of the first.
+    let last = &run.results[7];
+    assert_eq!(v["wallMs"], 7000 + 8 - 1 + last.duration_ms);
 }
