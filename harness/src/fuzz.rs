@@ -44,20 +44,7 @@ use crate::target::Target;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FuzzStep {
     /// One frame, written as it is, valid or not.
-    Frame {
-        /// The 4-bit opcode, reserved ones included.
-        opcode: u8,
-        /// FIN bit.
-        fin: bool,
-        /// RSV1..3 as a 3-bit value (RSV1 = 4).
-        #[serde(default)]
-        rsv: u8,
-        /// Unmasked payload.
-        payload: Vec<u8>,
-        /// Written in pieces of at most this many bytes.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        chop: Option<usize>,
-    },
+    Frame(FrameStep),
     /// A data message, compressed with permessage-deflate when the conversation
     /// negotiated it (RSV1 on its first frame, RFC 7692 §6.1) and sent plain
     /// otherwise. Case files written by the fuzzer hold the frames it became
@@ -70,6 +57,37 @@ pub enum FuzzStep {
         /// Reason bytes (maybe invalid UTF-8).
         reason: Vec<u8>,
     },
+}
+
+/// A [`FuzzStep::Frame`]. In a case file its fields stand beside the step's `kind`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameStep {
+    /// The 4-bit opcode, reserved ones included.
+    pub opcode: u8,
+    /// FIN bit.
+    pub fin: bool,
+    /// RSV1..3 as a 3-bit value (RSV1 = 4).
+    #[serde(default)]
+    pub rsv: u8,
+    /// Unmasked payload.
+    pub payload: Vec<u8>,
+    /// Written in pieces of at most this many bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chop: Option<usize>,
+}
+
+impl FrameStep {
+    /// A frame without RSV bits, written whole: what most steps are (the others
+    /// change a field of it).
+    pub fn new(opcode: u8, fin: bool, payload: Vec<u8>) -> Self {
+        FrameStep {
+            opcode,
+            fin,
+            rsv: 0,
+            payload,
+            chop: None,
+        }
+    }
 }
 
 /// A [`FuzzStep::Compressed`] message: one value, so the generator, the shrinker and
@@ -254,7 +272,7 @@ fn fail_wait(steps: &[FuzzStep]) -> Duration {
     let bytes: usize = steps
         .iter()
         .map(|s| match s {
-            FuzzStep::Frame { payload, .. } => payload.len(),
+            FuzzStep::Frame(f) => f.payload.len(),
             FuzzStep::Compressed(c) => c.message.len(),
             FuzzStep::Close { reason, .. } => reason.len(),
         })
@@ -296,22 +314,16 @@ pub fn case_for(steps: &[FuzzStep], expect: &[Expected], deflate: Option<&Negoti
     let script = steps
         .iter()
         .map(|s| match s {
-            FuzzStep::Frame {
-                opcode,
-                fin,
-                rsv,
-                payload,
-                chop,
-            } => Step::Frame {
+            FuzzStep::Frame(f) => Step::Frame {
                 frame: FrameSpec {
-                    opcode: Opcode::from_u4(*opcode),
-                    fin: *fin,
-                    rsv: *rsv & 7,
-                    payload: Payload::Bytes(payload.clone()),
+                    opcode: Opcode::from_u4(f.opcode),
+                    fin: f.fin,
+                    rsv: f.rsv & 7,
+                    payload: Payload::Bytes(f.payload.clone()),
                     length_form: LengthForm::Minimal,
                     mask: MaskMode::Role,
                 },
-                chop: chop.filter(|&n| n > 0).map_or(Chop::Whole, Chop::Every),
+                chop: f.chop.filter(|&n| n > 0).map_or(Chop::Whole, Chop::Every),
                 sync: false,
             },
             FuzzStep::Close { code, reason } => Step::Close {
@@ -845,18 +857,26 @@ mod tests {
         assert_eq!(back.outcomes().len(), 2);
     }
 
-    /// Reproducers written before a compressed message was one value read the same, and
-    /// are written the same: its fields beside the step's kind, defaults left out.
+    /// Reproducers written before a frame or a compressed message was one value read
+    /// the same, and are written the same: its fields beside the step's kind,
+    /// defaults left out.
     #[test]
-    fn compressed_steps_keep_their_case_file_form() {
+    fn steps_keep_their_case_file_form() {
         for text in [
             r#"{"kind":"compressed","opcode":2,"message":[97,98,99],"cuts":[500],"pings":[null,[112]],"chop":7,"fault":{"kind":"corrupt","at":10,"xor":1}}"#,
             r#"{"kind":"compressed","opcode":1,"message":[]}"#,
+            r#"{"kind":"frame","opcode":2,"fin":false,"rsv":4,"payload":[1],"chop":3}"#,
+            r#"{"kind":"frame","opcode":9,"fin":true,"rsv":0,"payload":[]}"#,
         ] {
             let step: FuzzStep = serde_json::from_str(text).unwrap();
-            assert!(matches!(step, FuzzStep::Compressed(_)), "{step:?}");
+            let kind = matches!(step, FuzzStep::Compressed(_) | FuzzStep::Frame(_));
+            assert!(kind, "{step:?}");
             assert_eq!(serde_json::to_string(&step).unwrap(), text);
         }
+        // A frame written before `rsv` existed reads as one without RSV bits.
+        let old = r#"{"kind":"frame","opcode":1,"fin":true,"payload":[]}"#;
+        let step: FuzzStep = serde_json::from_str(old).unwrap();
+        assert_eq!(step, FuzzStep::Frame(FrameStep::new(1, true, Vec::new())));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::time::Duration;
 use support::broken_deflate::{self, DeflateFlaw};
 use support::{start, Flaws};
 use wsconform::echo::EchoSettings;
-use wsconform::fuzz::{fuzz, FuzzOptions, FuzzOutcome, FuzzStep, Mismatch};
+use wsconform::fuzz::{fuzz, FrameStep, FuzzOptions, FuzzOutcome, FuzzStep, Mismatch};
 use wsconform::runner::RunSettings;
 use wsconform::target::Target;
 
@@ -155,11 +155,11 @@ fn compressed_messages(steps: &[FuzzStep]) -> usize {
         .filter(|s| {
             matches!(
                 s,
-                FuzzStep::Frame {
+                FuzzStep::Frame(FrameStep {
                     opcode: 1 | 2,
                     rsv: 4,
                     ..
-                }
+                })
             )
         })
         .count()
@@ -171,7 +171,7 @@ async fn finds_a_server_that_never_pongs() {
     let steps = finds("no_pong", only(|f| f.no_pong = true)).await;
     assert!(steps
         .iter()
-        .any(|s| matches!(s, FuzzStep::Frame { opcode: 0x9, .. })));
+        .any(|s| matches!(s, FuzzStep::Frame(FrameStep { opcode: 0x9, .. }))));
 }
 
 /// RFC 6455 §8.1: a server that echoes invalid UTF-8 is caught by a text message.
@@ -180,9 +180,9 @@ async fn finds_a_server_that_skips_utf8_validation() {
     let steps = finds("skip_utf8", only(|f| f.skip_utf8 = true)).await;
     assert!(steps.iter().any(|s| matches!(
         s,
-        FuzzStep::Frame { opcode: 0x1, payload, .. } if std::str::from_utf8(payload).is_err()
+        FuzzStep::Frame(FrameStep { opcode: 0x1, payload, .. }) if std::str::from_utf8(payload).is_err()
     ) || matches!(s, FuzzStep::Close { .. })
-        || matches!(s, FuzzStep::Frame { opcode: 0x0, .. })));
+        || matches!(s, FuzzStep::Frame(FrameStep { opcode: 0x0, .. }))));
 }
 
 /// RFC 6455 §5.2: a server that accepts RSV bits with no extension is caught by one.
@@ -191,7 +191,7 @@ async fn finds_a_server_that_accepts_rsv_bits() {
     let steps = finds("accept_rsv", only(|f| f.accept_rsv = true)).await;
     assert!(steps
         .iter()
-        .any(|s| matches!(s, FuzzStep::Frame { rsv, .. } if *rsv != 0)));
+        .any(|s| matches!(s, FuzzStep::Frame(FrameStep { rsv, .. }) if *rsv != 0)));
 }
 
 /// RFC 7692: the built-in server negotiates permessage-deflate, so most conversations

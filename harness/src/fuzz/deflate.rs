@@ -17,7 +17,7 @@ use ws_spec::deflate::{
 };
 use ws_spec::handshake::{format_extensions, parse_extensions, ExtensionOffer};
 
-use super::{DeflateFault, FuzzStep};
+use super::{CompressedMessage, DeflateFault, FrameStep, FuzzStep};
 use crate::runner::{run_case, RunSettings};
 use crate::target::Target;
 
@@ -200,13 +200,7 @@ pub fn lower(steps: &[FuzzStep], deflate: Option<&Negotiation>) -> Lowered {
             let frames = pieces(&msg.message, &msg.cuts);
             let last = frames.len() - 1;
             for (i, piece) in frames.into_iter().enumerate() {
-                out.push(FuzzStep::Frame {
-                    opcode: if i == 0 { msg.opcode } else { CONTINUATION },
-                    fin: i == last,
-                    rsv: 0,
-                    payload: piece,
-                    chop: msg.chop,
-                });
+                out.push(piece_of(msg, i, last, 0, piece));
                 if i < last {
                     if let Some(Some(p)) = msg.pings.get(i) {
                         out.push(ping(p.clone(), 0));
@@ -239,13 +233,7 @@ pub fn lower(steps: &[FuzzStep], deflate: Option<&Negotiation>) -> Lowered {
             } else {
                 0
             };
-            out.push(FuzzStep::Frame {
-                opcode: if i == 0 { msg.opcode } else { CONTINUATION },
-                fin: i == last,
-                rsv,
-                payload: piece,
-                chop: msg.chop,
-            });
+            out.push(piece_of(msg, i, last, rsv, piece));
             if i == last {
                 compressed_ends.push(out.len() - 1);
             }
@@ -269,20 +257,27 @@ pub fn lower(steps: &[FuzzStep], deflate: Option<&Negotiation>) -> Lowered {
     }
 }
 
-fn ping(payload: Vec<u8>, rsv: u8) -> FuzzStep {
-    FuzzStep::Frame {
-        opcode: PING,
-        fin: true,
+/// Frame `i` of `msg`, cut into frames `0..=last`: the message's opcode on the first,
+/// continuations after it, FIN on the last.
+fn piece_of(msg: &CompressedMessage, i: usize, last: usize, rsv: u8, piece: Vec<u8>) -> FuzzStep {
+    let opcode = if i == 0 { msg.opcode } else { CONTINUATION };
+    FuzzStep::Frame(FrameStep {
         rsv,
-        payload,
-        chop: None,
-    }
+        chop: msg.chop,
+        ..FrameStep::new(opcode, i == last, piece)
+    })
+}
+
+fn ping(payload: Vec<u8>, rsv: u8) -> FuzzStep {
+    FuzzStep::Frame(FrameStep {
+        rsv,
+        ..FrameStep::new(PING, true, payload)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fuzz::CompressedMessage;
     use ws_spec::deflate::Decompressor;
 
     fn compressed(message: &[u8], cuts: Vec<u16>, fault: Option<DeflateFault>) -> FuzzStep {
@@ -305,12 +300,7 @@ mod tests {
         l.steps
             .iter()
             .map(|s| match s {
-                FuzzStep::Frame {
-                    opcode,
-                    rsv,
-                    payload,
-                    ..
-                } => (*opcode, *rsv, payload.clone()),
+                FuzzStep::Frame(f) => (f.opcode, f.rsv, f.payload.clone()),
                 other => panic!("not lowered: {other:?}"),
             })
             .collect()

@@ -227,17 +227,11 @@ fn play(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fuzz::{CompressedMessage, DeflateFault};
+    use crate::fuzz::{CompressedMessage, DeflateFault, FrameStep};
     use ws_spec::deflate::DeflateOffer;
 
     fn text(payload: &[u8], fin: bool, opcode: u8) -> FuzzStep {
-        FuzzStep::Frame {
-            opcode,
-            fin,
-            rsv: 0,
-            payload: payload.to_vec(),
-            chop: None,
-        }
+        FuzzStep::Frame(FrameStep::new(opcode, fin, payload.to_vec()))
     }
 
     fn pong(payload: &[u8]) -> ExpectedEvent {
@@ -295,13 +289,10 @@ mod tests {
     #[test]
     fn rsv_bits_fail_with_1002() {
         let steps = [
-            FuzzStep::Frame {
-                opcode: 2,
-                fin: true,
+            FuzzStep::Frame(FrameStep {
                 rsv: 4,
-                payload: b"x".to_vec(),
-                chop: None,
-            },
+                ..FrameStep::new(2, true, b"x".to_vec())
+            }),
             close(),
         ];
         let o = expected(&steps, None);
@@ -352,11 +343,11 @@ mod tests {
         assert!(e.closed_by_me);
         assert!(o.sent.iter().any(|s| matches!(
             s,
-            FuzzStep::Frame {
+            FuzzStep::Frame(FrameStep {
                 rsv: 4,
                 opcode: 1,
                 ..
-            }
+            })
         )));
     }
 
@@ -379,11 +370,11 @@ mod tests {
             assert!(
                 matches!(
                     o.sent.last(),
-                    Some(FuzzStep::Frame {
+                    Some(FuzzStep::Frame(FrameStep {
                         opcode: 0 | 9,
                         rsv: 4,
                         ..
-                    })
+                    }))
                 ),
                 "{fault:?}: sending stops at the offending frame"
             );

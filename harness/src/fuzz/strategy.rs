@@ -16,7 +16,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use ws_spec::deflate::DeflateOffer;
 
-use super::{CompressedMessage, Conversation, DeflateFault, FuzzStep};
+use super::{CompressedMessage, Conversation, DeflateFault, FrameStep, FuzzStep};
 
 const CONTINUATION: u8 = 0x0;
 const TEXT: u8 = 0x1;
@@ -86,13 +86,10 @@ fn control_payload() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn frame(opcode: u8, fin: bool, payload: Vec<u8>, chop: Option<usize>) -> FuzzStep {
-    FuzzStep::Frame {
-        opcode,
-        fin,
-        rsv: 0,
-        payload,
+    FuzzStep::Frame(FrameStep {
         chop,
-    }
+        ..FrameStep::new(opcode, fin, payload)
+    })
 }
 
 /// A data message cut into frames at random offsets, pings between some of them.
@@ -150,13 +147,10 @@ fn oddity() -> impl Strategy<Value = Vec<FuzzStep>> {
                 if op == PING {
                     p.truncate(125);
                 }
-                vec![FuzzStep::Frame {
-                    opcode: op,
-                    fin: true,
+                vec![FuzzStep::Frame(FrameStep {
                     rsv,
-                    payload: p,
-                    chop: None,
-                }]
+                    ..FrameStep::new(op, true, p)
+                })]
             }),
         // A continuation with no message to continue (§5.4).
         (any::<bool>(), binary_payload()).prop_map(|(fin, p)| vec![frame(
@@ -313,53 +307,56 @@ pub fn generate(seed: u64, index: u64) -> Conversation {
     }
 }
 
+/// Shorter versions of a payload, shortest first (none for an empty one): nothing, each
+/// half, all but the first byte, all but the last.
+fn shorter(payload: &[u8]) -> Vec<Vec<u8>> {
+    if payload.is_empty() {
+        return Vec::new();
+    }
+    let (half, last) = (payload.len() / 2, payload.len() - 1);
+    vec![
+        Vec::new(),
+        payload[..half].to_vec(),
+        payload[half..].to_vec(),
+        payload[1..].to_vec(),
+        payload[..last].to_vec(),
+    ]
+}
+
 /// Simpler versions of one step, simplest first: what the shrinker tries in its place.
 pub fn simpler(step: &FuzzStep) -> Vec<FuzzStep> {
     let mut out = Vec::new();
     match step {
-        FuzzStep::Frame {
-            opcode,
-            fin,
-            rsv,
-            payload,
-            chop,
-        } => {
-            let with = |payload: Vec<u8>, rsv: u8, chop: Option<usize>| FuzzStep::Frame {
-                opcode: *opcode,
-                fin: *fin,
-                rsv,
-                payload,
-                chop,
-            };
-            if chop.is_some() {
-                out.push(with(payload.clone(), *rsv, None));
+        FuzzStep::Frame(f) => {
+            let mut push = |simpler: FrameStep| out.push(FuzzStep::Frame(simpler));
+            if f.chop.is_some() {
+                push(FrameStep {
+                    chop: None,
+                    ..f.clone()
+                });
             }
-            if rsv.count_ones() > 1 {
+            if f.rsv.count_ones() > 1 {
                 for bit in [4u8, 2, 1] {
-                    if rsv & bit != 0 {
-                        out.push(with(payload.clone(), bit, *chop));
+                    if f.rsv & bit != 0 {
+                        push(FrameStep {
+                            rsv: bit,
+                            ..f.clone()
+                        });
                     }
                 }
             }
-            if !payload.is_empty() {
-                out.push(with(Vec::new(), *rsv, *chop));
-                let half = payload.len() / 2;
-                out.push(with(payload[..half].to_vec(), *rsv, *chop));
-                out.push(with(payload[half..].to_vec(), *rsv, *chop));
-                out.push(with(payload[1..].to_vec(), *rsv, *chop));
-                out.push(with(payload[..payload.len() - 1].to_vec(), *rsv, *chop));
+            for payload in shorter(&f.payload) {
+                push(FrameStep { payload, ..*f });
             }
         }
         FuzzStep::Compressed(c) => {
             // Plain first: a reproducer that needs no compression is the simpler one.
             if c.fault.is_none() {
-                out.push(FuzzStep::Frame {
-                    opcode: c.opcode,
-                    fin: true,
-                    rsv: 0,
-                    payload: c.message.clone(),
-                    chop: None,
-                });
+                out.push(FuzzStep::Frame(FrameStep::new(
+                    c.opcode,
+                    true,
+                    c.message.clone(),
+                )));
             }
             let mut push = |simpler: CompressedMessage| out.push(FuzzStep::Compressed(simpler));
             if c.fault.is_some() {
@@ -386,21 +383,11 @@ pub fn simpler(step: &FuzzStep) -> Vec<FuzzStep> {
                     ..c.clone()
                 });
             }
-            let m = &c.message;
-            if !m.is_empty() {
-                let half = m.len() / 2;
-                for shorter in [
-                    Vec::new(),
-                    m[..half].to_vec(),
-                    m[half..].to_vec(),
-                    m[1..].to_vec(),
-                    m[..m.len() - 1].to_vec(),
-                ] {
-                    push(CompressedMessage {
-                        message: shorter,
-                        ..c.clone()
-                    });
-                }
+            for message in shorter(&c.message) {
+                push(CompressedMessage {
+                    message,
+                    ..c.clone()
+                });
             }
         }
         FuzzStep::Close { code, reason } => {
@@ -439,9 +426,7 @@ mod tests {
         let all: Vec<FuzzStep> = convs.iter().flat_map(|c| c.steps.clone()).collect();
         let has = |f: &dyn Fn(&FuzzStep) -> bool| all.iter().any(f);
         let frame_with = |pred: &FramePredicate| {
-            has(
-                &|s| matches!(s, FuzzStep::Frame { opcode, fin, rsv, payload, .. } if pred(*opcode, *fin, *rsv, payload)),
-            )
+            has(&|s| matches!(s, FuzzStep::Frame(f) if pred(f.opcode, f.fin, f.rsv, &f.payload)))
         };
         assert!(frame_with(&|op, fin, _, _| op == CONTINUATION && fin));
         assert!(frame_with(&|op, _, _, _| op == PING));
@@ -450,7 +435,9 @@ mod tests {
         assert!(frame_with(
             &|op, _, _, p| op == TEXT && std::str::from_utf8(p).is_err()
         ));
-        assert!(has(&|s| matches!(s, FuzzStep::Frame { chop: Some(_), .. })));
+        assert!(has(
+            &|s| matches!(s, FuzzStep::Frame(f) if f.chop.is_some())
+        ));
         assert!(has(&|s| matches!(
             s,
             FuzzStep::Close {
