@@ -364,7 +364,8 @@ fn quick_plays_the_first_case_of_each_subsection() {
     let played = case_ids(&dir, "wsconform-reference");
     // The first id of each subsection of the default selection, found here from `list`'s
     // order (catalogue order) by dropping each id's last component.
-    let catalogue = wsconform(&["list", "--cases", "*"]);
+    // `list` shows the proxy section (19) too, which `run` does not play.
+    let catalogue = wsconform(&["list", "--cases", "*", "--exclude", "19.*"]);
     let mut seen = BTreeSet::new();
     let expected: BTreeSet<String> = catalogue
         .stdout
