@@ -109,14 +109,22 @@ impl RunOutcome {
     /// HTTP/1.1: INFORMATIONAL both ways, the reason saying so (never FAILED).
     pub fn not_applicable(why: &str) -> RunOutcome {
         let text = format!("Not applicable over HTTP/2: {why}.");
+        RunOutcome::judged(Verdict {
+            behavior: Behavior::Informational,
+            behavior_close: CloseBehavior::Informational,
+            result: text.clone(),
+            result_close: text.clone(),
+            reason: text,
+        })
+    }
+
+    /// The outcome of a case judged on another layer than the WebSocket's (the
+    /// HTTP/2 cases of section 20, a client-side case answered over HTTP/1.1): the
+    /// verdict, with its reason, and nothing observed, logged or counted on a
+    /// WebSocket.
+    pub fn judged(verdict: Verdict) -> RunOutcome {
         RunOutcome {
-            verdict: Verdict {
-                behavior: Behavior::Informational,
-                behavior_close: CloseBehavior::Informational,
-                result: text.clone(),
-                result_close: text.clone(),
-                reason: text,
-            },
+            verdict,
             observation: Observation::default(),
             wirelog: Vec::new(),
             wirelog_cut: None,

@@ -2,6 +2,7 @@
 //! server does what the case names (refuses, resets) and records what the client
 //! did next; ws-cases judges it ([`ws_cases::http2::judge_client`]).
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,48 +21,80 @@ use crate::http2::H2Io;
 /// client's next event; the wait only bounds a client that does nothing.
 const WAIT: Duration = Duration::from_secs(5);
 
-/// The client-side section-20 case with this catalogue entry, if it is one.
+/// The client-side section-20 case with this catalogue entry, if it is one. The
+/// section is built once: every case a client plays is looked up here.
 pub(in crate::serve) fn lookup(case: &Case) -> Option<H2Case> {
-    ws_cases::catalogue::http2_cases()
-        .into_iter()
-        .find(|c| c.case.id == case.id && c.check.client_side())
+    static CLIENT_SIDE: OnceLock<Vec<H2Case>> = OnceLock::new();
+    CLIENT_SIDE
+        .get_or_init(|| {
+            ws_cases::catalogue::http2_cases()
+                .into_iter()
+                .filter(|c| c.check.client_side())
+                .collect()
+        })
+        .iter()
+        .find(|c| c.case.id == case.id)
+        .cloned()
 }
 
 /// Plays `h2case` on the stream and judges it.
 pub(super) async fn play(h2case: &H2Case, s: Served<'_>) -> RunOutcome {
     let obs = match h2case.check {
-        H2Check::RefusalUnused => refuse(s).await,
+        H2Check::RefusalUnused => refuse(s).await.unwrap_or_else(could_not_answer),
+        H2Check::ResetByServer => reset(s).await.unwrap_or_else(could_not_answer),
         H2Check::SettingHonoured => without_setting(s).await,
-        _ => reset(s).await,
+        // Cases about servers, played by `run --http2` (`lookup` finds none of them):
+        // refused, and judged not applicable.
+        H2Check::AdvertisesSetting
+        | H2Check::Accepts { .. }
+        | H2Check::BeforeSettings
+        | H2Check::Refuses(_)
+        | H2Check::EndStreamAfterClose
+        | H2Check::ResetMidMessage
+        | H2Check::FlowControl { .. }
+        | H2Check::StreamsIndependent => {
+            super::refuse(s.respond, s.body, 501, "a case for run --http2").await;
+            ClientObservation::default()
+        }
     };
-    let mut outcome = RunOutcome::not_applicable("");
-    outcome.verdict = judge_client(h2case, &obs);
-    outcome
+    RunOutcome::judged(judge_client(h2case, &obs))
+}
+
+/// Answers the client's CONNECT with `status`, leaving the stream open for a body:
+/// the stream as bytes, or why the answer could not be sent.
+fn answer(mut s: Served<'_>, status: u16, headers: &[(String, String)]) -> Result<H2Io, String> {
+    let send = s
+        .respond
+        .send_response(response(status, headers), false)
+        .map_err(|e| crate::http2::reason(&e))?;
+    Ok(H2Io::new(send, s.body))
+}
+
+/// The observation of a case whose answer could not be sent.
+fn could_not_answer(why: String) -> ClientObservation {
+    ClientObservation {
+        failure: Some(why),
+        ..ClientObservation::default()
+    }
 }
 
 /// 20.4.1: 403 with a WebSocket text frame as its body, then what the client sends.
-async fn refuse(mut s: Served<'_>) -> ClientObservation {
-    let mut obs = ClientObservation::default();
+async fn refuse(s: Served<'_>) -> Result<ClientObservation, String> {
     let headers = [(
         "content-type".to_string(),
         "application/octet-stream".to_string(),
     )];
-    let send = match s.respond.send_response(response(403, &headers), false) {
-        Ok(send) => send,
-        Err(e) => {
-            obs.failure = Some(crate::http2::reason(&e));
-            return obs;
-        }
-    };
-    let mut io = H2Io::new(send, s.body);
+    let mut io = answer(s, 403, &headers)?;
     // END_STREAM after the body: a client taking it as a WebSocket still has its own
     // side open to echo on.
     let _ = io.write_all(&refusal_body()).await;
     let _ = io.shutdown().await;
     let (sent, end) = read_until_end(&mut io).await;
-    obs.sent = sent;
-    obs.end = Some(end);
-    obs
+    Ok(ClientObservation {
+        sent,
+        end: Some(end),
+        ..ClientObservation::default()
+    })
 }
 
 /// 20.4.3: the client sent an extended CONNECT; whether the setting had gone out
@@ -104,23 +137,15 @@ async fn read_until_end(io: &mut H2Io) -> (usize, StreamEnd) {
 
 /// 20.4.2: a 200, the first fragment of a text message, RST_STREAM (CANCEL); then
 /// whichever comes first on the connection: a new stream, or its end.
-async fn reset(mut s: Served<'_>) -> ClientObservation {
-    let mut obs = ClientObservation::default();
+async fn reset(s: Served<'_>) -> Result<ClientObservation, String> {
     let mut state = s.link.state.subscribe();
-    let send = match s.respond.send_response(response(200, &[]), false) {
-        Ok(send) => send,
-        Err(e) => {
-            obs.failure = Some(crate::http2::reason(&e));
-            return obs;
-        }
-    };
-    let mut io = H2Io::new(send, s.body);
+    let mine = s.stream_id;
+    let mut io = answer(s, 200, &[])?;
     let _ = io.write_all(&reset_fragment()).await;
     let _ = io.flush().await;
     io.reset(h2::Reason::CANCEL);
-    let mine = s.stream_id;
     let next = state.wait_for(|st| st.last_stream > mine || st.ended.is_some());
-    obs.after_reset = Some(match tokio::time::timeout(WAIT, next).await {
+    let after_reset = match tokio::time::timeout(WAIT, next).await {
         Ok(Ok(st)) => match (&st.ended, st.last_stream) {
             (_, id) if id > mine => AfterReset::NextStream(id),
             (Some(why), _) => AfterReset::ConnectionEnded(why.clone()),
@@ -128,6 +153,9 @@ async fn reset(mut s: Served<'_>) -> ClientObservation {
         },
         Ok(Err(_)) => AfterReset::ConnectionEnded("closed".into()),
         Err(_) => AfterReset::StillOpen,
-    });
-    obs
+    };
+    Ok(ClientObservation {
+        after_reset: Some(after_reset),
+        ..ClientObservation::default()
+    })
 }
