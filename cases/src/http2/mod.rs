@@ -6,6 +6,8 @@
 //! [`H2Observation`]; [`judge`] grades it.
 
 mod judge;
+#[cfg(test)]
+mod judge_client_tests;
 
 pub use judge::{client_side_over_http1, judge, judge_client};
 
