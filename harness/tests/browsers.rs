@@ -68,6 +68,27 @@ fn plain() -> Serving<'static> {
     }
 }
 
+/// `serve --tls` on localhost (with `http2`) under a CA generated for it and trusted by
+/// the browser, in a scratch directory named after `name`: [`run_in_browser`].
+fn run_over_tls(
+    browser: Browser,
+    cases: Vec<Case>,
+    name: &str,
+    http2: Http2Serve,
+    concurrency: usize,
+) -> Option<RunReport> {
+    let dir = scratch(&format!("browser-{name}-{}", browser.agent));
+    let ca = dir.join("ca.pem");
+    let tls = ServerTls::generate(&["localhost".to_string()], &ca).unwrap();
+    let serving = Serving {
+        tls: Some((tls, &ca)),
+        host: "localhost",
+        http2,
+        concurrency,
+    };
+    run_in_browser(browser, cases, &dir, serving)
+}
+
 /// Serves `cases` as `serving` says, lets `browser` run them from the page, and
 /// returns its report; `None` when the browser is missing (outside CI).
 fn run_in_browser(
@@ -260,16 +281,7 @@ fn a_broken_serve_fails_the_check_in_firefox() {
 /// in the browser's own certificate store (certutil), verification on.
 fn runs_over_tls(browser: Browser) {
     let offered = cases("1.1.*,2.*,9.1.1");
-    let dir = scratch(&format!("browser-tls-{}", browser.agent));
-    let ca = dir.join("ca.pem");
-    let tls = ServerTls::generate(&["localhost".to_string()], &ca).unwrap();
-    let serving = Serving {
-        tls: Some((tls, &ca)),
-        host: "localhost",
-        http2: Http2Serve::Off,
-        concurrency: 4,
-    };
-    let Some(run) = run_in_browser(browser, offered.clone(), &dir, serving) else {
+    let Some(run) = run_over_tls(browser, offered.clone(), "tls", Http2Serve::Off, 4) else {
         return;
     };
     assert_eq!(run.results.len(), offered.len());
@@ -398,16 +410,7 @@ fn runs_over_http2(browser: Browser, concurrency: usize) {
         (Http2Serve::On, "h2"),
         (Http2Serve::WithoutSetting, "h2-without-setting"),
     ] {
-        let dir = scratch(&format!("browser-{name}-{}", browser.agent));
-        let ca = dir.join("ca.pem");
-        let tls = ServerTls::generate(&["localhost".to_string()], &ca).unwrap();
-        let serving = Serving {
-            tls: Some((tls, &ca)),
-            host: "localhost",
-            http2: mode,
-            concurrency,
-        };
-        let Some(run) = run_in_browser(browser, offered.clone(), &dir, serving) else {
+        let Some(run) = run_over_tls(browser, offered.clone(), name, mode, concurrency) else {
             return;
         };
         assert_eq!(run.results.len(), offered.len(), "{name}: one verdict each");
