@@ -275,9 +275,20 @@ async fn serve_run_flawed(
     for n in 1..=offered.len() {
         flawed_client(srv.addr, n, "t", leaving, flaw).await;
     }
-    // A case is recorded as its connection ends on the server's side.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let report = srv.server.report("t").expect("a report");
+    // A case is recorded as its connection ends on the server's side, which comes after
+    // a client that leaves first has returned; a fixed sleep bets on how long that
+    // takes on a loaded machine: wait for every offered case instead, at most 30 s.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let report = loop {
+        let report = srv.server.report("t");
+        let complete = report
+            .as_ref()
+            .is_some_and(|r| r.results.len() >= offered.len());
+        if complete || Instant::now() >= deadline {
+            break report.expect("a report");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     srv.server.stop();
     report
         .results
@@ -337,7 +348,9 @@ async fn client_leaving_after_2_s_is_reported_in_16_3_1() {
         .and_then(|rest| rest.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no figure in {why:?}"));
-    assert!((1900..3000).contains(&ms), "{why}");
+    // At least the client's 2 s; the upper bound only tells its leaving from the
+    // server's 40 s limit, with room for a loaded machine (1 s was once the slack).
+    assert!((1900..10_000).contains(&ms), "{why}");
 }
 
 // ---- section 15 --------------------------------------------------------------------
