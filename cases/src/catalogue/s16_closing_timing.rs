@@ -39,7 +39,7 @@ pub fn cases() -> Vec<Case> {
 
 /// 16.1: the suite as client, the server under test.
 fn as_client() -> Vec<Case> {
-    vec![
+    [
         case("16.1.1", SECTION, AS_CLIENT)
             .desc(
                 "Send a close frame with code 1000 and wait up to 2 s after the closing \
@@ -57,9 +57,7 @@ fn as_client() -> Vec<Case> {
             .rule(VerdictRule::Measured(Measure::ServerDropsFirst {
                 within: Duration::from_secs(2),
             }))
-            .kill_after(1000)
-            .only_role(Role::Client)
-            .build(),
+            .kill_after(1000),
         case("16.1.2", SECTION, AS_CLIENT)
             .desc(
                 "Send a close frame with code 1000, then (each in a write of its own) a text \
@@ -76,9 +74,7 @@ fn as_client() -> Vec<Case> {
             .frame_sync(binary(vec![0xfe_u8; 16]))
             .ok(vec![])
             .closed_by_me(&[NORMAL], true)
-            .kill_after(1000)
-            .only_role(Role::Client)
-            .build(),
+            .kill_after(1000),
         case("16.1.3", SECTION, AS_CLIENT)
             .desc(
                 "Send a close frame with code 1000, then shut the TCP write side (half-close): \
@@ -95,9 +91,7 @@ fn as_client() -> Vec<Case> {
             .ok(vec![])
             .closed_by_me(&[NORMAL], true)
             .rule(VerdictRule::Measured(Measure::CloseAnswered))
-            .kill_after(1000)
-            .only_role(Role::Client)
-            .build(),
+            .kill_after(1000),
         case("16.1.4", SECTION, AS_CLIENT)
             .desc(
                 "Send a frame with the reserved opcode 3, so the server fails the connection; \
@@ -115,10 +109,11 @@ fn as_client() -> Vec<Case> {
             .rule(VerdictRule::Measured(Measure::DropWithoutAnswer {
                 within: LONG_WAIT,
             }))
-            .kill_after(3000)
-            .only_role(Role::Client)
-            .build(),
+            .kill_after(3000),
     ]
+    .into_iter()
+    .map(|c| c.only_role(Role::Client).build())
+    .collect()
 }
 
 /// 16.2: the suite as server closes with each valid code.
