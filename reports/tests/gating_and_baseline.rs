@@ -99,31 +99,29 @@ fn baseline_syntax_errors_name_the_line() {
 
 #[test]
 fn comparison_finds_regressions_improvements_new_and_missing() {
-    let accepted = common::run(
-        "srv",
-        &[
-            ("1.1.1", B::Ok, C::Ok),
-            ("2.1", B::NonStrict, C::Ok),
-            ("3.1", B::Failed, C::Unclean),
-            ("4.1", B::Ok, C::Ok),
-            ("5.1", B::Ok, C::WrongCode),
-            ("6.1", B::Ok, C::Ok),
-            ("9.1", B::Ok, C::Ok),
-        ],
-    );
+    // Each case's accepted verdicts and its verdicts now; None where the run lacks it.
+    let ok = Some((B::Ok, C::Ok));
+    let wrong_code = Some((B::Ok, C::WrongCode));
+    let cases = [
+        ("1.1.1", ok, ok),                                              // unchanged
+        ("2.1", Some((B::NonStrict, C::Ok)), Some((B::Failed, C::Ok))), // worse behavior
+        ("3.1", Some((B::Failed, C::Unclean)), ok),                     // better
+        ("4.1", ok, wrong_code),                                        // close left OK: worse
+        ("5.1", wrong_code, Some((B::Ok, C::Unclean))), // non-OK close to another non-OK close
+        ("6.1", ok, Some((B::Ok, C::Informational))),   // OK close to INFORMATIONAL close
+        ("9.1", ok, None),                              // missing
+        ("10.1", None, Some((B::Failed, C::Ok))),       // new
+    ];
+    let run_of = |side: fn(&(&'static str, _, _)) -> Option<(B, C)>| {
+        let verdicts: Vec<(&str, B, C)> = cases
+            .iter()
+            .filter_map(|case| side(case).map(|(b, c)| (case.0, b, c)))
+            .collect();
+        common::run("srv", &verdicts)
+    };
+    let accepted = run_of(|case| case.1);
+    let now = run_of(|case| case.2);
     let base = Baseline::from_run(&accepted);
-    let now = common::run(
-        "srv",
-        &[
-            ("1.1.1", B::Ok, C::Ok),          // unchanged
-            ("2.1", B::Failed, C::Ok),        // worse behavior
-            ("3.1", B::Ok, C::Ok),            // better
-            ("4.1", B::Ok, C::WrongCode),     // close left OK: worse
-            ("5.1", B::Ok, C::Unclean),       // non-OK close to another non-OK close
-            ("6.1", B::Ok, C::Informational), // OK close to INFORMATIONAL close
-            ("10.1", B::Failed, C::Ok),       // new
-        ],
-    );
     let cmp = compare(&base, &now);
     let ids = |v: &[ws_reports::CaseChange]| v.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&cmp.regressions), ["2.1", "4.1"]);
