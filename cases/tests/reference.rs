@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use ws_cases::model::{Behavior, CloseBehavior, HandshakeExpect, Measure, VerdictRule};
-use ws_cases::run::{CaseRun, Output, Role, RunConfig, RunOutcome};
+use ws_cases::run::{play_in_memory, CaseRun, MemoryEnd, MemoryPeer, Role, RunConfig, RunOutcome};
 use ws_cases::Case;
 use ws_spec::connection::{
     ClientConnection, ClientConnectionConfig, ServerConnection, ServerConnectionConfig,
@@ -18,18 +18,6 @@ use ws_spec::deflate::{self, DeflateOffer, DeflateParams, ServerPolicy};
 use ws_spec::endpoint::EndpointConfig;
 use ws_spec::frame::{DecoderConfig, Frame, FrameDecoder, Opcode};
 use ws_spec::handshake;
-
-/// The peer under test, in memory.
-trait Peer {
-    /// Bytes it writes before reading anything (a client's opening request).
-    fn initial(&mut self) -> Vec<u8>;
-    /// Feeds bytes from the suite; returns bytes for the suite.
-    fn receive(&mut self, bytes: &[u8], now: Duration) -> Vec<u8>;
-    /// The suite closed TCP.
-    fn eof(&mut self);
-    /// The peer has closed TCP.
-    fn closed(&self) -> bool;
-}
 
 /// A client as the test needs it: the reference client connection, offering
 /// permessage-deflate as Autobahn's client does (RFC 7692 §7.1).
@@ -54,7 +42,7 @@ impl Client {
     }
 }
 
-impl Peer for Client {
+impl MemoryPeer for Client {
     fn initial(&mut self) -> Vec<u8> {
         self.conn.take_output()
     }
@@ -157,7 +145,7 @@ impl Server {
     }
 }
 
-impl Peer for Server {
+impl MemoryPeer for Server {
     fn initial(&mut self) -> Vec<u8> {
         Vec::new()
     }
@@ -230,7 +218,7 @@ fn play_as_server(case: &Case) -> RunOutcome {
     play_against(case, Role::Server, &mut Client::new())
 }
 
-fn play_against(case: &Case, role: Role, peer: &mut dyn Peer) -> RunOutcome {
+fn play_against(case: &Case, role: Role, peer: &mut dyn MemoryPeer) -> RunOutcome {
     let config = RunConfig {
         role,
         // The reference endpoint's own message limit (EndpointConfig's default), for 15.1.3.
@@ -238,56 +226,20 @@ fn play_against(case: &Case, role: Role, peer: &mut dyn Peer) -> RunOutcome {
         ..RunConfig::default()
     };
     let mut run = CaseRun::new(case, config);
-    let mut now = Duration::ZERO;
-    let first = peer.initial();
-    if !first.is_empty() {
-        run.on_bytes(&first, now);
+    match play_in_memory(&mut run, peer, 1_000_000) {
+        MemoryEnd::Finished => {}
+        MemoryEnd::Stalled => panic!("case {} stalled with no deadline", case.id),
+        MemoryEnd::OutOfRounds => panic!("case {} did not finish", case.id),
     }
-    let mut peer_eof_sent = false;
-    for _ in 0..1_000_000 {
-        let mut moved = false;
-        while let Some(out) = run.poll_output() {
-            moved = true;
-            match out {
-                Output::Write { bytes, .. } => {
-                    if peer.closed() {
-                        continue;
-                    }
-                    let reply = peer.receive(&bytes, now);
-                    if !reply.is_empty() {
-                        run.on_bytes(&reply, now);
-                    }
-                }
-                Output::Drop => peer.eof(),
-            }
-        }
-        if peer.closed() && !peer_eof_sent {
-            peer_eof_sent = true;
-            run.on_eof(now);
-            moved = true;
-        }
-        if run.is_finished() {
-            if let VerdictRule::Measured(Measure::StillServes { .. }) = case.expect.rule {
-                // The second connection of the case, against a fresh reference server.
-                let probe = play(&ws_cases::catalogue::probe_case());
-                run.on_probe(match probe.observation.perf {
-                    Some((true, _)) => Ok(0),
-                    _ => Err(probe.verdict.reason),
-                });
-            }
-            return run.finish();
-        }
-        if !moved {
-            match run.next_deadline() {
-                Some(t) => {
-                    now = now.max(t);
-                    run.on_timer(now);
-                }
-                None => panic!("case {} stalled with no deadline", case.id),
-            }
-        }
+    if let VerdictRule::Measured(Measure::StillServes { .. }) = case.expect.rule {
+        // The second connection of the case, against a fresh reference server.
+        let probe = play(&ws_cases::catalogue::probe_case());
+        run.on_probe(match probe.observation.perf {
+            Some((true, _)) => Ok(0),
+            _ => Err(probe.verdict.reason),
+        });
     }
-    panic!("case {} did not finish", case.id);
+    run.finish()
 }
 
 /// What a conforming peer earns: OK, or INFORMATIONAL where the RFC leaves it open.

@@ -34,6 +34,7 @@ use crate::model::{
 
 mod connect;
 mod echoes;
+mod in_memory;
 mod measured;
 mod opening;
 mod receive;
@@ -44,6 +45,7 @@ mod wirelog;
 
 pub use connect::{http2_not_applicable, ConnectAnswer, Opening};
 use echoes::{Echoes, RoundTrip};
+pub use in_memory::{play_in_memory, MemoryEnd, MemoryPeer};
 pub(crate) use measured::judge_measured;
 use opening::Codec;
 use receive::Message;

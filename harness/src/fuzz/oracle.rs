@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ws_cases::run::{CaseRun, Output, RunConfig};
+use ws_cases::run::{play_in_memory, CaseRun, MemoryPeer, RunConfig};
 use ws_spec::close::codes;
 use ws_spec::connection::{ServerConnection, ServerConnectionConfig, ServerDeflate};
 use ws_spec::endpoint::{Endpoint, FailReason};
@@ -37,13 +37,23 @@ impl Reference {
             closed: false,
         }
     }
+}
 
-    /// Feeds bytes from the suite; returns the bytes the server writes back.
+impl MemoryPeer for Reference {
     fn receive(&mut self, bytes: &[u8], now: Duration) -> Vec<u8> {
         self.conn.receive(bytes, now);
         while self.conn.poll_event().is_some() {}
         self.closed |= self.conn.wants_tcp_close();
         self.conn.take_output()
+    }
+
+    fn eof(&mut self) {
+        self.conn.receive_eof();
+        self.closed = true;
+    }
+
+    fn closed(&self) -> bool {
+        self.closed
     }
 }
 
@@ -148,48 +158,9 @@ fn play(
     let case = case_for(steps, std::slice::from_ref(&provisional), deflate);
     let mut run = CaseRun::new(&case, RunConfig::default());
     let mut server = Reference::new(deflate, fail_fast_utf8);
-    let mut now = Duration::ZERO;
-    let mut eof_sent = false;
     // Bounded: every script here is a few dozen frames, and a stall would be a bug in
-    // the reference, which must not hang the fuzzer.
-    for _ in 0..100_000 {
-        let mut moved = false;
-        while let Some(out) = run.poll_output() {
-            moved = true;
-            match out {
-                Output::Write { bytes, .. } => {
-                    if server.closed {
-                        continue;
-                    }
-                    let reply = server.receive(&bytes, now);
-                    if !reply.is_empty() {
-                        run.on_bytes(&reply, now);
-                    }
-                }
-                Output::Drop => {
-                    server.conn.receive_eof();
-                    server.closed = true;
-                }
-            }
-        }
-        if server.closed && !eof_sent {
-            eof_sent = true;
-            run.on_eof(now);
-            moved = true;
-        }
-        if run.is_finished() {
-            break;
-        }
-        if !moved {
-            match run.next_deadline() {
-                Some(t) => {
-                    now = now.max(t);
-                    run.on_timer(now);
-                }
-                None => break,
-            }
-        }
-    }
+    // the reference, which must not hang the fuzzer; what was seen is judged as it is.
+    play_in_memory(&mut run, &mut server, 100_000);
     let obs = run.finish().observation;
     let mut close_codes = vec![obs.remote_close_code.unwrap_or(1000)];
     let failure = server.conn.endpoint().and_then(Endpoint::failure);
