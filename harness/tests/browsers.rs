@@ -539,3 +539,66 @@ fn firefox_opens_an_http2_connection_for_a_websocket_itself() {
     };
     assert!(protocol.starts_with("HTTP/2 (h2); stream "), "{protocol}");
 }
+
+/// Section 20's client-side cases (RFC 8441), `serve --http2` playing the server.
+fn client_side_http2_cases() -> Vec<Case> {
+    ws_cases::catalogue::http2_cases()
+        .into_iter()
+        .filter(|c| c.check.client_side())
+        .map(|c| c.case)
+        .collect()
+}
+
+/// The browser plays 20.4.1-20.4.3 on `serve --tls --http2`, one at a time, then on
+/// the same serve without the setting. With it: the 403 refusal left unused (20.4.1)
+/// and the connection kept after a reset stream (20.4.2) are OK, 20.4.3 is not judged;
+/// without it the browser comes over HTTP/1.1, which is 20.4.3's OK and leaves the
+/// other two not applicable. docs/results/http2.md says what each browser did.
+fn plays_client_side_http2(browser: Browser) {
+    let offered = client_side_http2_cases();
+    let expected = [
+        (
+            Http2Serve::On,
+            "h2-client-side",
+            ["OK", "OK", "INFORMATIONAL"],
+        ),
+        (
+            Http2Serve::WithoutSetting,
+            "h2-client-side-without-setting",
+            ["INFORMATIONAL", "INFORMATIONAL", "OK"],
+        ),
+    ];
+    for (mode, name, verdicts) in expected {
+        let Some(run) = run_over_tls(browser, offered.clone(), name, mode, 1) else {
+            return;
+        };
+        let seen: Vec<(String, String)> = run
+            .results
+            .iter()
+            .map(|r| (r.id.clone(), r.behavior.to_string()))
+            .collect();
+        let want: Vec<(String, String)> = ["20.4.1", "20.4.2", "20.4.3"]
+            .iter()
+            .zip(verdicts)
+            .map(|(id, v)| (id.to_string(), v.to_string()))
+            .collect();
+        let reasons: Vec<String> = run
+            .results
+            .iter()
+            .map(|r| format!("{} {}: {} [{}]", r.id, r.behavior, r.reason, r.protocol))
+            .collect();
+        assert_eq!(seen, want, "{name}: {reasons:#?}");
+        let stray = not_over(&run, mode == Http2Serve::On);
+        assert!(stray.is_empty(), "{name}: {stray:#?}");
+    }
+}
+
+#[test]
+fn chromium_plays_the_client_side_http2_cases() {
+    plays_client_side_http2(CHROMIUM);
+}
+
+#[test]
+fn firefox_plays_the_client_side_http2_cases() {
+    plays_client_side_http2(FIREFOX);
+}
