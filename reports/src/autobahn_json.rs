@@ -15,9 +15,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::atomic_file::read_to_string;
 use crate::case_id::compare_case_ids;
 use crate::error::ReportError;
-use crate::fsutil::read_to_string;
 use crate::model::{CaseResult, RunReport};
 
 /// Name of the master index in a report directory.

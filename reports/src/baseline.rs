@@ -18,9 +18,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::atomic_file::{read_to_string, write_atomic};
 use crate::case_id::compare_case_ids;
 use crate::error::ReportError;
-use crate::fsutil::{read_to_string, write_atomic};
 use crate::model::{Behavior, CloseBehavior, RunReport};
 
 /// First line of a baseline file written by this crate.

@@ -18,12 +18,12 @@
 //! [`CloseBehavior::severity`]. Case ids order numerically by component
 //! ([`compare_case_ids`]) wherever order is shown.
 
+mod atomic_file;
 pub mod autobahn_json;
 pub mod baseline;
 pub mod case_id;
 pub mod diff;
 pub mod error;
-mod fsutil;
 pub mod gating;
 pub mod html;
 pub mod junit;

@@ -14,13 +14,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::atomic_file::write_atomic;
 use crate::autobahn_json::{
     agent_file_prefix, case_json, case_report_filename, index_json, parse_json,
     read_autobahn_dir_with, to_autobahn_json_string, RunMeta, INDEX_FILE, RUNS_FILE,
 };
 use crate::case_id::compare_case_ids;
 use crate::error::ReportError;
-use crate::fsutil::write_atomic;
 use crate::html::{write_html, CaseFiles};
 use crate::model::{CaseResult, RunReport};
 
